@@ -1,0 +1,20 @@
+export { fnv1a32, leafLabel } from './fnv.js';
+export { encodeRecord, decodeRecord, RecordError, type SkyRecord } from './record.js';
+export {
+  DEFAULT_PREFIX,
+  MAX_LABEL_LENGTH,
+  MAX_NAME_LENGTH,
+  isDnsLabel,
+  isDnsSubdomain,
+  dnsNameProblem,
+  fqdn,
+  labels,
+  nameToKey,
+  keyToName,
+  reverseName,
+  reverseNameToIP,
+  podLabel,
+  isWildcardLabel,
+  wildcardPath,
+  type WildcardPath,
+} from './names.js';

@@ -1,0 +1,5 @@
+export { EtcdServer } from './etcd.js';
+export { ManagedProcess } from './process.js';
+export { freePort, freeDnsPort } from './ports.js';
+export { requireTool } from './tools.js';
+export { waitFor } from './wait.js';

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Make this checkout ready to run: system tools, npm dependencies, a fresh build.
+# Idempotent and quick when everything is already present; used by `npm test`, `npm run up`, `npm run bench`.
+# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf dnsmasq, for the benchmarks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# tool -> Debian package
+declare -A PACKAGE=(
+  [etcd]=etcd-server
+  [etcdctl]=etcd-client
+  [busybox]=busybox
+  [dig]=dnsutils
+  [kubectl]=kubernetes-client
+  [openssl]=openssl
+  [dnsperf]=dnsperf
+  [dnsmasq]=dnsmasq
+)
+tools=(etcd etcdctl busybox dig kubectl openssl "$@")
+missing=()
+for tool in "${tools[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]:-$tool}")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing tools; as root run: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+fi
+
+# npm ci when node_modules is absent or older than the lockfile.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx tsc -b
