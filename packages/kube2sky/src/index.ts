@@ -1,0 +1,1 @@
+export { serviceRecords, isHeadless } from './records/service.js';
