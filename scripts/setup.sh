@@ -38,3 +38,5 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 npx tsc -b
+# Link the workspace executables (skydns, kube2sky, …) now that their dist/main.js exist, so `npx skydns --help` works.
+npm rebuild --ignore-scripts --loglevel=error >/dev/null
