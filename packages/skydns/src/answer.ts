@@ -1,0 +1,89 @@
+import { rrIdentity, type Rr } from './rr.js';
+import { soaRecord } from './resolve/soa.js';
+import type { ExternalTarget, Lookup, ResolveContext } from './resolve/context.js';
+
+/** Response codes the server produces. */
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+
+/** A response code name. */
+export type RcodeName = keyof typeof RCODE;
+
+/** A complete authoritative decision for one question, before it is put on the wire. */
+export interface Resolution {
+  /** Response code. */
+  readonly rcode: RcodeName;
+  /** Authoritative answer flag. */
+  readonly aa: boolean;
+  /** Recursion available flag. */
+  readonly ra: boolean;
+  /** Answer section. */
+  readonly answer: Rr[];
+  /** Authority section (the SOA of negative answers). */
+  readonly authority: Rr[];
+  /** Additional section (glue). */
+  readonly additional: Rr[];
+  /** True when the question must be forwarded upstream instead. */
+  readonly forward: boolean;
+  /** CNAME targets outside the domain still to resolve upstream. */
+  readonly external: ExternalTarget[];
+}
+
+/** A reply with just a code (REFUSED, SERVFAIL, …) and the given flags. */
+export function bare(rcode: RcodeName, aa = false, ra = false): Resolution {
+  return { rcode, aa, ra, answer: [], authority: [], additional: [], forward: false, external: [] };
+}
+
+/** The decision to forward the question upstream. */
+export const FORWARD: Resolution = Object.freeze({ ...bare('NOERROR'), forward: true });
+
+/**
+ * Remove identical RRs (owner case-insensitive, type, data; first wins) and keep only the first
+ * CNAME of each owner.
+ */
+export function dedup(rrs: readonly Rr[]): Rr[] {
+  const seen = new Set<string>();
+  const cnameOwners = new Set<string>();
+  const out: Rr[] = [];
+  for (const rr of rrs) {
+    const id = rrIdentity(rr);
+    if (seen.has(id)) continue;
+    if (rr.type === 'CNAME') {
+      const owner = rr.name.toLowerCase();
+      if (cnameOwners.has(owner)) continue;
+      cnameOwners.add(owner);
+    }
+    seen.add(id);
+    out.push(rr);
+  }
+  return out;
+}
+
+/** CNAMEs first (in chain order), then everything else in its order. */
+export function cnamesFirst(rrs: readonly Rr[]): Rr[] {
+  return [...rrs.filter((r) => r.type === 'CNAME'), ...rrs.filter((r) => r.type !== 'CNAME')];
+}
+
+/** SkyDNS TTL rule: with more than one answer RR, all get the smallest TTL of the set, capped at `ttl`. */
+export function normaliseTtls(rrs: readonly Rr[], cap: number): Rr[] {
+  if (rrs.length < 2) return [...rrs];
+  const ttl = Math.min(cap, ...rrs.map((r) => r.ttl));
+  return rrs.map((r) => ({ ...r, ttl }));
+}
+
+/**
+ * Turn one resolver's lookup into the reply: NXDOMAIN with the SOA (TTL `min_ttl`) when the name
+ * is absent, NODATA with the SOA when nothing matched, else the de-duplicated answer with CNAMEs
+ * first and normalised TTLs, and de-duplicated glue. AA=1, RA=1.
+ */
+export function authoritative(ctx: ResolveContext, lookup: Lookup): Resolution {
+  if (!lookup.exists) {
+    return { ...bare('NXDOMAIN', true, true), authority: [soaRecord(ctx, ctx.minTtl)] };
+  }
+  const answer = normaliseTtls(cnamesFirst(dedup(lookup.answer)), ctx.ttl);
+  if (answer.length === 0) {
+    return { ...bare('NOERROR', true, true), authority: [soaRecord(ctx, ctx.minTtl)] };
+  }
+  const inAnswer = new Set(answer.map(rrIdentity));
+  const additional = dedup(lookup.additional).filter((r) => !inAnswer.has(rrIdentity(r)));
+  return { ...bare('NOERROR', true, true), answer, additional, external: lookup.external };
+}

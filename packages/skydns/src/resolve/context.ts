@@ -1,0 +1,119 @@
+import { isIP } from 'node:net';
+import { fqdn, keyToName, nameToKey, wildcardPath, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import type { RecordSource, StoredRecord } from '../tree.js';
+import type { Rr } from '../rr.js';
+
+/** Everything a resolver reads: the records and the server settings that shape answers. */
+export interface ResolveContext {
+  /** The records (the etcd-fed tree, or an in-memory tree in tests). */
+  readonly store: RecordSource;
+  /** The served domain, lower-case and fully qualified (`cluster.local.`). */
+  readonly domain: string;
+  /** The etcd path prefix (`skydns`). */
+  readonly prefix: string;
+  /** Default record TTL and answer TTL cap (`ttl`, 3600). */
+  readonly ttl: number;
+  /** SOA MINIMUM and TTL of the SOA in negative answers (`min_ttl`, 60). */
+  readonly minTtl: number;
+  /** Default SRV/MX priority (`priority`, 10). */
+  readonly priority: number;
+  /** SOA RNAME, fully qualified (`hostmaster.cluster.local.`). */
+  readonly hostmaster: string;
+  /** The `-local` name (fully qualified) that `local.dns.<domain>` stands for, or "". */
+  readonly local: string;
+  /** The version string for CHAOS `version.bind`. */
+  readonly version: string;
+  /** Current time in ms (the SOA serial is the Unix hour). */
+  now(): number;
+}
+
+/** A question as the resolvers see it: the owner to answer under and the name to look up. */
+export interface Question {
+  /** The owner name of answers, as the client spelled it (fully qualified). */
+  readonly owner: string;
+  /** The name to look up (lower-cased, fully qualified); differs from owner for `local.dns`. */
+  readonly name: string;
+}
+
+/** What one type's resolver found for a name. */
+export interface Lookup {
+  /** False when the name's key (or a wildcard's base) does not exist: NXDOMAIN. */
+  readonly exists: boolean;
+  /** Answer section records. */
+  readonly answer: Rr[];
+  /** Additional section records (glue). */
+  readonly additional: Rr[];
+  /** CNAMEs to targets outside the domain whose addresses must come from upstream. */
+  readonly external: ExternalTarget[];
+}
+
+/** A CNAME whose target lies outside the domain; the server resolves the target upstream or drops the CNAME. */
+export interface ExternalTarget {
+  /** The CNAME record, already in the answer. */
+  readonly cname: Rr & { type: 'CNAME' };
+  /** The address type to ask upstream for. */
+  readonly type: 'A' | 'AAAA';
+}
+
+/** A lookup that found nothing because the name does not exist. */
+export const NO_NAME: Lookup = Object.freeze({ exists: false, answer: [], additional: [], external: [] });
+
+/** True when `name` (fully qualified) is the domain or below it, on label boundaries. */
+export function inDomain(name: string, domain: string): boolean {
+  const lower = name.toLowerCase();
+  return domain === '.' || lower === domain || lower.endsWith(`.${domain}`);
+}
+
+/** The TTL a record is served with: its own, else the server default. */
+export function recordTtl(ctx: ResolveContext, record: SkyRecord): number {
+  return record.ttl !== undefined && record.ttl > 0 ? record.ttl : ctx.ttl;
+}
+
+/** The SRV/MX priority of a record: its own, else the server default (an explicit 0 counts as unset). */
+export function recordPriority(ctx: ResolveContext, record: SkyRecord): number {
+  return record.priority !== undefined && record.priority > 0 ? record.priority : ctx.priority;
+}
+
+/** 4 or 6 for an IP literal host (IPv4-mapped IPv6 counts as 4), 0 for a name or nothing. */
+export function hostFamily(host: string | undefined): 0 | 4 | 6 {
+  if (host === undefined || host === '') return 0;
+  const family = isIP(host);
+  if (family === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(host)) return 4;
+  return family === 4 ? 4 : family === 6 ? 6 : 0;
+}
+
+/** The address in the form an A record needs (IPv4-mapped IPv6 becomes dotted quad). */
+export function ipv4Of(host: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  return mapped?.[1] ?? host;
+}
+
+/** The records a name stands for: its subtree (v2 semantics), or the wildcard matches; undefined when absent. */
+export function recordsFor(ctx: ResolveContext, name: string): StoredRecord[] | undefined {
+  const wildcard = wildcardPath(name, ctx.prefix);
+  if (wildcard === undefined) return ctx.store.lookup(nameToKey(name, ctx.prefix));
+  const all = ctx.store.lookup(wildcard.base);
+  if (all === undefined) return undefined;
+  return all.filter((r) => wildcard.matches(r.key));
+}
+
+/** The name a record's key stands for (`…/web/c89ee3` → `c89ee3.web.…`), minus `strip` leftmost labels. */
+export function keyName(ctx: ResolveContext, key: string, strip = 0): string {
+  return stripLabels(keyToName(key, ctx.prefix), strip);
+}
+
+/** `name` without its `count` leftmost labels; unchanged when that would consume the whole name. */
+export function stripLabels(name: string, count: number): string {
+  if (count <= 0) return name;
+  const parts = name.split('.').filter((p) => p !== '');
+  if (count >= parts.length) return name;
+  return `${parts.slice(count).join('.')}.`;
+}
+
+/** A host name made fully qualified, keeping its case. */
+export function hostName(host: string): string {
+  return host.endsWith('.') ? host : `${host}.`;
+}
+
+/** Re-export for resolvers. */
+export { fqdn };

@@ -1,0 +1,76 @@
+import type { Rr } from '../rr.js';
+import type { StoredRecord } from '../tree.js';
+import { filterGroup } from './group.js';
+import { ipGlue, nameGlue } from './glue.js';
+import {
+  NO_NAME,
+  hostFamily,
+  hostName,
+  keyName,
+  recordPriority,
+  recordTtl,
+  recordsFor,
+  stripLabels,
+  type Lookup,
+  type Question,
+  type ResolveContext,
+} from './context.js';
+
+/**
+ * SkyDNS weights: per priority, each record's share of 100 (a weight of 0 counts as 100),
+ * rounded down, so kube2sky's two weight-10 records get 50 each.
+ */
+export function srvWeights(ctx: ResolveContext, records: StoredRecord[]): number[] {
+  const totals = new Map<number, number>();
+  for (const { record } of records) {
+    const p = recordPriority(ctx, record);
+    totals.set(p, (totals.get(p) ?? 0) + (record.weight || 100));
+  }
+  return records.map(({ record }) => {
+    const total = totals.get(recordPriority(ctx, record)) ?? 100;
+    return Math.floor((100 * (record.weight || 100)) / total);
+  });
+}
+
+/**
+ * SRV: one record per record of the subtree that has a host; IP hosts get a target made from
+ * their key (minus `targetstrip` labels) and glue A/AAAA owned by that target; name hosts are the
+ * target, with their in-domain addresses as glue.
+ */
+export function resolveSrv(ctx: ResolveContext, q: Question): Lookup {
+  const found = recordsFor(ctx, q.name);
+  if (found === undefined) return NO_NAME;
+  const records = filterGroup(found).filter((r) => r.record.host !== undefined && r.record.host !== '');
+  const weights = srvWeights(ctx, records);
+  const answer: Rr[] = [];
+  const additional: Rr[] = [];
+  const glued = new Set<string>();
+  records.forEach(({ key, record }, i) => {
+    const host = record.host as string;
+    const ttl = recordTtl(ctx, record);
+    const strip = record.targetstrip ?? 0;
+    const isIp = hostFamily(host) !== 0;
+    const target = isIp ? keyName(ctx, key, strip) : stripLabels(hostName(host), strip);
+    answer.push({
+      name: q.owner,
+      ttl,
+      type: 'SRV',
+      priority: recordPriority(ctx, record),
+      weight: weights[i] ?? 0,
+      port: record.port ?? 0,
+      target,
+    });
+    if (isIp) {
+      additional.push(ipGlue(target, host, ttl));
+    } else if (!glued.has(target.toLowerCase())) {
+      glued.add(target.toLowerCase());
+      additional.push(...nameGlue(ctx, target));
+    }
+  });
+  return { exists: true, answer, additional, external: [] };
+}
+
+/** Any other type inside the domain: no data, only NXDOMAIN vs NODATA. */
+export function resolveOther(ctx: ResolveContext, q: Question): Lookup {
+  return recordsFor(ctx, q.name) === undefined ? NO_NAME : { exists: true, answer: [], additional: [], external: [] };
+}

@@ -1,0 +1,46 @@
+import { decodeRecord, encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { RecordTree } from './tree.js';
+import type { ResolveContext } from './resolve/context.js';
+
+/** kube2sky's record for a service/endpoint/pod IP. */
+export function kubeA(host: string): SkyRecord {
+  return { host, priority: 10, weight: 10, ttl: 30 };
+}
+
+/** A tree builder for tests: records written exactly as kube2sky writes them (JSON through skymsg). */
+export class TreeBuilder {
+  readonly tree = new RecordTree();
+
+  /** Put `record` as the hash leaf under `name` (as kube2sky does); returns the key. */
+  leaf(name: string, record: SkyRecord, label?: string): string {
+    const value = encodeRecord(record);
+    const key = `${nameToKey(name)}/${label ?? leafLabel(value)}`;
+    this.tree.set(key, decodeRecord(key, value));
+    return key;
+  }
+
+  /** Put `record` exactly at the key of `name`. */
+  at(name: string, record: SkyRecord): string {
+    const key = nameToKey(name);
+    this.tree.set(key, decodeRecord(key, encodeRecord(record)));
+    return key;
+  }
+}
+
+/** A resolve context over `tree` with SkyDNS defaults for `cluster.local.` at a fixed time. */
+export function testContext(tree: RecordTree, overrides: Partial<ResolveContext> = {}): ResolveContext {
+  tree.ready = true;
+  return {
+    store: tree,
+    domain: 'cluster.local.',
+    prefix: 'skydns',
+    ttl: 3600,
+    minTtl: 60,
+    priority: 10,
+    hostmaster: 'hostmaster.cluster.local.',
+    local: '',
+    version: 'kube-dns-legacy',
+    now: () => Date.UTC(2026, 0, 1, 12, 34, 56),
+    ...overrides,
+  };
+}
