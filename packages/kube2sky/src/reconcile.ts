@@ -1,0 +1,215 @@
+import type { Logger } from 'winston';
+import { backoffDelay } from './backoff.js';
+import { DesiredState } from './desired.js';
+import type { Metrics } from './metrics.js';
+import { isOwnedKey, scannedPrefixes } from './records/ownership.js';
+import type { RecordContext } from './records/types.js';
+import type { KeyValueStore } from './store.js';
+
+/** What the reconciler needs from the rest of the process. */
+export interface ReconcilerOptions {
+  readonly store: KeyValueStore;
+  readonly ctx: RecordContext;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Operations per etcd transaction (etcd's default limit is 128). */
+  readonly batchSize?: number;
+  /** First and longest delay between retries when etcd fails, in milliseconds. */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+}
+
+/**
+ * Keeps etcd equal to the desired records: writes new and changed keys first, then deletes keys no
+ * object wants, in batched transactions; a change that alters nothing writes nothing. Deletions wait
+ * until the initial lists are in (`markSynced`), then one full comparison sweeps stale keys. When
+ * etcd fails it retries with capped, jittered back-off and re-reads etcd before writing again.
+ */
+export class Reconciler {
+  /** The merged records of every object. */
+  readonly desired = new DesiredState();
+  private actual = new Map<string, string>();
+  private dirty = new Set<string>();
+  private reload = true;
+  private fullDiff = false;
+  private synced = false;
+  private swept = false;
+  private closed = false;
+  private etcdOk = false;
+  private attempt = 0;
+  private pendingSince: number | undefined = Date.now();
+  private running: Promise<void> | undefined;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly readyWaiters: Array<() => void> = [];
+  private readonly batchSize: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffCapMs: number;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.batchSize = options.batchSize ?? 128;
+    this.backoffBaseMs = options.backoffBaseMs ?? 100;
+    this.backoffCapMs = options.backoffCapMs ?? 5_000;
+  }
+
+  /** Replace the records of one object (`owner` is a stable id such as `svc/<ns>/<name>`). */
+  update(owner: string, records: ReadonlyMap<string, string>): void {
+    this.markDirty(this.desired.set(owner, records));
+  }
+
+  /** Drop the records of one object. */
+  remove(owner: string): void {
+    this.markDirty(this.desired.delete(owner));
+  }
+
+  /** Every watched resource has been listed: compare everything once, deleting stale keys. */
+  markSynced(): void {
+    this.synced = true;
+    this.requestFullDiff();
+  }
+
+  /** Re-read etcd and compare everything (periodic resync; writes nothing when etcd is already right). */
+  resync(): void {
+    this.reload = true;
+    this.requestFullDiff();
+  }
+
+  /** True once the initial lists have been written to etcd and stale keys swept. */
+  get ready(): boolean {
+    return this.swept;
+  }
+
+  /** True when the last etcd request succeeded. */
+  get etcdHealthy(): boolean {
+    return this.etcdOk;
+  }
+
+  /** Seconds since the oldest change that is not in etcd yet (0 when etcd is up to date). */
+  lagSeconds(): number {
+    return this.pendingSince === undefined ? 0 : (Date.now() - this.pendingSince) / 1000;
+  }
+
+  /** Resolves once `ready` is true. */
+  whenReady(): Promise<void> {
+    return this.swept ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Resolves when nothing is pending or in flight (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined || this.scheduled) await (this.running ?? new Promise((r) => setImmediate(r)));
+  }
+
+  /** Stop scheduling work, wait for the write in flight, and close etcd. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.running;
+    this.options.store.close();
+  }
+
+  private markDirty(keys: readonly string[]): void {
+    this.options.metrics.desiredKeys.set(this.desired.size);
+    if (keys.length === 0) return;
+    for (const key of keys) this.dirty.add(key);
+    this.pendingSince ??= Date.now();
+    this.schedule();
+  }
+
+  private requestFullDiff(): void {
+    this.fullDiff = true;
+    this.pendingSince ??= Date.now();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed || this.scheduled || this.running !== undefined || this.retryTimer !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.closed || this.running !== undefined) return;
+      this.running = this.run().finally(() => {
+        this.running = undefined;
+        if (this.dirty.size > 0 || this.fullDiff || this.reload) this.schedule();
+      });
+    });
+  }
+
+  private async timed<T>(op: string, work: () => Promise<T>): Promise<T> {
+    const end = this.options.metrics.etcdLatency.startTimer({ op });
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { store, ctx, logger, metrics } = this.options;
+    let keys: Set<string> = this.dirty;
+    try {
+      if (this.reload) {
+        const loaded = await this.timed('load', () => store.load(scannedPrefixes(ctx)));
+        this.actual = new Map([...loaded].filter(([key, value]) => isOwnedKey(ctx, key, value)));
+        this.reload = false;
+        this.fullDiff = true;
+      }
+      this.dirty = new Set();
+      if (this.fullDiff) {
+        this.fullDiff = false;
+        keys = new Set([...this.desired.keys(), ...this.actual.keys(), ...keys]);
+      }
+      const puts: Array<[string, string]> = [];
+      const deletes: string[] = [];
+      for (const key of keys) {
+        const want = this.desired.get(key);
+        const have = this.actual.get(key);
+        if (want !== undefined && want !== have) puts.push([key, want]);
+        else if (want === undefined && have !== undefined && this.synced) deletes.push(key);
+      }
+      await this.write(puts, deletes);
+      this.etcdOk = true;
+      this.attempt = 0;
+      if (this.synced && !this.swept) {
+        this.swept = true;
+        logger.info('initial sync written to etcd', { keys: this.desired.size, stale_deleted: deletes.length });
+        for (const resolve of this.readyWaiters.splice(0)) resolve();
+      }
+      if (this.dirty.size === 0 && !this.fullDiff && !this.reload) this.pendingSince = undefined;
+    } catch (err) {
+      for (const key of keys) this.dirty.add(key);
+      this.reload = true;
+      this.etcdOk = false;
+      metrics.errors.inc({ kind: 'etcd' });
+      const delay = backoffDelay(this.attempt++, this.backoffBaseMs, this.backoffCapMs);
+      logger.warn('etcd request failed; retrying', { error: (err as Error).message, retry_in_ms: delay, attempt: this.attempt });
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.schedule();
+      }, delay);
+    }
+  }
+
+  private async write(puts: Array<[string, string]>, deletes: string[]): Promise<void> {
+    const { store, logger, metrics } = this.options;
+    for (let i = 0; i < puts.length; i += this.batchSize) {
+      const batch = puts.slice(i, i + this.batchSize);
+      await this.timed('txn', () => store.apply(batch, []));
+      metrics.transactions.inc();
+      metrics.keysPut.inc(batch.length);
+      for (const [key, value] of batch) {
+        this.actual.set(key, value);
+        logger.debug('set record', { key, value });
+      }
+    }
+    for (let i = 0; i < deletes.length; i += this.batchSize) {
+      const batch = deletes.slice(i, i + this.batchSize);
+      await this.timed('txn', () => store.apply([], batch));
+      metrics.transactions.inc();
+      metrics.keysDeleted.inc(batch.length);
+      for (const key of batch) {
+        this.actual.delete(key);
+        logger.debug('removed record', { key });
+      }
+    }
+  }
+}
