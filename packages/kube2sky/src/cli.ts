@@ -1,0 +1,189 @@
+import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
+import yargs, { type Argv } from 'yargs';
+import { expandEnv, parseDuration } from './duration.js';
+
+/** kube2sky's configuration, from its flags. */
+export interface Kube2skyConfig {
+  /** Cluster domain, lower-case and fully qualified (`cluster.local.`). */
+  readonly domain: string;
+  /** etcd client URLs. */
+  readonly etcdServers: readonly string[];
+  /** Deadline of one etcd request, in milliseconds (`--etcd-mutation-timeout`). */
+  readonly etcdMutationTimeoutMs: number;
+  /** etcd path prefix (`skydns`). */
+  readonly etcdPrefix: string;
+  /** PEM files for etcd TLS. */
+  readonly etcdCaFile?: string;
+  readonly etcdCertFile?: string;
+  readonly etcdKeyFile?: string;
+  /** API server URL, environment variables expanded. */
+  readonly kubeMasterUrl?: string;
+  /** kubeconfig path. */
+  readonly kubecfgFile?: string;
+  /** Port of /readiness, /healthz and (unless `metricsPort`) /metrics. */
+  readonly healthzPort: number;
+  /** Separate port for /metrics, when set. */
+  readonly metricsPort?: number;
+  /** How often etcd is re-read and compared with the objects, in milliseconds. */
+  readonly resyncPeriodMs: number;
+  /** Whether pods are watched for `<a-b-c-d>.<ns>.pod.<domain>` records. */
+  readonly podRecords: 'verified' | 'disabled';
+  /** `timeoutSeconds` of each watch request; a watch silent for twice as long is re-listed. */
+  readonly watchTimeoutSeconds: number;
+  /** winston log level. */
+  readonly logLevel: string;
+  /** Deprecation notes about the flags used, to be logged at start. */
+  readonly warnings: readonly string[];
+}
+
+/** A command-line problem: printed without a stack trace, exit status 2. */
+export class Kube2skyArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Kube2skyArgsError';
+  }
+}
+
+/** Flags of kube2sky ≤1.11 and glog that are accepted and ignored. */
+const IGNORED_FLAGS = new Set(['v', 'logtostderr', 'alsologtostderr', 'verbose', 'stderrthreshold', 'log-dir', 'vmodule', 'log-backtrace-at']);
+
+/**
+ * Rewrite old spellings: single-dash long flags (`-domain=x`, Go's flag package) become `--domain=x`,
+ * underscores in flag names become dashes (with a deprecation note), and glog flags are dropped.
+ */
+export function normalizeArgs(argv: readonly string[]): { args: string[]; warnings: string[] } {
+  const args: string[] = [];
+  const warnings: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const match = /^(--?)([A-Za-z][A-Za-z0-9_-]*)(=.*)?$/s.exec(arg);
+    if (match === null || (match[1] === '-' && (match[2] ?? '').length === 1 && match[2] !== 'v')) {
+      args.push(arg);
+      continue;
+    }
+    const original = match[2] ?? '';
+    let name = original;
+    if (name.includes('_')) {
+      name = name.replaceAll('_', '-');
+      warnings.push(`flag ${match[1]}${original} is deprecated, use --${name}`);
+    }
+    if (IGNORED_FLAGS.has(name)) {
+      const next = argv[i + 1];
+      if (match[3] === undefined && (name === 'v' || name === 'log-dir' || name === 'vmodule') && next !== undefined && !next.startsWith('-')) i++;
+      warnings.push(`flag ${arg} is ignored (kube2sky logs structured JSON; use --log-level)`);
+      continue;
+    }
+    args.push(`--${name}${match[3] ?? ''}`);
+  }
+  return { args, warnings };
+}
+
+/** The yargs parser with every flag, its default and its help text. */
+export function kube2skyParser(args: readonly string[]): Argv {
+  return yargs([...args])
+    .scriptName('kube2sky')
+    .usage('$0 [flags]\n\nMirrors Kubernetes Services, Endpoints (or EndpointSlices) and Pods into SkyDNS records in etcd.\nOld spellings work too: -domain=cluster.local, --kube_master_url=...')
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
+    .option('domain', { type: 'string', default: 'cluster.local', describe: 'Cluster domain; records are written under it' })
+    .option('etcd-server', { type: 'string', default: 'http://127.0.0.1:4001', describe: 'etcd client URL, or a comma-separated list of URLs' })
+    .option('etcd-mutation-timeout', { type: 'string', default: '10s', describe: 'Deadline of one etcd request; failed writes are retried with back-off, never fatal' })
+    .option('etcd-prefix', { type: 'string', default: 'skydns', describe: 'etcd path prefix (SkyDNS -path-prefix)' })
+    .option('etcd-cafile', { type: 'string', describe: 'PEM CA bundle for etcd TLS' })
+    .option('etcd-certfile', { type: 'string', describe: 'PEM client certificate for etcd TLS (with --etcd-keyfile)' })
+    .option('etcd-keyfile', { type: 'string', describe: 'PEM client key for etcd TLS (with --etcd-certfile)' })
+    .option('kube-master-url', { type: 'string', default: '', describe: 'Kubernetes API server URL; environment variables such as ${KUBERNETES_SERVICE_HOST} are expanded' })
+    .option('kubecfg-file', { type: 'string', default: '', describe: 'kubeconfig file; --kube-master-url overrides its server. Neither: in-cluster service account' })
+    .option('healthz-port', { type: 'number', default: 8081, describe: 'Port of /readiness (200 after the initial sync is in etcd), /healthz and /metrics' })
+    .option('metrics-port', { type: 'number', describe: 'Serve /metrics on this port instead of --healthz-port' })
+    .option('resync-period', { type: 'string', default: '30m', describe: 'How often etcd is re-read and compared with the objects (writes only differences)' })
+    .option('pod-records', { type: 'string', choices: ['verified', 'disabled'], default: 'verified', describe: 'verified: watch pods and publish <a-b-c-d>.<ns>.pod.<domain>; disabled: no pod watch' })
+    .option('watch-timeout', { type: 'string', default: '5m', describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed' })
+    .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], default: 'info', describe: 'Log level (debug logs every record written)' })
+    .strict()
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .wrap(110)
+    .fail((message: string | null | undefined, err: Error | undefined) => {
+      throw new Kube2skyArgsError(message || err?.message || 'invalid arguments');
+    });
+}
+
+function validUrl(flag: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} is not a URL`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.hostname === '') throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} needs an http:// or https:// scheme and a host`);
+  return text;
+}
+
+function port(flag: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new Kube2skyArgsError(`--${flag}: expected a port number from 0 to 65535`);
+  return value;
+}
+
+function duration(flag: string, value: unknown): number {
+  try {
+    const ms = parseDuration(String(value));
+    if (ms <= 0) throw new Error(`must be positive, got ${JSON.stringify(value)}`);
+    return ms;
+  } catch (err) {
+    throw new Kube2skyArgsError(`--${flag}: ${(err as Error).message}`);
+  }
+}
+
+function single(flag: string, value: unknown): unknown {
+  if (Array.isArray(value)) throw new Kube2skyArgsError(`--${flag} was given more than once`);
+  return value;
+}
+
+/** Parse kube2sky's command line (original and new flags) into its configuration; throws {@link Kube2skyArgsError}. */
+export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Kube2skyConfig {
+  const { args, warnings } = normalizeArgs(argv);
+  const parsed = kube2skyParser(args).parseSync() as Record<string, unknown>;
+  const get = (flag: string): unknown => single(flag, parsed[flag]);
+
+  const domainText = String(get('domain'));
+  if (!isDnsSubdomain(domainText.toLowerCase())) throw new Kube2skyArgsError(`--domain: ${JSON.stringify(domainText)} is not a DNS name`);
+  const etcdServers = String(get('etcd-server')).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (etcdServers.length === 0) throw new Kube2skyArgsError('--etcd-server: no URL given');
+  for (const url of etcdServers) validUrl('etcd-server', url);
+  const prefix = String(get('etcd-prefix'));
+  if (prefix.split('/').filter((s) => s !== '').length === 0) throw new Kube2skyArgsError('--etcd-prefix must not be empty');
+
+  const masterText = String(get('kube-master-url'));
+  const kubeMasterUrl = masterText === '' ? undefined : validUrl('kube-master-url', expandEnv(masterText, env));
+  const kubecfgFile = String(get('kubecfg-file')) || undefined;
+  const optionalFile = (flag: string): string | undefined => {
+    const value = get(flag);
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const etcdCaFile = optionalFile('etcd-cafile');
+  const etcdCertFile = optionalFile('etcd-certfile');
+  const etcdKeyFile = optionalFile('etcd-keyfile');
+  if ((etcdCertFile === undefined) !== (etcdKeyFile === undefined)) throw new Kube2skyArgsError('--etcd-certfile and --etcd-keyfile go together');
+  const metricsPort = get('metrics-port');
+  const watchTimeoutMs = duration('watch-timeout', get('watch-timeout'));
+
+  return {
+    domain: fqdn(domainText),
+    etcdServers,
+    etcdMutationTimeoutMs: duration('etcd-mutation-timeout', get('etcd-mutation-timeout')),
+    etcdPrefix: prefix,
+    ...(etcdCaFile !== undefined ? { etcdCaFile } : {}),
+    ...(etcdCertFile !== undefined ? { etcdCertFile } : {}),
+    ...(etcdKeyFile !== undefined ? { etcdKeyFile } : {}),
+    ...(kubeMasterUrl !== undefined ? { kubeMasterUrl } : {}),
+    ...(kubecfgFile !== undefined ? { kubecfgFile } : {}),
+    healthzPort: port('healthz-port', get('healthz-port')),
+    ...(metricsPort !== undefined ? { metricsPort: port('metrics-port', metricsPort) } : {}),
+    resyncPeriodMs: duration('resync-period', get('resync-period')),
+    podRecords: get('pod-records') === 'disabled' ? 'disabled' : 'verified',
+    watchTimeoutSeconds: Math.max(1, Math.round(watchTimeoutMs / 1000)),
+    logLevel: String(get('log-level')),
+    warnings,
+  };
+}
