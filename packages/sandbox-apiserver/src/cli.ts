@@ -1,0 +1,57 @@
+import winston from 'winston';
+import yargs from 'yargs';
+import { SandboxApiServer } from './server.js';
+
+/** Rewrite single-dash long flags (`-port=8080`) to the double-dash form yargs parses. */
+function normalize(argv: readonly string[]): string[] {
+  return argv.map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg));
+}
+
+/** Parse the flags, start the sandbox, print its URL and kubeconfig path, and run until SIGTERM or SIGINT; returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const args = await yargs(normalize(argv))
+    .scriptName('sandbox-apiserver')
+    .usage('$0 [flags]\n\nA small Kubernetes API server (core/v1 namespaces, services, endpoints, pods; discovery.k8s.io/v1 endpointslices)\nspeaking the real list/watch protocol, for tests and `npm run up`. It runs no controllers: create Endpoints yourself.')
+    .option('port', { type: 'number', default: 0, describe: 'TCP port on the listen address (0 = a free port)' })
+    .option('address', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+    .option('kubeconfig', { type: 'string', describe: 'where to write a kubeconfig for kubectl and client libraries (default: a temporary file)' })
+    .option('service-cidr', { type: 'string', default: '10.0.0.0/24', describe: 'IPv4 range ClusterIPs are allocated from; default/kubernetes gets the first address' })
+    .option('endpoint-slices', { type: 'boolean', default: true, describe: 'serve discovery.k8s.io/v1 endpointslices (--no-endpoint-slices to hide them)' })
+    .option('history', { type: 'number', default: 1000, describe: 'changes kept for watches to resume from; older resourceVersions answer 410 Expired' })
+    .option('bookmark-interval', { type: 'number', default: 60, describe: 'seconds between BOOKMARK events on watches that allow them' })
+    .option('log-level', { type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'log level (debug logs every request)' })
+    .strict()
+    .help()
+    .version(false)
+    .parseAsync();
+  const logger = winston.createLogger({
+    level: args['log-level'],
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: { component: 'sandbox-apiserver' },
+    transports: [new winston.transports.Console()],
+  });
+  let api: SandboxApiServer;
+  try {
+    api = await SandboxApiServer.start({
+      port: args.port,
+      host: args.address,
+      serviceCidr: args['service-cidr'],
+      endpointSlices: args['endpoint-slices'],
+      kubeconfigPath: args.kubeconfig,
+      historyLimit: args.history,
+      bookmarkIntervalMs: args['bookmark-interval'] * 1000,
+      logger,
+    });
+  } catch (err) {
+    logger.error('cannot start', { error: (err as Error).message });
+    return 1;
+  }
+  process.stdout.write(`url: ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info('stopping', { signal });
+  await api.stop();
+  return 0;
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'winston';
+import { apiGroup, apiGroupList, apiVersions, resourceList, SERVER_VERSION } from './discovery.js';
+import type { Json, JsonObject } from './json.js';
+import { asObject, asString, isObject } from './json.js';
+import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
+import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
+import type { Registry } from './registry.js';
+import type { ResourceDef } from './resources.js';
+import { apiVersionOf, CORE_RESOURCES, ENDPOINT_SLICES, NAMESPACES } from './resources.js';
+import type { ResourceRoute } from './routes.js';
+import { parseResourcePath } from './routes.js';
+import { fieldSelector, labelSelector } from './selectors.js';
+import { ApiError, failureStatus, successStatus } from './status.js';
+import type { IncludeObject } from './table.js';
+import { toTable } from './table.js';
+import type { WatchContext } from './watch.js';
+import { serveWatch } from './watch.js';
+
+/** Everything the request handler works with. */
+export interface ApiContext extends WatchContext {
+  /** API semantics over the store. */
+  readonly registry: Registry;
+  /** Whether discovery.k8s.io/v1 is served. */
+  readonly endpointSlices: boolean;
+  /** host:port the server is reached at. */
+  readonly address: () => string;
+  /** Where requests and errors are logged. */
+  readonly logger: Logger;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError(413, 'Request entity too large: limit is 3145728', 'RequestEntityTooLarge');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '' && whenEmpty !== undefined) return whenEmpty;
+  try {
+    return JSON.parse(text) as Json;
+  } catch (err) {
+    throw new ApiError(400, `the body of the request could not be decoded as JSON: ${(err as Error).message}`);
+  }
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+function includeObject(query: URLSearchParams): IncludeObject {
+  const value = query.get('includeObject');
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
+function listOf(def: ResourceDef, items: JsonObject[], resourceVersion: string): JsonObject {
+  const bare = items.map((item) => {
+    const copy = { ...item };
+    delete copy['kind'];
+    delete copy['apiVersion'];
+    return copy;
+  });
+  return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion }, items: bare };
+}
+
+function served(ctx: ApiContext, segments: readonly string[]): { defs: readonly ResourceDef[]; rest: readonly string[] } | undefined {
+  if (segments[0] === 'api' && segments[1] === 'v1') return { defs: CORE_RESOURCES, rest: segments.slice(2) };
+  if (ctx.endpointSlices && segments[0] === 'apis' && segments[1] === ENDPOINT_SLICES.group && segments[2] === ENDPOINT_SLICES.version) {
+    return { defs: [ENDPOINT_SLICES], rest: segments.slice(3) };
+  }
+  return undefined;
+}
+
+/** Answer the paths that are not resources: health, version, discovery, OpenAPI. Returns false when not one. */
+function nonResource(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, path: string): boolean {
+  const slices = ctx.endpointSlices ? [apiGroup(ENDPOINT_SLICES.group, ENDPOINT_SLICES.version)] : [];
+  switch (path) {
+    case '/healthz':
+    case '/livez':
+    case '/readyz':
+      sendText(res, 200, 'ok');
+      return true;
+    case '/version':
+      send(res, 200, SERVER_VERSION);
+      return true;
+    case '/api':
+      send(res, 200, apiVersions(ctx.address()));
+      return true;
+    case '/api/v1':
+      send(res, 200, resourceList('v1', CORE_RESOURCES));
+      return true;
+    case '/apis':
+      send(res, 200, apiGroupList(slices));
+      return true;
+    case '/openapi/v2':
+      if (/protobuf/.test(req.headers.accept ?? '')) {
+        const body = openApiV2Protobuf();
+        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+        res.end(body);
+      } else send(res, 200, openApiV2Json());
+      return true;
+  }
+  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}`) {
+    send(res, 200, slices[0]);
+    return true;
+  }
+  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`) {
+    send(res, 200, resourceList(`${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`, [ENDPOINT_SLICES]));
+    return true;
+  }
+  return false;
+}
+
+function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): void {
+  const { def, namespace } = route;
+  const labels = labelSelector(query.get('labelSelector'));
+  const fields = fieldSelector(query.get('fieldSelector'), def.selectableFields, def.kind);
+  const matches = (o: JsonObject): boolean => labels(o) && fields(o);
+  const watch = query.get('watch');
+  if (watch === 'true' || watch === '1') {
+    const timeout = query.get('timeoutSeconds');
+    serveWatch(req, res, {
+      def,
+      namespace,
+      matches,
+      resourceVersion: query.get('resourceVersion') ?? '',
+      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+      bookmarks: query.get('allowWatchBookmarks') === 'true',
+    }, ctx);
+    return;
+  }
+  const items = ctx.store.list(def, namespace).filter(matches);
+  const rv = String(ctx.store.resourceVersion);
+  send(res, 200, wantsTable(req) ? toTable(def, items, rv, includeObject(query)) : listOf(def, items, rv));
+}
+
+async function patchBody(req: IncomingMessage, def: ResourceDef, current: JsonObject): Promise<Json> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
+  const body = await readJson(req);
+  switch (type) {
+    case 'application/merge-patch+json':
+      return mergePatch(current, body);
+    case 'application/strategic-merge-patch+json':
+      return strategicPatch(def.kind, '', current, body);
+    case 'application/json-patch+json':
+      return jsonPatch(current, body);
+    default:
+      throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+  }
+}
+
+async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+  const { def, name, subresource } = route;
+  const namespace = def.namespaced ? route.namespace : '';
+  if (subresource !== '' && !(subresource === 'status' && def.statusSubresource)) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+  const method = req.method ?? 'GET';
+  if (name === undefined) {
+    if (method === 'GET') return getCollection(req, res, ctx, route, query);
+    if (method === 'POST') {
+      if (namespace === undefined) throw new ApiError(405, `POST is not supported on ${def.plural} across all namespaces`, 'MethodNotAllowed');
+      send(res, 201, ctx.registry.create(def, namespace, await readJson(req)));
+      return;
+    }
+    throw new ApiError(405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
+  }
+  if (namespace === undefined) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+  const target = { def, namespace, name };
+  switch (method) {
+    case 'GET': {
+      const object = ctx.registry.get(target);
+      send(res, 200, wantsTable(req) ? toTable(def, [object], asString(asObject(object['metadata'])['resourceVersion']) ?? '', includeObject(query)) : object);
+      return;
+    }
+    case 'PUT': {
+      const { object, created } = ctx.registry.update(target, await readJson(req), subresource);
+      send(res, created ? 201 : 200, object);
+      return;
+    }
+    case 'PATCH': {
+      const current = ctx.registry.get(target);
+      const patched = await patchBody(req, def, current);
+      if (isObject(patched)) {
+        const meta = asObject(patched['metadata']);
+        if (meta['resourceVersion'] === asObject(current['metadata'])['resourceVersion']) delete meta['resourceVersion'];
+      }
+      send(res, 200, ctx.registry.update(target, patched, subresource).object);
+      return;
+    }
+    case 'DELETE': {
+      if (subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+      const body = await readJson(req, {});
+      const pre = asObject(asObject(body)['preconditions']);
+      const removed = ctx.registry.remove(target, { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) }, def === NAMESPACES ? [...CORE_RESOURCES, ENDPOINT_SLICES].filter((d) => d.namespaced) : []);
+      const meta = asObject(removed['metadata']);
+      send(res, 200, def.deleteReturnsObject ? removed : successStatus({ name, group: def.group, kind: def.plural, uid: meta['uid'] ?? '' }));
+      return;
+    }
+    default:
+      throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+  }
+}
+
+/** Serve one HTTP request of the Kubernetes API; every failure is answered with a Status object. */
+export async function handle(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  const started = Date.now();
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  try {
+    const failing = ctx.faults.failing;
+    if (failing !== undefined) throw new ApiError(failing, `sandbox fault: every request fails with ${failing}`);
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (req.method === 'GET' && nonResource(req, res, ctx, path)) return;
+    const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const group = served(ctx, segments);
+    const route = group && parseResourcePath(group.rest, group.defs);
+    if (!route) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    await resource(req, res, ctx, route, url.searchParams);
+  } catch (err) {
+    const apiError = err instanceof ApiError ? err : new ApiError(500, `Internal error occurred: ${(err as Error).message}`);
+    if (!(err instanceof ApiError)) ctx.logger.error('request failed', { method: req.method, url: req.url, error: (err as Error).stack });
+    if (res.headersSent) res.end();
+    else send(res, apiError.code, failureStatus(apiError.code, apiError.message, apiError.reason, apiError.details));
+  } finally {
+    ctx.logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started });
+  }
+}

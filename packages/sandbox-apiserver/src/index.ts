@@ -1,0 +1,4 @@
+export { SandboxApiServer } from './server.js';
+export type { SandboxOptions } from './server.js';
+export { Faults } from './faults.js';
+export { kubeconfigYaml } from './kubeconfig.js';

@@ -1,0 +1,124 @@
+import type { JsonObject } from './json.js';
+import { asObject, asString, clone } from './json.js';
+import type { ResourceDef } from './resources.js';
+import { expired } from './status.js';
+
+/** The kind of change a watch event reports. */
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One change, kept in the history for watches that resume from a resourceVersion. */
+export interface StoreEvent {
+  /** The resourceVersion the change produced. */
+  readonly rv: number;
+  /** What happened. */
+  readonly type: EventType;
+  /** The resource the object belongs to. */
+  readonly def: ResourceDef;
+  /** The object after the change (before it, for DELETED, with the deletion's resourceVersion). */
+  readonly object: JsonObject;
+}
+
+/** The name and namespace of a stored object. */
+export function nameOf(object: JsonObject): { name: string; namespace: string } {
+  const meta = asObject(object['metadata']);
+  return { name: asString(meta['name']) ?? '', namespace: asString(meta['namespace']) ?? '' };
+}
+
+function keyOf(def: ResourceDef, namespace: string, name: string): string {
+  return `${def.group}/${def.plural}/${namespace}/${name}`;
+}
+
+/**
+ * All objects of the sandbox, with one global resourceVersion counter (like etcd's revision) and a bounded
+ * history of changes so that watches can resume from a version; versions older than the history are expired.
+ */
+export class ObjectStore {
+  private readonly objects = new Map<string, JsonObject>();
+  private readonly history: StoreEvent[] = [];
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private revision = 1;
+  private compacted = 1;
+
+  constructor(private readonly historyLimit = 1000) {}
+
+  /** The newest resourceVersion. */
+  get resourceVersion(): number {
+    return this.revision;
+  }
+
+  /** The oldest resourceVersion a watch may still resume from. */
+  get oldestResumable(): number {
+    return this.compacted;
+  }
+
+  /** A copy of one object, or undefined. */
+  get(def: ResourceDef, namespace: string, name: string): JsonObject | undefined {
+    const found = this.objects.get(keyOf(def, namespace, name));
+    return found ? clone(found) : undefined;
+  }
+
+  /** Copies of the objects of one resource (in one namespace when given), sorted by namespace and name. */
+  list(def: ResourceDef, namespace?: string): JsonObject[] {
+    const prefix = namespace === undefined ? `${def.group}/${def.plural}/` : `${def.group}/${def.plural}/${namespace}/`;
+    return [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, object]) => clone(object));
+  }
+
+  /** Store a new or changed object: stamps the next resourceVersion, records and announces the change. */
+  put(def: ResourceDef, object: JsonObject): JsonObject {
+    const { name, namespace } = nameOf(object);
+    const key = keyOf(def, namespace, name);
+    const type: EventType = this.objects.has(key) ? 'MODIFIED' : 'ADDED';
+    const stored = this.stamp(object);
+    this.objects.set(key, stored);
+    this.emit({ rv: this.revision, type, def, object: stored });
+    return clone(stored);
+  }
+
+  /** Remove an object; returns it with the deletion's resourceVersion, or undefined when absent. */
+  remove(def: ResourceDef, namespace: string, name: string): JsonObject | undefined {
+    const key = keyOf(def, namespace, name);
+    const existing = this.objects.get(key);
+    if (!existing) return undefined;
+    this.objects.delete(key);
+    const gone = this.stamp(existing);
+    this.emit({ rv: this.revision, type: 'DELETED', def, object: gone });
+    return clone(gone);
+  }
+
+  /** Forget the whole history: watches from any version before now answer 410 Expired. */
+  compact(): void {
+    this.history.length = 0;
+    this.compacted = this.revision;
+  }
+
+  /** The changes after `rv`, or a 410 ApiError when `rv` is older than the kept history. */
+  since(rv: number): StoreEvent[] {
+    if (rv < this.compacted) throw expired(rv, this.compacted);
+    return this.history.filter((event) => event.rv > rv);
+  }
+
+  /** Call `listener` with every future change; returns the unsubscribe function. */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private stamp(object: JsonObject): JsonObject {
+    this.revision += 1;
+    const copy = clone(object);
+    copy['metadata'] = { ...asObject(copy['metadata']), resourceVersion: String(this.revision) };
+    return copy;
+  }
+
+  private emit(event: StoreEvent): void {
+    this.history.push(event);
+    while (this.history.length > this.historyLimit) {
+      const dropped = this.history.shift();
+      if (dropped) this.compacted = dropped.rv;
+    }
+    for (const listener of [...this.listeners]) listener(event);
+  }
+}
