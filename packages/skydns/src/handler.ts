@@ -1,0 +1,178 @@
+import { keyToName } from '@kube-dns-legacy/skymsg';
+import { AnswerCache } from './answer-cache.js';
+import { authoritative, RCODE, type RcodeName, type Resolution } from './answer.js';
+import { ResponseCache } from './cache.js';
+import { encodeReply, type ReplyShape } from './encode.js';
+import { forwardQuery, lookupExternal, type ForwardOptions } from './forward.js';
+import type { DnsObserver, DnsSystem } from './metrics.js';
+import { inDomain, type ResolveContext } from './resolve/context.js';
+import { QTYPE, resolveQuery } from './resolve/index.js';
+import type { Rr } from './rr.js';
+import { codeReply, parseQuery, type WireQuery } from './wire.js';
+
+/** Largest UDP payload we send by default (DNS flag day 2020). */
+export const DEFAULT_UDP_CAP = 1232;
+
+/** Settings of the DNS path. */
+export interface HandlerOptions {
+  /** The resolve context (records and answer settings). */
+  readonly ctx: ResolveContext;
+  /** Upstream servers and timeouts. */
+  readonly forward: ForwardOptions;
+  /** `-no-rec`: never forward. */
+  readonly noRec: boolean;
+  /** Fewest labels a name needs before it is forwarded (`ndots`, 2). */
+  readonly ndots: number;
+  /** `-round-robin`: rotate address records. */
+  readonly roundRobin: boolean;
+  /** Largest UDP reply, whatever the client offers. */
+  readonly udpCap: number;
+  /** The response cache for upstream replies, or undefined when `-rcache` is 0. */
+  readonly rcache: ResponseCache | undefined;
+  /** `-rcache-ttl`: also the TTL of upstream records added to answers. */
+  readonly rcacheTtl: number;
+  /** Metrics. */
+  readonly observer: DnsObserver;
+  /** Log one line per query (`-verbose`). */
+  readonly verbose: boolean;
+  /** Where log lines go. */
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+}
+
+const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
+
+/** Answers raw DNS messages: never throws, never stalls; returns the reply, or undefined to stay silent. */
+export class DnsHandler {
+  /** Encoded authoritative replies, cleared when records change. */
+  readonly answers = new AnswerCache();
+  private hourEnds = 0;
+
+  constructor(private readonly options: HandlerOptions) {}
+
+  /** Records changed at these keys: drop every encoded answer and the cached upstream replies they affect. */
+  recordsChanged(keys: readonly string[]): void {
+    this.answers.clear();
+    const rcache = this.options.rcache;
+    if (rcache === undefined) return;
+    for (const key of keys) {
+      try {
+        rcache.invalidate(keyToName(key, this.options.ctx.prefix));
+      } catch {
+        rcache.clear();
+      }
+    }
+  }
+
+  /** Answer one message received over UDP or TCP. */
+  async handle(msg: Buffer, tcp: boolean, remote: string): Promise<Buffer | undefined> {
+    const started = process.hrtime.bigint();
+    const transport = tcp ? 'tcp' : 'udp';
+    const done = (system: DnsSystem, type: string, reply: Buffer | undefined): Buffer | undefined => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const rcode = reply !== undefined && reply.length >= 4 ? (RCODE_NAME[(reply[3] as number) & 0xf] ?? String((reply[3] as number) & 0xf)) : 'none';
+      this.options.observer.reply(system, transport, type, rcode, seconds, reply?.length ?? 0);
+      return reply;
+    };
+    const outcome = parseQuery(msg);
+    if (outcome.kind === 'drop') {
+      this.options.observer.error('dropped');
+      if (this.options.verbose) this.options.log('debug', 'dropped a packet', { remote, reason: outcome.reason });
+      return undefined;
+    }
+    if (outcome.kind === 'error') {
+      this.options.observer.error(outcome.rcode === RCODE.NOTIMP ? 'notimp' : 'formerr');
+      if (this.options.verbose) this.options.log('debug', 'malformed query', { remote, reason: outcome.reason });
+      return done('error', 'none', codeReply(msg, outcome.rcode, outcome.questionEnd));
+    }
+    const q = outcome.query;
+    const type = QTYPE[q.type] ?? `TYPE${q.type}`;
+    if (this.options.verbose) this.options.log('debug', 'query', { remote, name: q.name, type, transport });
+    try {
+      const limit = tcp ? 65535 : q.edns === undefined ? 512 : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
+      const now = this.options.ctx.now();
+      if (now >= this.hourEnds) {
+        this.answers.clear();
+        this.hourEnds = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
+      }
+      const key = AnswerCache.key(q, limit, tcp);
+      const hit = this.answers.get(key, q, msg, this.options.roundRobin);
+      this.options.observer.cache('answer', hit !== undefined);
+      if (hit !== undefined) return done('cache', type, hit);
+
+      if (!q.plain) {
+        const labels = q.name.toLowerCase();
+        if (!inDomain(labels, this.options.ctx.domain)) return done('recursive', type, await this.forward(msg, q, tcp));
+        return done('auth', type, codeReply(msg, RCODE.NXDOMAIN, q.questionEnd, { aa: true, ra: true }));
+      }
+      let res = resolveQuery(this.options.ctx, { name: q.name, type: q.type, qclass: q.qclass });
+      if (res.forward) return done(q.type === 12 ? 'reverse' : 'recursive', type, await this.forward(msg, q, tcp));
+      const cacheable = res.external.length === 0 && res.rcode !== 'SERVFAIL';
+      if (!cacheable && res.external.length > 0) res = await this.completeExternal(res);
+      const shape: ReplyShape = {
+        id: q.id,
+        rd: q.rd,
+        cd: q.cd,
+        name: q.name.toLowerCase(),
+        type: q.type,
+        qclass: q.qclass,
+        limit,
+        tcp,
+        opt: q.edns === undefined ? undefined : { udpSize: this.options.udpCap, do: q.edns.do },
+      };
+      const encoded = encodeReply(shape, res);
+      if (encoded.truncated) this.options.observer.error('truncated');
+      const system: DnsSystem = q.type === 12 ? 'reverse' : 'auth';
+      if (cacheable) return done(system, type, this.answers.set(key, encoded, q, msg, this.options.roundRobin));
+      const reply = Buffer.from(encoded.buffer);
+      msg.copy(reply, 12, 12, q.questionEnd - 4);
+      return done(system, type, reply);
+    } catch (err) {
+      this.options.observer.error('internal');
+      this.options.log('error', 'failed to answer a query', { name: q.name, type, error: (err as Error).message });
+      return done('error', type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
+    }
+  }
+
+  private async forward(msg: Buffer, q: WireQuery, tcp: boolean): Promise<Buffer> {
+    const fail = (rcode: RcodeName, ra: boolean): Buffer => codeReply(msg, RCODE[rcode], q.questionEnd, { ra });
+    if (this.options.noRec) {
+      this.options.observer.forward('refused');
+      return fail('SERVFAIL', false);
+    }
+    if (q.labelCount < this.options.ndots || this.options.forward.servers.length === 0) {
+      this.options.observer.forward('refused');
+      return fail('SERVFAIL', true);
+    }
+    const rcache = this.options.rcache;
+    const key = ResponseCache.key(q.name, q.type, q.qclass, q.edns?.do ?? false, tcp);
+    if (rcache !== undefined) {
+      const hit = rcache.get(key, Date.now());
+      this.options.observer.cache('response', hit !== undefined);
+      if (hit !== undefined) {
+        hit.writeUInt16BE(q.id, 0);
+        if (hit.length >= q.questionEnd) msg.copy(hit, 12, 12, q.questionEnd - 4);
+        return hit;
+      }
+    }
+    const result = await forwardQuery(this.options.forward, msg, tcp);
+    if (result.reply === undefined) {
+      this.options.observer.forward('failed');
+      this.options.log('warn', 'every upstream failed; answering SERVFAIL', { name: q.name, errors: result.errors });
+      return fail('SERVFAIL', true);
+    }
+    this.options.observer.forward('ok');
+    rcache?.put(key, q.name, result.reply, Date.now());
+    return result.reply;
+  }
+
+  /** Resolve CNAME targets outside the domain upstream; CNAMEs whose target yields nothing are dropped. */
+  private async completeExternal(res: Resolution): Promise<Resolution> {
+    let answer: Rr[] = [...res.answer];
+    for (const { cname, type } of res.external) {
+      const found = this.options.noRec ? [] : await lookupExternal(this.options.forward, cname.target, type, this.options.rcacheTtl);
+      if (found.length === 0) answer = [];
+      else answer.push(...found);
+    }
+    return authoritative(this.options.ctx, { exists: true, answer, additional: res.additional, external: [] });
+  }
+}

@@ -1,0 +1,195 @@
+/** The fixed DNS header size. */
+export const HEADER_SIZE = 12;
+/** Smallest possible resource record on the wire: root name, type, class, TTL, RDLENGTH. */
+const MIN_RR_SIZE = 11;
+/** The OPT pseudo-record type (EDNS0). */
+export const TYPE_OPT = 41;
+
+/** EDNS0 parameters of a query. */
+export interface Edns {
+  /** Requestor's UDP payload size. */
+  readonly udpSize: number;
+  /** DNSSEC OK bit. */
+  readonly do: boolean;
+  /** EDNS version. */
+  readonly version: number;
+}
+
+/** A query that passed the sanity checks: header fields, the one question and EDNS0. */
+export interface WireQuery {
+  /** Message ID. */
+  readonly id: number;
+  /** Recursion desired. */
+  readonly rd: boolean;
+  /** Checking disabled. */
+  readonly cd: boolean;
+  /** The question name as received, fully qualified (`.` for the root). */
+  readonly name: string;
+  /** False when a label holds bytes that cannot be part of a SkyDNS key (`.`, `/`, spaces, non-ASCII). */
+  readonly plain: boolean;
+  /** Number of labels of the name. */
+  readonly labelCount: number;
+  /** QTYPE. */
+  readonly type: number;
+  /** QCLASS. */
+  readonly qclass: number;
+  /** Offset just past the question section. */
+  readonly questionEnd: number;
+  /** EDNS0 parameters, when the query carried an OPT record. */
+  readonly edns: Edns | undefined;
+}
+
+/** The outcome of checking a received message. */
+export type ParseOutcome =
+  | { readonly kind: 'query'; readonly query: WireQuery }
+  | { readonly kind: 'drop'; readonly reason: string }
+  | { readonly kind: 'error'; readonly rcode: number; readonly reason: string; readonly questionEnd: number };
+
+/** RCODE values used by the wire checks. */
+const FORMERR = 1;
+const NOTIMP = 4;
+
+const formerr = (reason: string, questionEnd = 0): ParseOutcome => ({ kind: 'error', rcode: FORMERR, reason, questionEnd });
+
+/** Skip a (possibly compressed) name starting at `offset`; returns the offset after it, or -1 when malformed. */
+export function skipName(msg: Buffer, offset: number): number {
+  if (offset < 0) return -1;
+  let pos = offset;
+  for (let guard = 0; guard < 128; guard++) {
+    if (pos >= msg.length) return -1;
+    const len = msg[pos] as number;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= msg.length ? pos + 2 : -1;
+    if ((len & 0xc0) !== 0) return -1;
+    pos += 1 + len;
+  }
+  return -1;
+}
+
+function plainLabel(msg: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = msg[i] as number;
+    if (c <= 0x20 || c >= 0x7f || c === 0x2e || c === 0x2f || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/**
+ * Check a received message before any full parse and read its question and OPT record. Cheap and
+ * bounded: counts are checked against the message length first, names are walked with a guard.
+ * Responses and runts are dropped; other opcodes get NOTIMP; anything but one well-formed
+ * question gets FORMERR.
+ */
+export function parseQuery(msg: Buffer): ParseOutcome {
+  if (msg.length < HEADER_SIZE) return { kind: 'drop', reason: `message of ${msg.length} bytes is shorter than a header` };
+  const flags = msg.readUInt16BE(2);
+  if (flags & 0x8000) return { kind: 'drop', reason: 'message is a response (QR=1)' };
+  const opcode = (flags >> 11) & 0xf;
+  if (opcode !== 0) return { kind: 'error', rcode: NOTIMP, reason: `opcode ${opcode} is not implemented`, questionEnd: 0 };
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  const ns = msg.readUInt16BE(8);
+  const ar = msg.readUInt16BE(10);
+  if (qd !== 1) return formerr(`${qd} questions (exactly one is supported)`);
+  if (an !== 0 || ns !== 0) return formerr('a query with answer or authority records');
+  if (HEADER_SIZE + 5 + ar * MIN_RR_SIZE > msg.length) return formerr(`${ar} additional records cannot fit in ${msg.length} bytes`);
+
+  const parts: string[] = [];
+  let pos = HEADER_SIZE;
+  let plain = true;
+  let nameLength = 1;
+  for (;;) {
+    if (pos >= msg.length) return formerr('question name runs past the end of the message');
+    const len = msg[pos] as number;
+    if (len === 0) {
+      pos += 1;
+      break;
+    }
+    if (len > 63) return formerr('question name uses compression or a label longer than 63 bytes');
+    nameLength += len + 1;
+    if (nameLength > 255) return formerr('question name is longer than 255 bytes');
+    if (pos + 1 + len > msg.length) return formerr('question name runs past the end of the message');
+    if (!plainLabel(msg, pos + 1, pos + 1 + len)) plain = false;
+    parts.push(msg.toString('latin1', pos + 1, pos + 1 + len));
+    pos += 1 + len;
+  }
+  if (pos + 4 > msg.length) return formerr('question is missing its type and class');
+  const type = msg.readUInt16BE(pos);
+  const qclass = msg.readUInt16BE(pos + 2);
+  const questionEnd = pos + 4;
+
+  let edns: Edns | undefined;
+  pos = questionEnd;
+  for (let i = 0; i < ar; i++) {
+    const afterName = skipName(msg, pos);
+    if (afterName < 0 || afterName + 10 > msg.length) return formerr('malformed additional record', questionEnd);
+    const rrType = msg.readUInt16BE(afterName);
+    const rdLength = msg.readUInt16BE(afterName + 8);
+    if (afterName + 10 + rdLength > msg.length) return formerr('additional record runs past the end of the message', questionEnd);
+    if (rrType === TYPE_OPT) {
+      if (edns !== undefined) return formerr('more than one OPT record', questionEnd);
+      if (afterName !== pos + 1) return formerr('OPT record not owned by the root', questionEnd);
+      edns = {
+        udpSize: msg.readUInt16BE(afterName + 2),
+        version: msg[afterName + 5] as number,
+        do: ((msg[afterName + 6] as number) & 0x80) !== 0,
+      };
+    }
+    pos = afterName + 10 + rdLength;
+  }
+  return {
+    kind: 'query',
+    query: {
+      id: msg.readUInt16BE(0),
+      rd: (flags & 0x0100) !== 0,
+      cd: (flags & 0x0010) !== 0,
+      name: parts.length === 0 ? '.' : `${parts.join('.')}.`,
+      plain,
+      labelCount: parts.length,
+      type,
+      qclass,
+      questionEnd,
+      edns,
+    },
+  };
+}
+
+/**
+ * A reply carrying only a code: the query's header with QR=1, the given RCODE and flags, and the
+ * question copied back when it was well formed (`questionEnd` > 0).
+ */
+export function codeReply(msg: Buffer, rcode: number, questionEnd: number, flags: { aa?: boolean; ra?: boolean } = {}): Buffer {
+  const withQuestion = questionEnd > HEADER_SIZE && questionEnd <= msg.length;
+  const out = Buffer.alloc(withQuestion ? questionEnd : HEADER_SIZE);
+  msg.copy(out, 0, 0, Math.min(msg.length, withQuestion ? questionEnd : 4));
+  const query = msg.length >= 4 ? msg.readUInt16BE(2) : 0;
+  const opcode = query & 0x7800;
+  const rd = query & 0x0100;
+  out.writeUInt16BE(0x8000 | opcode | (flags.aa ? 0x0400 : 0) | rd | (flags.ra ? 0x0080 : 0) | (rcode & 0xf), 2);
+  out.writeUInt16BE(withQuestion ? 1 : 0, 4);
+  out.writeUInt32BE(0, 6);
+  out.writeUInt16BE(0, 10);
+  return out;
+}
+
+/** The byte ranges of the records of one section, starting at `offset`; undefined when malformed. */
+export function recordRanges(msg: Buffer, offset: number, count: number): Array<{ start: number; end: number; type: number; ttlAt: number }> | undefined {
+  const ranges: Array<{ start: number; end: number; type: number; ttlAt: number }> = [];
+  let pos = offset;
+  for (let i = 0; i < count; i++) {
+    const afterName = skipName(msg, pos);
+    if (afterName < 0 || afterName + 10 > msg.length) return undefined;
+    const end = afterName + 10 + msg.readUInt16BE(afterName + 8);
+    if (end > msg.length) return undefined;
+    ranges.push({ start: pos, end, type: msg.readUInt16BE(afterName), ttlAt: afterName + 4 });
+    pos = end;
+  }
+  return ranges;
+}
+
+/** Offset just past the question section of a message with one question, or -1. */
+export function questionEndOf(msg: Buffer): number {
+  if (msg.length < HEADER_SIZE || msg.readUInt16BE(4) !== 1) return -1;
+  const afterName = skipName(msg, HEADER_SIZE);
+  return afterName < 0 || afterName + 4 > msg.length ? -1 : afterName + 4;
+}
