@@ -17,7 +17,14 @@ export class Metrics {
   /** Errors, by kind (etcd, watch, object). */
   readonly errors = new Counter({ name: 'kube2sky_errors_total', help: 'Errors and skipped input, by kind (etcd, watch, object).', labelNames: ['kind'] as const, registers: [this.registry] });
   /** Seconds since the oldest change not yet written to etcd (0 when etcd is up to date). */
-  readonly syncLag = new Gauge({ name: 'kube2sky_sync_lag_seconds', help: 'Age of the oldest change not yet written to etcd; 0 when etcd is up to date.', registers: [this.registry] });
+  readonly syncLag: Gauge = new Gauge({
+    name: 'kube2sky_sync_lag_seconds',
+    help: 'Age of the oldest change not yet written to etcd; 0 when etcd is up to date.',
+    registers: [this.registry],
+    collect: (): void => this.syncLag.set(this.lagSource()),
+  });
+  /** Where the sync lag comes from (the reconciler), read at every scrape. */
+  lagSource: () => number = () => 0;
   /** Records wanted by the current objects. */
   readonly desiredKeys = new Gauge({ name: 'kube2sky_desired_keys', help: 'Records (etcd keys) wanted by the current objects.', registers: [this.registry] });
   /** Watches restarted after an error or a silence. */

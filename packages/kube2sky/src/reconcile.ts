@@ -35,7 +35,7 @@ export class Reconciler {
   private synced = false;
   private swept = false;
   private closed = false;
-  private etcdOk = false;
+  private etcdOk = true;
   private attempt = 0;
   private pendingSince: number | undefined = Date.now();
   private running: Promise<void> | undefined;
@@ -79,7 +79,7 @@ export class Reconciler {
     return this.swept;
   }
 
-  /** True when the last etcd request succeeded. */
+  /** False when the last etcd request failed (true before the first one). */
   get etcdHealthy(): boolean {
     return this.etcdOk;
   }

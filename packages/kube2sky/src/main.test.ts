@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+test('--help explains the flags and exits 0', async () => {
+  const { stdout } = await run('node', [MAIN, '--help']);
+  for (const flag of ['--domain', '--etcd-server', '--etcd-mutation-timeout', '--kube-master-url', '--kubecfg-file', '--healthz-port', '--etcd-prefix', '--resync-period', '--pod-records', '--metrics-port']) {
+    assert.ok(stdout.includes(flag), flag);
+  }
+});
+
+test('bad flags: clear message, exit 2, no stack trace', async () => {
+  for (const args of [['--bogus'], ['-domain=a..b'], ['--healthz-port=abc']]) {
+    const err = await run('node', [MAIN, ...args]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    assert.ok(err, args.join(' '));
+    assert.equal(err.code, 2, args.join(' '));
+    assert.match(err.stderr, /^kube2sky: /);
+    assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('without an API server: not ready, unhealthy, metrics served, SIGTERM exits 0', async () => {
+  const etcd = await EtcdServer.start();
+  const healthz = await freePort();
+  const deadApi = await freePort();
+  const proc = new ManagedProcess('kube2sky', 'node', [MAIN, `--etcd-server=${etcd.endpoint}`, `--kube-master-url=http://127.0.0.1:${deadApi}`, `--healthz-port=${healthz}`]);
+  try {
+    await proc.waitForOutput(/serving \/readiness/);
+    const readiness = await fetch(`http://127.0.0.1:${healthz}/readiness`);
+    assert.equal(readiness.status, 503);
+    await waitFor('a discovery failure to be logged', () => /API discovery failed/.test(proc.output), 10_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthz}/metrics`)).text();
+    assert.match(metrics, /kube2sky_errors_total\{kind="watch"\} [1-9]/);
+    assert.match(metrics, /kube2sky_sync_lag_seconds [0-9.]+/);
+    assert.match(metrics, /process_resident_memory_bytes/);
+    assert.equal((await fetch(`http://127.0.0.1:${healthz}/nope`)).status, 404);
+    const healthzRes = await fetch(`http://127.0.0.1:${healthz}/healthz`);
+    assert.equal(healthzRes.status, 503);
+    assert.deepEqual(await healthzRes.json(), { status: 'unhealthy', checks: { etcd: true, api_discovery: false } });
+    assert.equal(await proc.stop('SIGTERM'), 0);
+    assert.match(proc.output, /"signal":"SIGTERM"/);
+  } finally {
+    await proc.stop('SIGKILL');
+    await etcd.stop();
+  }
+});
