@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSkydnsArgs, parseSkydnsArgsWithWarnings } from './cli.js';
+import { applyEtcdConfig, ConfigError } from './config.js';
+import { parseDuration } from './duration.js';
+
+const MANIFEST = '-machines=http://127.0.0.1:4001 -addr=0.0.0.0:53 -ns-rotate=false -domain=cluster.local.'.split(' ');
+
+test('the manifest line parses unchanged', () => {
+  const c = parseSkydnsArgs(MANIFEST, {});
+  assert.deepEqual(c.machines, ['http://127.0.0.1:4001']);
+  assert.deepEqual(c.addr, { host: '0.0.0.0', port: 53 });
+  assert.equal(c.nsRotate, false);
+  assert.equal(c.domain, 'cluster.local.');
+  assert.equal(c.hostmaster, 'hostmaster.cluster.local.');
+  assert.equal(c.roundRobin, true);
+  assert.equal(c.noRec, false);
+  assert.equal(c.nameservers, undefined, 'resolv.conf');
+  assert.equal(c.rtimeoutMs, 2000);
+  assert.equal(c.pathPrefix, 'skydns');
+  assert.equal(c.metricsPort, undefined);
+  assert.equal(c.ttl, 3600);
+  assert.equal(c.minTtl, 60);
+  assert.equal(c.ndots, 2);
+});
+
+test('defaults, double dashes, separate values and environment', () => {
+  const d = parseSkydnsArgs([], {});
+  assert.deepEqual(d.addr, { host: '127.0.0.1', port: 53 });
+  assert.equal(d.domain, 'skydns.local.');
+  assert.deepEqual(d.machines, ['http://127.0.0.1:2379']);
+  const c = parseSkydnsArgs(
+    ['--addr', '127.0.0.1:5353', '-no-rec', '--rcache=100', '-rcache-ttl', '30', '-rtimeout=500ms', '-hostmaster=dns@example.org', '-nameservers=10.0.0.1,[fd00::1]:5353,10.0.0.2:54', '-round-robin=false', '-local=node1.cluster.local', '-verbose'],
+    { SKYDNS_DOMAIN: 'Cluster.Local', ETCD_MACHINES: 'http://10.0.0.1:2379,https://10.0.0.2:2379', PROMETHEUS_PORT: '9153', SKYDNS_PATH_PREFIX: 'dns' },
+  );
+  assert.deepEqual(c.addr, { host: '127.0.0.1', port: 5353 });
+  assert.equal(c.noRec, true);
+  assert.equal(c.rcache, 100);
+  assert.equal(c.rcacheTtl, 30);
+  assert.equal(c.rtimeoutMs, 500);
+  assert.equal(c.hostmaster, 'dns.example.org.');
+  assert.deepEqual(c.nameservers, [{ host: '10.0.0.1', port: 53 }, { host: 'fd00::1', port: 5353 }, { host: '10.0.0.2', port: 54 }]);
+  assert.equal(c.roundRobin, false);
+  assert.equal(c.local, 'node1.cluster.local.');
+  assert.equal(c.verbose, true);
+  assert.equal(c.domain, 'cluster.local.');
+  assert.deepEqual(c.machines, ['http://10.0.0.1:2379', 'https://10.0.0.2:2379']);
+  assert.equal(c.metricsPort, 9153);
+  assert.equal(c.pathPrefix, 'dns');
+  assert.equal(c.metricsPrefix, 'skydns_skydns_');
+  assert.equal(parseSkydnsArgs(['-addr=[::1]:53'], {}).addr.host, '::1');
+  assert.equal(parseSkydnsArgs(['-etcd3', '-scache=5'], {}).machines.length, 1, 'compatibility flags accepted');
+});
+
+test('PROMETHEUS_PORT from a service link is ignored with a warning', () => {
+  const { config, warnings } = parseSkydnsArgsWithWarnings([], { PROMETHEUS_PORT: 'tcp://10.0.0.5:9090' });
+  assert.equal(config.metricsPort, undefined);
+  assert.match(warnings[0] ?? '', /not a port number/);
+  assert.equal(parseSkydnsArgs(['-metrics-port=9000'], { PROMETHEUS_PORT: '1' }).metricsPort, 9000);
+});
+
+test('bad flags are clear errors', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['-bogus'], /Unknown argument: bogus/],
+    [['-addr=localhost:53'], /-addr "localhost:53" must be an IP address and a port/],
+    [['-addr=0.0.0.0'], /must be an IP address and a port/],
+    [['-nameservers=dns.google'], /-nameservers: nameserver "dns.google" is not an IP address/],
+    [['-rtimeout=soon'], /-rtimeout: "soon" is not a duration/],
+    [['-rcache=-1'], /-rcache must be an integer/],
+    [['-machines=127.0.0.1:4001'], /is not an http\(s\):\/\/host:port URL/],
+    [['-systemd'], /socket activation is not supported/],
+    [['-dnssec=Kcluster.local+008+1234'], /DNSSEC signing is not supported/],
+    [['stray'], /stray/],
+    [['-tls-key=k.pem'], /-tls-key and -tls-pem must be given together/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseSkydnsArgs(argv, {}), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(' '));
+  }
+});
+
+test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
+  const base = parseSkydnsArgs(MANIFEST, {});
+  const c = applyEtcdConfig(base, '{"ttl":300,"min_ttl":30,"priority":5,"ndot":3,"rcache":10,"rcache_ttl":20,"nameservers":["8.8.8.8:53"],"read_timeout":1000000000,"ns_rotate":true,"hostmaster":"me@example.org","unknown":1}');
+  assert.equal(c.ttl, 300);
+  assert.equal(c.minTtl, 30);
+  assert.equal(c.priority, 5);
+  assert.equal(c.ndots, 3);
+  assert.equal(c.rcache, 10);
+  assert.equal(c.rcacheTtl, 20);
+  assert.deepEqual(c.nameservers, [{ host: '8.8.8.8', port: 53 }]);
+  assert.equal(c.rtimeoutMs, 1000);
+  assert.equal(c.nsRotate, true);
+  assert.equal(c.hostmaster, 'me.example.org.');
+  assert.equal(applyEtcdConfig(base, '{"domain":"example.org"}').hostmaster, 'hostmaster.example.org.');
+  assert.throws(() => applyEtcdConfig(base, '{"ttl":'), /\/skydns\/config is not valid JSON/);
+  assert.throws(() => applyEtcdConfig(base, '{"ttl":"30"}'), /"ttl" must be a non-negative integer/);
+  assert.throws(() => applyEtcdConfig(base, '[]'), /must be a JSON object/);
+});
+
+test('Go durations', () => {
+  assert.equal(parseDuration('2s'), 2000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('3'), 3000);
+  assert.throws(() => parseDuration('2 s'), /not a duration/);
+});
