@@ -43,6 +43,9 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 }
 
 async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
+  if (/protobuf/.test(req.headers['content-type'] ?? '')) {
+    throw new ApiError(415, 'the sandbox API server accepts JSON bodies only; protobuf bodies (sent by some kubectl create subcommands) are not supported; create the object from YAML instead', 'UnsupportedMediaType');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const run = promisify(execFile);
+
+describe('the sandbox-apiserver executable', () => {
+  it('explains its flags with --help', async () => {
+    const { stdout } = await run(process.execPath, [MAIN, '--help']);
+    for (const flag of ['--port', '--kubeconfig', '--service-cidr', '--no-endpoint-slices', '--log-level']) assert.ok(stdout.includes(flag.replace('--no-', '--')), `--help mentions ${flag}`);
+  });
+
+  it('serves on the given port, writes the kubeconfig, honours single-dash flags and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const port = await freePort();
+    const kubeconfig = join(dir, 'kubeconfig');
+    const proc = new ManagedProcess('sandbox-apiserver', process.execPath, [MAIN, `-port=${port}`, '--kubeconfig', kubeconfig, '--service-cidr', '10.100.0.0/16', '--no-endpoint-slices']);
+    try {
+      await proc.waitForOutput(/kubeconfig: /);
+      assert.match(proc.output, new RegExp(`url: http://127\\.0\\.0\\.1:${port}`));
+      assert.match(proc.output, /"level":"info","message":"sandbox API server listening"/);
+      assert.match(readFileSync(kubeconfig, 'utf8'), new RegExp(`server: http://127\\.0\\.0\\.1:${port}`));
+      const svc = (await (await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/services/kubernetes`)).json()) as { spec: { clusterIP: string } };
+      assert.equal(svc.spec.clusterIP, '10.100.0.1');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/apis/discovery.k8s.io/v1`)).status, 404);
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text(), 'ok');
+      assert.equal(await proc.stop('SIGTERM'), 0);
+    } finally {
+      await proc.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad service CIDR with a clear message and exit code 1', async () => {
+    await assert.rejects(run(process.execPath, [MAIN, '--service-cidr', '10.0.0.0']), (err: { code?: number; stdout?: string; stderr?: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(`${err.stdout ?? ''}${err.stderr ?? ''}`, /invalid service CIDR \\?"10\.0\.0\.0\\?"/);
+      return true;
+    });
+  });
+});
