@@ -83,6 +83,12 @@ export class RecordTree implements RecordSource {
     return true;
   }
 
+  /** Take over the records of `other` at once (a fresh full load). */
+  replaceWith(other: RecordTree): void {
+    this.root = other.root;
+    this.count = other.count;
+  }
+
   /** Remove every record. */
   clear(): void {
     this.root = { children: undefined, value: undefined };

@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import { noop } from 'cockatiel';
+import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { decodeRecord } from '@kube-dns-legacy/skymsg';
+import { RecordTree } from './tree.js';
+
+/** How the store reaches etcd and reports what it sees. */
+export interface StoreOptions {
+  /** etcd endpoints (`http://host:port`). */
+  readonly endpoints: readonly string[];
+  /** Key prefix segment (`skydns`). */
+  readonly prefix: string;
+  /** TLS files (empty = none). */
+  readonly caCert: string;
+  /** Client key file. */
+  readonly tlsKey: string;
+  /** Client certificate file. */
+  readonly tlsPem: string;
+  /** etcd user (empty = none). */
+  readonly username: string;
+  /** etcd password. */
+  readonly password: string;
+  /** Log lines. */
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+  /** Records changed at these keys (the whole prefix after a full load). */
+  readonly onChange: (keys: readonly string[]) => void;
+  /** A value was skipped because it is not a valid record. */
+  readonly onBadValue: (key: string, reason: string) => void;
+  /** Runs after each full load, before the watch starts (a seam for tests that compact etcd there). */
+  readonly afterLoad?: () => Promise<void>;
+}
+
+/** A back-off that always waits the same time (etcd3's default grows to 30 s). */
+const WATCH_BACKOFF = { duration: 250, next: () => WATCH_BACKOFF };
+
+/** Longest wait between attempts to list etcd again. */
+const MAX_RETRY_MS = 1000;
+
+/**
+ * The only reader of etcd: one range read of the prefix, then a watch from the next revision,
+ * applied to an in-memory {@link RecordTree}. A compacted or cancelled watch triggers a fresh
+ * list; while etcd is away the last good tree keeps serving.
+ */
+export class EtcdStore {
+  /** The records; `tree.ready` turns true after the first complete load. */
+  readonly tree = new RecordTree();
+  /** True while a watch is connected. */
+  connected = false;
+  /** ms timestamp of the last time the data was confirmed current (0 = never). */
+  lastSync = 0;
+  /** The etcd revision the tree reflects. */
+  revision = 0;
+  private readonly client: Etcd3;
+  private stopped = false;
+  private watcher: Watcher | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: StoreOptions) {
+    const config: IOptions = {
+      hosts: [...options.endpoints],
+      dialTimeout: 3000,
+      faultHandling: { host: () => noop, global: noop, watchBackoff: WATCH_BACKOFF },
+    };
+    if (options.caCert !== '' || options.tlsPem !== '') {
+      config.credentials = {
+        rootCertificate: options.caCert === '' ? Buffer.alloc(0) : readFileSync(options.caCert),
+        ...(options.tlsPem === '' ? {} : { certChain: readFileSync(options.tlsPem), privateKey: readFileSync(options.tlsKey) }),
+      };
+    }
+    if (options.username !== '') config.auth = { username: options.username, password: options.password };
+    this.client = new Etcd3(config);
+  }
+
+  private get root(): string {
+    return `/${this.options.prefix}/`;
+  }
+
+  /** The raw value of `/<prefix>/config`, or undefined when absent; rejects when etcd cannot be reached within `timeoutMs`. */
+  async readConfig(timeoutMs = 3000): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`etcd did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const value = await Promise.race([this.client.get(`/${this.options.prefix}/config`).string(), timeout]);
+      return value ?? undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Start loading and watching in the background. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stop watching and close the client. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.watcher?.cancel().catch(() => undefined);
+    await this.loop;
+    this.client.close();
+  }
+
+  private async run(): Promise<void> {
+    let delay = 100;
+    while (!this.stopped) {
+      try {
+        await this.load();
+        delay = 100;
+        await this.options.afterLoad?.();
+        await this.watch();
+      } catch (err) {
+        if (this.stopped) break;
+        if (this.connected || this.lastSync === 0 || delay === 100) {
+          this.options.log('warn', 'cannot read etcd; serving the last good data', { error: (err as Error).message, records: this.tree.size });
+        }
+        this.connected = false;
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private decode(kv: IKeyValue): { key: string; record: ReturnType<typeof decodeRecord> } | undefined {
+    const key = kv.key.toString('utf8');
+    if (key === `/${this.options.prefix}/config`) return undefined;
+    try {
+      return { key, record: decodeRecord(key, kv.value) };
+    } catch (err) {
+      this.options.onBadValue(key, (err as Error).message);
+      return undefined;
+    }
+  }
+
+  /** One range read of the whole prefix, swapped in at once. */
+  private async load(): Promise<void> {
+    const res = await this.client.getAll().prefix(this.root).exec();
+    const fresh = new RecordTree();
+    for (const kv of res.kvs) {
+      const decoded = this.decode(kv);
+      if (decoded !== undefined) fresh.set(decoded.key, decoded.record);
+    }
+    this.tree.replaceWith(fresh);
+    this.revision = Number(res.header.revision);
+    const first = !this.tree.ready;
+    this.tree.ready = true;
+    this.lastSync = Date.now();
+    this.options.onChange([`/${this.options.prefix}`]);
+    this.options.log('info', first ? 'loaded records from etcd' : 'reloaded records from etcd', { records: this.tree.size, revision: this.revision });
+  }
+
+  /** Watch from the revision after the load; resolves when the watch ends and a re-list is needed. */
+  private watch(): Promise<void> {
+    return new Promise((resolve) => {
+      const watcher = this.client.watch().prefix(this.root).startRevision(String(this.revision + 1)).watcher();
+      this.watcher = watcher;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        this.connected = false;
+        this.watcher = undefined;
+        watcher.removeAllListeners();
+        watcher.on('error', () => undefined);
+        void watcher.cancel().catch(() => undefined);
+        resolve();
+      };
+      this.wake = finish;
+      watcher.on('connected', (res) => {
+        if (Number(res.header.revision) < this.revision) {
+          this.options.log('warn', 'etcd is behind the data we hold (restored or wiped); listing again', { etcd: res.header.revision, ours: this.revision });
+          finish();
+          return;
+        }
+        if (!this.connected) this.options.log('info', 'watching etcd', { revision: this.revision });
+        this.connected = true;
+        this.lastSync = Date.now();
+      });
+      watcher.on('disconnected', (err: Error) => {
+        if (this.connected) this.options.log('warn', 'lost the etcd watch; serving the last good data while reconnecting', { error: err.message });
+        this.connected = false;
+      });
+      watcher.on('data', (res) => {
+        const changed: string[] = [];
+        for (const event of res.events) {
+          const key = event.kv.key.toString('utf8');
+          if (event.type === 'Delete') {
+            if (this.tree.delete(key)) changed.push(key);
+          } else {
+            const decoded = this.decode(event.kv);
+            if (decoded !== undefined) this.tree.set(decoded.key, decoded.record);
+            else this.tree.delete(key);
+            changed.push(key);
+          }
+        }
+        this.revision = Number(res.header.revision);
+        this.lastSync = Date.now();
+        if (changed.length > 0) this.options.onChange(changed);
+      });
+      watcher.on('error', (err: Error) => {
+        this.options.log('warn', 'etcd watch ended; listing again', { error: err.message });
+        finish();
+      });
+      watcher.on('end', finish);
+    });
+  }
+}
