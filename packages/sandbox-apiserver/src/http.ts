@@ -144,6 +144,7 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
       resourceVersion: query.get('resourceVersion') ?? '',
       timeoutSeconds: timeout === null ? undefined : Number(timeout),
       bookmarks: query.get('allowWatchBookmarks') === 'true',
+      table: wantsTable(req) ? includeObject(query) : undefined,
     }, ctx);
     return;
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { requireTool } from '@kube-dns-legacy/testkit';
+import { ManagedProcess, requireTool } from '@kube-dns-legacy/testkit';
 import { SandboxApiServer } from './index.js';
 
 const run = promisify(execFile);
@@ -122,5 +122,17 @@ describe('with the real kubectl', () => {
     assert.match(await kubectl('get', 'pods', '-n', 'apps'), /box\s+0\/1\s+Pending[\s\S]*other\s+0\/1\s+Pending/);
     await kubectl('delete', 'namespace', 'apps');
     await assert.rejects(kubectl('get', 'pod', 'box', '-n', 'apps'), /not found/);
+  });
+
+  it('watches with get -w, printing a row per change', async () => {
+    const watcher = new ManagedProcess('kubectl get -w', kubectlPath, ['--kubeconfig', api.kubeconfigPath, '--cache-dir', join(dir, 'cache'), 'get', 'svc', '-w', '-A']);
+    try {
+      await watcher.waitForOutput(/default\s+kubernetes\s+ClusterIP/);
+      await kubectl('create', '-f', file('watched.yaml', SERVICE_YAML.replace('name: web', 'name: watched')));
+      await watcher.waitForOutput(/default\s+watched\s+ClusterIP\s+10\.0\.0\.\d+\s+<none>\s+80\/TCP,9090\/TCP/);
+      assert.equal(watcher.output.match(/CLUSTER-IP/g)?.length, 1, 'one header line');
+    } finally {
+      await watcher.stop();
+    }
   });
 });

@@ -6,6 +6,8 @@ import { apiVersionOf } from './resources.js';
 import type { Matcher } from './selectors.js';
 import { ApiError, failureStatus } from './status.js';
 import type { ObjectStore, StoreEvent } from './store.js';
+import type { IncludeObject } from './table.js';
+import { toTable } from './table.js';
 import { nameOf } from './store.js';
 
 /** What one watch request asks for. */
@@ -22,6 +24,8 @@ export interface WatchRequest {
   readonly timeoutSeconds: number | undefined;
   /** Whether BOOKMARK events were requested. */
   readonly bookmarks: boolean;
+  /** When kubectl asked for Tables: what each row carries (column definitions ride on the first event only). */
+  readonly table?: IncludeObject;
 }
 
 /** How the watch stream is served. */
@@ -72,6 +76,12 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     res.end();
     return;
   }
+  let headers = true;
+  const emit = (event: StoreEvent): void => {
+    if (watch.table === undefined) return line(res, event.type, event.object);
+    line(res, event.type, toTable(def, [event.object], String(event.rv), watch.table, headers));
+    headers = false;
+  };
   const timers: NodeJS.Timeout[] = [];
   let closed = false;
   const close = (): void => {
@@ -83,10 +93,10 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     res.end();
   };
   const unsubscribe = store.subscribe((event) => {
-    if (wanted(event)) line(res, event.type, event.object);
+    if (wanted(event)) emit(event);
   });
   const untrack = ctx.onOpen(close);
-  for (const event of backlog ?? []) line(res, event.type, event.object);
+  for (const event of backlog ?? []) emit(event);
   if (watch.timeoutSeconds !== undefined) timers.push(setTimeout(close, watch.timeoutSeconds * 1000));
   if (watch.bookmarks) {
     const bookmark = setInterval(() => {
