@@ -66,10 +66,10 @@ export function skydnsCli(argv: readonly string[], env: NodeJS.ProcessEnv): Argv
       'dot-notation': false,
       'duplicate-arguments-array': false,
     })
-    .options(options(env))
-    .strict()
     .help(false)
     .version(false)
+    .options(options(env))
+    .strict()
     .wrap(110)
     .exitProcess(false)
     .fail((message, err) => {

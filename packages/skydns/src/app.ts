@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { ResponseCache } from './cache.js';
+import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
+import { resolvConfServers, type Upstream } from './forward.js';
+import { DnsHandler } from './handler.js';
+import { startHttp } from './health.js';
+import type { LogFn } from './log.js';
+import { Metrics, type StoreGauges } from './metrics.js';
+import type { ResolveContext } from './resolve/context.js';
+import { DnsServer } from './server.js';
+import { EtcdStore } from './store.js';
+
+/** A running skydns: DNS listeners, the etcd store and the optional HTTP endpoint. */
+export interface RunningSkydns {
+  /** The configuration in force (flags, env and `/skydns/config`). */
+  readonly config: SkydnsConfig;
+  /** The DNS port actually bound. */
+  readonly port: number;
+  /** Stop everything. */
+  close(): Promise<void>;
+}
+
+async function upstreams(config: SkydnsConfig, resolvConf: string, log: LogFn): Promise<Upstream[]> {
+  if (config.nameservers !== undefined) return config.nameservers;
+  try {
+    return resolvConfServers(await readFile(resolvConf, 'utf8'));
+  } catch (err) {
+    log('warn', 'no upstream name servers: cannot read resolv.conf', { file: resolvConf, error: (err as Error).message });
+    return [];
+  }
+}
+
+/** Start skydns with a parsed configuration: read `/skydns/config`, listen, load and watch etcd. */
+export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = '/etc/resolv.conf'): Promise<RunningSkydns> {
+  let store: EtcdStore | undefined;
+  let handler: DnsHandler | undefined;
+  let metrics: Metrics | undefined;
+  const gauges = (): StoreGauges => ({
+    size: store?.tree.size ?? 0,
+    ready: store?.tree.ready ?? false,
+    connected: store?.connected ?? false,
+    lastSync: store?.lastSync ?? 0,
+  });
+  const storeOptions = {
+    endpoints: flags.machines,
+    prefix: flags.pathPrefix,
+    caCert: flags.caCert,
+    tlsKey: flags.tlsKey,
+    tlsPem: flags.tlsPem,
+    username: flags.username,
+    password: flags.password,
+    log,
+    onChange: (keys: readonly string[]) => handler?.recordsChanged(keys),
+    onBadValue: (key: string, reason: string) => {
+      metrics?.badValues.inc();
+      log('warn', 'skipped a value that is not a SkyDNS record', { key, reason });
+    },
+  };
+  store = new EtcdStore(storeOptions);
+  let config = flags;
+  try {
+    const text = await store.readConfig();
+    if (text !== undefined) {
+      config = applyEtcdConfig(flags, text);
+      log('info', 'applied /skydns/config from etcd', { key: `/${flags.pathPrefix}/config` });
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      await store.stop();
+      throw err;
+    }
+    log('warn', 'falling back to default configuration, could not read from etcd', { error: (err as Error).message });
+  }
+  if (config.pathPrefix !== flags.pathPrefix) throw new ConfigError('path prefix cannot change');
+  metrics = config.metricsPort === undefined ? undefined : new Metrics(config.metricsPrefix, gauges);
+  const ctx: ResolveContext = {
+    store: store.tree,
+    domain: config.domain,
+    prefix: config.pathPrefix,
+    ttl: config.ttl,
+    minTtl: config.minTtl,
+    priority: config.priority,
+    hostmaster: config.hostmaster,
+    local: config.local,
+    version: SKYDNS_VERSION,
+    now: () => Date.now(),
+  };
+  const servers = await upstreams(config, resolvConf, log);
+  handler = new DnsHandler({
+    ctx,
+    forward: { servers, rotate: config.nsRotate, timeoutMs: config.rtimeoutMs },
+    noRec: config.noRec,
+    ndots: config.ndots,
+    roundRobin: config.roundRobin,
+    udpCap: config.udpSize,
+    rcache: config.rcache > 0 ? new ResponseCache(config.rcache, config.rcacheTtl) : undefined,
+    rcacheTtl: config.rcacheTtl,
+    observer: metrics ?? { reply: () => undefined, cache: () => undefined, forward: () => undefined, error: () => undefined },
+    verbose: config.verbose,
+    log,
+  });
+  const dns = new DnsServer((msg, tcp, remote) => (handler as DnsHandler).handle(msg, tcp, remote), {
+    host: config.addr.host,
+    port: config.addr.port,
+    tcpIdleMs: config.tcpIdleMs,
+    tcpMaxConnections: config.tcpMaxConnections,
+    log,
+  });
+  try {
+    await dns.listen();
+  } catch (err) {
+    await store.stop();
+    throw new ConfigError(`cannot listen on ${config.addr.host}:${config.addr.port}: ${(err as Error).message}`);
+  }
+  let http: Server | undefined;
+  if (metrics !== undefined && config.metricsPort !== undefined) {
+    try {
+      http = await startHttp(config.metricsPort, '0.0.0.0', config.metricsPath, metrics.registry, gauges);
+      log('info', 'metrics enabled', { port: config.metricsPort, path: config.metricsPath, health: '/healthz' });
+    } catch (err) {
+      await dns.close();
+      await store.stop();
+      throw new ConfigError(`cannot serve metrics on port ${config.metricsPort}: ${(err as Error).message}`);
+    }
+  }
+  store.start();
+  const upstreamList = servers.map((s) => `${s.host}:${s.port}`);
+  for (const proto of ['tcp', 'udp']) {
+    log('info', `ready for queries on ${config.domain} for ${proto}://${config.addr.host}:${dns.port}`, {
+      rcache: config.rcache,
+      nameservers: config.noRec ? 'disabled (-no-rec)' : upstreamList,
+      etcd: config.machines,
+    });
+  }
+  const running = store;
+  return {
+    config,
+    port: dns.port,
+    async close(): Promise<void> {
+      await dns.close();
+      await new Promise<void>((resolve) => (http === undefined ? resolve() : http.close(() => resolve())));
+      await running.stop();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+
+/** Answers one raw message (see DnsHandler.handle). */
+export type MessageHandler = (msg: Buffer, tcp: boolean, remote: string) => Promise<Buffer | undefined>;
+
+/** Listener settings. */
+export interface ServerOptions {
+  /** IP literal to bind. */
+  readonly host: string;
+  /** Port (0 = any). */
+  readonly port: number;
+  /** Close TCP connections idle this long (ms). */
+  readonly tcpIdleMs: number;
+  /** Most TCP connections at once; more are closed at once. */
+  readonly tcpMaxConnections: number;
+  /** Log lines. */
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+}
+
+/** Largest DNS message over TCP. */
+const MAX_TCP_MESSAGE = 65535;
+/** A client that does not read its replies is cut off once this much is queued for it. */
+const MAX_TCP_BACKLOG = 1 << 20;
+
+/** UDP and TCP listeners on one address; a packet can never crash or stall them. */
+export class DnsServer {
+  private udp: Socket | undefined;
+  private tcp: Server | undefined;
+  private readonly connections = new Set<TcpSocket>();
+
+  constructor(
+    private readonly handler: MessageHandler,
+    private readonly options: ServerOptions,
+  ) {}
+
+  /** The bound port (after listen). */
+  get port(): number {
+    const address = this.udp?.address();
+    return address?.port ?? this.options.port;
+  }
+
+  /** Bind UDP and TCP on the same address and port. */
+  async listen(): Promise<void> {
+    const udp = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    this.udp = udp;
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.options.port, this.options.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', (err) => this.options.log('error', 'UDP socket error', { error: err.message }));
+    udp.on('message', (msg, rinfo) => {
+      this.handler(msg, false, `${rinfo.address}:${rinfo.port}`)
+        .then((reply) => {
+          if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address, () => undefined);
+        })
+        .catch((err: Error) => this.options.log('error', 'UDP handler failed', { error: err.message }));
+    });
+    const tcp = createServer((socket) => this.serveTcp(socket));
+    tcp.maxConnections = this.options.tcpMaxConnections;
+    this.tcp = tcp;
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(this.port, this.options.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    tcp.on('error', (err) => this.options.log('error', 'TCP listener error', { error: err.message }));
+  }
+
+  private serveTcp(socket: TcpSocket): void {
+    this.connections.add(socket);
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    let pending: Buffer = Buffer.alloc(0);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.connections.delete(socket));
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 2) {
+        const size = pending.readUInt16BE(0);
+        if (pending.length < 2 + size) break;
+        const msg = Buffer.from(pending.subarray(2, 2 + size));
+        pending = pending.subarray(2 + size);
+        this.handler(msg, true, remote)
+          .then((reply) => {
+            if (reply === undefined || socket.destroyed) return;
+            if (reply.length > MAX_TCP_MESSAGE) return;
+            if (socket.writableLength > MAX_TCP_BACKLOG) {
+              socket.destroy();
+              return;
+            }
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(reply.length);
+            socket.write(Buffer.concat([len, reply]));
+          })
+          .catch((err: Error) => this.options.log('error', 'TCP handler failed', { error: err.message }));
+      }
+    });
+  }
+
+  /** Stop listening and close open connections. */
+  async close(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => (this.udp === undefined ? resolve() : this.udp.close(() => resolve()))),
+      new Promise<void>((resolve) => (this.tcp === undefined ? resolve() : this.tcp.close(() => resolve()))),
+    ]);
+  }
+}
