@@ -4,6 +4,7 @@ import { apiGroup, apiGroupList, apiVersions, resourceList, SERVER_VERSION } fro
 import type { Json, JsonObject } from './json.js';
 import { asObject, asString, isObject } from './json.js';
 import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { ResourceDef } from './resources.js';
@@ -43,9 +44,6 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 }
 
 async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
-  if (/protobuf/.test(req.headers['content-type'] ?? '')) {
-    throw new ApiError(415, 'the sandbox API server accepts JSON bodies only; protobuf bodies (sent by some kubectl create subcommands) are not supported; create the object from YAML instead', 'UnsupportedMediaType');
-  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -53,7 +51,9 @@ async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
     if (size > MAX_BODY) throw new ApiError(413, 'Request entity too large: limit is 3145728', 'RequestEntityTooLarge');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  if (/protobuf/.test(req.headers['content-type'] ?? '') || isProtobuf(body)) return decodeProtobuf(body);
+  const text = body.toString('utf8');
   if (text.trim() === '' && whenEmpty !== undefined) return whenEmpty;
   try {
     return JSON.parse(text) as Json;

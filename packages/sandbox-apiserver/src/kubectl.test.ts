@@ -135,4 +135,17 @@ describe('with the real kubectl', () => {
       await watcher.stop();
     }
   });
+
+  it('accepts the protobuf bodies of kubectl create namespace and kubectl create service', async () => {
+    assert.match(await kubectl('create', 'namespace', 'proto'), /namespace\/proto created/);
+    assert.match(await kubectl('create', 'service', 'clusterip', 'pb', '-n', 'proto', '--tcp=80:8080', '--tcp=53:53'), /service\/pb created/);
+    assert.match(await kubectl('create', 'service', 'clusterip', 'pb-headless', '-n', 'proto', '--clusterip=None'), /created/);
+    const svc = JSON.parse(await kubectl('get', 'svc', 'pb', '-n', 'proto', '-o', 'json')) as { metadata: { labels: Record<string, string> }; spec: { clusterIP: string; selector: Record<string, string>; ports: { name: string; port: number; targetPort: number; protocol: string }[] } };
+    assert.match(svc.spec.clusterIP, /^10\.0\.0\.\d+$/);
+    assert.deepEqual(svc.spec.selector, { app: 'pb' });
+    assert.deepEqual(svc.metadata.labels, { app: 'pb' });
+    assert.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort, p.protocol]), [['80-8080', 80, 8080, 'TCP'], ['53-53', 53, 53, 'TCP']]);
+    assert.equal(JSON.parse(await kubectl('get', 'svc', 'pb-headless', '-n', 'proto', '-o', 'jsonpath={.spec}'))['clusterIP'], 'None');
+    await assert.rejects(kubectl('create', 'configmap', 'cm', '-n', 'proto', '--from-literal=a=b'), /not find the requested resource|NotFound|doesn't have a resource type/);
+  });
 });
