@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import dns2 from 'dns2';
 import { dig } from './dig.js';
 
 const run = promisify(execFile);
@@ -48,6 +49,7 @@ before(async () => {
   await etcd.etcdctl('put', '/skydns/arpa/in-addr/10/0/0/1', encodeRecord(kube(`kubernetes.default.${SVC}`)));
   for (let i = 0; i < 40; i++) await put(`big.default.${SVC}`, kube(`10.9.0.${i + 1}`));
   await put('www.example.org.', { host: '192.0.2.10', ttl: 120 });
+  await put('ext.cluster.local.', { host: 'www.example.org.' });
 
   upstreamPort = await freeDnsPort();
   upstream = start('upstream skydns', [`-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${upstreamPort}`, '-domain=example.org.', '-no-rec']);
@@ -65,6 +67,7 @@ before(async () => {
     `-nameservers=127.0.0.1:${deadPort},127.0.0.1:${upstreamPort}`,
     '-rtimeout=300ms',
     '-rcache=100',
+    '-tcp-idle-timeout=1s',
   ], { PROMETHEUS_PORT: String(metricsPort) });
   await skydns.waitForOutput(/ready for queries on cluster\.local\. for udp/);
   await waitFor('records loaded', async () => (await dig(port, `kubernetes.default.${SVC}`)).answer.length === 1, 10_000);
@@ -239,4 +242,46 @@ test('bad flags: a clear message and a non-zero exit, never a stack trace', asyn
   } finally {
     await etcd.etcdctl('del', '/skydns/config');
   }
+});
+
+test('TCP: several queries on one connection, answered by ID; idle connections are closed', async () => {
+  const frames = [1, 2, 3].map((id) => {
+    const p = new dns2.Packet();
+    p.header.id = id;
+    p.header.rd = 1;
+    p.questions.push(new dns2.Packet.Question(id === 2 ? `nosuch.default.${SVC}` : `kubernetes.default.${SVC}`, 1, 1));
+    const body = p.toBuffer();
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(body.length);
+    return Buffer.concat([len, body]);
+  });
+  const socket = connect(port, '127.0.0.1');
+  let data = Buffer.alloc(0);
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+  socket.on('data', (chunk: Buffer) => {
+    data = Buffer.concat([data, chunk]);
+  });
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  socket.write(Buffer.concat(frames));
+  const replies = await waitFor('three replies', () => {
+    const out: dns2.Packet[] = [];
+    let at = 0;
+    while (at + 2 <= data.length && at + 2 + data.readUInt16BE(at) <= data.length) {
+      out.push(dns2.Packet.parse(data.subarray(at + 2, at + 2 + data.readUInt16BE(at))));
+      at += 2 + data.readUInt16BE(at);
+    }
+    return out.length === 3 ? out : undefined;
+  }, 3000);
+  const byId = new Map(replies.map((r) => [r.header.id, r.header.rcode]));
+  assert.deepEqual([...byId.entries()].sort(), [[1, 0], [2, 3], [3, 0]]);
+  const sentAt = Date.now();
+  const closedAt = await closed;
+  assert.ok(closedAt - sentAt < 3000, 'idle connection closed after -tcp-idle-timeout');
+});
+
+test('CNAME to a name outside the domain is resolved upstream; forwarding over TCP uses TCP', async () => {
+  const ext = await dig(port, 'ext.cluster.local.', 'A');
+  assert.deepEqual(ext.answer, ['ext.cluster.local. 60 IN CNAME www.example.org.', 'www.example.org. 60 IN A 192.0.2.10']);
+  const tcp = await dig(port, '+tcp', 'www.example.org.', 'A');
+  assert.deepEqual(tcp.answer, ['www.example.org. 120 IN A 192.0.2.10']);
 });
