@@ -69,6 +69,15 @@ export class IPv4Allocator {
     return undefined;
   }
 
+  /** Capture the allocation state; the returned function puts it back (for dry runs). */
+  snapshot(): () => void {
+    const saved = new Set(this.used);
+    return () => {
+      this.used.clear();
+      for (const n of saved) this.used.add(n);
+    };
+  }
+
   /** Give an address back. */
   release(ip: string): void {
     const n = parseIPv4(ip);

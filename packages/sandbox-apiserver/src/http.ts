@@ -62,6 +62,13 @@ async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
   }
 }
 
+function dryRun(query: URLSearchParams): boolean {
+  const value = query.get('dryRun');
+  if (value === null || value === '') return false;
+  if (value !== 'All') throw new ApiError(400, `Invalid dryRun value "${value}": the only supported value is "All"`);
+  return true;
+}
+
 function wantsTable(req: IncomingMessage): boolean {
   return /as=Table/.test(req.headers.accept ?? '');
 }
@@ -177,7 +184,7 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
     if (method === 'GET') return getCollection(req, res, ctx, route, query);
     if (method === 'POST') {
       if (namespace === undefined) throw new ApiError(405, `POST is not supported on ${def.plural} across all namespaces`, 'MethodNotAllowed');
-      send(res, 201, ctx.registry.create(def, namespace, await readJson(req)));
+      send(res, 201, ctx.registry.create(def, namespace, await readJson(req), dryRun(query)));
       return;
     }
     throw new ApiError(405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
@@ -191,7 +198,7 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
       return;
     }
     case 'PUT': {
-      const { object, created } = ctx.registry.update(target, await readJson(req), subresource);
+      const { object, created } = ctx.registry.update(target, await readJson(req), subresource, dryRun(query));
       send(res, created ? 201 : 200, object);
       return;
     }
@@ -202,14 +209,15 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
         const meta = asObject(patched['metadata']);
         if (meta['resourceVersion'] === asObject(current['metadata'])['resourceVersion']) delete meta['resourceVersion'];
       }
-      send(res, 200, ctx.registry.update(target, patched, subresource).object);
+      send(res, 200, ctx.registry.update(target, patched, subresource, dryRun(query)).object);
       return;
     }
     case 'DELETE': {
       if (subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
       const body = await readJson(req, {});
       const pre = asObject(asObject(body)['preconditions']);
-      const removed = ctx.registry.remove(target, { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) }, def === NAMESPACES ? [...CORE_RESOURCES, ENDPOINT_SLICES].filter((d) => d.namespaced) : []);
+      const contained = def === NAMESPACES ? [...CORE_RESOURCES, ENDPOINT_SLICES].filter((d) => d.namespaced) : [];
+      const removed = ctx.registry.remove(target, { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) }, contained, dryRun(query) || asObject(body)['dryRun'] !== undefined);
       const meta = asObject(removed['metadata']);
       send(res, 200, def.deleteReturnsObject ? removed : successStatus({ name, group: def.group, kind: def.plural, uid: meta['uid'] ?? '' }));
       return;

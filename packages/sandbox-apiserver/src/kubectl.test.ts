@@ -148,4 +148,22 @@ describe('with the real kubectl', () => {
     assert.equal(JSON.parse(await kubectl('get', 'svc', 'pb-headless', '-n', 'proto', '-o', 'jsonpath={.spec}'))['clusterIP'], 'None');
     await assert.rejects(kubectl('create', 'configmap', 'cm', '-n', 'proto', '--from-literal=a=b'), /not find the requested resource|NotFound|doesn't have a resource type/);
   });
+
+  it('honours server-side dry runs (apply --dry-run=server, diff, delete --dry-run=server) without storing or allocating', async () => {
+    const yaml = SERVICE_YAML.replace('name: web', 'name: dry');
+    assert.match(await kubectl('apply', '-f', file('dry.yaml', yaml), '--dry-run=server'), /service\/dry created \(server dry run\)/);
+    await assert.rejects(kubectl('get', 'svc', 'dry'), /not found/);
+    await kubectl('apply', '-f', file('dry.yaml', yaml));
+    const ip = await kubectl('get', 'svc', 'dry', '-o', 'jsonpath={.spec.clusterIP}');
+    await assert.rejects(kubectl('diff', '-f', file('dry2.yaml', yaml.replace('9090', '9191'))), (err: { code?: number; stdout?: string }) => {
+      assert.equal(err.code, 1, 'kubectl diff exits 1 when there are differences');
+      assert.match(err.stdout ?? '', /-\s+port: 9090[\s\S]*\+\s+port: 9191/);
+      return true;
+    });
+    assert.match(await kubectl('delete', 'svc', 'dry', '--dry-run=server'), /deleted \(server dry run\)/);
+    assert.equal(await kubectl('get', 'svc', 'dry', '-o', 'jsonpath={.spec.clusterIP}'), ip);
+    const next = JSON.parse(await kubectl('create', '-f', file('dry3.yaml', yaml.replace('name: dry', 'name: dry3')), '--dry-run=server', '-o', 'json')) as { spec: { clusterIP: string } };
+    const real = JSON.parse(await kubectl('create', '-f', join(dir, 'dry3.yaml'), '-o', 'json')) as { spec: { clusterIP: string } };
+    assert.equal(real.spec.clusterIP, next.spec.clusterIP, 'a dry run gives the address back');
+  });
 });

@@ -52,8 +52,8 @@ export class Registry {
     return found;
   }
 
-  /** POST: a new object in `namespace` (201 on success at the HTTP edge). */
-  create(def: ResourceDef, namespace: string, body: unknown): JsonObject {
+  /** POST: a new object in `namespace` (201 on success at the HTTP edge); `dryRun` validates and answers without storing. */
+  create(def: ResourceDef, namespace: string, body: unknown, dryRun = false): JsonObject {
     const object = this.checkBody(def, namespace, body);
     const m = meta(object);
     if (asString(m['resourceVersion'])) throw new ApiError(400, 'resourceVersion should not be set on objects to be created');
@@ -69,12 +69,11 @@ export class Registry {
     m['creationTimestamp'] = now();
     for (const field of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[field];
     this.admitOrThrow(def, object, admit(def, object));
-    if (def === SERVICES) this.admitOrThrow(def, object, this.addresses.allocate(object));
-    return this.store.put(def, object);
+    return this.commit(def, object, dryRun, () => (def === SERVICES ? this.addresses.allocate(object) : []));
   }
 
   /** PUT: replace an object (or its status when `subresource` is `status`), checking resourceVersion when given. */
-  update(target: Target, body: unknown, subresource = ''): { object: JsonObject; created: boolean } {
+  update(target: Target, body: unknown, subresource = '', dryRun = false): { object: JsonObject; created: boolean } {
     const { def, namespace, name } = target;
     const object = this.checkBody(def, namespace, body);
     const m = meta(object);
@@ -84,7 +83,7 @@ export class Registry {
     if (!old) {
       if (!def.createOnUpdate || subresource) throw notFound(def.plural, name, def.group);
       delete m['resourceVersion'];
-      return { object: this.create(def, namespace, object), created: true };
+      return { object: this.create(def, namespace, object, dryRun), created: true };
     }
     const oldMeta = asObject(old['metadata']);
     const given = asString(m['resourceVersion']);
@@ -104,13 +103,11 @@ export class Registry {
     }
     meta(next)['resourceVersion'] = oldMeta['resourceVersion'] ?? '';
     this.admitOrThrow(def, next, admit(def, next));
-    if (def === SERVICES) this.admitOrThrow(def, next, this.addresses.keep(old, next));
-    if (deepEqual(next, old)) return { object: old, created: false };
-    return { object: this.store.put(def, next), created: false };
+    return { object: this.commit(def, next, dryRun, () => (def === SERVICES ? this.addresses.keep(old, next) : []), old), created: false };
   }
 
   /** DELETE: remove an object (a namespace takes its objects with it); returns what was removed. */
-  remove(target: Target, preconditions: DeletePreconditions = {}, contained: readonly ResourceDef[] = []): JsonObject {
+  remove(target: Target, preconditions: DeletePreconditions = {}, contained: readonly ResourceDef[] = [], dryRun = false): JsonObject {
     const { def, namespace, name } = target;
     const old = this.get(target);
     const oldMeta = asObject(old['metadata']);
@@ -120,6 +117,7 @@ export class Registry {
     if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== oldMeta['resourceVersion']) {
       throw new ApiError(409, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(oldMeta['resourceVersion'])}`, 'Conflict');
     }
+    if (dryRun) return old;
     if (def === NAMESPACES) {
       for (const inner of contained) for (const item of this.store.list(inner, name)) this.remove({ def: inner, namespace: name, name: asString(asObject(item['metadata'])['name']) ?? '' });
     }
@@ -127,6 +125,16 @@ export class Registry {
     if (!removed) throw notFound(def.plural, name, def.group);
     if (def === SERVICES) this.addresses.release(removed);
     return removed;
+  }
+
+  /** Run the address bookkeeping, then store the object; a dry run or a no-op change undoes the bookkeeping and stores nothing. */
+  private commit(def: ResourceDef, object: JsonObject, dryRun: boolean, allocate: () => FieldCause[], old?: JsonObject): JsonObject {
+    const restore = this.addresses.snapshot();
+    this.admitOrThrow(def, object, allocate());
+    if (old && deepEqual(object, old)) return old;
+    if (!dryRun) return this.store.put(def, object);
+    restore();
+    return object;
   }
 
   private requireNamespace(namespace: string): void {

@@ -92,6 +92,17 @@ export class ServiceAddresses {
     return [];
   }
 
+  /** Capture ClusterIP and NodePort allocations; the returned function puts them back (for dry runs). */
+  snapshot(): () => void {
+    const ips = this.ips.snapshot();
+    const ports = new Set(this.nodePorts);
+    return () => {
+      ips();
+      this.nodePorts.clear();
+      for (const p of ports) this.nodePorts.add(p);
+    };
+  }
+
   /** Give back the addresses of a deleted service. */
   release(service: JsonObject): void {
     const spec = asObject(service['spec']);
