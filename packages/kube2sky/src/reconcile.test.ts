@@ -135,3 +135,20 @@ test('etcd down: no crash, back-off, convergence when it returns (even empty)', 
   assert.equal(r.lagSeconds(), 0);
   await r.close();
 });
+
+test('etcd re-created empty between two writes: the next write notices the older revision and everything is rewritten', async () => {
+  await etcd.etcdctl('del', '--prefix', '/');
+  for (let i = 0; i < 5; i++) await etcd.etcdctl('put', `/unrelated/${i}`, 'x');
+  const { r } = reconciler();
+  r.update('svc/default/a', svc('a', '10.0.0.1'));
+  r.markSynced();
+  await r.whenReady();
+  await etcd.kill();
+  await etcd.resume({ empty: true });
+  r.update('svc/default/b', svc('b', '10.0.0.10'));
+  await waitFor('both services in etcd', async () => {
+    const dump = await etcd.dump('/skydns/local/cluster/svc/');
+    return dump.has('/skydns/local/cluster/svc/default/a/c88f1059') && dump.has('/skydns/local/cluster/svc/default/b/21172049');
+  }, 20_000, 100);
+  await r.close();
+});

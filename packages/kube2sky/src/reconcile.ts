@@ -4,7 +4,7 @@ import { DesiredState } from './desired.js';
 import type { Metrics } from './metrics.js';
 import { isOwnedKey, scannedPrefixes } from './records/ownership.js';
 import type { RecordContext } from './records/types.js';
-import type { KeyValueStore } from './store.js';
+import type { KeyValueStore, StoreEpoch } from './store.js';
 
 /** What the reconciler needs from the rest of the process. */
 export interface ReconcilerOptions {
@@ -40,6 +40,7 @@ export class Reconciler {
   private pendingSince: number | undefined = Date.now();
   private running: Promise<void> | undefined;
   private scheduled = false;
+  private epoch: StoreEpoch | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly readyWaiters: Array<() => void> = [];
   private readonly batchSize: number;
@@ -149,7 +150,8 @@ export class Reconciler {
     try {
       if (this.reload) {
         const loaded = await this.timed('load', () => store.load(scannedPrefixes(ctx)));
-        this.actual = new Map([...loaded].filter(([key, value]) => isOwnedKey(ctx, key, value)));
+        this.epoch = loaded.epoch;
+        this.actual = new Map([...loaded.entries].filter(([key, value]) => isOwnedKey(ctx, key, value)));
         this.reload = false;
         this.fullDiff = true;
       }
@@ -189,11 +191,20 @@ export class Reconciler {
     }
   }
 
+  /** A new cluster id or an older revision: etcd lost its data (restored, re-created): re-read and rewrite. */
+  private observe(epoch: StoreEpoch): void {
+    const last = this.epoch;
+    this.epoch = epoch;
+    if (last === undefined || (last.clusterId === epoch.clusterId && last.revision <= epoch.revision)) return;
+    this.options.logger.warn('etcd lost its data or was replaced; re-reading and rewriting every record', { cluster_id: epoch.clusterId, revision: epoch.revision, last_revision: last.revision });
+    this.reload = true;
+  }
+
   private async write(puts: Array<[string, string]>, deletes: string[]): Promise<void> {
     const { store, logger, metrics } = this.options;
     for (let i = 0; i < puts.length; i += this.batchSize) {
       const batch = puts.slice(i, i + this.batchSize);
-      await this.timed('txn', () => store.apply(batch, []));
+      this.observe(await this.timed('txn', () => store.apply(batch, [])));
       metrics.transactions.inc();
       metrics.keysPut.inc(batch.length);
       for (const [key, value] of batch) {
@@ -203,7 +214,7 @@ export class Reconciler {
     }
     for (let i = 0; i < deletes.length; i += this.batchSize) {
       const batch = deletes.slice(i, i + this.batchSize);
-      await this.timed('txn', () => store.apply([], batch));
+      this.observe(await this.timed('txn', () => store.apply([], batch)));
       metrics.transactions.inc();
       metrics.keysDeleted.inc(batch.length);
       for (const key of batch) {

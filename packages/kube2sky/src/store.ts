@@ -1,11 +1,17 @@
 import { Etcd3 } from 'etcd3';
 
+/** Which etcd cluster answered, and at which revision (a new cluster id or an older revision means etcd lost its data). */
+export interface StoreEpoch {
+  readonly clusterId: string;
+  readonly revision: number;
+}
+
 /** The etcd operations kube2sky needs: read its ranges, and apply puts and deletes atomically. */
 export interface KeyValueStore {
   /** Every key and value under each prefix. */
-  load(prefixes: readonly string[]): Promise<Map<string, string>>;
+  load(prefixes: readonly string[]): Promise<{ entries: Map<string, string>; epoch: StoreEpoch }>;
   /** One transaction: all puts and deletes, or none. */
-  apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<void>;
+  apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<StoreEpoch>;
   /** Close the connection. */
   close(): void;
 }
@@ -36,22 +42,25 @@ export class Etcd3Store implements KeyValueStore {
   }
 
   /** Every key and value under each prefix. */
-  async load(prefixes: readonly string[]): Promise<Map<string, string>> {
-    const result = new Map<string, string>();
+  async load(prefixes: readonly string[]): Promise<{ entries: Map<string, string>; epoch: StoreEpoch }> {
+    const entries = new Map<string, string>();
+    let epoch: StoreEpoch = { clusterId: '', revision: 0 };
     for (const prefix of prefixes) {
-      const entries = await this.client.getAll().prefix(prefix).options(this.deadline()).strings();
-      for (const [key, value] of Object.entries(entries)) result.set(key, value);
+      const res = await this.client.getAll().prefix(prefix).options(this.deadline()).exec();
+      for (const kv of res.kvs) entries.set(kv.key.toString('utf8'), kv.value.toString('utf8'));
+      epoch = { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
     }
-    return result;
+    return { entries, epoch };
   }
 
   /** One transaction: all puts and deletes, or none. */
-  async apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<void> {
+  async apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<StoreEpoch> {
     const success = [
       ...puts.map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } })),
       ...deletes.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
     ];
-    await this.client.kv.txn({ compare: [], success, failure: [] }, this.deadline());
+    const res = await this.client.kv.txn({ compare: [], success, failure: [] }, this.deadline());
+    return { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
   }
 
   /** Close the connection. */
