@@ -9,7 +9,7 @@ import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The images we build: Dockerfile name → the workspace package its ENTRYPOINT runs. */
-const IMAGES: Readonly<Record<string, string>> = { exechealthz: 'exechealthz', kube2sky: 'kube2sky' };
+const IMAGES: Readonly<Record<string, string>> = { exechealthz: 'exechealthz', kube2sky: 'kube2sky', skydns: 'skydns' };
 
 function parse(name: string): Dockerfile {
   return DockerfileParser.parse(readFileSync(join(ROOT, 'docker', `${name}.Dockerfile`), 'utf8'));
@@ -220,4 +220,12 @@ test('docker/exechealthz.Dockerfile: the runtime has the nslookup the probe comm
   assert.ok(runs.some((r) => /apt-get install[^&]*\bbusybox\b/.test(r) && /ln -s \/bin\/busybox \/usr\/local\/bin\/nslookup/.test(r)));
   const rc = readFileSync(join(ROOT, 'manifests', 'skydns-rc.yaml'), 'utf8');
   assert.match(rc, /-cmd=nslookup /, 'the manifest probe uses nslookup from PATH');
+});
+
+test('docker/skydns.Dockerfile: node may bind port 53 as a non-root user', () => {
+  const runtime = stages(parse('skydns')).at(-1) ?? [];
+  const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+  assert.ok(runs.some((r) => /setcap cap_net_bind_service=\+ep \/usr\/local\/bin\/node/.test(r)));
+  const exposed = runtime.filter((i) => i.getKeyword() === 'EXPOSE').flatMap(args);
+  for (const port of ['53/udp', '53/tcp', '9153']) assert.ok(exposed.includes(port), `EXPOSE ${port}`);
 });

@@ -11,6 +11,7 @@ import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authoriz
 
 import { parseExechealthzArgs } from '@kube-dns-legacy/exechealthz';
 import { parseKube2skyArgs } from '@kube-dns-legacy/kube2sky';
+import { parseSkydnsArgs } from '@kube-dns-legacy/skydns';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RENDER = join(ROOT, 'manifests', 'render.sh');
@@ -56,6 +57,7 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
   const healthz = parseExechealthzArgs(byName.get('healthz')?.args ?? [], {});
   assert.ok(!healthz.help && healthz.config.cmd === 'nslookup kubernetes.default.svc.corp.example 127.0.0.1 >/dev/null');
   assert.equal(parseKube2skyArgs(byName.get('kube2sky')?.args ?? [], {}).domain, 'corp.example.');
+  assert.equal(parseSkydnsArgs([...(byName.get('skydns')?.args ?? [])], {}).domain, 'corp.example.');
   assert.equal(new Service(docs[4] as never).spec?.clusterIP, '10.96.0.10');
 });
 

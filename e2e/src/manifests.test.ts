@@ -8,6 +8,7 @@ import { Pod, ReplicationController, Service, ServiceAccount, type IContainer } 
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { parseExechealthzArgs } from '@kube-dns-legacy/exechealthz';
 import { parseKube2skyArgs } from '@kube-dns-legacy/kube2sky';
+import { parseSkydnsArgs } from '@kube-dns-legacy/skydns';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
@@ -252,6 +253,17 @@ test('skydns-rc.yaml: the container args parse with our own command lines', () =
   assert.equal(kube2sky.domain, 'cluster.local.');
   assert.equal(kube2sky.healthzPort, 8081, 'kube2sky serves /readiness where the readiness probe looks');
   assert.deepEqual(kube2sky.etcdServers, ['http://127.0.0.1:4001'], 'kube2sky\'s default etcd is the pod\'s etcd');
+
+  const skydnsContainer = container(rc, 'skydns');
+  const env = Object.fromEntries((skydnsContainer.env ?? []).map((e) => [e.name, e.value ?? '']));
+  const skydns = parseSkydnsArgs([...(skydnsContainer.args ?? [])], env);
+  assert.deepEqual(skydns.addr, { host: '0.0.0.0', port: 53 });
+  assert.equal(skydns.domain, 'cluster.local.');
+  assert.deepEqual(skydns.machines, ['http://127.0.0.1:4001']);
+  assert.equal(skydns.nsRotate, false);
+  assert.equal(skydns.metricsPort, 9153, 'PROMETHEUS_PORT turns on /metrics and /healthz where the liveness probe looks');
+  assert.equal(kube2sky.domain, skydns.domain, 'kube2sky writes the domain skydns serves');
+  if (!healthz.help) assert.ok(healthz.config.cmd.includes(`kubernetes.default.svc.${skydns.domain.replace(/\.$/, '')} 127.0.0.1`), 'the healthz probe asks skydns for a name in its domain');
 });
 
 test('skydns-svc.yaml: the kube-dns Service on the static cluster IP', () => {
