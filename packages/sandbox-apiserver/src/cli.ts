@@ -17,6 +17,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('kubeconfig', { type: 'string', describe: 'where to write a kubeconfig for kubectl and client libraries (default: a temporary file)' })
     .option('service-cidr', { type: 'string', default: '10.0.0.0/24', describe: 'IPv4 range ClusterIPs are allocated from; default/kubernetes gets the first address' })
     .option('endpoint-slices', { type: 'boolean', default: true, describe: 'serve discovery.k8s.io/v1 endpointslices (--no-endpoint-slices to hide them)' })
+    .option('tls', { type: 'boolean', default: false, describe: 'serve https with a throw-away CA (made with openssl; the kubeconfig carries it)' })
+    .option('token', { type: 'string', array: true, describe: 'bearer token to require (repeatable); default: no authentication' })
     .option('history', { type: 'number', default: 1000, describe: 'changes kept for watches to resume from; older resourceVersions answer 410 Expired' })
     .option('bookmark-interval', { type: 'number', default: 60, describe: 'seconds between BOOKMARK events on watches that allow them' })
     .option('log-level', { type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'log level (debug logs every request)' })
@@ -38,6 +40,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       serviceCidr: args['service-cidr'],
       endpointSlices: args['endpoint-slices'],
       kubeconfigPath: args.kubeconfig,
+      tls: args.tls,
+      tokens: args.token?.map(String),
       historyLimit: args.history,
       bookmarkIntervalMs: args['bookmark-interval'] * 1000,
       logger,
@@ -46,7 +50,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     logger.error('cannot start', { error: (err as Error).message });
     return 1;
   }
-  process.stdout.write(`url: ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n`);
+  process.stdout.write(`url: ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n${api.caPath ? `ca: ${api.caPath}\n` : ''}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

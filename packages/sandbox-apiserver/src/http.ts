@@ -28,6 +28,8 @@ export interface ApiContext extends WatchContext {
   readonly address: () => string;
   /** Where requests and errors are logged. */
   readonly logger: Logger;
+  /** The accepted bearer tokens, or undefined when requests need none. */
+  readonly tokens: () => ReadonlySet<string> | undefined;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -60,6 +62,16 @@ async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
   } catch (err) {
     throw new ApiError(400, `the body of the request could not be decoded as JSON: ${(err as Error).message}`);
   }
+}
+
+/** Paths anonymous clients may read, as on a real API server. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+function authenticate(req: IncomingMessage, ctx: ApiContext): void {
+  const tokens = ctx.tokens();
+  if (!tokens) return;
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1] || !tokens.has(match[1])) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
 }
 
 function dryRun(query: URLSearchParams): boolean {
@@ -235,6 +247,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Api
     const failing = ctx.faults.failing;
     if (failing !== undefined) throw new ApiError(failing, `sandbox fault: every request fails with ${failing}`);
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (!PUBLIC_PATHS.has(path)) authenticate(req, ctx);
     if (req.method === 'GET' && nonResource(req, res, ctx, path)) return;
     const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
     const group = served(ctx, segments);

@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
+
 /** The name used for the cluster, user and context of the sandbox kubeconfig. */
 export const CONTEXT_NAME = 'sandbox';
 
-/** A kubeconfig (YAML) pointing kubectl and client libraries at `server`, with the context selected. */
-export function kubeconfigYaml(server: string, token: string): string {
+/**
+ * A kubeconfig (YAML) pointing kubectl and client libraries at `server`, with the context selected. Over
+ * https it carries the CA; over plain http it sets insecure-skip-tls-verify, without which
+ * @kubernetes/client-node refuses http servers (kubectl accepts either).
+ */
+export function kubeconfigYaml(server: string, token: string, caPath?: string): string {
+  const trust = caPath ? `    certificate-authority-data: ${readFileSync(caPath).toString('base64')}` : '    insecure-skip-tls-verify: true';
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -11,8 +18,7 @@ export function kubeconfigYaml(server: string, token: string): string {
     `- name: ${CONTEXT_NAME}`,
     '  cluster:',
     `    server: ${server}`,
-    // client-node refuses plain http unless this is set; kubectl accepts it with http.
-    '    insecure-skip-tls-verify: true',
+    trust,
     'users:',
     `- name: ${CONTEXT_NAME}`,
     '  user:',

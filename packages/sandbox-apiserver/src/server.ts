@@ -1,5 +1,6 @@
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,11 @@ import { Registry } from './registry.js';
 import { ENDPOINT_SLICES, ENDPOINTS, NAMESPACES, SERVICES } from './resources.js';
 import { ServiceAddresses } from './service-ips.js';
 import { ObjectStore } from './store.js';
+import { makeCertificates } from './tls.js';
 
 /** Options of {@link SandboxApiServer.start}. */
 export interface SandboxOptions {
-  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  /** TCP port; 0 (default) picks a free one. */
   port?: number;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
@@ -26,6 +28,10 @@ export interface SandboxOptions {
   endpointSlices?: boolean;
   /** Where to write the kubeconfig (default: a file in a new temporary directory, removed by stop()). */
   kubeconfigPath?: string;
+  /** Serve https with a throw-away CA made by the openssl tool (default false: plain http). */
+  tls?: boolean;
+  /** Bearer tokens accepted; when given, API requests without one answer 401 (default: no authentication). */
+  tokens?: readonly string[];
   /** How many changes are kept for watches to resume from (default 1000); older versions answer 410. */
   historyLimit?: number;
   /** Milliseconds between BOOKMARK events on watches that allow them (default 60000). */
@@ -34,7 +40,8 @@ export interface SandboxOptions {
   logger?: Logger;
 }
 
-const TOKEN = 'sandbox-token';
+/** The token the kubeconfig carries when no tokens are required. */
+const DEFAULT_TOKEN = 'sandbox-token';
 
 function seed(registry: Registry, firstIp: string, endpointSlices: boolean): void {
   for (const name of ['default', 'kube-system', 'kube-public']) registry.create(NAMESPACES, '', { metadata: { name } });
@@ -59,22 +66,21 @@ function seed(registry: Registry, firstIp: string, endpointSlices: boolean): voi
 
 /** A small Kubernetes API server on loopback speaking the real list/watch protocol; the project's only stand-in. */
 export class SandboxApiServer {
-  /** Switches that make the server drop watches, answer 410 or fail every request. */
-  readonly faults: Faults;
-
   private constructor(
     private readonly server: Server,
     private readonly store: ObjectStore,
     private readonly watches: Set<() => void>,
-    faults: Faults,
-    /** The base URL, such as http://127.0.0.1:PORT. */
+    private readonly auth: { tokens: ReadonlySet<string> | undefined },
+    private readonly tempDir: string,
+    /** Switches that make the server drop watches, answer 410 or fail every request. */
+    readonly faults: Faults,
+    /** The base URL, such as http://127.0.0.1:PORT (https when started with tls). */
     readonly url: string,
     /** The kubeconfig file for kubectl and client libraries (cluster, user, context and current-context set). */
     readonly kubeconfigPath: string,
-    private readonly tempDir: string | undefined,
-  ) {
-    this.faults = faults;
-  }
+    /** The CA certificate (PEM file) clients must trust, when started with tls. */
+    readonly caPath: string | undefined,
+  ) {}
 
   /** Start listening, seed the namespaces and the `default/kubernetes` service, write the kubeconfig. */
   static async start(options: SandboxOptions = {}): Promise<SandboxApiServer> {
@@ -86,7 +92,9 @@ export class SandboxApiServer {
     seed(registry, ips.first, endpointSlices);
     const faults = new Faults();
     const watches = new Set<() => void>();
+    const auth = { tokens: options.tokens ? new Set(options.tokens) : undefined };
     const host = options.host ?? '127.0.0.1';
+    const tempDir = mkdtempSync(join(tmpdir(), 'sandbox-apiserver-'));
     let address = '';
     const ctx: ApiContext = {
       store,
@@ -95,6 +103,7 @@ export class SandboxApiServer {
       endpointSlices,
       logger,
       address: () => address,
+      tokens: () => auth.tokens,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       onOpen: (close) => {
         watches.add(close);
@@ -105,25 +114,31 @@ export class SandboxApiServer {
         };
       },
     };
-    const server = createServer((req, res) => void handle(req, res, ctx));
-    server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
-    const port = (server.address() as AddressInfo).port;
-    address = `${host}:${port}`;
-    const url = `http://${address}`;
-    let tempDir: string | undefined;
-    let kubeconfigPath = options.kubeconfigPath;
-    if (!kubeconfigPath) {
-      tempDir = mkdtempSync(join(tmpdir(), 'sandbox-apiserver-'));
-      kubeconfigPath = join(tempDir, 'kubeconfig');
+    let server: Server;
+    let caPath: string | undefined;
+    try {
+      const listener = (req: Parameters<typeof handle>[0], res: Parameters<typeof handle>[1]): void => void handle(req, res, ctx);
+      if (options.tls) {
+        const tls = makeCertificates(tempDir, host);
+        caPath = tls.caPath;
+        server = createHttpsServer({ cert: tls.cert, key: tls.key }, listener);
+      } else server = createHttpServer(listener);
+      server.keepAliveTimeout = 30_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, host, () => resolve());
+      });
+    } catch (err) {
+      rmSync(tempDir, { recursive: true, force: true });
+      throw err;
     }
-    writeFileSync(kubeconfigPath, kubeconfigYaml(url, TOKEN), { mode: 0o600 });
-    const api = new SandboxApiServer(server, store, watches, faults, url, kubeconfigPath, tempDir);
-    logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ips.cidr, endpointSlices });
-    return api;
+    const port = (server.address() as AddressInfo).port;
+    address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `${options.tls ? 'https' : 'http'}://${address}`;
+    const kubeconfigPath = options.kubeconfigPath ?? join(tempDir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigYaml(url, options.tokens?.[0] ?? DEFAULT_TOKEN, caPath), { mode: 0o600 });
+    logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ips.cidr, endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
+    return new SandboxApiServer(server, store, watches, auth, tempDir, faults, url, kubeconfigPath, caPath);
   }
 
   /** The newest resourceVersion (one global counter, like etcd's revision). */
@@ -131,18 +146,23 @@ export class SandboxApiServer {
     return String(this.store.resourceVersion);
   }
 
+  /** Replace the accepted bearer tokens (a token rotation); undefined turns authentication off. */
+  setTokens(tokens: readonly string[] | undefined): void {
+    this.auth.tokens = tokens ? new Set(tokens) : undefined;
+  }
+
   /** Forget the change history: watches from any earlier resourceVersion get an ERROR event with 410 Expired. */
   compact(): void {
     this.store.compact();
   }
 
-  /** Close the open watches and the listener; remove the temporary kubeconfig directory. */
+  /** Close the open watches and the listener; remove the temporary directory (certificates, default kubeconfig). */
   async stop(): Promise<void> {
     for (const close of [...this.watches]) close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
+    rmSync(this.tempDir, { recursive: true, force: true });
   }
 }
