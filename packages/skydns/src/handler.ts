@@ -63,8 +63,11 @@ export class DnsHandler {
     }
   }
 
-  /** Answer one message received over UDP or TCP. */
-  async handle(msg: Buffer, tcp: boolean, remote: string): Promise<Buffer | undefined> {
+  /**
+   * Answer one message received over UDP or TCP: synchronously when the answer is local (cache
+   * hits and authoritative answers), as a promise when upstream servers are involved.
+   */
+  handle(msg: Buffer, tcp: boolean, remote: string): Buffer | undefined | Promise<Buffer | undefined> {
     const started = process.hrtime.bigint();
     const transport = tcp ? 'tcp' : 'udp';
     const done = (system: DnsSystem, type: string, reply: Buffer | undefined): Buffer | undefined => {
@@ -101,36 +104,47 @@ export class DnsHandler {
 
       if (!q.plain) {
         const labels = q.name.toLowerCase();
-        if (!inDomain(labels, this.options.ctx.domain)) return done('recursive', type, await this.forward(msg, q, tcp));
+        if (!inDomain(labels, this.options.ctx.domain)) return this.forward(msg, q, tcp).then((r) => done('recursive', type, r), (err: Error) => this.failed(msg, q, type, err, done));
         return done('auth', type, codeReply(msg, RCODE.NXDOMAIN, q.questionEnd, { aa: true, ra: true }));
       }
-      let res = resolveQuery(this.options.ctx, { name: q.name, type: q.type, qclass: q.qclass });
-      if (res.forward) return done(q.type === 12 ? 'reverse' : 'recursive', type, await this.forward(msg, q, tcp));
-      const cacheable = res.external.length === 0 && res.rcode !== 'SERVFAIL';
-      if (!cacheable && res.external.length > 0) res = await this.completeExternal(res);
-      const shape: ReplyShape = {
-        id: q.id,
-        rd: q.rd,
-        cd: q.cd,
-        name: q.name.toLowerCase(),
-        type: q.type,
-        qclass: q.qclass,
-        limit,
-        tcp,
-        opt: q.edns === undefined ? undefined : { udpSize: this.options.udpCap, do: q.edns.do },
-      };
-      const encoded = encodeReply(shape, res);
-      if (encoded.truncated) this.options.observer.error('truncated');
-      const system: DnsSystem = q.type === 12 ? 'reverse' : 'auth';
-      if (cacheable) return done(system, type, this.answers.set(key, encoded, q, msg, this.options.roundRobin));
-      const reply = Buffer.from(encoded.buffer);
-      msg.copy(reply, 12, 12, q.questionEnd - 4);
-      return done(system, type, reply);
+      const res = resolveQuery(this.options.ctx, { name: q.name, type: q.type, qclass: q.qclass });
+      if (res.forward) return this.forward(msg, q, tcp).then((r) => done(q.type === 12 ? 'reverse' : 'recursive', type, r), (err: Error) => this.failed(msg, q, type, err, done));
+      if (res.external.length > 0) {
+        return this.completeExternal(res)
+          .then((full) => done('recursive', type, this.encode(msg, q, tcp, limit, full, undefined)))
+          .catch((err: Error) => this.failed(msg, q, type, err, done));
+      }
+      return done(q.type === 12 ? 'reverse' : 'auth', type, this.encode(msg, q, tcp, limit, res, res.rcode === 'SERVFAIL' ? undefined : key));
     } catch (err) {
-      this.options.observer.error('internal');
-      this.options.log('error', 'failed to answer a query', { name: q.name, type, error: (err as Error).message });
-      return done('error', type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
+      return this.failed(msg, q, type, err as Error, done);
     }
+  }
+
+  private failed(msg: Buffer, q: WireQuery, type: string, err: Error, done: (s: DnsSystem, t: string, r: Buffer | undefined) => Buffer | undefined): Buffer | undefined {
+    this.options.observer.error('internal');
+    this.options.log('error', 'failed to answer a query', { name: q.name, type, error: err.message });
+    return done('error', type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
+  }
+
+  /** Encode a resolution for this query, remembering it under `key` when given. */
+  private encode(msg: Buffer, q: WireQuery, tcp: boolean, limit: number, res: Resolution, key: string | undefined): Buffer {
+    const shape: ReplyShape = {
+      id: q.id,
+      rd: q.rd,
+      cd: q.cd,
+      name: q.name.toLowerCase(),
+      type: q.type,
+      qclass: q.qclass,
+      limit,
+      tcp,
+      opt: q.edns === undefined ? undefined : { udpSize: this.options.udpCap, do: q.edns.do },
+    };
+    const encoded = encodeReply(shape, res);
+    if (encoded.truncated) this.options.observer.error('truncated');
+    if (key !== undefined) return this.answers.set(key, encoded, q, msg, this.options.roundRobin);
+    const reply = Buffer.from(encoded.buffer);
+    msg.copy(reply, 12, 12, q.questionEnd - 4);
+    return reply;
   }
 
   private async forward(msg: Buffer, q: WireQuery, tcp: boolean): Promise<Buffer> {

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
 /** Answers one raw message (see DnsHandler.handle). */
-export type MessageHandler = (msg: Buffer, tcp: boolean, remote: string) => Promise<Buffer | undefined>;
+export type MessageHandler = (msg: Buffer, tcp: boolean, remote: string) => Buffer | undefined | Promise<Buffer | undefined>;
 
 /** Listener settings. */
 export interface ServerOptions {
@@ -53,11 +53,16 @@ export class DnsServer {
     });
     udp.on('error', (err) => this.options.log('error', 'UDP socket error', { error: err.message }));
     udp.on('message', (msg, rinfo) => {
-      this.handler(msg, false, `${rinfo.address}:${rinfo.port}`)
-        .then((reply) => {
-          if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address, () => undefined);
-        })
-        .catch((err: Error) => this.options.log('error', 'UDP handler failed', { error: err.message }));
+      const send = (reply: Buffer | undefined): void => {
+        if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address);
+      };
+      try {
+        const reply = this.handler(msg, false, `${rinfo.address}:${rinfo.port}`);
+        if (reply instanceof Promise) reply.then(send).catch((err: Error) => this.options.log('error', 'UDP handler failed', { error: err.message }));
+        else send(reply);
+      } catch (err) {
+        this.options.log('error', 'UDP handler failed', { error: (err as Error).message });
+      }
     });
     const tcp = createServer((socket) => this.serveTcp(socket));
     tcp.maxConnections = this.options.tcpMaxConnections;
@@ -87,7 +92,8 @@ export class DnsServer {
         if (pending.length < 2 + size) break;
         const msg = Buffer.from(pending.subarray(2, 2 + size));
         pending = pending.subarray(2 + size);
-        this.handler(msg, true, remote)
+        Promise.resolve()
+          .then(() => this.handler(msg, true, remote))
           .then((reply) => {
             if (reply === undefined || socket.destroyed) return;
             if (reply.length > MAX_TCP_MESSAGE) return;

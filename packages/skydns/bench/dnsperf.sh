@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Quick local throughput check: skydns (built dist/main.js) vs dnsmasq serving the same names.
+# Needs etcd, etcdctl, dnsperf and dnsmasq (apt-get install -y dnsperf dnsmasq). Not part of npm test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+WORK=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ETCD_PORT=$(port); PEER_PORT=$(port); DNS_PORT=$(port); MASQ_PORT=$(port)
+etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" \
+  --log-level error >/dev/null 2>&1 & pids+=($!)
+export ETCDCTL_API=3
+until etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" endpoint health >/dev/null 2>&1; do sleep 0.1; done
+: >"$WORK/queries"; masq_args=()
+for i in $(seq 1 50); do
+  ip="10.0.$((i / 250)).$((i % 250 + 1))"
+  value="{\"host\":\"$ip\",\"priority\":10,\"weight\":10,\"ttl\":30,\"targetstrip\":0}"
+  etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" put "/skydns/local/cluster/svc/default/svc$i/x" "$value" >/dev/null
+  echo "svc$i.default.svc.cluster.local A" >>"$WORK/queries"
+  masq_args+=("--host-record=svc$i.default.svc.cluster.local,$ip")
+done
+node ${NODE_ARGS:-} dist/main.js -machines="http://127.0.0.1:$ETCD_PORT" -addr="127.0.0.1:$DNS_PORT" -ns-rotate=false -domain=cluster.local. -no-rec \
+  >"$WORK/skydns.log" 2>&1 & pids+=($!)
+dnsmasq --keep-in-foreground --port="$MASQ_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+  --pid-file="$WORK/dnsmasq.pid" --user=root --local-ttl=30 "${masq_args[@]}" >/dev/null 2>&1 & pids+=($!)
+until dig @127.0.0.1 -p "$DNS_PORT" +short svc1.default.svc.cluster.local | grep -q 10.0; do sleep 0.2; done
+for target in "skydns $DNS_PORT" "dnsmasq $MASQ_PORT"; do
+  set -- $target
+  echo "== $1 =="
+  dnsperf -s 127.0.0.1 -p "$2" -d "$WORK/queries" -l "$SECONDS_PER_RUN" -c 4 -q 200 2>&1 | grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency'
+done
