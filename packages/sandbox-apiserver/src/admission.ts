@@ -7,7 +7,7 @@ import type { ResourceDef } from './resources.js';
 import type { FieldCause } from './status.js';
 
 /** The rule the object name of each kind must follow. */
-export const NAME_RULES: Readonly<Record<string, NameRule>> = {
+const NAME_RULES: Readonly<Record<string, NameRule>> = {
   Namespace: 'label1123',
   Service: 'label1035',
   Endpoints: 'subdomain',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The name used for the cluster, user and context of the sandbox kubeconfig. */
-export const CONTEXT_NAME = 'sandbox';
+const CONTEXT_NAME = 'sandbox';
 
 /**
  * A kubeconfig (YAML) pointing kubectl and client libraries at `server`, with the context selected. Over

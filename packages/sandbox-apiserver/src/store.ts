@@ -16,6 +16,8 @@ export interface StoreEvent {
   readonly def: ResourceDef;
   /** The object after the change (before it, for DELETED, with the deletion's resourceVersion). */
   readonly object: JsonObject;
+  /** For MODIFIED, the object before the change (watches with selectors need it). */
+  readonly previous?: JsonObject;
 }
 
 /** The name and namespace of a stored object. */
@@ -70,10 +72,10 @@ export class ObjectStore {
   put(def: ResourceDef, object: JsonObject): JsonObject {
     const { name, namespace } = nameOf(object);
     const key = keyOf(def, namespace, name);
-    const type: EventType = this.objects.has(key) ? 'MODIFIED' : 'ADDED';
+    const previous = this.objects.get(key);
     const stored = this.stamp(object);
     this.objects.set(key, stored);
-    this.emit({ rv: this.revision, type, def, object: stored });
+    this.emit(previous ? { rv: this.revision, type: 'MODIFIED', def, object: stored, previous } : { rv: this.revision, type: 'ADDED', def, object: stored });
     return clone(stored);
   }
 

@@ -124,6 +124,27 @@ describe('the watch protocol', () => {
     assert.deepEqual(w.names(), ['ADDED kube-dns', 'ADDED last']);
   });
 
+  it('reports an object entering a label selection as ADDED and leaving it as DELETED', async () => {
+    await send(api, 'POST', '/api/v1/namespaces/default/services', svc('mover'));
+    const w = watch(`/api/v1/services?watch=true&resourceVersion=${api.resourceVersion}&labelSelector=dns%3Dyes`);
+    await waitFor('the watch to open', () => w.response !== undefined);
+    const label = async (value: string | null): Promise<void> => {
+      const res = await fetch(`${api.url}/api/v1/namespaces/default/services/mover`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+        body: JSON.stringify({ metadata: { labels: { dns: value } } }),
+      });
+      assert.equal(res.status, 200);
+    };
+    await label('yes');
+    await fetch(`${api.url}/api/v1/namespaces/default/services/mover`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { annotations: { a: 'b' } } }) });
+    await label('no');
+    await label(null);
+    await label('yes');
+    await waitFor('four events', () => w.events.length >= 4);
+    assert.deepEqual(w.names(), ['ADDED mover', 'MODIFIED mover', 'DELETED mover', 'ADDED mover']);
+  });
+
   it('answers a compacted resourceVersion with an ERROR event carrying 410 Expired', async () => {
     const old = api.resourceVersion;
     await send(api, 'POST', '/api/v1/namespaces/default/services', svc('after-old'));

@@ -48,10 +48,16 @@ function line(res: ServerResponse, type: string, object: JsonObject): void {
 export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: WatchRequest, ctx: WatchContext): void {
   const { def } = watch;
   const { store } = ctx;
-  const wanted = (event: StoreEvent): boolean => {
-    if (event.def !== def) return false;
-    if (watch.namespace !== undefined && nameOf(event.object).namespace !== watch.namespace) return false;
-    return watch.matches(event.object);
+  /** The event as this watch sees it: an object entering the selection is ADDED, one leaving it is DELETED. */
+  const seen = (event: StoreEvent): StoreEvent | undefined => {
+    if (event.def !== def) return undefined;
+    if (watch.namespace !== undefined && nameOf(event.object).namespace !== watch.namespace) return undefined;
+    const now = watch.matches(event.object);
+    if (event.type !== 'MODIFIED' || !event.previous) return now ? event : undefined;
+    const before = watch.matches(event.previous);
+    if (now && before) return event;
+    if (now) return { ...event, type: 'ADDED' };
+    return before ? { ...event, type: 'DELETED' } : undefined;
   };
   let backlog: StoreEvent[] | undefined;
   let error: ApiError | undefined;
@@ -63,7 +69,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     const rv = Number(rvText);
     if (!/^[0-9]+$/.test(rvText)) throw new ApiError(400, `resourceVersion: Invalid value: "${rvText}": must be a non-negative integer`);
     try {
-      backlog = store.since(rv).filter(wanted);
+      backlog = store.since(rv).flatMap((event) => seen(event) ?? []);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       error = err;
@@ -93,7 +99,8 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     res.end();
   };
   const unsubscribe = store.subscribe((event) => {
-    if (wanted(event)) emit(event);
+    const visible = seen(event);
+    if (visible) emit(visible);
   });
   const untrack = ctx.onOpen(close);
   for (const event of backlog ?? []) emit(event);
