@@ -9,7 +9,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ETCD_PORT=$(port); PEER_PORT=$(port); DNS_PORT=$(port); MASQ_PORT=$(port)
+ETCD_PORT=$(port); PEER_PORT=$(port); DNS_PORT=$(port); MASQ_PORT=$(port); RAW_PORT=$(port)
 etcd --name bench --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
   --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" \
@@ -28,8 +28,16 @@ node ${NODE_ARGS:-} dist/main.js -machines="http://127.0.0.1:$ETCD_PORT" -addr="
   >"$WORK/skydns.log" 2>&1 & pids+=($!)
 dnsmasq --keep-in-foreground --port="$MASQ_PORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
   --pid-file="$WORK/dnsmasq.pid" --user=root --local-ttl=30 "${masq_args[@]}" >/dev/null 2>&1 & pids+=($!)
+# The Node ceiling: a bare dgram server that answers every query with one canned reply (ID patched).
+node -e '
+const dgram = require("node:dgram");
+const reply = Buffer.from("00008180000100010000000003737663310764656661756c74037376630763"
+  + "6c7573746572056c6f63616c0000010001c00c000100010000001e00040a000002", "hex");
+const s = dgram.createSocket("udp4");
+s.on("message", (m, r) => { const out = Buffer.from(reply); m.copy(out, 0, 0, 2); s.send(out, r.port, r.address); });
+s.bind(Number(process.argv[1]), "127.0.0.1");' "$RAW_PORT" & pids+=($!)
 until dig @127.0.0.1 -p "$DNS_PORT" +short svc1.default.svc.cluster.local | grep -q 10.0; do sleep 0.2; done
-for target in "skydns $DNS_PORT" "dnsmasq $MASQ_PORT"; do
+for target in "skydns $DNS_PORT" "dnsmasq $MASQ_PORT" "raw-node-dgram $RAW_PORT"; do
   set -- $target
   echo "== $1 =="
   dnsperf -s 127.0.0.1 -p "$2" -d "$WORK/queries" -l "$SECONDS_PER_RUN" -c 4 -q 200 2>&1 | grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency'

@@ -305,3 +305,37 @@ test('ANY refused, CHAOS, not-ready SERVFAIL, local alias', () => {
     { name: 'www.example.com.', type: 'A', forward: true },
   ]);
 });
+
+test('SRV weights per priority (0 counts as 100), targetstrip on key-derived and given targets', () => {
+  const b = new TreeBuilder();
+  b.at('a.w.cluster.local.', { host: '10.0.0.1', port: 80, weight: 120 });
+  b.at('b.w.cluster.local.', { host: '10.0.0.2', port: 80, weight: 100 });
+  b.at('c.w.cluster.local.', { host: '10.0.0.3', port: 80, weight: 130 });
+  b.at('d.w.cluster.local.', { host: '10.0.0.4', port: 80, priority: 20 });
+  b.at('x.strip.cluster.local.', { host: '10.0.0.5', port: 81, targetstrip: 1 });
+  b.at('y.strip.cluster.local.', { host: 'a.b.example.com.', port: 82, targetstrip: 2 });
+  b.at('z.strip.cluster.local.', { host: 'short.', port: 83, targetstrip: 5 });
+  const ctx = testContext(b.tree);
+  check(ctx, [
+    {
+      name: 'w.cluster.local.',
+      type: 'SRV',
+      answer: [
+        'w.cluster.local. 3600 SRV 10 34 80 a.w.cluster.local.',
+        'w.cluster.local. 3600 SRV 10 28 80 b.w.cluster.local.',
+        'w.cluster.local. 3600 SRV 10 37 80 c.w.cluster.local.',
+        'w.cluster.local. 3600 SRV 20 100 80 d.w.cluster.local.',
+      ],
+    },
+    {
+      name: 'strip.cluster.local.',
+      type: 'SRV',
+      answer: [
+        'strip.cluster.local. 3600 SRV 10 33 81 strip.cluster.local.',
+        'strip.cluster.local. 3600 SRV 10 33 82 example.com.',
+        'strip.cluster.local. 3600 SRV 10 33 83 short.',
+      ],
+      additional: ['strip.cluster.local. 3600 A 10.0.0.5'],
+    },
+  ]);
+});
