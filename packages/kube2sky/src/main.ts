@@ -1,109 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { Kube2skyArgsError, kube2skyParser, parseKube2skyArgs, type Kube2skyConfig } from './cli.js';
-import { backoffDelay } from './backoff.js';
-import { startHealthServer } from './health.js';
-import { loadKubeConfig } from './kubeconfig.js';
-import { createLogger } from './log.js';
-import { Metrics } from './metrics.js';
-import { Reconciler } from './reconcile.js';
-import { Etcd3Store } from './store.js';
-import { servesEndpointSlices, SyncController } from './sync.js';
-
-function fail(message: string, status: number): never {
-  process.stderr.write(`kube2sky: ${message}\n`);
-  process.exit(status);
-}
-
-function readPem(flag: string, path: string | undefined): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    return fail(`--${flag}: cannot read ${path}: ${(err as Error).message}`, 2);
-  }
-}
-
-async function run(config: Kube2skyConfig): Promise<void> {
-  const logger = createLogger(config.logLevel);
-  for (const warning of config.warnings) logger.warn(warning);
-  const metrics = new Metrics();
-  metrics.collectProcessMetrics();
-  const ctx = { domain: config.domain, prefix: config.etcdPrefix };
-
-  let kubeConfig;
-  try {
-    kubeConfig = loadKubeConfig(config);
-  } catch (err) {
-    fail(`cannot configure the Kubernetes client: ${(err as Error).message}`, 1);
-  }
-  logger.info('Using API server', { server: kubeConfig.getCurrentCluster()?.server, domain: config.domain, etcd: config.etcdServers, prefix: config.etcdPrefix });
-
-  const ca = readPem('etcd-cafile', config.etcdCaFile);
-  const cert = readPem('etcd-certfile', config.etcdCertFile);
-  const key = readPem('etcd-keyfile', config.etcdKeyFile);
-  const store = new Etcd3Store({
-    endpoints: config.etcdServers, timeoutMs: config.etcdMutationTimeoutMs,
-    ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
-  });
-  const reconciler = new Reconciler({ store, ctx, logger, metrics });
-  metrics.lagSource = () => reconciler.lagSeconds();
-
-  let sync: SyncController | undefined;
-  const servers: Server[] = [];
-  const source = {
-    ready: () => reconciler.ready,
-    health: () => {
-      const watches = sync?.health() ?? {};
-      const checks = { etcd: reconciler.etcdHealthy, api_discovery: sync !== undefined, ...watches };
-      return { ok: Object.values(checks).every(Boolean), checks };
-    },
-  };
-  const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
-  const health = await startHealthServer({ port: config.healthzPort, source, ...(separateMetrics ? {} : { registry: metrics.registry }) });
-  servers.push(health.server);
-  logger.info('serving /readiness, /healthz' + (separateMetrics ? '' : ' and /metrics'), { port: health.port });
-  if (separateMetrics) {
-    const m = await startHealthServer({ port: config.metricsPort ?? 0, registry: metrics.registry });
-    servers.push(m.server);
-    logger.info('serving /metrics', { port: m.port });
-  }
-
-  let stopping = false;
-  let resyncTimer: NodeJS.Timeout | undefined;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down; waiting for in-flight etcd writes', { signal });
-    clearInterval(resyncTimer);
-    await sync?.stop();
-    await reconciler.close();
-    for (const server of servers) server.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  let useEndpointSlices: boolean | undefined;
-  for (let attempt = 0; useEndpointSlices === undefined && !stopping; attempt++) {
-    try {
-      useEndpointSlices = await servesEndpointSlices(kubeConfig);
-    } catch (err) {
-      const delay = backoffDelay(attempt, 250, 10_000);
-      metrics.errors.inc({ kind: 'watch' });
-      logger.warn('API discovery failed; retrying', { error: (err as Error).message, retry_in_ms: delay });
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-  if (stopping || useEndpointSlices === undefined) return;
-  logger.info(useEndpointSlices ? 'watching discovery.k8s.io/v1 EndpointSlices' : 'watching core/v1 Endpoints');
-  sync = new SyncController({ kubeConfig, ctx, reconciler, logger, metrics, useEndpointSlices, podRecords: config.podRecords === 'verified', watchTimeoutSeconds: config.watchTimeoutSeconds });
-  sync.start();
-  resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
-  void reconciler.whenReady().then(() => logger.info('ready: initial lists written to etcd'));
-}
+import { exitWith } from './exit.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -115,9 +12,11 @@ async function main(): Promise<void> {
   try {
     config = parseKube2skyArgs(argv, process.env);
   } catch (err) {
-    if (err instanceof Kube2skyArgsError) fail(`${err.message}\nRun "kube2sky --help" for the flags.`, 2);
+    if (err instanceof Kube2skyArgsError) exitWith(`${err.message}\nRun "kube2sky --help" for the flags.`, 2);
     throw err;
   }
+  // The Kubernetes and etcd clients load only once the flags are known to be good.
+  const { run } = await import('./run.js');
   await run(config);
 }
 
