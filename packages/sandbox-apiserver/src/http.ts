@@ -3,6 +3,7 @@ import type { Logger } from 'winston';
 import { apiGroup, apiGroupList, apiVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import type { Json, JsonObject } from './json.js';
 import { asObject, asString, isObject } from './json.js';
+import type { ApiMetrics } from './metrics.js';
 import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
@@ -30,6 +31,8 @@ export interface ApiContext extends WatchContext {
   readonly logger: Logger;
   /** The accepted bearer tokens, or undefined when requests need none. */
   readonly tokens: () => ReadonlySet<string> | undefined;
+  /** Request counters and gauges for `/metrics`. */
+  readonly metrics: ApiMetrics;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -65,7 +68,7 @@ async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
 }
 
 /** Paths anonymous clients may read, as on a real API server. */
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/metrics']);
 
 function authenticate(req: IncomingMessage, ctx: ApiContext): void {
   const tokens = ctx.tokens();
@@ -239,20 +242,53 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
   }
 }
 
+function verbOf(method: string, route: ResourceRoute | undefined, query: URLSearchParams): string {
+  if (method !== 'GET' || !route || route.name !== undefined) return method;
+  const watch = query.get('watch');
+  return watch === 'true' || watch === '1' ? 'WATCH' : 'LIST';
+}
+
+/** The deprecated `/watch/` paths: a watch of the collection, narrowed to one name when the path has one. */
+function legacyWatchRoute(req: IncomingMessage, route: ResourceRoute, query: URLSearchParams): ResourceRoute {
+  if (req.method !== 'GET' || route.subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+  query.set('watch', 'true');
+  if (route.name === undefined) return route;
+  const byName = `metadata.name=${route.name}`;
+  const fields = query.get('fieldSelector');
+  query.set('fieldSelector', fields ? `${fields},${byName}` : byName);
+  return { ...route, name: undefined };
+}
+
+function decodeSegments(path: string): string[] {
+  try {
+    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, `malformed path "${path}"`);
+  }
+}
+
 /** Serve one HTTP request of the Kubernetes API; every failure is answered with a Status object. */
 export async function handle(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
   const started = Date.now();
   const url = new URL(req.url ?? '/', 'http://sandbox');
+  let route: ResourceRoute | undefined;
   try {
     const failing = ctx.faults.failing;
     if (failing !== undefined) throw new ApiError(failing, `sandbox fault: every request fails with ${failing}`);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (!PUBLIC_PATHS.has(path)) authenticate(req, ctx);
+    if (req.method === 'GET' && path === '/metrics') {
+      const text = await ctx.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': ctx.metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
     if (req.method === 'GET' && nonResource(req, res, ctx, path)) return;
-    const segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
-    const group = served(ctx, segments);
-    const route = group && parseResourcePath(group.rest, group.defs);
+    const group = served(ctx, decodeSegments(path));
+    const legacyWatch = group?.rest[0] === 'watch';
+    route = group && parseResourcePath(legacyWatch ? group.rest.slice(1) : group.rest, group.defs);
     if (!route) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+    if (legacyWatch) route = legacyWatchRoute(req, route, url.searchParams);
     await resource(req, res, ctx, route, url.searchParams);
   } catch (err) {
     const apiError = err instanceof ApiError ? err : new ApiError(500, `Internal error occurred: ${(err as Error).message}`);
@@ -260,6 +296,8 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Api
     if (res.headersSent) res.end();
     else send(res, apiError.code, failureStatus(apiError.code, apiError.message, apiError.reason, apiError.details));
   } finally {
+    const verb = verbOf(req.method ?? 'GET', route, url.searchParams);
+    ctx.metrics.requests.inc({ verb, resource: route ? route.def.plural + (route.subresource ? `/${route.subresource}` : '') : '', code: String(res.statusCode) });
     ctx.logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started });
   }
 }

@@ -10,6 +10,7 @@ import { Faults } from './faults.js';
 import { handle } from './http.js';
 import type { ApiContext } from './http.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { ENDPOINT_SLICES, ENDPOINTS, NAMESPACES, SERVICES } from './resources.js';
 import { ServiceAddresses } from './service-ips.js';
@@ -104,6 +105,7 @@ export class SandboxApiServer {
       logger,
       address: () => address,
       tokens: () => auth.tokens,
+      metrics: new ApiMetrics(store, () => watches.size),
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       onOpen: (close) => {
         watches.add(close);

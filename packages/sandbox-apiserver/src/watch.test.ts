@@ -213,4 +213,26 @@ describe('the watch protocol', () => {
     assert.equal((await send(api, 'GET', '/api/v1/services')).status, 200);
     assert.throws(() => api.faults.failWith(200));
   });
+
+  it('serves the deprecated /watch/ paths, for a collection and for one object', async () => {
+    const all = watch(`/api/v1/watch/namespaces/default/services?resourceVersion=${api.resourceVersion}`);
+    const one = watch(`/api/v1/watch/namespaces/default/services/legacy-b?resourceVersion=${api.resourceVersion}`);
+    await waitFor('both open', () => all.response !== undefined && one.response !== undefined);
+    await send(api, 'POST', '/api/v1/namespaces/default/services', svc('legacy-a'));
+    await send(api, 'POST', '/api/v1/namespaces/default/services', svc('legacy-b'));
+    await waitFor('the events', () => all.events.length >= 2 && one.events.length >= 1);
+    assert.deepEqual(all.names(), ['ADDED legacy-a', 'ADDED legacy-b']);
+    assert.deepEqual(one.names(), ['ADDED legacy-b']);
+  });
+
+  it('answers a malformed path with 400 and counts requests in /metrics', async () => {
+    assert.equal((await fetch(`${api.url}/api/v1/namespaces/%E0%A4%A/services`)).status, 400);
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    assert.match(text, /apiserver_request_total\{verb="POST",resource="services",code="201"\} \d+/);
+    assert.match(text, /apiserver_request_total\{verb="WATCH",resource="services",code="200"\} \d+/);
+    assert.match(text, /apiserver_request_total\{verb="PATCH",resource="services",code="200"\} \d+/);
+    assert.match(text, /apiserver_registered_watchers [1-9]/);
+    assert.match(text, /sandbox_apiserver_objects\{resource="namespaces"\} 3/);
+    assert.match(text, new RegExp(`sandbox_apiserver_resource_version ${api.resourceVersion}`));
+  });
 });
