@@ -47,6 +47,12 @@ async function seedService(apiUrl: string, manifestPath: string): Promise<void> 
   if (res.status !== 201 && res.status !== 409) throw new Error(`creating the Service of ${manifestPath}: HTTP ${res.status} ${await res.text()}`);
 }
 
+/** A path relative to the working directory when it lies below it, else absolute. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
 let supervisor: Supervisor | undefined;
 
 async function main(): Promise<void> {
@@ -113,14 +119,13 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  const kc = relative(process.cwd(), kubeconfig) || kubeconfig;
   out([
     '',
     `kube-dns-legacy is serving ${domain} on 127.0.0.1:${dnsPort} (UDP and TCP). Try:`,
     `  busybox nslookup kubernetes.default.svc.${domain} 127.0.0.1:${dnsPort}`,
     `  dig @127.0.0.1 -p ${dnsPort} +short kubernetes.default.svc.${domain}`,
     `  dig @127.0.0.1 -p ${dnsPort} SRV _https._tcp.kubernetes.default.svc.${domain}`,
-    `  kubectl --kubeconfig ${kc} create -f ${relative(process.cwd(), join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
+    `  kubectl --kubeconfig ${shortPath(kubeconfig)} create -f ${shortPath(join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
     `  dig @127.0.0.1 -p ${dnsPort} +short my-nginx.default.svc.${domain}`,
     `  ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:${etcdPort} get --prefix /skydns/`,
     'Stop with Ctrl-C.',
