@@ -40,7 +40,7 @@ export const FORWARD: Resolution = Object.freeze({ ...bare('NOERROR'), forward: 
  * Remove identical RRs (owner case-insensitive, type, data; first wins) and keep only the first
  * CNAME of each owner.
  */
-export function dedup(rrs: readonly Rr[]): Rr[] {
+function dedup(rrs: readonly Rr[]): Rr[] {
   const seen = new Set<string>();
   const cnameOwners = new Set<string>();
   const out: Rr[] = [];
@@ -59,12 +59,12 @@ export function dedup(rrs: readonly Rr[]): Rr[] {
 }
 
 /** CNAMEs first (in chain order), then everything else in its order. */
-export function cnamesFirst(rrs: readonly Rr[]): Rr[] {
+function cnamesFirst(rrs: readonly Rr[]): Rr[] {
   return [...rrs.filter((r) => r.type === 'CNAME'), ...rrs.filter((r) => r.type !== 'CNAME')];
 }
 
 /** SkyDNS TTL rule: with more than one answer RR, all get the smallest TTL of the set, capped at `ttl`. */
-export function normaliseTtls(rrs: readonly Rr[], cap: number): Rr[] {
+function normaliseTtls(rrs: readonly Rr[], cap: number): Rr[] {
   if (rrs.length < 2) return [...rrs];
   const ttl = Math.min(cap, ...rrs.map((r) => r.ttl));
   return rrs.map((r) => ({ ...r, ttl }));

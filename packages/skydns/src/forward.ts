@@ -58,7 +58,7 @@ function validReply(reply: Buffer, id: number): boolean {
 }
 
 /** One UDP exchange: send, wait for the reply with our ID from that server, or fail after `timeoutMs`. */
-export function exchangeUdp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
+function exchangeUdp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
   const id = randomInt(0x10000);
   const query = withId(msg, id);
   return new Promise((resolve, reject) => {
@@ -88,7 +88,7 @@ export function exchangeUdp(server: Upstream, msg: Buffer, timeoutMs: number): P
 }
 
 /** One TCP exchange: connect, send length-prefixed, read one length-prefixed reply, within `timeoutMs`. */
-export function exchangeTcp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
+function exchangeTcp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
   const id = randomInt(0x10000);
   const query = withId(msg, id);
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ export interface HealthReport {
 }
 
 /** The health of the store as /healthz reports it. */
-export function healthReport(store: StoreGauges, now = Date.now()): HealthReport {
+function healthReport(store: StoreGauges, now = Date.now()): HealthReport {
   return {
     status: store.ready ? 'ok' : 'not ready',
     ready: store.ready,

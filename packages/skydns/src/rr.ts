@@ -18,11 +18,8 @@ export type Rr =
       minimum: number;
     };
 
-/** The type name of a resource record. */
-export type RrType = Rr['type'];
-
 /** The record data in presentation form (as dig prints it). */
-export function rdataText(rr: Rr): string {
+function rdataText(rr: Rr): string {
   switch (rr.type) {
     case 'A':
     case 'AAAA':

@@ -16,7 +16,7 @@ import {
 } from './context.js';
 
 /** Longest CNAME chain followed inside the domain (SkyDNS: 8). */
-export const MAX_CNAME_CHAIN = 8;
+const MAX_CNAME_CHAIN = 8;
 
 /** True when `key` lies in a `_proto`/`_port` branch below `base` (an SRV leaf, not an address). */
 function underServiceLabel(base: string, key: string): boolean {

@@ -2,7 +2,7 @@ import type { Rr } from '../rr.js';
 import type { ResolveContext } from './context.js';
 
 /** The authors SkyDNS lists for CHAOS `authors.bind`. */
-export const AUTHORS = ['Erik St. Martin', 'Brian Ketelsen', 'Miek Gieben', 'Michael Crosby'];
+const AUTHORS = ['Erik St. Martin', 'Brian Ketelsen', 'Miek Gieben', 'Michael Crosby'];
 
 /** CHAOS TXT: `version.bind`/`version.server`, `hostname.bind`/`id.server`, `authors.bind`; undefined otherwise. */
 export function resolveChaos(ctx: ResolveContext, owner: string, type: string): Rr[] | undefined {

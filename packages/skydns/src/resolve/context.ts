@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { fqdn, keyToName, nameToKey, wildcardPath, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { keyToName, nameToKey, wildcardPath, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import type { RecordSource, StoredRecord } from '../tree.js';
 import type { Rr } from '../rr.js';
 
@@ -114,6 +114,3 @@ export function stripLabels(name: string, count: number): string {
 export function hostName(host: string): string {
   return host.endsWith('.') ? host : `${host}.`;
 }
-
-/** Re-export for resolvers. */
-export { fqdn };

@@ -20,7 +20,7 @@ import {
  * SkyDNS weights: per priority, each record's share of 100 (a weight of 0 counts as 100),
  * rounded down, so kube2sky's two weight-10 records get 50 each.
  */
-export function srvWeights(ctx: ResolveContext, records: StoredRecord[]): number[] {
+function srvWeights(ctx: ResolveContext, records: StoredRecord[]): number[] {
   const totals = new Map<number, number>();
   for (const { record } of records) {
     const p = recordPriority(ctx, record);

@@ -3,7 +3,7 @@ import { filterGroup } from './group.js';
 import { NO_NAME, recordTtl, recordsFor, type Lookup, type Question, type ResolveContext } from './context.js';
 
 /** The longest character-string in a TXT record. */
-export const MAX_TXT_STRING = 255;
+const MAX_TXT_STRING = 255;
 
 /** Split `text` into character-strings of at most 255 UTF-8 bytes, never inside a character. */
 export function splitText(text: string): string[] {
