@@ -1,16 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
-import { apiGroup, apiGroupList, apiVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import type { Json, JsonObject } from './json.js';
 import { asObject, asString, isObject } from './json.js';
 import type { ApiMetrics } from './metrics.js';
-import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
-import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import { nonResource } from './nonresource.js';
 import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { ResourceDef } from './resources.js';
 import { apiVersionOf, CORE_RESOURCES, ENDPOINT_SLICES, NAMESPACES } from './resources.js';
 import type { ResourceRoute } from './routes.js';
+import { readJson, send } from './respond.js';
 import { parseResourcePath } from './routes.js';
 import { fieldSelector, labelSelector } from './selectors.js';
 import { ApiError, failureStatus, successStatus } from './status.js';
@@ -33,38 +32,6 @@ export interface ApiContext extends WatchContext {
   readonly tokens: () => ReadonlySet<string> | undefined;
   /** Request counters and gauges for `/metrics`. */
   readonly metrics: ApiMetrics;
-}
-
-const MAX_BODY = 3 * 1024 * 1024;
-
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
-  res.end(text);
-}
-
-function sendText(res: ServerResponse, code: number, text: string): void {
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage, whenEmpty?: Json): Promise<Json> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, 'Request entity too large: limit is 3145728', 'RequestEntityTooLarge');
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks);
-  if (/protobuf/.test(req.headers['content-type'] ?? '') || isProtobuf(body)) return decodeProtobuf(body);
-  const text = body.toString('utf8');
-  if (text.trim() === '' && whenEmpty !== undefined) return whenEmpty;
-  try {
-    return JSON.parse(text) as Json;
-  } catch (err) {
-    throw new ApiError(400, `the body of the request could not be decoded as JSON: ${(err as Error).message}`);
-  }
 }
 
 /** Paths anonymous clients may read, as on a real API server. */
@@ -109,46 +76,6 @@ function served(ctx: ApiContext, segments: readonly string[]): { defs: readonly 
     return { defs: [ENDPOINT_SLICES], rest: segments.slice(3) };
   }
   return undefined;
-}
-
-/** Answer the paths that are not resources: health, version, discovery, OpenAPI. Returns false when not one. */
-function nonResource(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, path: string): boolean {
-  const slices = ctx.endpointSlices ? [apiGroup(ENDPOINT_SLICES.group, ENDPOINT_SLICES.version)] : [];
-  switch (path) {
-    case '/healthz':
-    case '/livez':
-    case '/readyz':
-      sendText(res, 200, 'ok');
-      return true;
-    case '/version':
-      send(res, 200, SERVER_VERSION);
-      return true;
-    case '/api':
-      send(res, 200, apiVersions(ctx.address()));
-      return true;
-    case '/api/v1':
-      send(res, 200, resourceList('v1', CORE_RESOURCES));
-      return true;
-    case '/apis':
-      send(res, 200, apiGroupList(slices));
-      return true;
-    case '/openapi/v2':
-      if (/protobuf/.test(req.headers.accept ?? '')) {
-        const body = openApiV2Protobuf();
-        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
-        res.end(body);
-      } else send(res, 200, openApiV2Json());
-      return true;
-  }
-  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}`) {
-    send(res, 200, slices[0]);
-    return true;
-  }
-  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`) {
-    send(res, 200, resourceList(`${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`, [ENDPOINT_SLICES]));
-    return true;
-  }
-  return false;
 }
 
 function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): void {
