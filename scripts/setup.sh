@@ -15,8 +15,10 @@ declare -A PACKAGE=(
   [openssl]=openssl
   [dnsperf]=dnsperf
   [dnsmasq]=dnsmasq
+  [ip]=iproute2
+  [unshare]=util-linux
 )
-tools=(etcd etcdctl busybox dig kubectl openssl "$@")
+tools=(etcd etcdctl busybox dig kubectl openssl ip unshare "$@")
 missing=()
 for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]:-$tool}")

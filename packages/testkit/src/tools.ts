@@ -10,6 +10,8 @@ const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   dnsperf: 'dnsperf',
   dnsmasq: 'dnsmasq',
   unshare: 'util-linux',
+  ip: 'iproute2',
+  getent: 'libc-bin',
   openssl: 'openssl',
 };
 
