@@ -102,19 +102,17 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
   send(res, 200, wantsTable(req) ? toTable(def, items, rv, includeObject(query)) : listOf(def, items, rv));
 }
 
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
 async function patchBody(req: IncomingMessage, def: ResourceDef, current: JsonObject): Promise<Json> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
-  const body = await readJson(req);
-  switch (type) {
-    case 'application/merge-patch+json':
-      return mergePatch(current, body);
-    case 'application/strategic-merge-patch+json':
-      return strategicPatch(def.kind, '', current, body);
-    case 'application/json-patch+json':
-      return jsonPatch(current, body);
-    default:
-      throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  if (!PATCH_TYPES.includes(type)) {
+    throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`, 'UnsupportedMediaType');
   }
+  const body = await readJson(req);
+  if (type === 'application/merge-patch+json') return mergePatch(current, body);
+  if (type === 'application/strategic-merge-patch+json') return strategicPatch(def.kind, '', current, body);
+  return jsonPatch(current, body);
 }
 
 async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): Promise<void> {
@@ -221,7 +219,11 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Api
     const apiError = err instanceof ApiError ? err : new ApiError(500, `Internal error occurred: ${(err as Error).message}`);
     if (!(err instanceof ApiError)) ctx.logger.error('request failed', { method: req.method, url: req.url, error: (err as Error).stack });
     if (res.headersSent) res.end();
-    else send(res, apiError.code, failureStatus(apiError.code, apiError.message, apiError.reason, apiError.details));
+    else {
+      // The rest of an oversized body is never read: close the connection instead of reusing it.
+      if (apiError.code === 413) res.setHeader('Connection', 'close');
+      send(res, apiError.code, failureStatus(apiError.code, apiError.message, apiError.reason, apiError.details));
+    }
   } finally {
     const verb = verbOf(req.method ?? 'GET', route, url.searchParams);
     ctx.metrics.requests.inc({ verb, resource: route ? route.def.plural + (route.subresource ? `/${route.subresource}` : '') : '', code: String(res.statusCode) });
