@@ -3,7 +3,7 @@ import { soaRecord } from './resolve/soa.js';
 import type { ExternalTarget, Lookup, ResolveContext } from './resolve/context.js';
 
 /** Response codes the server produces. */
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
 
 /** A response code name. */
 export type RcodeName = keyof typeof RCODE;

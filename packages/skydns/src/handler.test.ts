@@ -121,6 +121,11 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
   assert.equal(notimp![3]! & 0xf, 4, 'NOTIMP');
   const pointer = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
   assert.equal((await h.handle(pointer, false, 't'))![3]! & 0xf, 1, 'compressed question name is FORMERR');
+  const v1 = query(`kubernetes.default.${SVC}`, 1, { edns: 1232 });
+  v1[v1.length - 5] = 1;
+  const badvers = await ask(h, v1);
+  assert.equal(badvers.header.rcode, 16, 'EDNS version 1 gets BADVERS');
+  assert.equal(badvers.answers.length, 0);
   const slash = await ask(h, query(`a/b.default.${SVC}`, 1));
   assert.equal(slash.header.rcode, 3, 'a label with a slash cannot exist');
   for (let i = 0; i < 2000; i++) {

@@ -1,6 +1,6 @@
 import { keyToName } from '@kube-dns-legacy/skymsg';
 import { AnswerCache } from './answer-cache.js';
-import { authoritative, RCODE, type RcodeName, type Resolution } from './answer.js';
+import { authoritative, bare, RCODE, type RcodeName, type Resolution } from './answer.js';
 import { ResponseCache } from './cache.js';
 import { encodeReply, type ReplyShape } from './encode.js';
 import { forwardQuery, lookupExternal, type ForwardOptions } from './forward.js';
@@ -96,6 +96,10 @@ export class DnsHandler {
       if (now >= this.hourEnds) {
         this.answers.clear();
         this.hourEnds = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
+      }
+      if (q.edns !== undefined && q.edns.version > 0) {
+        this.options.observer.error('badvers');
+        return done('error', type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
       }
       const key = AnswerCache.key(q, limit, tcp);
       const hit = this.answers.get(key, q, msg, this.options.roundRobin);

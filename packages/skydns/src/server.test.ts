@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
+import { freeDnsPort, waitFor } from '@kube-dns-legacy/testkit';
+import { DnsServer } from './server.js';
+
+test('a handler that throws or rejects never takes the listeners down; the TCP connection cap holds', async () => {
+  const port = await freeDnsPort();
+  const logs: string[] = [];
+  let calls = 0;
+  const server = new DnsServer(
+    (msg) => {
+      calls++;
+      if (msg[0] === 1) throw new Error('boom');
+      if (msg[0] === 2) return Promise.reject(new Error('async boom'));
+      return Buffer.from([9, 9]);
+    },
+    { host: '127.0.0.1', port, tcpIdleMs: 5000, tcpMaxConnections: 2, log: (_l, m) => logs.push(m) },
+  );
+  await server.listen();
+  try {
+    const udp = createSocket('udp4');
+    const replies: Buffer[] = [];
+    udp.on('message', (m) => replies.push(m));
+    for (const first of [1, 2, 3]) udp.send(Buffer.from([first, 0]), port, '127.0.0.1');
+    await waitFor('the good one answered', () => replies.length === 1, 2000);
+    assert.deepEqual([...(replies[0] ?? [])], [9, 9]);
+    assert.equal(calls, 3);
+    await waitFor('failures logged', () => logs.filter((l) => /UDP handler failed/.test(l)).length === 2, 2000);
+    udp.close();
+
+    const sockets: Socket[] = [];
+    const closed: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.on('close', () => (closed[i] = true));
+      sockets.push(s);
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    }
+    await waitFor('the third connection is refused', () => closed[2] === true, 2000);
+    assert.notEqual(closed[0], true);
+    assert.notEqual(closed[1], true);
+    const data: Buffer[] = [];
+    sockets[0]?.on('data', (d: Buffer) => data.push(d));
+    sockets[0]?.write(Buffer.from([0, 2, 3, 0]));
+    await waitFor('TCP answer with a length prefix', () => Buffer.concat(data).length === 4, 2000);
+    assert.deepEqual([...Buffer.concat(data)], [0, 2, 9, 9]);
+    for (const s of sockets) s.destroy();
+  } finally {
+    await server.close();
+  }
+});
