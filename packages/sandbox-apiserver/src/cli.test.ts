@@ -45,4 +45,14 @@ describe('the sandbox-apiserver executable', () => {
       return true;
     });
   });
+
+  it('refuses out-of-range flags before starting', async () => {
+    for (const [flag, message] of [[['--port', '70000'], /--port must be 0-65535/], [['--history', '0'], /--history must be a positive integer/], [['--bogus'], /Unknown argument: bogus/]] as const) {
+      await assert.rejects(run(process.execPath, [MAIN, ...flag]), (err: { code?: number; stderr?: string }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr ?? '', message);
+        return true;
+      });
+    }
+  });
 });

@@ -11,7 +11,8 @@ function normalize(argv: readonly string[]): string[] {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const args = await yargs(normalize(argv))
     .scriptName('sandbox-apiserver')
-    .usage('$0 [flags]\n\nA small Kubernetes API server (core/v1 namespaces, services, endpoints, pods; discovery.k8s.io/v1 endpointslices)\nspeaking the real list/watch protocol, for tests and `npm run up`. It runs no controllers: create Endpoints yourself.')
+    .usage('$0 [flags]')
+    .epilogue('A small Kubernetes API server (core/v1 namespaces, services, endpoints, pods; discovery.k8s.io/v1 endpointslices) speaking the real list/watch protocol, for tests and `npm run up`. It runs no controllers: create Endpoints yourself. Logs are winston JSON; SIGTERM exits 0.')
     .option('port', { type: 'number', default: 0, describe: 'TCP port on the listen address (0 = a free port)' })
     .option('address', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
     .option('kubeconfig', { type: 'string', describe: 'where to write a kubeconfig for kubectl and client libraries (default: a temporary file)' })
@@ -22,6 +23,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('history', { type: 'number', default: 1000, describe: 'changes kept for watches to resume from; older resourceVersions answer 410 Expired' })
     .option('bookmark-interval', { type: 'number', default: 60, describe: 'seconds between BOOKMARK events on watches that allow them' })
     .option('log-level', { type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], describe: 'log level (debug logs every request)' })
+    .check((a) => {
+      if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error(`--port must be 0-65535, got ${a.port}`);
+      if (!Number.isInteger(a.history) || a.history < 1) throw new Error(`--history must be a positive integer, got ${a.history}`);
+      if (!(a['bookmark-interval'] > 0)) throw new Error(`--bookmark-interval must be positive, got ${a['bookmark-interval']}`);
+      return true;
+    })
     .strict()
     .help()
     .version(false)
