@@ -49,6 +49,9 @@ export type ParseOutcome =
 const FORMERR = 1;
 const NOTIMP = 4;
 
+/** Where a question name is assembled in presentation form (one query at a time: no allocation per label). */
+const NAME_SCRATCH = Buffer.alloc(256);
+
 const formerr = (reason: string, questionEnd = 0): ParseOutcome => ({ kind: 'error', rcode: FORMERR, reason, questionEnd });
 
 /** Skip a (possibly compressed) name starting at `offset`; returns the offset after it, or -1 when malformed. */
@@ -94,10 +97,11 @@ export function parseQuery(msg: Buffer): ParseOutcome {
   if (an !== 0 || ns !== 0) return formerr('a query with answer or authority records');
   if (HEADER_SIZE + 5 + ar * MIN_RR_SIZE > msg.length) return formerr(`${ar} additional records cannot fit in ${msg.length} bytes`);
 
-  const parts: string[] = [];
   let pos = HEADER_SIZE;
   let plain = true;
   let nameLength = 1;
+  let labelCount = 0;
+  let text = 0;
   for (;;) {
     if (pos >= msg.length) return formerr('question name runs past the end of the message');
     const len = msg[pos] as number;
@@ -110,7 +114,10 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     if (nameLength > 255) return formerr('question name is longer than 255 bytes');
     if (pos + 1 + len > msg.length) return formerr('question name runs past the end of the message');
     if (!plainLabel(msg, pos + 1, pos + 1 + len)) plain = false;
-    parts.push(msg.toString('latin1', pos + 1, pos + 1 + len));
+    msg.copy(NAME_SCRATCH, text, pos + 1, pos + 1 + len);
+    text += len;
+    NAME_SCRATCH[text++] = 0x2e;
+    labelCount++;
     pos += 1 + len;
   }
   if (pos + 4 > msg.length) return formerr('question is missing its type and class');
@@ -143,9 +150,9 @@ export function parseQuery(msg: Buffer): ParseOutcome {
       id: msg.readUInt16BE(0),
       rd: (flags & 0x0100) !== 0,
       cd: (flags & 0x0010) !== 0,
-      name: parts.length === 0 ? '.' : `${parts.join('.')}.`,
+      name: labelCount === 0 ? '.' : NAME_SCRATCH.toString('latin1', 0, text),
       plain,
-      labelCount: parts.length,
+      labelCount,
       type,
       qclass,
       questionEnd,
