@@ -66,7 +66,7 @@ export class ResourceWatch<T extends KubernetesObject> {
         options.metrics.watchRestarts.inc({ resource: options.resource });
         this.abortCurrent();
       }
-    }, Math.min(silenceMs, 5_000));
+    }, Math.min(silenceMs / 2, 5_000));
     this.silenceTimer.unref();
   }
 
