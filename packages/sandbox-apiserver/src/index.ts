@@ -1,3 +1,3 @@
 export { SandboxApiServer } from './server.js';
-export type { SandboxOptions } from './server.js';
+export type { SandboxOptions, ServiceAccountFiles } from './server.js';
 export { Faults } from './faults.js';

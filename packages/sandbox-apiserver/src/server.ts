@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +39,16 @@ export interface SandboxOptions {
   bookmarkIntervalMs?: number;
   /** Logger for requests (debug) and failures; default silent. */
   logger?: Logger;
+}
+
+/** Files and environment of an in-cluster service account pointing at the sandbox. */
+export interface ServiceAccountFiles {
+  /** The prefix to hand to client-node's `loadFromCluster(pathPrefix)`. */
+  readonly pathPrefix: string;
+  /** `<pathPrefix>/var/run/secrets/kubernetes.io/serviceaccount`, holding `token`, `ca.crt`, `namespace`. */
+  readonly dir: string;
+  /** KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT for the sandbox. */
+  readonly env: { readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string };
 }
 
 /** The token the kubeconfig carries when no tokens are required. */
@@ -151,6 +161,22 @@ export class SandboxApiServer {
   /** Replace the accepted bearer tokens (a token rotation); undefined turns authentication off. */
   setTokens(tokens: readonly string[] | undefined): void {
     this.auth.tokens = tokens ? new Set(tokens) : undefined;
+  }
+
+  /**
+   * Write an in-cluster service account under `pathPrefix` (token, CA bundle, namespace) as a pod would
+   * see it at /var/run/secrets/kubernetes.io/serviceaccount; needs `tls`. The token defaults to the
+   * first accepted one; write the file again (and call setTokens) to rotate it.
+   */
+  writeServiceAccount(pathPrefix: string, token = [...(this.auth.tokens ?? [])][0] ?? DEFAULT_TOKEN, namespace = 'kube-system'): ServiceAccountFiles {
+    if (!this.caPath) throw new Error('writeServiceAccount needs a sandbox started with { tls: true }: in-cluster clients always use https');
+    const dir = join(pathPrefix, 'var', 'run', 'secrets', 'kubernetes.io', 'serviceaccount');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'token'), token);
+    copyFileSync(this.caPath, join(dir, 'ca.crt'));
+    writeFileSync(join(dir, 'namespace'), namespace);
+    const url = new URL(this.url);
+    return { pathPrefix, dir, env: { KUBERNETES_SERVICE_HOST: url.hostname.replace(/^\[|\]$/g, ''), KUBERNETES_SERVICE_PORT: url.port } };
   }
 
   /** Forget the change history: watches from any earlier resourceVersion get an ERROR event with 410 Expired. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -41,6 +43,38 @@ describe('https and bearer tokens', () => {
       api.setTokens(undefined);
       assert.equal((await clientFor(api, 'anything').listNamespace()).items.length, 3);
     } finally {
+      await api.stop();
+    }
+  });
+
+  it('writes an in-cluster service account that client-node loadFromCluster uses', async () => {
+    requireTool('openssl');
+    const api = await SandboxApiServer.start({ tls: true, tokens: ['sa-token'] });
+    const prefix = mkdtempSync(join(tmpdir(), 'sandbox-sa-'));
+    const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] };
+    try {
+      const sa = api.writeServiceAccount(prefix);
+      assert.equal(readFileSync(join(sa.dir, 'token'), 'utf8'), 'sa-token');
+      assert.equal(readFileSync(join(sa.dir, 'namespace'), 'utf8'), 'kube-system');
+      process.env['KUBERNETES_SERVICE_HOST'] = sa.env.KUBERNETES_SERVICE_HOST;
+      process.env['KUBERNETES_SERVICE_PORT'] = sa.env.KUBERNETES_SERVICE_PORT;
+      const kc = new KubeConfig();
+      kc.loadFromCluster(sa.pathPrefix);
+      assert.equal(kc.getCurrentCluster()?.server, api.url);
+      const services = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: 'default' });
+      assert.deepEqual(services.items.map((s) => s.metadata?.name), ['kubernetes']);
+      const plain = await SandboxApiServer.start();
+      try {
+        assert.throws(() => plain.writeServiceAccount(prefix), /needs a sandbox started with \{ tls: true \}/);
+      } finally {
+        await plain.stop();
+      }
+    } finally {
+      for (const [key, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(prefix, { recursive: true, force: true });
       await api.stop();
     }
   });
