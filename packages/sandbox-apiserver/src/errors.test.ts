@@ -47,6 +47,7 @@ describe('bad input answers with Status objects and loses nothing', () => {
     assert.match((await call('PUT', '/api/v1/namespaces/default/services/kubernetes', JSON.stringify({ metadata: { name: 'other' } }))).status.message, /does not match the name on the URL/);
     assert.equal((await call('GET', '/api/v1/services?watch=true&resourceVersion=abc')).code, 400);
     assert.equal((await call('GET', '/api/v1/services?labelSelector=a%20b')).code, 400);
+    assert.equal((await call('GET', '/api/v1/services?watch=1&timeoutSeconds=soon')).code, 400);
     assert.equal((await call('POST', '/api/v1/namespaces/default/services?dryRun=Some', '{}')).code, 400);
   });
 

@@ -86,6 +86,7 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
   const watch = query.get('watch');
   if (watch === 'true' || watch === '1') {
     const timeout = query.get('timeoutSeconds');
+    if (timeout !== null && !/^[0-9]+$/.test(timeout)) throw new ApiError(400, `timeoutSeconds: Invalid value: "${timeout}": must be a non-negative integer`);
     serveWatch(req, res, {
       def,
       namespace,

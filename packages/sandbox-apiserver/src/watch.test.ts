@@ -143,6 +143,9 @@ describe('the watch protocol', () => {
     await label('yes');
     await waitFor('four events', () => w.events.length >= 4);
     assert.deepEqual(w.names(), ['ADDED mover', 'MODIFIED mover', 'DELETED mover', 'ADDED mover']);
+    const left = w.events[2]?.object as { metadata?: { labels?: Record<string, string>; resourceVersion?: string } };
+    assert.deepEqual(left.metadata?.labels, { dns: 'yes' }, 'DELETED carries the object as it last matched');
+    assert.ok(Number(left.metadata?.resourceVersion) > Number(w.events[1]?.object.metadata?.resourceVersion));
   });
 
   it('answers a compacted resourceVersion with an ERROR event carrying 410 Expired', async () => {

@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Faults } from './faults.js';
 import type { JsonObject } from './json.js';
+import { asObject } from './json.js';
 import type { ResourceDef } from './resources.js';
 import { apiVersionOf } from './resources.js';
 import type { Matcher } from './selectors.js';
 import { ApiError, failureStatus } from './status.js';
 import type { ObjectStore, StoreEvent } from './store.js';
+import { nameOf } from './store.js';
 import type { IncludeObject } from './table.js';
 import { toTable } from './table.js';
-import { nameOf } from './store.js';
 
 /** What one watch request asks for. */
 export interface WatchRequest {
@@ -57,7 +58,10 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     const before = watch.matches(event.previous);
     if (now && before) return event;
     if (now) return { ...event, type: 'ADDED' };
-    return before ? { ...event, type: 'DELETED' } : undefined;
+    if (!before) return undefined;
+    // As the real watch cache: the object as it was when it still matched, with the change's resourceVersion.
+    const last = { ...event.previous, metadata: { ...asObject(event.previous['metadata']), resourceVersion: String(event.rv) } };
+    return { ...event, type: 'DELETED', object: last };
   };
   let backlog: StoreEvent[] | undefined;
   let error: ApiError | undefined;
