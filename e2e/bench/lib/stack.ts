@@ -1,0 +1,108 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
+
+/** The repository's top directory. */
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+/** The cluster domain every benchmark serves. */
+export const DOMAIN = 'cluster.local';
+
+/** Node flags for our processes: `BENCH_CPU_PROF=<dir>` adds `--cpu-prof` (a .cpuprofile per process, written at exit). */
+function nodeFlags(name: string): string[] {
+  const dir = process.env['BENCH_CPU_PROF'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+}
+
+function mainOf(pkg: string): string {
+  return join(repoRoot, 'packages', pkg, 'dist', 'main.js');
+}
+
+/** The pid of a started process (throws when the spawn failed). */
+export function pidOf(proc: ManagedProcess): number {
+  const pid = proc.child.pid;
+  if (pid === undefined) throw new Error(`${proc.name} did not start: ${proc.output}`);
+  return pid;
+}
+
+/** The sandbox Kubernetes API server as its own process. */
+export interface Sandbox {
+  readonly process: ManagedProcess;
+  readonly url: string;
+  readonly kubeconfig: string;
+}
+
+/** Start the sandbox API server (`sandbox-apiserver` executable) with a service CIDR large enough for the benchmark. */
+export async function startSandbox(dir: string, serviceCidr = '10.0.0.0/16'): Promise<Sandbox> {
+  const kubeconfig = join(dir, 'kubeconfig');
+  const proc = new ManagedProcess('sandbox-apiserver', process.execPath, [
+    ...nodeFlags('sandbox-apiserver'), mainOf('sandbox-apiserver'),
+    '--port', '0', '--kubeconfig', kubeconfig, '--service-cidr', serviceCidr, '--history', '100000', '--log-level', 'warn',
+  ]);
+  const match = await proc.waitForOutput(/^url: (\S+)$/m, 30_000);
+  return { process: proc, url: match[1] as string, kubeconfig };
+}
+
+/** A started kube2sky and the port of its /readiness and /metrics. */
+export interface Kube2sky {
+  readonly process: ManagedProcess;
+  readonly healthzPort: number;
+}
+
+/** Start kube2sky (`dist/main.js`) against etcd and the sandbox; does not wait for readiness. */
+export async function startKube2sky(etcd: EtcdServer, kubeconfig: string, extra: readonly string[] = []): Promise<Kube2sky> {
+  const healthzPort = await freePort();
+  const proc = new ManagedProcess('kube2sky', process.execPath, [
+    ...nodeFlags('kube2sky'), mainOf('kube2sky'),
+    `--domain=${DOMAIN}`, `--etcd-server=${etcd.endpoint}`, `--kubecfg-file=${kubeconfig}`, `--healthz-port=${healthzPort}`, '--log-level=warn', ...extra,
+  ]);
+  return { process: proc, healthzPort };
+}
+
+/** Poll kube2sky's /readiness every 10 ms until it answers 200; resolves with the time it first did (performance.now()). */
+export async function kube2skyReady(k: Kube2sky, timeoutMs = 300_000): Promise<number> {
+  return waitFor('kube2sky /readiness 200', async () => {
+    if (!k.process.alive) throw new Error(`kube2sky exited: ${k.process.output}`);
+    const res = await fetch(`http://127.0.0.1:${k.healthzPort}/readiness`);
+    await res.arrayBuffer();
+    return res.status === 200 ? performance.now() : undefined;
+  }, timeoutMs, 10);
+}
+
+/** A started skydns: DNS port and metrics port. */
+export interface Skydns {
+  readonly process: ManagedProcess;
+  readonly dnsPort: number;
+  readonly metricsPort: number;
+}
+
+/** Start skydns (`dist/main.js`) with the manifest's flags on free loopback ports; resolves once it listens. */
+export async function startSkydns(etcd: EtcdServer, extra: readonly string[] = [], name = 'skydns'): Promise<Skydns> {
+  const dnsPort = await freeDnsPort();
+  const metricsPort = await freePort();
+  const proc = new ManagedProcess(name, process.execPath, [
+    ...nodeFlags(name), mainOf('skydns'),
+    `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`, ...extra,
+  ]);
+  await proc.waitForOutput(/ready for queries/, 30_000);
+  return { process: proc, dnsPort, metricsPort };
+}
+
+/** One sample of a Prometheus text exposition: the value of `name` (with an optional label filter such as `op="load"`), summed over matching series. */
+export async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+    if (labels !== '' && !line.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    found = true;
+  }
+  return found ? sum : NaN;
+}
+
+/** Stop processes in order (SIGTERM, then SIGKILL after a grace period), ignoring ones already gone. */
+export async function stopAll(...procs: Array<ManagedProcess | undefined>): Promise<void> {
+  for (const p of procs) await p?.stop('SIGTERM', 10_000);
+}

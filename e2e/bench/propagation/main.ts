@@ -1,0 +1,177 @@
+// Propagation: time from the API call returning until skydns answers (creates) or says NXDOMAIN
+// (deletes), for services created and deleted at a steady rate (issue 7, part 2). Prints numbers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { keyToName, labels, nameToKey } from '@kube-dns-legacy/skymsg';
+import { EtcdServer } from '@kube-dns-legacy/testkit';
+import { parseArgs } from '../lib/args.js';
+import { CpuMeter } from '../lib/procfs.js';
+import { Report, table } from '../lib/report.js';
+import { ApiClient, clusterIpService } from '../lib/sandbox-client.js';
+import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
+import { fmt, int, summarize, type Summary } from '../lib/stats.js';
+import { QTYPES, UdpProbe } from '../lib/udp-probe.js';
+
+const args = parseArgs('bench-propagation', 'Create, then delete, services at a steady rate through the sandbox API; time until skydns answers (issue 7, part 2).', {
+  services: ['services created and then deleted', 1000, 200],
+  rate: ['API calls per second', 50, 50],
+  'poll-ms': ['pause between two DNS polls of the same name after a negative reply, ms', 1, 1],
+  'timeout-ms': ['give up on a name after this long, ms', 10_000, 10_000],
+});
+
+const NAMESPACE = 'prop';
+
+interface Sample {
+  /** When the API call returned (performance.now()). */
+  returned: number;
+  /** From the API call returning to the first DNS reply showing the change (ms). */
+  dns: number;
+  /** From the API call returning to kube2sky's etcd write being seen by an etcd watch (ms; negative when the write landed before the call returned); NaN if not seen. */
+  etcd: number;
+  polls: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `name` until `done(reply)` or the timeout; resolves with the time it became true (performance.now()) and the polls sent. */
+async function pollUntil(probe: UdpProbe, name: string, done: (rcode: number, answers: number) => boolean): Promise<{ at: number; polls: number }> {
+  const deadline = performance.now() + args['timeout-ms'];
+  let polls = 0;
+  while (performance.now() < deadline) {
+    polls++;
+    const reply = await probe.query(name, QTYPES.A, 500);
+    if (reply !== undefined && done(reply.rcode, reply.answers)) return { at: performance.now(), polls };
+    await sleep(args['poll-ms']);
+  }
+  return { at: NaN, polls };
+}
+
+/** Run one phase: `call(i)` at a steady rate; for each, time until DNS shows the change. */
+async function phase(count: number, call: (i: number) => Promise<void>, probe: UdpProbe, etcdSeen: Map<string, number>, done: (rcode: number, answers: number) => boolean): Promise<Sample[]> {
+  const samples: Sample[] = new Array(count);
+  const started = performance.now();
+  const work: Array<Promise<void>> = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / args.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    work.push((async (): Promise<void> => {
+      const service = `p-${i}`;
+      etcdSeen.delete(service);
+      await call(i);
+      const returned = performance.now();
+      const { at, polls } = await pollUntil(probe, `${service}.${NAMESPACE}.svc.${DOMAIN}`, done);
+      samples[i] = { returned, dns: at - returned, etcd: NaN, polls };
+    })());
+  }
+  await Promise.all(work);
+  await sleep(200);
+  for (let i = 0; i < count; i++) {
+    const sample = samples[i] as Sample;
+    const seen = etcdSeen.get(`p-${i}`);
+    if (seen !== undefined) sample.etcd = seen - sample.returned;
+  }
+  return samples;
+}
+
+function row(label: string, s: Summary, missing: number): string[] {
+  return [label, int(s.n), fmt(s.p50, 1), fmt(s.p90, 1), fmt(s.p99, 1), fmt(s.max, 1), fmt(s.mean, 1), int(missing)];
+}
+
+async function main(): Promise<void> {
+  const report = new Report('propagation', 'Propagation: API call → skydns answer (e2e/bench/propagation)');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-prop-'));
+  let etcd: EtcdServer | undefined;
+  let sandbox: Sandbox | undefined;
+  let kube2sky: Kube2sky | undefined;
+  let skydns: Skydns | undefined;
+  let client: Etcd3 | undefined;
+  let probe: UdpProbe | undefined;
+  try {
+    etcd = await EtcdServer.start();
+    sandbox = await startSandbox(dir);
+    const api = new ApiClient(sandbox.url);
+    await api.namespace(NAMESPACE);
+    kube2sky = await startKube2sky(etcd, sandbox.kubeconfig);
+    await kube2skyReady(kube2sky);
+    skydns = await startSkydns(etcd);
+    probe = await UdpProbe.open(skydns.dnsPort);
+
+    // The probe's own cost: round trips for a name that exists (the floor under every sample).
+    const rtt: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = performance.now();
+      await probe.query(`kubernetes.default.svc.${DOMAIN}`, QTYPES.A);
+      rtt.push(performance.now() - t);
+    }
+    const floor = summarize(rtt);
+
+    // An etcd watch in this process notes when kube2sky's write for each service lands (put or delete).
+    client = new Etcd3({ hosts: etcd.endpoint });
+    const etcdSeen = new Map<string, number>();
+    const svcKey = nameToKey(`${NAMESPACE}.svc.${DOMAIN}`);
+    const watcher = await client.watch().prefix(`${svcKey}/`).create();
+    const note = (kv: { key: Buffer }): void => {
+      const service = labels(keyToName(kv.key.toString()))[1];
+      if (service !== undefined && !etcdSeen.has(service)) etcdSeen.set(service, performance.now());
+    };
+    watcher.on('put', note);
+    watcher.on('delete', note);
+
+    const txnCount = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"');
+    const txnSum = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"');
+    const k2sCpu = new CpuMeter(pidOf(kube2sky.process));
+    const skyCpu = new CpuMeter(pidOf(skydns.process));
+    const apiCpu = new CpuMeter(pidOf(sandbox.process));
+    const t0 = performance.now();
+    const creates = await phase(args.services, (i) => api.create(`/api/v1/namespaces/${NAMESPACE}/services`, clusterIpService(`p-${i}`, [{ name: 'http', port: 80, protocol: 'TCP' }])).then(() => undefined), probe, etcdSeen, (rcode, answers) => rcode === 0 && answers > 0);
+    const deletes = await phase(args.services, (i) => api.remove(`/api/v1/namespaces/${NAMESPACE}/services/p-${i}`), probe, etcdSeen, (rcode) => rcode === 3);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = { kube2sky: k2sCpu.stop(), skydns: skyCpu.stop(), api: apiCpu.stop() };
+    await watcher.cancel();
+    const txns = (await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"')) - txnCount;
+    const txnMs = (1000 * ((await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"')) - txnSum)) / txns;
+
+    const stats = (samples: Sample[], pick: (s: Sample) => number): { s: Summary; missing: number } => {
+      const ok = samples.map(pick).filter((v) => Number.isFinite(v));
+      return { s: summarize(ok), missing: samples.length - ok.length };
+    };
+    const c = stats(creates, (s) => s.dns);
+    const d = stats(deletes, (s) => s.dns);
+    const ce = stats(creates, (s) => s.etcd);
+    const de = stats(deletes, (s) => s.etcd);
+    report.add(table(['Measured (ms)', 'n', 'p50', 'p90', 'p99', 'max', 'mean', 'missing'], [
+      row('create → skydns answers A', c.s, c.missing),
+      row('delete → skydns says NXDOMAIN', d.s, d.missing),
+      row('create → kube2sky put seen in etcd', ce.s, ce.missing),
+      row('delete → kube2sky delete seen in etcd', de.s, de.missing),
+      row('probe round trip (existing name)', floor, 0),
+    ]));
+    report.add(`kube2sky committed ${int(txns)} etcd transactions, ${fmt(txnMs, 1)} ms each on average (kube2sky_etcd_request_duration_seconds{op="txn"}).`);
+    const polls = [...creates, ...deletes].reduce((n, s) => n + s.polls, 0);
+    report.add(`${int(args.services)} services created at ${args.rate}/s through the sandbox API (POST), then deleted at the same rate (DELETE), one named port each. ` +
+      `Each sample starts when the API call has returned; the name is then asked over UDP (one prebuilt query, ${args['poll-ms']} ms pause after each negative reply) until skydns ` +
+      'answers with an A record (create) or NXDOMAIN (delete). The etcd rows come from an etcd watch in the benchmark process. ' +
+      `The probe's own round trip (p50 ${fmt(floor.p50, 3)} ms) bounds the method's resolution; ${int(polls)} polls in all. ` +
+      `CPU over the ${fmt(wall, 1)} s: kube2sky ${fmt(cpu.kube2sky.corePercent, 0)} %, skydns ${fmt(cpu.skydns.corePercent, 0)} %, sandbox API ${fmt(cpu.api.corePercent, 0)} % of a core.`);
+    report.goal('create → answer p99 ≤ 50 ms', `p99 ${fmt(c.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)}, max ${fmt(c.s.max, 1)}), ${c.missing} never answered`, c.missing === 0 && c.s.p99 <= 50);
+    report.goal('delete → NXDOMAIN p99 ≤ 50 ms', `p99 ${fmt(d.s.p99, 1)} ms (p50 ${fmt(d.s.p50, 1)}, max ${fmt(d.s.max, 1)}), ${d.missing} never gone`, d.missing === 0 && d.s.p99 <= 50);
+    report.data['creates'] = c.s;
+    report.data['deletes'] = d.s;
+    report.data['etcdCreates'] = ce.s;
+    report.data['etcdDeletes'] = de.s;
+    report.data['probe'] = floor;
+    report.data['etcdTxn'] = { count: txns, meanMs: txnMs };
+    report.write();
+  } finally {
+    probe?.close();
+    client?.close();
+    await stopAll(skydns?.process, kube2sky?.process, sandbox?.process);
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
