@@ -13,9 +13,10 @@ COPY e2e/package.json e2e/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b packages/exechealthz
 # Keep only what runs: production dependencies of this package, built JavaScript, no tests or sources.
+# npm links every workspace into node_modules/@kube-dns-legacy; the runtime stage copies the ones it needs.
 RUN rm -rf node_modules packages/*/node_modules e2e/node_modules \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace=packages/exechealthz \
- && rm -f node_modules/@kube-dns-legacy/testkit \
+ && rm -rf node_modules/@kube-dns-legacy node_modules/.bin packages/*/node_modules/.bin \
  && find packages \( -name '*.test.*' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
  && rm -rf packages/*/src packages/*/tsconfig.json
 

@@ -13,9 +13,10 @@ COPY e2e/package.json e2e/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b packages/kube2sky
 # Keep only what runs: production dependencies of this package, built JavaScript, no tests or sources.
+# npm links every workspace into node_modules/@kube-dns-legacy; the runtime stage copies the ones it needs.
 RUN rm -rf node_modules packages/*/node_modules e2e/node_modules \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace=packages/kube2sky \
- && rm -f node_modules/@kube-dns-legacy/testkit \
+ && rm -rf node_modules/@kube-dns-legacy node_modules/.bin packages/*/node_modules/.bin \
  && find packages \( -name '*.test.*' -o -name '*.tsbuildinfo' -o -name '*.map' \) -delete \
  && rm -rf packages/*/src packages/*/tsconfig.json
 
@@ -24,7 +25,7 @@ FROM node:24.11.1-bookworm-slim@sha256:48abc13a19400ca3985071e287bd405a1d9930677
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /src/node_modules/ node_modules/
-COPY --from=build /src/packages/skymsg/ packages/skymsg/
+COPY --from=build /src/packages/skymsg/ node_modules/@kube-dns-legacy/skymsg/
 COPY --from=build /src/packages/kube2sky/ packages/kube2sky/
 USER 65534:65534
 EXPOSE 8081

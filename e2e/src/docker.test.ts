@@ -1,8 +1,9 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 
@@ -213,6 +214,111 @@ for (const [name, pkg] of Object.entries(IMAGES)) {
     assert.match(help.stdout, new RegExp(`(usage|${name}).*\\n[\\s\\S]*--\\w`, 'i'), 'prints its usage (name and flags) on stdout');
   });
 }
+
+/** Every symbolic link under `dir` (npm links workspace packages into node_modules). */
+function symlinks(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) found.push(path);
+    else if (entry.isDirectory()) found.push(...symlinks(path));
+  }
+  return found;
+}
+
+/** The root package.json's workspace folders (`packages/*`, `e2e`), expanded. */
+function workspaceDirs(): string[] {
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
+  return root.workspaces.flatMap((w) =>
+    w.endsWith('/*') ? readdirSync(join(ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w],
+  ).filter((d) => existsSync(join(ROOT, d, 'package.json')));
+}
+
+/** Run a command to completion, collecting its output (async, so the image checks below can overlap). */
+function run(command: string, argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', (err) => (output += `\n[spawn error] ${err.message}`));
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+describe('images assembled without Docker', { concurrency: true }, () => {
+  for (const [name, pkg] of Object.entries(IMAGES)) {
+    test(`docker/${name}.Dockerfile: the runtime stage, assembled by the Dockerfile's own prune step and COPYs, starts with production dependencies only`, async () => {
+      const all = stages(parse(name));
+      const build = all[0] ?? [];
+      const runtime = all.at(-1) ?? [];
+      const workdir = (stage: Instruction[]): string => posix.resolve('/', args(stage.filter((i) => i.getKeyword() === 'WORKDIR').at(-1) as Instruction)[0] ?? '/');
+      const buildWorkdir = workdir(build);
+      const appWorkdir = workdir(runtime);
+      const tmp = mkdtempSync(join(tmpdir(), `docker-${name}-`));
+      const buildDir = join(tmp, 'build');
+      const appDir = join(tmp, 'app');
+      try {
+        // The build stage after its npm ci and tsc -b: the lockfile, every workspace's package.json, this package and its workspace dependencies built.
+        mkdirSync(buildDir, { recursive: true });
+        for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(buildDir, file));
+        for (const dir of workspaceDirs()) cpSync(join(ROOT, dir, 'package.json'), join(buildDir, dir, 'package.json'));
+        for (const p of [pkg, ...workspaceDeps(pkg)]) {
+          const dist = join(ROOT, 'packages', p, 'dist');
+          assert.ok(existsSync(dist), `packages/${p}/dist does not exist: build with "npx tsc -b packages/${pkg}"`);
+          cpSync(dist, join(buildDir, 'packages', p, 'dist'), { recursive: true });
+        }
+
+        const prune = build.map((i) => (i.getKeyword() === 'RUN' ? (i.getArgumentsContent() ?? '') : '')).find((r) => r.includes('--omit=dev'));
+        assert.ok(prune, 'a RUN that keeps production dependencies only');
+        const pruned = await run('sh', ['-c', prune], {
+          cwd: buildDir,
+          timeoutMs: 240_000,
+          env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+        });
+        assert.equal(pruned.status, 0, `the prune step fails:\n${pruned.output}`);
+
+        // The runtime stage's COPY --from=<build stage> lines, with the build stage's WORKDIR and the runtime's WORKDIR mapped to the two folders.
+        for (const copy of runtime.filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') !== undefined)) {
+          const [source = '', dest = ''] = args(copy);
+          assert.ok(source.startsWith(buildWorkdir + '/'), `${source} comes from the build stage's ${buildWorkdir}`);
+          const target = posix.resolve(appWorkdir, dest);
+          assert.ok(target === appWorkdir || target.startsWith(appWorkdir + '/'), `${dest} lands under ${appWorkdir}`);
+          const from = join(buildDir, source.slice(buildWorkdir.length + 1));
+          assert.ok(existsSync(from), `COPY --from source ${source} exists after the prune step`);
+          cpSync(from, join(appDir, target.slice(appWorkdir.length + 1)), { recursive: true, verbatimSymlinks: true });
+        }
+        for (const link of symlinks(appDir)) {
+          let resolved = '';
+          try {
+            resolved = realpathSync(link);
+          } catch {
+            assert.fail(`${relative(appDir, link)} is a dangling link in the image`);
+          }
+          assert.ok(resolved.startsWith(appDir + '/') && !lstatSync(resolved).isSymbolicLink(), `${relative(appDir, link)} points inside the image`);
+        }
+        assert.equal(existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', 'testkit')), false, 'no test helpers in the image');
+        for (const dep of workspaceDeps(pkg)) {
+          assert.ok(existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', dep, 'dist')), `the workspace dependency ${dep} is in the image's node_modules`);
+        }
+        assert.equal(existsSync(join(appDir, 'node_modules', 'typescript')), false, 'no dev dependencies in the image');
+
+        const entry = runtime.find((i) => i.getKeyword() === 'ENTRYPOINT') as Instruction & { getJSONStrings(): Array<{ getJSONValue(): string }> };
+        const file = entry.getJSONStrings().map((s) => s.getJSONValue())[1] ?? '';
+        const local = join(appDir, file.slice(appWorkdir.length + 1));
+        const help = await run(process.execPath, [local, '--help'], { cwd: appDir, timeoutMs: 30_000, env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' } });
+        assert.equal(help.status, 0, `${file} --help in the assembled image exits 0; output:\n${help.output}`);
+        assert.match(help.output, /--\w/, 'prints its flags');
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
 
 test('docker/exechealthz.Dockerfile: the runtime has the nslookup the probe command calls', () => {
   const runtime = stages(parse('exechealthz')).at(-1) ?? [];
