@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { requireTool } from '@kube-dns-legacy/testkit';
@@ -18,38 +18,40 @@ function clientFor(api: SandboxApiServer, token: string): CoreV1Api {
 }
 
 describe('https and bearer tokens', () => {
-  it('serves https with a CA that client-node and kubectl trust, and requires one of the given tokens', async () => {
+  let api: SandboxApiServer;
+  before(async () => {
     requireTool('openssl');
-    const api = await SandboxApiServer.start({ tls: true, tokens: ['first'] });
-    try {
-      assert.match(api.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-      assert.match(readFileSync(api.caPath ?? '', 'utf8'), /BEGIN CERTIFICATE/);
+    api = await SandboxApiServer.start({ tls: true, tokens: ['first'] });
+  });
+  after(async () => {
+    await api.stop();
+  });
 
-      const fromKubeconfig = new KubeConfig();
-      fromKubeconfig.loadFromFile(api.kubeconfigPath);
-      assert.equal(fromKubeconfig.getCurrentCluster()?.skipTLSVerify, false);
-      const viaKubeconfig = await fromKubeconfig.makeApiClient(CoreV1Api).readNamespacedService({ name: 'kubernetes', namespace: 'default' });
-      assert.equal(viaKubeconfig.spec?.clusterIP, '10.0.0.1');
+  it('serves https with a CA that client-node and kubectl trust, and requires one of the given tokens', async () => {
+    assert.match(api.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(readFileSync(api.caPath ?? '', 'utf8'), /BEGIN CERTIFICATE/);
 
-      const { stdout } = await run(requireTool('kubectl'), ['--kubeconfig', api.kubeconfigPath, 'get', 'ns', '-o', 'name']);
-      assert.match(stdout, /namespace\/kube-system/);
+    const fromKubeconfig = new KubeConfig();
+    fromKubeconfig.loadFromFile(api.kubeconfigPath);
+    assert.equal(fromKubeconfig.getCurrentCluster()?.skipTLSVerify, false);
+    const viaKubeconfig = await fromKubeconfig.makeApiClient(CoreV1Api).readNamespacedService({ name: 'kubernetes', namespace: 'default' });
+    assert.equal(viaKubeconfig.spec?.clusterIP, '10.0.0.1');
 
-      await assert.rejects(clientFor(api, 'wrong').listNamespace(), (err: { code?: number }) => err.code === 401);
-      assert.equal((await clientFor(api, 'first').listNamespace()).items.length, 3);
+    const { stdout } = await run(requireTool('kubectl'), ['--kubeconfig', api.kubeconfigPath, 'get', 'ns', '-o', 'name']);
+    assert.match(stdout, /namespace\/kube-system/);
 
-      api.setTokens(['second']);
-      await assert.rejects(clientFor(api, 'first').listNamespace(), (err: { code?: number }) => err.code === 401);
-      assert.equal((await clientFor(api, 'second').listNamespace()).items.length, 3, 'a rotated token is accepted');
-      api.setTokens(undefined);
-      assert.equal((await clientFor(api, 'anything').listNamespace()).items.length, 3);
-    } finally {
-      await api.stop();
-    }
+    await assert.rejects(clientFor(api, 'wrong').listNamespace(), (err: { code?: number }) => err.code === 401);
+    assert.equal((await clientFor(api, 'first').listNamespace()).items.length, 3);
+
+    api.setTokens(['second']);
+    await assert.rejects(clientFor(api, 'first').listNamespace(), (err: { code?: number }) => err.code === 401);
+    assert.equal((await clientFor(api, 'second').listNamespace()).items.length, 3, 'a rotated token is accepted');
+    api.setTokens(undefined);
+    assert.equal((await clientFor(api, 'anything').listNamespace()).items.length, 3);
   });
 
   it('writes an in-cluster service account that client-node loadFromCluster uses', async () => {
-    requireTool('openssl');
-    const api = await SandboxApiServer.start({ tls: true, tokens: ['sa-token'] });
+    api.setTokens(['sa-token']);
     const prefix = mkdtempSync(join(tmpdir(), 'sandbox-sa-'));
     const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] };
     try {
@@ -75,7 +77,6 @@ describe('https and bearer tokens', () => {
         else process.env[key] = value;
       }
       rmSync(prefix, { recursive: true, force: true });
-      await api.stop();
     }
   });
 });
