@@ -58,11 +58,6 @@ export class DesiredState {
     return this.claims.size;
   }
 
-  /** The ids of the owners that have records. */
-  owners(): IterableIterator<string> {
-    return this.byOwner.keys();
-  }
-
   private claim(key: string, owner: string, value: string): void {
     let claims = this.claims.get(key);
     if (claims === undefined) {
