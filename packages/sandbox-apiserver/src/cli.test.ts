@@ -47,12 +47,13 @@ describe('the sandbox-apiserver executable', () => {
   });
 
   it('refuses out-of-range flags before starting', async () => {
-    for (const [flag, message] of [[['--port', '70000'], /--port must be 0-65535/], [['--history', '0'], /--history must be a positive integer/], [['--bogus'], /Unknown argument: bogus/]] as const) {
+    const cases = [[['--port', '70000'], /--port must be 0-65535/], [['--history', '0'], /--history must be a positive integer/], [['--bogus'], /Unknown argument: bogus/]] as const;
+    await Promise.all(cases.map(async ([flag, message]) => {
       await assert.rejects(run(process.execPath, [MAIN, ...flag]), (err: { code?: number; stderr?: string }) => {
         assert.equal(err.code, 1);
         assert.match(err.stderr ?? '', message);
         return true;
       });
-    }
+    }));
   });
 });
