@@ -57,6 +57,13 @@ test('ClusterIP, headless (EndpointSlices, with and without hostnames), External
     metadata: { name: 'noports-1', labels: { 'kubernetes.io/service-name': 'noports' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.5.5'] }],
   } });
   expected.set(`/skydns/local/cluster/svc/kube-system/noports/${h('10.244.5.5')}`, a('10.244.5.5'));
+  // IPv6 endpoints: AAAA data and an ip6.arpa PTR (nibbles read forwards in the key).
+  await k.core.createNamespacedService({ namespace: 'kube-system', body: { metadata: { name: 'v6' }, spec: { clusterIP: 'None' } } });
+  await k.discovery.createNamespacedEndpointSlice({ namespace: 'kube-system', body: {
+    metadata: { name: 'v6-1', labels: { 'kubernetes.io/service-name': 'v6' } }, addressType: 'IPv6', endpoints: [{ addresses: ['fd00::5'], hostname: 'six' }],
+  } });
+  expected.set('/skydns/local/cluster/svc/kube-system/v6/six', a('fd00::5'));
+  expected.set(`/skydns/arpa/ip6/f/d/${'0/'.repeat(29)}5`, a('six.v6.kube-system.svc.cluster.local.'));
   expected.set(`/skydns/local/cluster/svc/kube-system/bare/${h('10.0.0.20')}`, a('10.0.0.20'));
   expected.set('/skydns/arpa/in-addr/10/0/0/20', a('bare.kube-system.svc.cluster.local.'));
   await k.expectEtcd(expected, 'ExternalName and port-less services');

@@ -7,7 +7,7 @@ import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
 import { podRecords } from './records/pod.js';
 import type { RecordContext } from './records/types.js';
-import { Etcd3Store } from './store.js';
+import { Etcd3Store, type KeyValueStore } from './store.js';
 
 const ctx: RecordContext = { domain: 'cluster.local.', prefix: 'skydns' };
 const a = (ip: string): string => `{"host":"${ip}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
@@ -150,5 +150,35 @@ test('etcd re-created empty between two writes: the next write notices the older
     const dump = await etcd.dump('/skydns/local/cluster/svc/');
     return dump.has('/skydns/local/cluster/svc/default/a/c88f1059') && dump.has('/skydns/local/cluster/svc/default/b/21172049');
   }, 20_000, 100);
+  await r.close();
+});
+
+test('lists that complete while a write is in flight: ready only once their records are in etcd and stale keys are swept', async () => {
+  await etcd.etcdctl('del', '--prefix', '/');
+  await etcd.etcdctl('put', '/skydns/local/cluster/svc/default/gone/c88f1059', a('10.0.0.1'));
+  const metrics = new Metrics();
+  const etcdStore = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
+  let onFirstWrite: (() => void) | undefined;
+  // The real etcd store, with a hook at the first transaction: the last lists arrive while it is being written.
+  const store: KeyValueStore = {
+    load: (prefixes) => etcdStore.load(prefixes),
+    apply: (puts, deletes) => {
+      const hook = onFirstWrite;
+      onFirstWrite = undefined;
+      hook?.();
+      return etcdStore.apply(puts, deletes);
+    },
+    close: () => etcdStore.close(),
+  };
+  const r = new Reconciler({ store, ctx, logger: createLogger('error'), metrics, batchSize: 10 });
+  for (let i = 0; i < 20; i++) r.update(`svc/default/s${i}`, svc(`s${i}`, `10.0.1.${i + 1}`));
+  onFirstWrite = () => {
+    for (let i = 20; i < 40; i++) r.update(`svc/default/s${i}`, svc(`s${i}`, `10.0.1.${i + 1}`));
+    r.markSynced();
+  };
+  await r.whenReady();
+  const dump = await etcd.dump('/skydns/local/cluster/svc/');
+  assert.equal(dump.size, 40, 'every service listed before readiness has its record in etcd');
+  assert.equal(dump.has('/skydns/local/cluster/svc/default/gone/c88f1059'), false, 'the stale key is swept before readiness');
   await r.close();
 });

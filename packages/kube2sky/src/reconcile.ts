@@ -156,6 +156,8 @@ export class Reconciler {
         this.fullDiff = true;
       }
       this.dirty = new Set();
+      // Lists that complete while this run writes are only covered by the next run: decide sweeping and readiness now.
+      const sweeping = this.synced;
       if (this.fullDiff) {
         this.fullDiff = false;
         keys = new Set([...this.desired.keys(), ...this.actual.keys(), ...keys]);
@@ -166,12 +168,12 @@ export class Reconciler {
         const want = this.desired.get(key);
         const have = this.actual.get(key);
         if (want !== undefined && want !== have) puts.push([key, want]);
-        else if (want === undefined && have !== undefined && this.synced) deletes.push(key);
+        else if (want === undefined && have !== undefined && sweeping) deletes.push(key);
       }
       await this.write(puts, deletes);
       this.etcdOk = true;
       this.attempt = 0;
-      if (this.synced && !this.swept) {
+      if (sweeping && !this.swept) {
         this.swept = true;
         logger.info('initial sync written to etcd', { keys: this.desired.size, stale_deleted: deletes.length });
         for (const resolve of this.readyWaiters.splice(0)) resolve();
