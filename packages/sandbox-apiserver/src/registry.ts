@@ -127,14 +127,16 @@ export class Registry {
     return removed;
   }
 
-  /** Run the address bookkeeping, then store the object; a dry run or a no-op change undoes the bookkeeping and stores nothing. */
+  /** Run the address bookkeeping, then store the object; a dry run undoes the bookkeeping, and neither it nor a no-op change stores anything. */
   private commit(def: ResourceDef, object: JsonObject, dryRun: boolean, allocate: () => FieldCause[], old?: JsonObject): JsonObject {
-    const restore = this.addresses.snapshot();
-    this.admitOrThrow(def, object, allocate());
-    if (old && deepEqual(object, old)) return old;
-    if (!dryRun) return this.store.put(def, object);
-    restore();
-    return object;
+    const restore = dryRun ? this.addresses.snapshot() : undefined;
+    try {
+      this.admitOrThrow(def, object, allocate());
+      if (old && deepEqual(object, old)) return old;
+      return restore ? object : this.store.put(def, object);
+    } finally {
+      restore?.();
+    }
   }
 
   private requireNamespace(namespace: string): void {
