@@ -83,6 +83,36 @@ export function diffSize(diff: RecordDiff): number {
   return diff.missing.length + diff.stale.length + diff.wrong.length;
 }
 
+/** A skydns process on free ports. */
+export interface Skydns {
+  readonly process: ManagedProcess;
+  readonly port: number;
+  readonly metricsPort: number;
+}
+
+/**
+ * Start the built skydns for `cluster.local.` against an etcd and wait until it logs that it is ready.
+ * With `raised`, it runs at nice -15 (we are root), so stalls measured in it are its own and not the
+ * scheduler serving the other work on this shared machine.
+ */
+export async function startSkydns(etcdEndpoint: string, extra: readonly string[] = [], raised = false): Promise<Skydns> {
+  const port = await freeDnsPort();
+  const metricsPort = await freePort();
+  const args = [SKYDNS, `-machines=${etcdEndpoint}`, `-addr=127.0.0.1:${port}`, `-domain=${DOMAIN}`, '-no-rec', `-metrics-port=${metricsPort}`, ...extra];
+  const proc = raised ? new ManagedProcess('skydns', 'nice', ['-n', '-15', 'node', ...args]) : new ManagedProcess('skydns', 'node', args);
+  await proc.waitForOutput(/ready for queries/, 30_000);
+  await waitFor('skydns /readiness 200', async () => (await fetch(`http://127.0.0.1:${metricsPort}/readiness`)).status === 200, 30_000, 50);
+  return { process: proc, port, metricsPort };
+}
+
+/** Put a record the way kube2sky does: its exact JSON under the FNV leaf label (or `label`); returns the key. */
+export async function putRecord(etcd: EtcdServer, name: string, record: SkyRecord, label?: string): Promise<string> {
+  const value = encodeRecord(record);
+  const key = `${nameToKey(name)}/${label ?? leafLabel(value)}`;
+  await etcd.etcdctl('put', key, value);
+  return key;
+}
+
 /** etcd, the sandbox API server, kube2sky and skydns, each restartable. */
 export class Cluster {
   kube2sky: ManagedProcess | undefined;
