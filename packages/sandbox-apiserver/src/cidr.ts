@@ -28,6 +28,8 @@ export class IPv4Allocator {
   private readonly base: number;
   private readonly size: number;
   private readonly used = new Set<number>();
+  /** No address below this one is free (keeps allocation linear over many services). */
+  private lowestFree = 0;
 
   constructor(readonly cidr: string) {
     const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(cidr);
@@ -60,27 +62,33 @@ export class IPv4Allocator {
 
   /** Hand out the lowest free address, or undefined when the range is full. */
   next(): string | undefined {
-    for (let n = this.base + 1; n < this.base + this.size - 1; n++) {
+    for (let n = Math.max(this.lowestFree, this.base + 1); n < this.base + this.size - 1; n++) {
       if (!this.used.has(n)) {
         this.used.add(n);
+        this.lowestFree = n + 1;
         return formatIPv4(n);
       }
     }
+    this.lowestFree = this.base + this.size - 1;
     return undefined;
   }
 
   /** Capture the allocation state; the returned function puts it back (for dry runs). */
   snapshot(): () => void {
     const saved = new Set(this.used);
+    const lowest = this.lowestFree;
     return () => {
       this.used.clear();
       for (const n of saved) this.used.add(n);
+      this.lowestFree = lowest;
     };
   }
 
   /** Give an address back. */
   release(ip: string): void {
     const n = parseIPv4(ip);
-    if (n !== undefined) this.used.delete(n);
+    if (n === undefined) return;
+    this.used.delete(n);
+    this.lowestFree = Math.min(this.lowestFree, n);
   }
 }

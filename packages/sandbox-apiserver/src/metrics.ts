@@ -25,7 +25,7 @@ export class ApiMetrics {
       labelNames: ['resource'],
       registers: [this.registry],
       collect() {
-        for (const def of [...CORE_RESOURCES, ENDPOINT_SLICES]) this.set({ resource: def.plural }, store.list(def).length);
+        for (const def of [...CORE_RESOURCES, ENDPOINT_SLICES]) this.set({ resource: def.plural }, store.count(def));
       },
     });
     new Gauge({

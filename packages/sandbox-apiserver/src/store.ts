@@ -68,6 +68,14 @@ export class ObjectStore {
       .map(([, object]) => clone(object));
   }
 
+  /** How many objects of one resource are stored (no copies made). */
+  count(def: ResourceDef): number {
+    const prefix = `${def.group}/${def.plural}/`;
+    let n = 0;
+    for (const key of this.objects.keys()) if (key.startsWith(prefix)) n++;
+    return n;
+  }
+
   /** Store a new or changed object: stamps the next resourceVersion, records and announces the change. */
   put(def: ResourceDef, object: JsonObject): JsonObject {
     const { name, namespace } = nameOf(object);
