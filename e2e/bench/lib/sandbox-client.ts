@@ -1,27 +1,53 @@
-/** A minimal JSON client for the sandbox API server's HTTP API (keep-alive `fetch`). */
+import { Agent, request } from 'node:http';
+
+/** A minimal JSON client for the sandbox API server's HTTP API (node:http with keep-alive: far cheaper per call than fetch). */
 export class ApiClient {
-  constructor(private readonly base: string) {}
+  private readonly url: URL;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(base: string) {
+    this.url = new URL(base);
+  }
+
+  private call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: this.url.hostname, port: this.url.port, path, method, agent: this.agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
 
   /** POST a new object to a collection path; resolves with the created object, throws on any status but 201. */
   async create<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status !== 201) throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    const { status, text } = await this.call('POST', path, body);
+    if (status !== 201) throw new Error(`POST ${path}: HTTP ${status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
   }
 
   /** DELETE an object; throws on any status but 200. */
   async remove(path: string): Promise<void> {
-    const res = await fetch(`${this.base}${path}`, { method: 'DELETE' });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`DELETE ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    const { status, text } = await this.call('DELETE', path);
+    if (status !== 200) throw new Error(`DELETE ${path}: HTTP ${status} ${text.slice(0, 300)}`);
   }
 
   /** Create a namespace (409 AlreadyExists is fine). */
   async namespace(name: string): Promise<void> {
-    const res = await fetch(`${this.base}/api/v1/namespaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name } }) });
-    await res.arrayBuffer();
-    if (res.status !== 201 && res.status !== 409) throw new Error(`POST namespace ${name}: HTTP ${res.status}`);
+    const { status } = await this.call('POST', '/api/v1/namespaces', { metadata: { name } });
+    if (status !== 201 && status !== 409) throw new Error(`POST namespace ${name}: HTTP ${status}`);
+  }
+
+  /** Close idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
   }
 }
 

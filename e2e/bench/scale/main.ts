@@ -1,0 +1,194 @@
+// Scale: 10,000 ClusterIP services, 1,000 headless services with 20 endpoints, 20,000 pods in the
+// sandbox; kube2sky start to ready, keys, transactions, skydns load time, RSS, a forced resync's
+// writes, and big (namespace-wide, wildcard) answers while other queries flow (issue 7, part 3).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
+import { parseArgs } from '../lib/args.js';
+import { dig, type DigResult } from '../lib/dig.js';
+import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
+import { memoryMiB } from '../lib/procfs.js';
+import { Report, table } from '../lib/report.js';
+import { ApiClient } from '../lib/sandbox-client.js';
+import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
+import { fmt, int } from '../lib/stats.js';
+import { expectedKeys, populate, type ScaleSizes } from './populate.js';
+
+const args = parseArgs('bench-scale', 'kube2sky and skydns with a big cluster in the sandbox (issue 7, part 3).', {
+  services: ['ClusterIP services (two named ports each)', 10_000, 1_000],
+  headless: ['headless services (one EndpointSlice each)', 1_000, 100],
+  endpoints: ['ready endpoints per headless service', 20, 20],
+  pods: ['running pods', 20_000, 2_000],
+  namespaces: ['namespaces the objects are spread over', 50, 10],
+  'resync-s': ['kube2sky --resync-period in seconds (the forced resync that must write nothing)', 20, 8],
+  'flow-s': ['seconds of background queries in the big-answer test', 10, 3],
+  'flow-qps': ['background queries per second (dnsperf -Q) in the big-answer test', 5_000, 5_000],
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The etcd revision and key count under /skydns/ (etcdctl, API v3: a range limited to one key still reports the count of all). */
+async function etcdState(etcd: EtcdServer): Promise<{ revision: number; keys: number }> {
+  const out = JSON.parse(await etcd.etcdctl('get', '--prefix', '/skydns/', '--limit=1', '--keys-only', '-w', 'json')) as { header: { revision: number | string }; count?: number | string };
+  return { revision: Number(out.header.revision), keys: Number(out.count ?? 0) };
+}
+
+/** Resident memory sampled every 500 ms for `ms`: the last sample and the largest. */
+async function steadyRss(pid: number, ms: number): Promise<{ rss: number; peak: number }> {
+  let last = memoryMiB(pid);
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    await sleep(500);
+    last = memoryMiB(pid);
+  }
+  return last;
+}
+
+async function main(): Promise<void> {
+  const report = new Report('scale', 'Scale: a big cluster (e2e/bench/scale)');
+  const sizes: ScaleSizes = { namespaces: args.namespaces, clusterIpServices: args.services, headlessServices: args.headless, endpointsPerHeadless: args.endpoints, pods: args.pods };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+  let etcd: EtcdServer | undefined;
+  let sandbox: Sandbox | undefined;
+  let kube2sky: Kube2sky | undefined;
+  let skydns: Skydns | undefined;
+  try {
+    sandbox = await startSandbox(dir);
+    const api = new ApiClient(sandbox.url);
+    let t = performance.now();
+    const calls = await populate(api, sizes);
+    api.close();
+    const populateS = (performance.now() - t) / 1000;
+    report.add(`Sandbox populated through its HTTP API: ${int(args.services)} ClusterIP services (ports http/80 and grpc/9090), ${int(args.headless)} headless services with one EndpointSlice of ${args.endpoints} ready endpoints each (hostnames web-0…, pod IPs), ` +
+      `${int(args.pods)} running pods, over ${args.namespaces} namespaces: ${int(calls)} POSTs in ${fmt(populateS, 1)} s (${int(calls / populateS)}/s, 32 in flight).`);
+
+    // kube2sky: start to /readiness 200 against an empty etcd.
+    etcd = await EtcdServer.start();
+    t = performance.now();
+    kube2sky = await startKube2sky(etcd, sandbox.kubeconfig, [`--resync-period=${args['resync-s']}s`]);
+    const readyAt = await kube2skyReady(kube2sky, 600_000);
+    const readyS = (readyAt - t) / 1000;
+    const k2 = kube2sky.healthzPort;
+    const afterReady = await etcdState(etcd);
+    const expected = expectedKeys(sizes);
+    const keysPut = await metric(k2, 'kube2sky_etcd_keys_put_total');
+    const txns = await metric(k2, 'kube2sky_etcd_transactions_total');
+    const desired = await metric(k2, 'kube2sky_desired_keys');
+
+    // skydns: time to load the tree (its "loaded records from etcd" log line, timestamped by winston).
+    const skyStart = Date.now();
+    skydns = await startSkydns(etcd);
+    const loaded = await skydns.process.waitForOutput(/\{[^\n]*"loaded records from etcd"[^\n]*\}/, 300_000);
+    const loadedLine = JSON.parse(loaded[0]) as { records?: number; timestamp?: string };
+    const loadS = (Date.parse(loadedLine.timestamp ?? '') - skyStart) / 1000;
+
+    report.add(table(['Measured', 'Value'], [
+      ['kube2sky start → /readiness 200 (initial lists written to etcd, stale keys swept)', `${fmt(readyS, 2)} s`],
+      ['keys under /skydns/ in etcd at readiness (etcdctl --count-only)', `${int(afterReady.keys)} (expected ${int(expected)}; kube2sky_desired_keys ${int(desired)})`],
+      ['keys written (kube2sky_etcd_keys_put_total)', int(keysPut)],
+      ['etcd transactions (kube2sky_etcd_transactions_total)', `${int(txns)} (${fmt(keysPut / txns, 1)} keys each)`],
+      ['skydns start → tree loaded (its "loaded records from etcd" log line)', `${fmt(loadS, 2)} s, ${int(loadedLine.records ?? NaN)} records`],
+    ]));
+
+    // Steady resident memory, after both have settled.
+    const [k2Mem, skyMem, apiMem] = await Promise.all([steadyRss(pidOf(kube2sky.process), 5000), steadyRss(pidOf(skydns.process), 5000), steadyRss(pidOf(sandbox.process), 5000)]);
+    report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)'], [
+      ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak)],
+      ['skydns', fmt(skyMem.rss), fmt(skyMem.peak)],
+      ['sandbox API server (not a goal)', fmt(apiMem.rss), fmt(apiMem.peak)],
+    ]));
+
+    // A forced resync (--resync-period): etcd is re-read and compared; nothing may be written.
+    const loads0 = await metric(k2, 'kube2sky_etcd_request_duration_seconds_count', 'op="load"');
+    const put0 = await metric(k2, 'kube2sky_etcd_keys_put_total');
+    const del0 = await metric(k2, 'kube2sky_etcd_keys_deleted_total');
+    const txn0 = await metric(k2, 'kube2sky_etcd_transactions_total');
+    const before = await etcdState(etcd);
+    const resyncWait = performance.now();
+    await waitFor('a periodic resync to re-read etcd', async () => (await metric(k2, 'kube2sky_etcd_request_duration_seconds_count', 'op="load"')) > loads0, (args['resync-s'] + 120) * 1000, 100);
+    await waitFor('kube2sky to be idle after the resync', async () => (await metric(k2, 'kube2sky_sync_lag_seconds')) === 0, 120_000, 100);
+    await sleep(500);
+    const resyncDoneS = (performance.now() - resyncWait) / 1000;
+    const after = await etcdState(etcd);
+    const resyncPuts = (await metric(k2, 'kube2sky_etcd_keys_put_total')) - put0;
+    const resyncDeletes = (await metric(k2, 'kube2sky_etcd_keys_deleted_total')) - del0;
+    const resyncTxns = (await metric(k2, 'kube2sky_etcd_transactions_total')) - txn0;
+    const loadMs = 1000 * (await metric(k2, 'kube2sky_etcd_request_duration_seconds_sum', 'op="load"')) / (await metric(k2, 'kube2sky_etcd_request_duration_seconds_count', 'op="load"'));
+    report.add(`Forced resync (\`--resync-period=${args['resync-s']}s\`, observed ${fmt(resyncDoneS, 1)} s after the measurement started): ${int(resyncPuts)} keys put, ${int(resyncDeletes)} deleted, ` +
+      `${int(resyncTxns)} transactions; etcd revision ${before.revision} → ${after.revision}. Mean etcd read of the whole tree (op="load"): ${fmt(loadMs, 0)} ms.`);
+
+    // Big answers while ordinary queries keep flowing.
+    const flowFile = join(dir, 'flow.txt');
+    writeFileSync(flowFile, Array.from({ length: 1000 }, (_, i) => `svc-${i * 7 % args.services}.scale-${(i * 7 % args.services) % args.namespaces}.svc.${DOMAIN} A\n`).join(''));
+    const flow = (): Promise<DnsperfResult> => dnsperf({ port: (skydns as Skydns).dnsPort, queryFile: flowFile, seconds: args['flow-s'], maxQps: args['flow-qps'], verboseFile: join(dir, 'flow-v.txt'), serverPid: pidOf((skydns as Skydns).process) });
+    const baseline = await flow();
+    const big: Array<{ label: string; name: string; options: string[] }> = [
+      { label: 'namespace-wide, UDP (EDNS 1232)', name: `scale-0.svc.${DOMAIN}`, options: [] },
+      { label: 'namespace-wide, TCP', name: `scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+      { label: 'wildcard *.scale-0, UDP no EDNS (512)', name: `*.scale-0.svc.${DOMAIN}`, options: ['+noedns'] },
+      { label: 'wildcard *.scale-0, TCP', name: `*.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+      { label: 'whole domain *.svc, UDP (EDNS 1232)', name: `*.svc.${DOMAIN}`, options: [] },
+      { label: 'whole domain *.svc, TCP', name: `*.svc.${DOMAIN}`, options: ['+tcp'] },
+      { label: 'headless service, TCP', name: `hl-0.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+    ];
+    const samples = new Map<string, DigResult[]>();
+    let stop = false;
+    const hammer = (async (): Promise<void> => {
+      while (!stop) {
+        for (const b of big) {
+          if (stop) break;
+          const r = await dig((skydns as Skydns).dnsPort, b.name, 'A', b.options);
+          samples.set(b.label, [...(samples.get(b.label) ?? []), r]);
+        }
+      }
+    })();
+    const during = await flow();
+    stop = true;
+    await hammer;
+    report.add(table(['Big question (A)', 'asked', 'status', 'answers', 'TC', 'bytes', 'dig query time ms (median / max)'], big.map((b) => {
+      const rs = samples.get(b.label) ?? [];
+      const first = rs[0];
+      const times = rs.map((r) => r.queryMs).sort((x, y) => x - y);
+      return [b.label, int(rs.length), first?.status ?? '–', int(first?.answers ?? NaN), first === undefined ? '–' : first.truncated ? 'yes' : 'no', int(first?.bytes ?? NaN),
+        `${fmt(times[Math.floor((times.length - 1) / 2)] ?? NaN, 0)} / ${fmt(times[times.length - 1] ?? NaN, 0)}`];
+    })));
+    const flowRow = (label: string, r: DnsperfResult): string[] => [label, int(r.qps), fmt(r.latency?.p50 ?? NaN, 3), fmt(r.latency?.p99 ?? NaN, 3), fmt(r.latency?.max ?? NaN, 1), int(r.lost)];
+    report.add(table(['Background flow (dnsperf -Q ' + int(args['flow-qps']) + ', ordinary A names)', 'qps', 'p50 ms', 'p99 ms', 'max ms', 'lost'], [
+      flowRow('alone', baseline),
+      flowRow('while the big questions above are asked back to back', during),
+    ]));
+
+    const udpOk = big.filter((b) => !b.options.includes('+tcp')).every((b) => {
+      const r = samples.get(b.label)?.[0];
+      return r !== undefined && r.bytes <= (b.options.includes('+noedns') ? 512 : 1232);
+    });
+    const tcpOk = big.filter((b) => b.options.includes('+tcp')).every((b) => {
+      const r = samples.get(b.label)?.[0];
+      return r !== undefined && r.status === 'NOERROR' && r.bytes <= 65535;
+    });
+    const blocked = during.lost > 0 || (during.latency?.p99 ?? Infinity) > Math.max(10, 5 * (baseline.latency?.p99 ?? 0));
+    report.goal('kube2sky start → ready ≤ 15 s', `${fmt(readyS, 2)} s`, readyS <= 15);
+    report.goal('kube2sky RSS ≤ 150 MB', `${fmt(k2Mem.rss)} MiB steady (peak ${fmt(k2Mem.peak)})`, k2Mem.rss <= 150);
+    report.goal('skydns RSS ≤ 150 MB', `${fmt(skyMem.rss)} MiB steady (peak ${fmt(skyMem.peak)})`, skyMem.rss <= 150);
+    report.goal('no-op resync writes 0 keys', `${int(resyncPuts)} put, ${int(resyncDeletes)} deleted, revision ${before.revision} → ${after.revision}`, resyncPuts === 0 && resyncDeletes === 0 && before.revision === after.revision);
+    report.goal('all records in etcd at readiness', `${int(afterReady.keys)} of ${int(expected)}`, afterReady.keys === expected);
+    report.goal('wildcard / namespace-wide answers within UDP/TCP limits', `UDP replies within 512/1232 bytes: ${udpOk ? 'yes' : 'no'}; TCP NOERROR within 65,535: ${tcpOk ? 'yes' : 'no'}`, udpOk && tcpOk);
+    report.goal('…without blocking other queries', `background p99 ${fmt(baseline.latency?.p99 ?? NaN, 2)} → ${fmt(during.latency?.p99 ?? NaN, 2)} ms, max ${fmt(during.latency?.max ?? NaN, 1)} ms, ${int(during.lost)} lost`, !blocked);
+    report.data['sizes'] = sizes;
+    report.data['readyS'] = readyS;
+    report.data['keys'] = { etcd: afterReady.keys, expected, desired, put: keysPut, txns };
+    report.data['skydnsLoadS'] = loadS;
+    report.data['rss'] = { kube2sky: k2Mem, skydns: skyMem, sandbox: apiMem };
+    report.data['resync'] = { puts: resyncPuts, deletes: resyncDeletes, txns: resyncTxns, revisionBefore: before.revision, revisionAfter: after.revision };
+    report.data['big'] = Object.fromEntries(samples);
+    report.data['flow'] = { baseline, during };
+    report.write();
+  } finally {
+    await stopAll(skydns?.process, kube2sky?.process, sandbox?.process);
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
