@@ -66,8 +66,9 @@ function cnamesFirst(rrs: readonly Rr[]): Rr[] {
 /** SkyDNS TTL rule: with more than one answer RR, all get the smallest TTL of the set, capped at `ttl`. */
 function normaliseTtls(rrs: readonly Rr[], cap: number): Rr[] {
   if (rrs.length < 2) return [...rrs];
-  const ttl = Math.min(cap, ...rrs.map((r) => r.ttl));
-  return rrs.map((r) => ({ ...r, ttl }));
+  let ttl = cap;
+  for (const r of rrs) if (r.ttl < ttl) ttl = r.ttl;
+  return rrs.map((r) => (r.ttl === ttl ? r : { ...r, ttl }));
 }
 
 /**

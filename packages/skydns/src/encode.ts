@@ -82,9 +82,26 @@ function resource(rr: Rr): Record<string, unknown> {
   }
 }
 
-function build(shape: ReplyShape, res: Resolution, answer: Rr[], authority: Rr[], additional: Rr[], tc: boolean): Buffer {
-  const packet = new Packet();
-  const header = {
+/** A dns2 writer that records name offsets as positions in the whole message (for compression). */
+type PlacedWriter = dns2.Packet.Writer & { names: Map<string, number> };
+
+/**
+ * Encode one record (or the question) with dns2's codecs as if it sat at `base` in the message,
+ * sharing the compression table: every record is encoded once, so the cost stays linear (dns2's
+ * own Packet.toBuffer re-materializes the whole message after each record, which is quadratic).
+ */
+function placed(names: Map<string, number>, base: number, encode: (w: PlacedWriter) => void): Buffer {
+  const writer = new Packet.Writer() as PlacedWriter;
+  writer.names = names;
+  writer.byteLength = function byteLength(this: PlacedWriter): number {
+    return base + this.buffer.length / 8;
+  };
+  encode(writer);
+  return writer.toBuffer();
+}
+
+function header(shape: ReplyShape, res: Resolution, counts: readonly [number, number, number, number], tc: boolean): Buffer {
+  const fields = {
     id: shape.id,
     qr: 1,
     opcode: 0,
@@ -95,18 +112,40 @@ function build(shape: ReplyShape, res: Resolution, answer: Rr[], authority: Rr[]
     z: 0,
     ad: 0,
     cd: shape.cd ? 1 : 0,
-    rcode: RCODE[res.rcode],
+    rcode: RCODE[res.rcode] & 0xf,
+    qdcount: counts[0],
+    ancount: counts[1],
+    nscount: counts[2],
+    arcount: counts[3],
   };
-  packet.header = new Packet.Header(header as Partial<dns2.Packet.Header>);
-  packet.questions = [new Packet.Question(shape.name, shape.type, shape.qclass)];
-  packet.answers = answer.map(resource) as unknown as dns2.Packet.Resource[];
-  packet.authorities = authority.map(resource) as unknown as dns2.Packet.Resource[];
-  const extra = additional.map(resource) as unknown as dns2.Packet.Resource[];
-  if (shape.opt !== undefined) {
-    extra.push(Packet.Resource.EDNS([], { udpPayloadSize: shape.opt.udpSize, doFlag: shape.opt.do }) as unknown as dns2.Packet.Resource);
+  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer();
+}
+
+function opt(shape: ReplyShape, rcode: number): Buffer {
+  if (shape.opt === undefined) return Buffer.alloc(0);
+  const record = Packet.Resource.EDNS([], { udpPayloadSize: shape.opt.udpSize, doFlag: shape.opt.do, extendedRcode: rcode >> 4 });
+  return placed(new Map(), 0, (w) => Packet.Resource.encode(record as unknown as dns2.Packet.Resource, w));
+}
+
+/** The fewest bytes a record can take (owner compressed to a pointer), to skip sets that cannot fit unencoded. */
+function smallestSize(rr: Rr): number {
+  const fixed = 12;
+  switch (rr.type) {
+    case 'A':
+      return fixed + 4;
+    case 'AAAA':
+      return fixed + 16;
+    case 'SRV':
+      return fixed + 8;
+    case 'MX':
+      return fixed + 4;
+    case 'TXT':
+      return fixed + rr.texts.reduce((n, t) => n + 1 + Buffer.byteLength(t), 0);
+    case 'SOA':
+      return fixed + 22;
+    default:
+      return fixed + 2;
   }
-  packet.additionals = extra;
-  return packet.toBuffer();
 }
 
 /** Answer records grouped into RRsets (consecutive records with one owner and type). */
@@ -133,26 +172,68 @@ function rotatableRun(buffer: Buffer, questionEnd: number, answerCount: number):
 }
 
 /**
- * Encode a resolution for one client with dns2 (name compression on). Over UDP, when the message
- * is too large, the additional section goes first (no TC: glue is optional), then whole RRsets from
- * the end of the answer, with TC=1. Over TCP the whole answer is sent.
+ * Encode a resolution for one client (dns2 codecs, name compression). The size limit is the
+ * negotiated UDP size, or 65535 over TCP. Too large: the additional section goes first (no TC: glue
+ * is optional), then whole RRsets from the end of the answer, with TC=1. Records past the limit are
+ * never encoded, so a huge subtree costs no more than what fits.
  */
 export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
-  const questionEnd = 12 + (shape.name === '.' ? 1 : Buffer.byteLength(shape.name, 'latin1') + 1) + 4;
-  let answer = res.answer;
-  let buffer = build(shape, res, answer, res.authority, res.additional, false);
+  const limit = shape.tcp ? 65535 : shape.limit;
+  const names = new Map<string, number>();
+  const question = placed(names, 12, (w) => Packet.Question.encode(new Packet.Question(shape.name, shape.type, shape.qclass), w));
+  const optBuf = opt(shape, RCODE[res.rcode]);
+  const questionEnd = 12 + question.length;
+  // `size` is where the next record starts; the OPT record goes last but its room is kept.
+  let size = questionEnd;
+  const room = limit - optBuf.length;
+  const add = (rr: Rr): Buffer => placed(names, size, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+
+  const answer: Buffer[] = [];
   let truncated = false;
-  if (!shape.tcp && buffer.length > shape.limit) {
-    buffer = build(shape, res, answer, res.authority, [], false);
-    if (buffer.length > shape.limit) {
+  for (const set of rrsets(res.answer)) {
+    if (size + set.reduce((n, rr) => n + smallestSize(rr), 0) > room) {
       truncated = true;
-      const sets = rrsets(answer);
-      do {
-        sets.pop();
-        answer = sets.flat();
-        buffer = build(shape, res, answer, [], [], true);
-      } while (buffer.length > shape.limit && sets.length > 0);
+      break;
+    }
+    const encoded: Buffer[] = [];
+    let setSize = 0;
+    for (const rr of set) {
+      const buf = placed(names, size + setSize, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+      encoded.push(buf);
+      setSize += buf.length;
+      if (size + setSize > room) break;
+    }
+    if (size + setSize > room) {
+      truncated = true;
+      break;
+    }
+    answer.push(...encoded);
+    size += setSize;
+  }
+  const authority: Buffer[] = [];
+  const additional: Buffer[] = [];
+  if (!truncated) {
+    for (const rr of res.authority) {
+      const buf = add(rr);
+      authority.push(buf);
+      size += buf.length;
+    }
+    if (size > room) {
+      truncated = true;
+      authority.length = 0;
     }
   }
+  if (!truncated) {
+    let extra = 0;
+    for (const rr of res.additional) {
+      const buf = placed(names, size + extra, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+      additional.push(buf);
+      extra += buf.length;
+      if (size + extra > room) break;
+    }
+    if (size + extra > room) additional.length = 0;
+  }
+  const counts = [1, answer.length, authority.length, additional.length + (optBuf.length > 0 ? 1 : 0)] as const;
+  const buffer = Buffer.concat([header(shape, res, counts, truncated), question, ...answer, ...authority, ...additional, optBuf]);
   return { buffer, rotatable: rotatableRun(buffer, questionEnd, answer.length), truncated };
 }

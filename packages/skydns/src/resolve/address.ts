@@ -7,6 +7,7 @@ import {
   hostName,
   inDomain,
   ipv4Of,
+  MAX_ANSWER_RECORDS,
   recordTtl,
   recordsFor,
   type ExternalTarget,
@@ -44,6 +45,7 @@ function chase(ctx: ResolveContext, owner: string, name: string, type: 'A' | 'AA
   const family = type === 'A' ? 4 : 6;
   const addresses: Rr[] = [];
   for (const { record } of records) {
+    if (addresses.length >= MAX_ANSWER_RECORDS) break;
     if (hostFamily(record.host) !== family || record.host === undefined) continue;
     const address = family === 4 ? ipv4Of(record.host) : record.host;
     addresses.push({ name: owner, ttl: recordTtl(ctx, record), type, address });

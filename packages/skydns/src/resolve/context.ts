@@ -55,6 +55,12 @@ export interface ExternalTarget {
   readonly type: 'A' | 'AAAA';
 }
 
+/**
+ * Most records one answer collects: more can never fit in a 64 KiB message (4096 A records alone
+ * take 64 KiB), and collecting them would only stall the server on a huge subtree.
+ */
+export const MAX_ANSWER_RECORDS = 4096;
+
 /** A lookup that found nothing because the name does not exist. */
 export const NO_NAME: Lookup = Object.freeze({ exists: false, answer: [], additional: [], external: [] });
 

@@ -6,6 +6,7 @@ import {
   hostFamily,
   hostName,
   keyName,
+  MAX_ANSWER_RECORDS,
   recordPriority,
   recordTtl,
   recordsFor,
@@ -22,6 +23,7 @@ export function resolveMx(ctx: ResolveContext, q: Question): Lookup {
   const answer: Rr[] = [];
   const additional: Rr[] = [];
   for (const { key, record } of filterGroup(found)) {
+    if (answer.length >= MAX_ANSWER_RECORDS) break;
     if (record.mail !== true || record.host === undefined || record.host === '') continue;
     const ttl = recordTtl(ctx, record);
     const strip = record.targetstrip ?? 0;

@@ -7,6 +7,7 @@ import {
   hostFamily,
   hostName,
   keyName,
+  MAX_ANSWER_RECORDS,
   recordPriority,
   recordTtl,
   recordsFor,
@@ -40,7 +41,9 @@ function srvWeights(ctx: ResolveContext, records: StoredRecord[]): number[] {
 export function resolveSrv(ctx: ResolveContext, q: Question): Lookup {
   const found = recordsFor(ctx, q.name);
   if (found === undefined) return NO_NAME;
-  const records = filterGroup(found).filter((r) => r.record.host !== undefined && r.record.host !== '');
+  const records = filterGroup(found)
+    .filter((r) => r.record.host !== undefined && r.record.host !== '')
+    .slice(0, MAX_ANSWER_RECORDS);
   const weights = srvWeights(ctx, records);
   const answer: Rr[] = [];
   const additional: Rr[] = [];

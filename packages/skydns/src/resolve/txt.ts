@@ -1,6 +1,6 @@
 import type { Rr } from '../rr.js';
 import { filterGroup } from './group.js';
-import { NO_NAME, recordTtl, recordsFor, type Lookup, type Question, type ResolveContext } from './context.js';
+import { MAX_ANSWER_RECORDS, NO_NAME, recordTtl, recordsFor, type Lookup, type Question, type ResolveContext } from './context.js';
 
 /** The longest character-string in a TXT record. */
 const MAX_TXT_STRING = 255;
@@ -30,6 +30,7 @@ export function resolveTxt(ctx: ResolveContext, q: Question): Lookup {
   if (found === undefined) return NO_NAME;
   const answer: Rr[] = [];
   for (const { record } of filterGroup(found)) {
+    if (answer.length >= MAX_ANSWER_RECORDS) break;
     if (record.text === undefined || record.text === '') continue;
     answer.push({ name: q.owner, ttl: recordTtl(ctx, record), type: 'TXT', texts: splitText(record.text) });
   }
