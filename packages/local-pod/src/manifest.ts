@@ -57,7 +57,7 @@ function probe(value: unknown, where: string): HttpProbe | undefined {
 
 /** The containers of the pod template of the first ReplicationController or Deployment in a manifest's text. */
 export function parsePodManifest(text: string, source = 'manifest'): ContainerSpec[] {
-  const docs = yaml.loadAll(text).filter((d): d is Json => d !== null && typeof d === 'object');
+  const docs = yaml.loadAll(text, undefined, { filename: source }).filter((d): d is Json => d !== null && typeof d === 'object');
   const workload = docs.find((d) => d.kind === 'ReplicationController' || d.kind === 'Deployment');
   if (workload === undefined) throw new Error(`${source}: no ReplicationController or Deployment found`);
   const template = object(object(workload.spec, `${source}: spec`).template, `${source}: spec.template`);

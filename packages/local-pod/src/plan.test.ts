@@ -93,6 +93,7 @@ test('manifests the local pod cannot run are clear errors', () => {
   assert.throws(() => parsePodManifest('kind: Service\n'), /no ReplicationController or Deployment/);
   assert.throws(() => parsePodManifest('kind: ReplicationController\nspec: {}\n'), /spec.template: expected an object/);
   assert.throws(() => parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{args: [1]}]}}}\n'), /containers\[0\].name/);
+  assert.throws(() => parsePodManifest('a: [\n\t- x', 'bad.yaml'), /in "bad.yaml"/, 'a YAML syntax error names the file');
   const unknown = parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{name: coredns}]}}}\n');
   assert.throws(() => planProcesses(unknown, { repoRoot: '/r', stateDir: '/s', ports, kubeconfig: '/k', node: 'node' }), /container coredns: no local stand-in/);
 });
