@@ -97,3 +97,17 @@ test('manifests the local pod cannot run are clear errors', () => {
   const unknown = parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{name: coredns}]}}}\n');
   assert.throws(() => planProcesses(unknown, { repoRoot: '/r', stateDir: '/s', ports, kubeconfig: '/k', node: 'node' }), /container coredns: no local stand-in/);
 });
+
+test('the checked-in manifest plans into the four local processes with its own arguments', async () => {
+  const { loadPodManifest } = await import('./manifest.js');
+  const manifest = new URL('../../../manifests/skydns-rc.yaml', import.meta.url).pathname;
+  const specs = planProcesses(await loadPodManifest(manifest), { repoRoot: '/repo', stateDir: '/state', ports, kubeconfig: '/k', node: 'node' });
+  assert.deepEqual(specs.map((s) => s.name), ['etcd', 'kube2sky', 'skydns', 'healthz']);
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  assert.deepEqual(byName.get('skydns')?.args.slice(1), ['-machines=http://127.0.0.1:24001', '-addr=127.0.0.1:20053', '-ns-rotate=false', '-domain=cluster.local.']);
+  assert.equal(byName.get('skydns')?.env.PROMETHEUS_PORT, '29153');
+  assert.equal(byName.get('kube2sky')?.livenessProbe?.port, 28080, 'kube2sky liveness goes through the healthz sidecar');
+  assert.ok(byName.get('kube2sky')?.args.includes('--domain=cluster.local'));
+  assert.ok(byName.get('healthz')?.args.includes('-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null'));
+  assert.ok(byName.get('etcd')?.args.includes('http://127.0.0.1:22379,http://127.0.0.1:24001'));
+});
