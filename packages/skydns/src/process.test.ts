@@ -232,6 +232,9 @@ test('bad flags: a clear message and a non-zero exit, never a stack trace', asyn
   assert.equal(code, 2);
   assert.match(bad.output, /-addr "nowhere" must be an IP address and a port/);
   assert.doesNotMatch(bad.output, /at .*\.js:\d+/);
+  const unreadable = start('skydns unreadable CA', [`-machines=${etcd.endpoint}`, '-ca-cert=/nonexistent/ca.pem']);
+  assert.equal(await unreadable.exited, 2);
+  assert.match(unreadable.output, /-ca-cert \/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/);
   const broken = await etcd.etcdctl('put', '/skydns/config', '{"ttl":');
   assert.ok(broken.includes('OK'));
   try {

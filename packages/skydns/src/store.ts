@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from './config.js';
 import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import { decodeRecord } from '@kube-dns-legacy/skymsg';
@@ -28,6 +29,15 @@ export interface StoreOptions {
   readonly onBadValue: (key: string, reason: string) => void;
   /** Runs after each full load, before the watch starts (a seam for tests that compact etcd there). */
   readonly afterLoad?: () => Promise<void>;
+}
+
+/** Read a TLS file named by a flag; an unreadable file is a configuration error naming the flag. */
+function readTlsFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`-${flag} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 /** A back-off that always waits the same time (etcd3's default grows to 30 s). */
@@ -64,8 +74,8 @@ export class EtcdStore {
     };
     if (options.caCert !== '' || options.tlsPem !== '') {
       config.credentials = {
-        rootCertificate: options.caCert === '' ? Buffer.alloc(0) : readFileSync(options.caCert),
-        ...(options.tlsPem === '' ? {} : { certChain: readFileSync(options.tlsPem), privateKey: readFileSync(options.tlsKey) }),
+        rootCertificate: options.caCert === '' ? Buffer.alloc(0) : readTlsFile('ca-cert', options.caCert),
+        ...(options.tlsPem === '' ? {} : { certChain: readTlsFile('tls-pem', options.tlsPem), privateKey: readTlsFile('tls-key', options.tlsKey) }),
       };
     }
     if (options.username !== '') config.auth = { username: options.username, password: options.password };
