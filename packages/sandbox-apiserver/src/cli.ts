@@ -7,8 +7,8 @@ function normalize(argv: readonly string[]): string[] {
   return argv.map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg));
 }
 
-/** Parse the flags, start the sandbox, print its URL and kubeconfig path, and run until SIGTERM or SIGINT; returns the exit code. */
-export async function runCli(argv: readonly string[]): Promise<number> {
+/** Parse the flags, start the sandbox, print its URL and kubeconfig path, and run until `stopSignal` settles; returns the exit code. */
+export async function runCli(argv: readonly string[], stopSignal: Promise<NodeJS.Signals>): Promise<number> {
   const args = await yargs(normalize(argv))
     .scriptName('sandbox-apiserver')
     .usage('$0 [flags]')
@@ -58,10 +58,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(`url: ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n${api.caPath ? `ca: ${api.caPath}\n` : ''}`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   logger.info('stopping', { signal });
   await api.stop();
   return 0;
