@@ -17,7 +17,7 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** `timeoutSeconds` of each watch request; a watch without any event for twice as long (+5 s) is re-listed. */
+  /** `timeoutSeconds` of each watch request; a watch without any event for twice as long (+1 s) is re-listed. */
   readonly watchTimeoutSeconds: number;
   /** Called for every change, after the cache has been updated. */
   readonly onChange: (type: ChangeType, object: T) => void;
@@ -51,7 +51,10 @@ export class ResourceWatch<T extends KubernetesObject> {
   constructor(private readonly options: ResourceWatchOptions<T>) {
     this.watch = new Watch(options.kubeConfig);
     const wrapper = { watch: this.startWatch.bind(this) } as unknown as Watch;
-    this.informer = new ListWatch<T>(options.path, wrapper, options.list, false);
+    const silenceMs = (2 * options.watchTimeoutSeconds + 1) * 1000;
+    // A list that hangs (a frozen API server) fails after as long as a silent watch may last, so it is retried.
+    const list: ListPromise<T> = () => withTimeout(options.list(), silenceMs, `listing ${options.resource}`);
+    this.informer = new ListWatch<T>(options.path, wrapper, list, false);
     for (const type of ['add', 'update', 'delete'] as const) {
       this.informer.on(type, (obj: T) => {
         options.metrics.events.inc({ kind: options.resource, type });
@@ -59,7 +62,6 @@ export class ResourceWatch<T extends KubernetesObject> {
       });
     }
     this.informer.on('error', (err: unknown) => this.failed(err));
-    const silenceMs = (2 * options.watchTimeoutSeconds + 5) * 1000;
     this.silenceTimer = setInterval(() => {
       if (this.abortCurrent !== undefined && Date.now() - this.lastActivity > silenceMs) {
         options.logger.warn('watch silent too long; re-listing', { resource: options.resource, silent_ms: Date.now() - this.lastActivity });
@@ -156,6 +158,14 @@ export class ResourceWatch<T extends KubernetesObject> {
     }
     return controller;
   }
+}
+
+function withTimeout<V>(promise: Promise<V>, ms: number, what: string): Promise<V> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describe(err: unknown): string {
