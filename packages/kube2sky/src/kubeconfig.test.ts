@@ -36,6 +36,8 @@ test('kubeconfig, with the URL overriding its server and its credentials kept', 
     assert.equal(kc.getCurrentCluster()?.skipTLSVerify, true);
     assert.equal(kc.getCurrentUser()?.token, 'secret-token');
     assert.throws(() => loadKubeConfig({ kubecfgFile: join(dir, 'missing') }), /ENOENT/);
+    await writeFile(join(dir, 'broken'), 'a: [\n\t- x');
+    assert.throws(() => loadKubeConfig({ kubecfgFile: join(dir, 'broken') }), /^Error: kubeconfig \S+broken: /, 'a YAML syntax error names the file');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

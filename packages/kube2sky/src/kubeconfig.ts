@@ -15,7 +15,11 @@ export interface ApiServerOptions {
 export function loadKubeConfig(options: ApiServerOptions): KubeConfig {
   const kc = new KubeConfig();
   if (options.kubecfgFile !== undefined) {
-    kc.loadFromFile(options.kubecfgFile);
+    try {
+      kc.loadFromFile(options.kubecfgFile);
+    } catch (err) {
+      throw new Error(`kubeconfig ${options.kubecfgFile}: ${(err as Error).message}`);
+    }
     const current = kc.getCurrentCluster();
     if (current === null) throw new Error(`kubeconfig ${options.kubecfgFile} has no current cluster`);
     if (options.kubeMasterUrl !== undefined) {
