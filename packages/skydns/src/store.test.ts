@@ -42,6 +42,7 @@ test('initial load, bad values skipped and counted, put/delete visible within 10
   await etcd.etcdctl('put', `${SVC}/kubernetes/${leafLabel(v1)}`, v1);
   await etcd.etcdctl('put', `${SVC}/broken/x`, 'not json');
   await etcd.etcdctl('put', `${SVC}/wrongtype/x`, '{"host":"10.0.0.9","ttl":"30"}');
+  await etcd.etcdctl('put', `${SVC}/longlabel/x`, JSON.stringify({ host: `${'a'.repeat(64)}.example.com` }));
   await etcd.etcdctl('put', '/skydns/config', '{"ttl":60}');
   await etcd.etcdctl('put', '/skydnsx/other', A('10.9.9.9'));
   const { store: s, bad } = store();
@@ -50,7 +51,7 @@ test('initial load, bad values skipped and counted, put/delete visible within 10
   try {
     await waitFor('first load', () => s.tree.ready, 10_000);
     assert.deepEqual(hosts(s, `${SVC}/kubernetes`), ['10.0.0.1']);
-    assert.deepEqual(bad.sort(), [`${SVC}/broken/x`, `${SVC}/wrongtype/x`]);
+    assert.deepEqual(bad.sort(), [`${SVC}/broken/x`, `${SVC}/longlabel/x`, `${SVC}/wrongtype/x`]);
     assert.equal(s.tree.size, 1, 'config key and other prefixes are not records');
     assert.equal(await s.readConfig(), '{"ttl":60}');
     await waitFor('watch connected', () => s.connected, 5000);
@@ -66,7 +67,7 @@ test('initial load, bad values skipped and counted, put/delete visible within 10
     assert.ok(putMs < 100 && delMs < 100, `put ${putMs} ms, delete ${delMs} ms`);
     await etcd.etcdctl('put', `${SVC}/kubernetes/${leafLabel(v1)}`, 'garbage now');
     await waitFor('a value turned bad is removed', () => hosts(s, `${SVC}/kubernetes`) === undefined, 2000, 2);
-    assert.equal(bad.length, 3);
+    assert.equal(bad.length, 4);
     await etcd.etcdctl('put', `${SVC}/kubernetes/${leafLabel(v1)}`, v1);
     await waitFor('restored', () => hosts(s, `${SVC}/kubernetes`)?.length === 1, 2000, 2);
   } finally {

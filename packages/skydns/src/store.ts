@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './config.js';
+import { isIP } from 'node:net';
 import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
-import { decodeRecord } from '@kube-dns-legacy/skymsg';
+import { decodeRecord, dnsNameProblem } from '@kube-dns-legacy/skymsg';
+import { ConfigError } from './config.js';
 import { RecordTree } from './tree.js';
 
 /** How the store reaches etcd and reports what it sees. */
@@ -148,7 +149,13 @@ export class EtcdStore {
     const key = kv.key.toString('utf8');
     if (key === `/${this.options.prefix}/config`) return undefined;
     try {
-      return { key, record: decodeRecord(key, kv.value) };
+      const record = decodeRecord(key, kv.value);
+      const host = record.host;
+      if (host !== undefined && host !== '' && isIP(host) === 0) {
+        const problem = dnsNameProblem(host);
+        if (problem !== undefined) throw new Error(`${key}: field "host": ${problem}`);
+      }
+      return { key, record };
     } catch (err) {
       this.options.onBadValue(key, (err as Error).message);
       return undefined;
