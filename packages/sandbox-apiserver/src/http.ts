@@ -87,7 +87,7 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
   if (watch === 'true' || watch === '1') {
     const timeout = query.get('timeoutSeconds');
     if (timeout !== null && !/^[0-9]+$/.test(timeout)) throw new ApiError(400, `timeoutSeconds: Invalid value: "${timeout}": must be a non-negative integer`);
-    serveWatch(req, res, {
+    serveWatch(res, {
       def,
       namespace,
       matches,

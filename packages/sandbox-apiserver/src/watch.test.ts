@@ -238,4 +238,13 @@ describe('the watch protocol', () => {
     assert.match(text, /sandbox_apiserver_objects\{resource="namespaces"\} 3/);
     assert.match(text, new RegExp(`sandbox_apiserver_resource_version ${api.resourceVersion}`));
   });
+
+  it('forgets a watch when its client goes away', async () => {
+    const watchers = async (): Promise<number> => Number(/apiserver_registered_watchers (\d+)/.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
+    const before = await watchers();
+    const w = watch('/api/v1/namespaces/default/pods?watch=true');
+    await waitFor('the watch to register', async () => (await watchers()) === before + 1);
+    w.close();
+    await waitFor('the watch to be forgotten', async () => (await watchers()) === before);
+  });
 });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Faults } from './faults.js';
 import type { JsonObject } from './json.js';
 import { asObject } from './json.js';
@@ -46,7 +46,7 @@ function line(res: ServerResponse, type: string, object: JsonObject): void {
 }
 
 /** Serve a watch: 200, then one JSON event per line until timeout, a dropped stream or the client leaving. */
-export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: WatchRequest, ctx: WatchContext): void {
+export function serveWatch(res: ServerResponse, watch: WatchRequest, ctx: WatchContext): void {
   const { def } = watch;
   const { store } = ctx;
   /** The event as this watch sees it: an object entering the selection is ADDED, one leaving it is DELETED. */
@@ -115,6 +115,5 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, watch: Wat
     }, ctx.bookmarkIntervalMs);
     timers.push(bookmark);
   }
-  req.on('close', close);
   res.on('close', close);
 }
