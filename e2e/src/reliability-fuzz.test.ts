@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EtcdServer } from '@kube-dns-legacy/testkit';
 import { Cluster, putRecord, startSkydns, type Skydns } from './reliability-cluster.js';
 import { QTYPE, tcpQuery, udpQuery } from './reliability-dns.js';
-import { PacketFuzzer, REGRESSIONS, fuzz, keepRegression, startStallProbe, type Probe } from './reliability-fuzz.js';
+import { PacketFuzzer, REGRESSIONS, fuzz, keepRegression, startControl, startStallProbe, type Probe } from './reliability-fuzz.js';
 
 // Hostile packets over UDP and TCP with valid questions interleaved: no crash, right answers, and
 // the longest event-loop stall measured twice (skydns's own event-loop-lag metric, and the slowest
@@ -73,18 +73,23 @@ test(`${PACKETS} random and mutated packets over UDP and TCP: no crash, valid qu
   await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds'); // the lag histogram restarts at each scrape
   const errorsBefore = await Cluster.metric(skydns.metricsPort, 'skydns_skydns_dns_error_count_total');
   const probe = await startStallProbe(skydns.port, `kubernetes.default.${SVC}`);
+  const control = await startControl();
   const result = await fuzz(skydns.port, fuzzer, PROBES, PACKETS, 200, async (problem, recent) => {
     console.log(`kept ${await keepRegression(SEED, problem, recent)} for: ${problem}`);
   });
-  const stall = await probe.stop();
   const lagMax = await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds');
+  const controlMs = await control.stop();
+  const stall = await probe.stop();
   const errors = (await Cluster.metric(skydns.metricsPort, 'skydns_skydns_dns_error_count_total')) - errorsBefore;
-  console.log(JSON.stringify({ seed: SEED, ...result, wrong: result.wrong.length, kinds: Object.fromEntries(fuzzer.counts), errorsCounted: errors, eventLoopLagMaxMs: Math.round(lagMax * 1000), probe: stall }));
+  console.log(JSON.stringify({ seed: SEED, ...result, wrong: result.wrong.length, kinds: Object.fromEntries(fuzzer.counts), errorsCounted: errors, eventLoopLagMaxMs: Math.round(lagMax * 1000), controlLagMaxMs: controlMs, probe: stall }));
   assert.deepEqual(result.wrong, [], `seed ${SEED}`);
   assert.equal(result.sent, PACKETS);
   assert.ok(result.validAnswered > PACKETS / 250, `${result.validAnswered} valid questions answered`);
   assert.ok(errors > PACKETS / 10, `hostile packets are counted as errors (${errors})`);
-  assert.ok(lagMax < 0.1, `skydns's event loop never stalled over 100 ms (max ${Math.round(lagMax * 1000)} ms)`);
+  // A stall of skydns's own making is its event-loop delay beyond what an idle process at the same
+  // priority suffered in the same window (the scheduler on this shared 2-core machine).
+  const ownMs = Math.round(lagMax * 1000) - controlMs;
+  assert.ok(ownMs < 100, `skydns's event loop never stalled over 100 ms of its own (max ${Math.round(lagMax * 1000)} ms, idle control ${controlMs} ms)`);
   assert.ok(stall.answered > 0 && stall.lost === 0, `the stall probe was answered throughout: ${JSON.stringify(stall)}`);
   await assertServing();
 });

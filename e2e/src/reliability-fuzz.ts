@@ -344,6 +344,33 @@ process.on('SIGTERM', () => {
 console.log('probing');
 `;
 
+// The control measures its own event-loop delay while idle, at skydns's priority: what the machine's
+// scheduler alone does to a Node process on this shared, loaded machine during the same window.
+const CONTROL_SCRIPT = `
+const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 });
+h.enable();
+const keep = setInterval(() => {}, 1000);
+process.on('SIGTERM', () => {
+  clearInterval(keep);
+  process.stdout.write(JSON.stringify({ maxMs: Math.round(h.max / 1e5) / 10 }) + '\\n', () => process.exit(0));
+});
+console.log('measuring');
+`;
+
+/** Start the control process (nice -15 like the measured skydns); `stop()` resolves with its largest event-loop delay in ms. */
+export async function startControl(): Promise<{ stop(): Promise<number> }> {
+  const proc = new ManagedProcess('lag control', 'nice', ['-n', '-15', process.execPath, '-e', CONTROL_SCRIPT]);
+  await proc.waitForOutput(/measuring/);
+  return {
+    async stop(): Promise<number> {
+      await proc.stop('SIGTERM');
+      const line = proc.output.split('\n').find((l) => l.startsWith('{'));
+      if (line === undefined) throw new Error(`lag control printed no summary: ${proc.output}`);
+      return (JSON.parse(line) as { maxMs: number }).maxMs;
+    },
+  };
+}
+
 /** Summary printed by the stall probe. */
 export interface StallSummary {
   sent: number;
