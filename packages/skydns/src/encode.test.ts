@@ -73,7 +73,7 @@ test('huge answers: only what fits is encoded; UDP and TCP both stay within thei
     const ms = Date.now() - started;
     assert.equal(truncated, true);
     assert.ok(buffer.length <= (tcp ? 65535 : 1232), `${buffer.length} bytes`);
-    assert.ok(ms < 500, `${tcp ? 'TCP' : 'UDP'} encode took ${ms} ms`);
+    assert.ok(ms < 1000, `${tcp ? 'TCP' : 'UDP'} encode took ${ms} ms`);
     const p = dns2.Packet.parse(buffer);
     assert.equal(p.header.tc, 1);
     assert.equal(p.answers.length, 0, 'a single RRset that cannot fit is left out whole');
@@ -81,7 +81,7 @@ test('huge answers: only what fits is encoded; UDP and TCP both stay within thei
   const fits: Rr[] = many.slice(0, 3000);
   const started = Date.now();
   const tcp = encodeReply(shape({ name: q, type: 1, tcp: true }), resolution(fits));
-  assert.ok(Date.now() - started < 1000, `3000 records over TCP took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 2000, `3000 records over TCP took ${Date.now() - started} ms`);
   assert.equal(tcp.truncated, false);
   assert.equal(dns2.Packet.parse(tcp.buffer).answers.length, 3000);
 });
