@@ -111,7 +111,7 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
   const huge = Buffer.from([0x12, 0x34, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   const started = Date.now();
   const formerr = await h.handle(huge, false, 't');
-  assert.ok(Date.now() - started < 50);
+  assert.ok(Date.now() - started < 200, "answered without parsing 65535 records");
   assert.ok(formerr);
   assert.equal(formerr.readUInt16BE(0), 0x1234);
   assert.equal(formerr[3]! & 0xf, 1, 'FORMERR');
