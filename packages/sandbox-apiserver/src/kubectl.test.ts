@@ -136,7 +136,7 @@ describe('with the real kubectl', () => {
     }
   });
 
-  it('accepts the protobuf bodies of kubectl create namespace and kubectl create service', async () => {
+  it('creates with kubectl create namespace and kubectl create service (protobuf bodies from kubectl 1.32)', async () => {
     assert.match(await kubectl('create', 'namespace', 'proto'), /namespace\/proto created/);
     assert.match(await kubectl('create', 'service', 'clusterip', 'pb', '-n', 'proto', '--tcp=80:8080', '--tcp=53:53'), /service\/pb created/);
     assert.match(await kubectl('create', 'service', 'clusterip', 'pb-headless', '-n', 'proto', '--clusterip=None'), /created/);
@@ -146,7 +146,7 @@ describe('with the real kubectl', () => {
     assert.deepEqual(svc.metadata.labels, { app: 'pb' });
     assert.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort, p.protocol]), [['80-8080', 80, 8080, 'TCP'], ['53-53', 53, 53, 'TCP']]);
     assert.equal(JSON.parse(await kubectl('get', 'svc', 'pb-headless', '-n', 'proto', '-o', 'jsonpath={.spec}'))['clusterIP'], 'None');
-    await assert.rejects(kubectl('create', 'configmap', 'cm', '-n', 'proto', '--from-literal=a=b'), /not find the requested resource|NotFound|doesn't have a resource type/);
+    await assert.rejects(kubectl('create', 'configmap', 'cm', '-n', 'proto', '--from-literal=a=b'), /not find the requested resource|NotFound|doesn't have a resource type|no matches for kind/);
   });
 
   it('honours server-side dry runs (apply --dry-run=server, diff, delete --dry-run=server) without storing or allocating', async () => {

@@ -25,13 +25,15 @@ export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { re
     case '/apis':
       send(res, 200, apiGroupList(slices));
       return true;
-    case '/openapi/v2':
+    case '/openapi/v2': {
+      const defs = ctx.endpointSlices ? [...CORE_RESOURCES, ENDPOINT_SLICES] : CORE_RESOURCES;
       if (/protobuf/.test(req.headers.accept ?? '')) {
-        const body = openApiV2Protobuf();
+        const body = openApiV2Protobuf(defs);
         res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
         res.end(body);
-      } else send(res, 200, openApiV2Json());
+      } else send(res, 200, openApiV2Json(defs));
       return true;
+    }
   }
   if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}`) {
     send(res, 200, slices[0]);
