@@ -34,7 +34,8 @@ export class Etcd3Store implements KeyValueStore {
 
   constructor(private readonly options: EtcdOptions) {
     const credentials = options.ca === undefined ? undefined : { rootCertificate: options.ca, ...(options.key ? { privateKey: options.key } : {}), ...(options.cert ? { certChain: options.cert } : {}) };
-    this.client = new Etcd3({ hosts: [...options.endpoints], dialTimeout: options.timeoutMs, ...(credentials ? { credentials } : {}) });
+    // No cap on replies: grpc-js refuses any message over 4 MiB by default, and the whole tree of a big cluster is larger (120,000 keys ≈ 15 MB).
+    this.client = new Etcd3({ hosts: [...options.endpoints], dialTimeout: options.timeoutMs, grpcOptions: { 'grpc.max_receive_message_length': -1 }, ...(credentials ? { credentials } : {}) });
   }
 
   private deadline(): { deadline: number } {
