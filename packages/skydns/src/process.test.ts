@@ -290,3 +290,21 @@ test('CNAME to a name outside the domain is resolved upstream; forwarding over T
   const tcp = await dig(port, '+tcp', 'www.example.org.', 'A');
   assert.deepEqual(tcp.answer, ['www.example.org. 120 IN A 192.0.2.10']);
 });
+
+test('/skydns/config is applied even when etcd comes up a moment after skydns', async () => {
+  await etcd.etcdctl('put', '/skydns/config', '{"min_ttl":7,"ttl":600}');
+  await etcd.pause();
+  const p = await freeDnsPort();
+  const late = start('skydns before etcd', [`-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${p}`, '-domain=cluster.local.', '-no-rec']);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    await etcd.resume();
+    await late.waitForOutput(/applied \/skydns\/config from etcd/, 10_000);
+    await waitFor('records loaded', async () => (await dig(p, `kubernetes.default.${SVC}`)).answer.length === 1, 10_000);
+    const nx = await dig(p, `nosuch.default.${SVC}`);
+    assert.match(nx.authority[0] ?? '', /^cluster\.local\. 7 IN SOA ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 28800 7200 604800 7$/);
+  } finally {
+    await etcd.etcdctl('del', '/skydns/config');
+    assert.equal(await late.stop('SIGTERM'), 0);
+  }
+});
