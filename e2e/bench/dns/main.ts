@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     sandbox = await startSandbox(dir);
     const api = new ApiClient(sandbox.url);
     const fixture = await createFixture(api, args.services, 10);
+    api.close();
     kube2sky = await startKube2sky(etcd, sandbox.kubeconfig);
     await kube2skyReady(kube2sky);
     const offFlag = cacheOffFlag();

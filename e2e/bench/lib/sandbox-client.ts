@@ -67,3 +67,32 @@ export async function pool<T>(items: readonly T[], concurrency: number, work: (i
 export function clusterIpService(name: string, ports: ReadonlyArray<{ name: string; port: number; protocol: 'TCP' | 'UDP' }>): Record<string, unknown> {
   return { metadata: { name }, spec: { type: 'ClusterIP', ports: ports.map((p) => ({ ...p, targetPort: p.port })) } };
 }
+
+/** A watch stream on a collection: calls `onEvent(type, name)` for each event as it arrives; returns a function that ends it. */
+export function watchNames(base: string, path: string, onEvent: (type: string, name: string) => void): Promise<() => void> {
+  const url = new URL(`${base}${path}${path.includes('?') ? '&' : '?'}watch=1`);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}` }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+        return;
+      }
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          if (line.trim() === '') continue;
+          const event = JSON.parse(line) as { type: string; object?: { metadata?: { name?: string } } };
+          onEvent(event.type, event.object?.metadata?.name ?? '');
+        }
+      });
+      res.on('error', () => undefined);
+      resolve(() => req.destroy());
+    });
+    req.on('error', (err) => reject(err));
+    req.end();
+  });
+}

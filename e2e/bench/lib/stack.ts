@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
 
 /** The repository's top directory. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -61,12 +61,19 @@ export async function startKube2sky(etcd: EtcdServer, kubeconfig: string, extra:
 
 /** Poll kube2sky's /readiness every 10 ms until it answers 200; resolves with the time it first did (performance.now()). */
 export async function kube2skyReady(k: Kube2sky, timeoutMs = 300_000): Promise<number> {
-  return waitFor('kube2sky /readiness 200', async () => {
-    if (!k.process.alive) throw new Error(`kube2sky exited: ${k.process.output}`);
-    const res = await fetch(`http://127.0.0.1:${k.healthzPort}/readiness`);
-    await res.arrayBuffer();
-    return res.status === 200 ? performance.now() : undefined;
-  }, timeoutMs, 10);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (!k.process.alive) throw new Error(`kube2sky exited before it was ready:\n${k.process.output.slice(-4000)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${k.healthzPort}/readiness`);
+      await res.arrayBuffer();
+      if (res.status === 200) return performance.now();
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`kube2sky was not ready within ${timeoutMs} ms:\n${k.process.output.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** A started skydns: DNS port and metrics port. */

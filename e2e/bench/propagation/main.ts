@@ -9,7 +9,7 @@ import { EtcdServer } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
 import { CpuMeter } from '../lib/procfs.js';
 import { Report, table } from '../lib/report.js';
-import { ApiClient, clusterIpService } from '../lib/sandbox-client.js';
+import { ApiClient, clusterIpService, watchNames } from '../lib/sandbox-client.js';
 import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
 import { fmt, int, summarize, type Summary } from '../lib/stats.js';
 import { QTYPES, UdpProbe } from '../lib/udp-probe.js';
@@ -30,6 +30,8 @@ interface Sample {
   dns: number;
   /** From the API call returning to kube2sky's etcd write being seen by an etcd watch (ms; negative when the write landed before the call returned); NaN if not seen. */
   etcd: number;
+  /** From the API call returning to the event arriving on a watch of the sandbox API in this process (ms; may be negative); NaN if not seen. */
+  api: number;
   polls: number;
 }
 
@@ -49,7 +51,7 @@ async function pollUntil(probe: UdpProbe, name: string, done: (rcode: number, an
 }
 
 /** Run one phase: `call(i)` at a steady rate; for each, time until DNS shows the change. */
-async function phase(count: number, call: (i: number) => Promise<void>, probe: UdpProbe, etcdSeen: Map<string, number>, done: (rcode: number, answers: number) => boolean): Promise<Sample[]> {
+async function phase(count: number, call: (i: number) => Promise<void>, probe: UdpProbe, etcdSeen: Map<string, number>, apiSeen: Map<string, number>, done: (rcode: number, answers: number) => boolean): Promise<Sample[]> {
   const samples: Sample[] = new Array(count);
   const started = performance.now();
   const work: Array<Promise<void>> = [];
@@ -60,10 +62,11 @@ async function phase(count: number, call: (i: number) => Promise<void>, probe: U
     work.push((async (): Promise<void> => {
       const service = `p-${i}`;
       etcdSeen.delete(service);
+      apiSeen.delete(service);
       await call(i);
       const returned = performance.now();
       const { at, polls } = await pollUntil(probe, `${service}.${NAMESPACE}.svc.${DOMAIN}`, done);
-      samples[i] = { returned, dns: at - returned, etcd: NaN, polls };
+      samples[i] = { returned, dns: at - returned, etcd: NaN, api: NaN, polls };
     })());
   }
   await Promise.all(work);
@@ -72,6 +75,8 @@ async function phase(count: number, call: (i: number) => Promise<void>, probe: U
     const sample = samples[i] as Sample;
     const seen = etcdSeen.get(`p-${i}`);
     if (seen !== undefined) sample.etcd = seen - sample.returned;
+    const event = apiSeen.get(`p-${i}`);
+    if (event !== undefined) sample.api = event - sample.returned;
   }
   return samples;
 }
@@ -119,6 +124,11 @@ async function main(): Promise<void> {
     };
     watcher.on('put', note);
     watcher.on('delete', note);
+    // A watch on the sandbox API in this process notes when each service's event is delivered.
+    const apiSeen = new Map<string, number>();
+    const stopApiWatch = await watchNames(sandbox.url, `/api/v1/namespaces/${NAMESPACE}/services`, (type, name) => {
+      if ((type === 'ADDED' || type === 'DELETED') && !apiSeen.has(name)) apiSeen.set(name, performance.now());
+    });
 
     const txnCount = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"');
     const txnSum = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"');
@@ -126,11 +136,13 @@ async function main(): Promise<void> {
     const skyCpu = new CpuMeter(pidOf(skydns.process));
     const apiCpu = new CpuMeter(pidOf(sandbox.process));
     const t0 = performance.now();
-    const creates = await phase(args.services, (i) => api.create(`/api/v1/namespaces/${NAMESPACE}/services`, clusterIpService(`p-${i}`, [{ name: 'http', port: 80, protocol: 'TCP' }])).then(() => undefined), probe, etcdSeen, (rcode, answers) => rcode === 0 && answers > 0);
-    const deletes = await phase(args.services, (i) => api.remove(`/api/v1/namespaces/${NAMESPACE}/services/p-${i}`), probe, etcdSeen, (rcode) => rcode === 3);
+    const creates = await phase(args.services, (i) => api.create(`/api/v1/namespaces/${NAMESPACE}/services`, clusterIpService(`p-${i}`, [{ name: 'http', port: 80, protocol: 'TCP' }])).then(() => undefined), probe, etcdSeen, apiSeen, (rcode, answers) => rcode === 0 && answers > 0);
+    const deletes = await phase(args.services, (i) => api.remove(`/api/v1/namespaces/${NAMESPACE}/services/p-${i}`), probe, etcdSeen, apiSeen, (rcode) => rcode === 3);
     const wall = (performance.now() - t0) / 1000;
+    api.close();
     const cpu = { kube2sky: k2sCpu.stop(), skydns: skyCpu.stop(), api: apiCpu.stop() };
     await watcher.cancel();
+    stopApiWatch();
     const txns = (await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"')) - txnCount;
     const txnMs = (1000 * ((await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"')) - txnSum)) / txns;
 
@@ -142,9 +154,13 @@ async function main(): Promise<void> {
     const d = stats(deletes, (s) => s.dns);
     const ce = stats(creates, (s) => s.etcd);
     const de = stats(deletes, (s) => s.etcd);
+    const ca = stats(creates, (s) => s.api);
+    const da = stats(deletes, (s) => s.api);
     report.add(table(['Measured (ms)', 'n', 'p50', 'p90', 'p99', 'max', 'mean', 'missing'], [
       row('create → skydns answers A', c.s, c.missing),
       row('delete → skydns says NXDOMAIN', d.s, d.missing),
+      row('create → watch event from the API (another watcher)', ca.s, ca.missing),
+      row('delete → watch event from the API (another watcher)', da.s, da.missing),
       row('create → kube2sky put seen in etcd', ce.s, ce.missing),
       row('delete → kube2sky delete seen in etcd', de.s, de.missing),
       row('probe round trip (existing name)', floor, 0),
@@ -153,7 +169,7 @@ async function main(): Promise<void> {
     const polls = [...creates, ...deletes].reduce((n, s) => n + s.polls, 0);
     report.add(`${int(args.services)} services created at ${args.rate}/s through the sandbox API (POST), then deleted at the same rate (DELETE), one named port each. ` +
       `Each sample starts when the API call has returned; the name is then asked over UDP (one prebuilt query, ${args['poll-ms']} ms pause after each negative reply) until skydns ` +
-      'answers with an A record (create) or NXDOMAIN (delete). The etcd rows come from an etcd watch in the benchmark process. ' +
+      'answers with an A record (create) or NXDOMAIN (delete). The watch-event and etcd rows come from a watch on the sandbox API and an etcd watch in the benchmark process, to show where the time goes. ' +
       `The probe's own round trip (p50 ${fmt(floor.p50, 3)} ms) bounds the method's resolution; ${int(polls)} polls in all. ` +
       `CPU over the ${fmt(wall, 1)} s: kube2sky ${fmt(cpu.kube2sky.corePercent, 0)} %, skydns ${fmt(cpu.skydns.corePercent, 0)} %, sandbox API ${fmt(cpu.api.corePercent, 0)} % of a core.`);
     report.goal('create → answer p99 ≤ 50 ms', `p99 ${fmt(c.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)}, max ${fmt(c.s.max, 1)}), ${c.missing} never answered`, c.missing === 0 && c.s.p99 <= 50);
@@ -162,6 +178,8 @@ async function main(): Promise<void> {
     report.data['deletes'] = d.s;
     report.data['etcdCreates'] = ce.s;
     report.data['etcdDeletes'] = de.s;
+    report.data['apiCreates'] = ca.s;
+    report.data['apiDeletes'] = da.s;
     report.data['probe'] = floor;
     report.data['etcdTxn'] = { count: txns, meanMs: txnMs };
     report.write();

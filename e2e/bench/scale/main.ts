@@ -24,6 +24,7 @@ const args = parseArgs('bench-scale', 'kube2sky and skydns with a big cluster in
   'resync-s': ['kube2sky --resync-period in seconds (the forced resync that must write nothing)', 20, 8],
   'flow-s': ['seconds of background queries in the big-answer test', 10, 3],
   'flow-qps': ['background queries per second (dnsperf -Q) in the big-answer test', 5_000, 5_000],
+  'load-timeout-s': ['how long skydns may take to load the tree', 180, 60],
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +33,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function etcdState(etcd: EtcdServer): Promise<{ revision: number; keys: number }> {
   const out = JSON.parse(await etcd.etcdctl('get', '--prefix', '/skydns/', '--limit=1', '--keys-only', '-w', 'json')) as { header: { revision: number | string }; count?: number | string };
   return { revision: Number(out.header.revision), keys: Number(out.count ?? 0) };
+}
+
+/** `nodejs_heap_size_used_bytes` (whatever the metric prefix) from a /metrics endpoint, in MiB. */
+async function heapUsedMiB(port: number): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return Number(/^\S*nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 1024 / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Resident memory sampled every 500 ms for `ms`: the last sample and the largest. */
@@ -43,6 +54,70 @@ async function steadyRss(pid: number, ms: number): Promise<{ rss: number; peak: 
     last = memoryMiB(pid);
   }
   return last;
+}
+
+interface BigOutcome {
+  readonly udpOk: boolean;
+  readonly tcpOk: boolean;
+  readonly blocked: boolean;
+  readonly baseline: DnsperfResult;
+  readonly during: DnsperfResult;
+  readonly samples: Record<string, DigResult[]>;
+}
+
+/** Namespace-wide and wildcard questions asked back to back with dig while dnsperf keeps ordinary questions flowing. */
+async function bigAnswers(dir: string, skydns: Skydns, report: Report): Promise<BigOutcome> {
+  // Big answers while ordinary queries keep flowing.
+  const flowFile = join(dir, 'flow.txt');
+  writeFileSync(flowFile, Array.from({ length: 1000 }, (_, i) => `svc-${i * 7 % args.services}.scale-${(i * 7 % args.services) % args.namespaces}.svc.${DOMAIN} A\n`).join(''));
+  const flow = (): Promise<DnsperfResult> => dnsperf({ port: skydns.dnsPort, queryFile: flowFile, seconds: args['flow-s'], maxQps: args['flow-qps'], verboseFile: join(dir, 'flow-v.txt'), serverPid: pidOf(skydns.process) });
+  const baseline = await flow();
+  const big: Array<{ label: string; name: string; options: string[] }> = [
+    { label: 'namespace-wide, UDP (EDNS 1232)', name: `scale-0.svc.${DOMAIN}`, options: [] },
+    { label: 'namespace-wide, TCP', name: `scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+    { label: 'wildcard *.scale-0, UDP no EDNS (512)', name: `*.scale-0.svc.${DOMAIN}`, options: ['+noedns'] },
+    { label: 'wildcard *.scale-0, TCP', name: `*.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+    { label: 'whole domain *.svc, UDP (EDNS 1232)', name: `*.svc.${DOMAIN}`, options: [] },
+    { label: 'whole domain *.svc, TCP', name: `*.svc.${DOMAIN}`, options: ['+tcp'] },
+    { label: 'headless service, TCP', name: `hl-0.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
+  ];
+  const samples = new Map<string, DigResult[]>();
+  let stop = false;
+  const hammer = (async (): Promise<void> => {
+    while (!stop) {
+      // Each round asks every big question once (a round always completes, so each is asked at least once).
+      for (const b of big) {
+        const r = await dig(skydns.dnsPort, b.name, 'A', b.options);
+        samples.set(b.label, [...(samples.get(b.label) ?? []), r]);
+      }
+    }
+  })();
+  const during = await flow();
+  stop = true;
+  await hammer;
+  report.add(table(['Big question (A)', 'asked', 'status', 'answers', 'TC', 'bytes', 'dig query time ms (median / max)'], big.map((b) => {
+    const rs = samples.get(b.label) ?? [];
+    const first = rs[0];
+    const times = rs.map((r) => r.queryMs).sort((x, y) => x - y);
+    return [b.label, int(rs.length), first?.status ?? '–', int(first?.answers ?? NaN), first === undefined ? '–' : first.truncated ? 'yes' : 'no', int(first?.bytes ?? NaN),
+      `${fmt(times[Math.floor((times.length - 1) / 2)] ?? NaN, 0)} / ${fmt(times[times.length - 1] ?? NaN, 0)}`];
+  })));
+  const flowRow = (label: string, r: DnsperfResult): string[] => [label, int(r.qps), fmt(r.latency?.p50 ?? NaN, 3), fmt(r.latency?.p99 ?? NaN, 3), fmt(r.latency?.max ?? NaN, 1), int(r.lost)];
+  report.add(table(['Background flow (dnsperf -Q ' + int(args['flow-qps']) + ', ordinary A names)', 'qps', 'p50 ms', 'p99 ms', 'max ms', 'lost'], [
+    flowRow('alone', baseline),
+    flowRow('while the big questions above are asked back to back', during),
+  ]));
+
+  const udpOk = big.filter((b) => !b.options.includes('+tcp')).every((b) => {
+    const r = samples.get(b.label)?.[0];
+    return r !== undefined && r.bytes <= (b.options.includes('+noedns') ? 512 : 1232);
+  });
+  const tcpOk = big.filter((b) => b.options.includes('+tcp')).every((b) => {
+    const r = samples.get(b.label)?.[0];
+    return r !== undefined && r.status === 'NOERROR' && r.bytes <= 65535;
+  });
+  const blocked = during.lost > 0 || (during.latency?.p99 ?? Infinity) > Math.max(10, 5 * (baseline.latency?.p99 ?? 0));
+  return { udpOk, tcpOk, blocked, baseline, during, samples: Object.fromEntries(samples) };
 }
 
 async function main(): Promise<void> {
@@ -79,24 +154,35 @@ async function main(): Promise<void> {
     // skydns: time to load the tree (its "loaded records from etcd" log line, timestamped by winston).
     const skyStart = Date.now();
     skydns = await startSkydns(etcd);
-    const loaded = await skydns.process.waitForOutput(/\{[^\n]*"loaded records from etcd"[^\n]*\}/, 300_000);
-    const loadedLine = JSON.parse(loaded[0]) as { records?: number; timestamp?: string };
-    const loadS = (Date.parse(loadedLine.timestamp ?? '') - skyStart) / 1000;
+    let loadS = NaN;
+    let loadedRecords = NaN;
+    let loadError: string | undefined;
+    try {
+      const loaded = await skydns.process.waitForOutput(/\{[^\n]*"loaded records from etcd"[^\n]*\}/, args['load-timeout-s'] * 1000);
+      const line = JSON.parse(loaded[0]) as { records?: number; timestamp?: string };
+      loadS = (Date.parse(line.timestamp ?? '') - skyStart) / 1000;
+      loadedRecords = line.records ?? NaN;
+    } catch {
+      const warnings = skydns.process.output.split('\n').filter((l) => l.includes('"warn"') || l.includes('"error"'));
+      loadError = `no "loaded records from etcd" within ${args['load-timeout-s']} s; last warning: ${warnings[warnings.length - 1] ?? '(none)'}`;
+    }
 
     report.add(table(['Measured', 'Value'], [
       ['kube2sky start → /readiness 200 (initial lists written to etcd, stale keys swept)', `${fmt(readyS, 2)} s`],
-      ['keys under /skydns/ in etcd at readiness (etcdctl --count-only)', `${int(afterReady.keys)} (expected ${int(expected)}; kube2sky_desired_keys ${int(desired)})`],
+      ['keys under /skydns/ in etcd at readiness (etcdctl, count of the range)', `${int(afterReady.keys)} (expected ${int(expected)}; kube2sky_desired_keys ${int(desired)})`],
       ['keys written (kube2sky_etcd_keys_put_total)', int(keysPut)],
       ['etcd transactions (kube2sky_etcd_transactions_total)', `${int(txns)} (${fmt(keysPut / txns, 1)} keys each)`],
-      ['skydns start → tree loaded (its "loaded records from etcd" log line)', `${fmt(loadS, 2)} s, ${int(loadedLine.records ?? NaN)} records`],
+      ['skydns start → tree loaded (its "loaded records from etcd" log line)', loadError === undefined ? `${fmt(loadS, 2)} s, ${int(loadedRecords)} records` : `**failed**: ${loadError}`],
     ]));
 
     // Steady resident memory, after both have settled.
     const [k2Mem, skyMem, apiMem] = await Promise.all([steadyRss(pidOf(kube2sky.process), 5000), steadyRss(pidOf(skydns.process), 5000), steadyRss(pidOf(sandbox.process), 5000)]);
-    report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)'], [
-      ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak)],
-      ['skydns', fmt(skyMem.rss), fmt(skyMem.peak)],
-      ['sandbox API server (not a goal)', fmt(apiMem.rss), fmt(apiMem.peak)],
+    const k2Heap = await heapUsedMiB(k2);
+    const skyHeap = await heapUsedMiB(skydns.metricsPort);
+    report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)', 'V8 heap used MiB (/metrics)'], [
+      ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak), fmt(k2Heap)],
+      [`skydns${loadError === undefined ? '' : ' (tree not loaded)'}`, fmt(skyMem.rss), fmt(skyMem.peak), fmt(skyHeap)],
+      ['sandbox API server (not a goal)', fmt(apiMem.rss), fmt(apiMem.peak), '–'],
     ]));
 
     // A forced resync (--resync-period): etcd is re-read and compared; nothing may be written.
@@ -118,71 +204,23 @@ async function main(): Promise<void> {
     report.add(`Forced resync (\`--resync-period=${args['resync-s']}s\`, observed ${fmt(resyncDoneS, 1)} s after the measurement started): ${int(resyncPuts)} keys put, ${int(resyncDeletes)} deleted, ` +
       `${int(resyncTxns)} transactions; etcd revision ${before.revision} → ${after.revision}. Mean etcd read of the whole tree (op="load"): ${fmt(loadMs, 0)} ms.`);
 
-    // Big answers while ordinary queries keep flowing.
-    const flowFile = join(dir, 'flow.txt');
-    writeFileSync(flowFile, Array.from({ length: 1000 }, (_, i) => `svc-${i * 7 % args.services}.scale-${(i * 7 % args.services) % args.namespaces}.svc.${DOMAIN} A\n`).join(''));
-    const flow = (): Promise<DnsperfResult> => dnsperf({ port: (skydns as Skydns).dnsPort, queryFile: flowFile, seconds: args['flow-s'], maxQps: args['flow-qps'], verboseFile: join(dir, 'flow-v.txt'), serverPid: pidOf((skydns as Skydns).process) });
-    const baseline = await flow();
-    const big: Array<{ label: string; name: string; options: string[] }> = [
-      { label: 'namespace-wide, UDP (EDNS 1232)', name: `scale-0.svc.${DOMAIN}`, options: [] },
-      { label: 'namespace-wide, TCP', name: `scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
-      { label: 'wildcard *.scale-0, UDP no EDNS (512)', name: `*.scale-0.svc.${DOMAIN}`, options: ['+noedns'] },
-      { label: 'wildcard *.scale-0, TCP', name: `*.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
-      { label: 'whole domain *.svc, UDP (EDNS 1232)', name: `*.svc.${DOMAIN}`, options: [] },
-      { label: 'whole domain *.svc, TCP', name: `*.svc.${DOMAIN}`, options: ['+tcp'] },
-      { label: 'headless service, TCP', name: `hl-0.scale-0.svc.${DOMAIN}`, options: ['+tcp'] },
-    ];
-    const samples = new Map<string, DigResult[]>();
-    let stop = false;
-    const hammer = (async (): Promise<void> => {
-      while (!stop) {
-        for (const b of big) {
-          if (stop) break;
-          const r = await dig((skydns as Skydns).dnsPort, b.name, 'A', b.options);
-          samples.set(b.label, [...(samples.get(b.label) ?? []), r]);
-        }
-      }
-    })();
-    const during = await flow();
-    stop = true;
-    await hammer;
-    report.add(table(['Big question (A)', 'asked', 'status', 'answers', 'TC', 'bytes', 'dig query time ms (median / max)'], big.map((b) => {
-      const rs = samples.get(b.label) ?? [];
-      const first = rs[0];
-      const times = rs.map((r) => r.queryMs).sort((x, y) => x - y);
-      return [b.label, int(rs.length), first?.status ?? '–', int(first?.answers ?? NaN), first === undefined ? '–' : first.truncated ? 'yes' : 'no', int(first?.bytes ?? NaN),
-        `${fmt(times[Math.floor((times.length - 1) / 2)] ?? NaN, 0)} / ${fmt(times[times.length - 1] ?? NaN, 0)}`];
-    })));
-    const flowRow = (label: string, r: DnsperfResult): string[] => [label, int(r.qps), fmt(r.latency?.p50 ?? NaN, 3), fmt(r.latency?.p99 ?? NaN, 3), fmt(r.latency?.max ?? NaN, 1), int(r.lost)];
-    report.add(table(['Background flow (dnsperf -Q ' + int(args['flow-qps']) + ', ordinary A names)', 'qps', 'p50 ms', 'p99 ms', 'max ms', 'lost'], [
-      flowRow('alone', baseline),
-      flowRow('while the big questions above are asked back to back', during),
-    ]));
-
-    const udpOk = big.filter((b) => !b.options.includes('+tcp')).every((b) => {
-      const r = samples.get(b.label)?.[0];
-      return r !== undefined && r.bytes <= (b.options.includes('+noedns') ? 512 : 1232);
-    });
-    const tcpOk = big.filter((b) => b.options.includes('+tcp')).every((b) => {
-      const r = samples.get(b.label)?.[0];
-      return r !== undefined && r.status === 'NOERROR' && r.bytes <= 65535;
-    });
-    const blocked = during.lost > 0 || (during.latency?.p99 ?? Infinity) > Math.max(10, 5 * (baseline.latency?.p99 ?? 0));
+    const big = loadError === undefined ? await bigAnswers(dir, skydns, report) : undefined;
     report.goal('kube2sky start → ready ≤ 15 s', `${fmt(readyS, 2)} s`, readyS <= 15);
     report.goal('kube2sky RSS ≤ 150 MB', `${fmt(k2Mem.rss)} MiB steady (peak ${fmt(k2Mem.peak)})`, k2Mem.rss <= 150);
-    report.goal('skydns RSS ≤ 150 MB', `${fmt(skyMem.rss)} MiB steady (peak ${fmt(skyMem.peak)})`, skyMem.rss <= 150);
+    report.goal('skydns RSS ≤ 150 MB', `${fmt(skyMem.rss)} MiB steady (peak ${fmt(skyMem.peak)})${loadError === undefined ? '' : ', tree not loaded'}`, loadError === undefined ? skyMem.rss <= 150 : undefined);
+    report.goal('skydns loads the tree', loadError === undefined ? `${fmt(loadS, 2)} s, ${int(loadedRecords)} records` : loadError, loadError === undefined && loadedRecords === expected);
     report.goal('no-op resync writes 0 keys', `${int(resyncPuts)} put, ${int(resyncDeletes)} deleted, revision ${before.revision} → ${after.revision}`, resyncPuts === 0 && resyncDeletes === 0 && before.revision === after.revision);
     report.goal('all records in etcd at readiness', `${int(afterReady.keys)} of ${int(expected)}`, afterReady.keys === expected);
-    report.goal('wildcard / namespace-wide answers within UDP/TCP limits', `UDP replies within 512/1232 bytes: ${udpOk ? 'yes' : 'no'}; TCP NOERROR within 65,535: ${tcpOk ? 'yes' : 'no'}`, udpOk && tcpOk);
-    report.goal('…without blocking other queries', `background p99 ${fmt(baseline.latency?.p99 ?? NaN, 2)} → ${fmt(during.latency?.p99 ?? NaN, 2)} ms, max ${fmt(during.latency?.max ?? NaN, 1)} ms, ${int(during.lost)} lost`, !blocked);
+    report.goal('wildcard / namespace-wide answers within UDP/TCP limits', big === undefined ? 'skydns did not load the tree' : `UDP replies within 512/1232 bytes: ${big.udpOk ? 'yes' : 'no'}; TCP NOERROR within 65,535: ${big.tcpOk ? 'yes' : 'no'}`, big === undefined ? undefined : big.udpOk && big.tcpOk);
+    report.goal('…without blocking other queries', big === undefined ? 'skydns did not load the tree' : `background p99 ${fmt(big.baseline.latency?.p99 ?? NaN, 2)} → ${fmt(big.during.latency?.p99 ?? NaN, 2)} ms, max ${fmt(big.during.latency?.max ?? NaN, 1)} ms, ${int(big.during.lost)} lost`, big === undefined ? undefined : !big.blocked);
     report.data['sizes'] = sizes;
     report.data['readyS'] = readyS;
     report.data['keys'] = { etcd: afterReady.keys, expected, desired, put: keysPut, txns };
-    report.data['skydnsLoadS'] = loadS;
+    report.data['skydnsLoad'] = { seconds: loadS, records: loadedRecords, error: loadError };
+    report.data['heapMiB'] = { kube2sky: k2Heap, skydns: skyHeap };
     report.data['rss'] = { kube2sky: k2Mem, skydns: skyMem, sandbox: apiMem };
     report.data['resync'] = { puts: resyncPuts, deletes: resyncDeletes, txns: resyncTxns, revisionBefore: before.revision, revisionAfter: after.revision };
-    report.data['big'] = Object.fromEntries(samples);
-    report.data['flow'] = { baseline, during };
+    report.data['big'] = big;
     report.write();
   } finally {
     await stopAll(skydns?.process, kube2sky?.process, sandbox?.process);
