@@ -1,11 +1,11 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { Metrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
 import { readyFromEndpoints, readyFromSlices, SERVICE_NAME_LABEL, type ReadyEndpoints } from './records/endpoints.js';
 import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
-import type { EndpointSliceLike, EndpointsLike, PodLike, RecordContext, RecordSet, ServiceLike } from './records/types.js';
+import type { RecordContext, RecordSet } from './records/types.js';
 import { versionRecords } from './records/version.js';
 import { ResourceWatch, type ChangeType } from './watch.js';
 
@@ -21,7 +21,8 @@ export interface SyncOptions {
   readonly watchTimeoutSeconds: number;
 }
 
-type Obj = KubernetesObject & ServiceLike & EndpointsLike & EndpointSliceLike & PodLike;
+/** The part of a resource watch the controller drives for every resource alike. */
+type AnyWatch = Pick<ResourceWatch<never>, 'start' | 'stop' | 'healthy' | 'hasListed' | 'resource'>;
 
 /** True when the API server serves discovery.k8s.io/v1 EndpointSlices; false on 404; throws on other errors. */
 export async function servesEndpointSlices(kubeConfig: KubeConfig): Promise<boolean> {
@@ -39,35 +40,41 @@ export async function servesEndpointSlices(kubeConfig: KubeConfig): Promise<bool
  * one owner each, pods as another, the dns-version record; tells it when every initial list is in.
  */
 export class SyncController {
-  private readonly watches: Array<ResourceWatch<Obj>> = [];
-  private readonly services: ResourceWatch<Obj>;
-  private readonly endpoints: ResourceWatch<Obj>;
+  private readonly watches: AnyWatch[] = [];
+  private readonly services: ResourceWatch<V1Service>;
+  private readonly endpoints: ResourceWatch<V1Endpoints> | undefined;
+  private readonly slices: ResourceWatch<V1EndpointSlice> | undefined;
   private readonly sliceService = new Map<string, string>();
 
   constructor(private readonly options: SyncOptions) {
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const common = { kubeConfig: options.kubeConfig, logger: options.logger, metrics: options.metrics, watchTimeoutSeconds: options.watchTimeoutSeconds, onListed: () => this.listed() };
-    this.services = new ResourceWatch<Obj>({
+    this.services = new ResourceWatch<V1Service>({
       ...common, resource: 'services', path: '/api/v1/services',
-      list: () => core.listServiceForAllNamespaces() as never,
+      list: () => core.listServiceForAllNamespaces(),
       onChange: (_type, svc) => this.refreshService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? ''),
     });
-    this.endpoints = options.useEndpointSlices
-      ? new ResourceWatch<Obj>({
-          ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices',
-          list: () => options.kubeConfig.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces() as never,
-          onChange: (type, slice) => this.sliceChanged(type, slice),
-        })
-      : new ResourceWatch<Obj>({
-          ...common, resource: 'endpoints', path: '/api/v1/endpoints',
-          list: () => core.listEndpointsForAllNamespaces() as never,
-          onChange: (_type, ep) => this.refreshService(ep.metadata?.namespace ?? '', ep.metadata?.name ?? ''),
-        });
-    this.watches.push(this.endpoints, this.services);
+    if (options.useEndpointSlices) {
+      const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
+      this.slices = new ResourceWatch<V1EndpointSlice>({
+        ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices',
+        list: () => discovery.listEndpointSliceForAllNamespaces(),
+        onChange: (type, slice) => this.sliceChanged(type, slice),
+      });
+      this.watches.push(this.slices);
+    } else {
+      this.endpoints = new ResourceWatch<V1Endpoints>({
+        ...common, resource: 'endpoints', path: '/api/v1/endpoints',
+        list: () => core.listEndpointsForAllNamespaces(),
+        onChange: (_type, ep) => this.refreshService(ep.metadata?.namespace ?? '', ep.metadata?.name ?? ''),
+      });
+      this.watches.push(this.endpoints);
+    }
+    this.watches.push(this.services);
     if (options.podRecords) {
-      this.watches.push(new ResourceWatch<Obj>({
+      this.watches.push(new ResourceWatch<V1Pod>({
         ...common, resource: 'pods', path: '/api/v1/pods',
-        list: () => core.listPodForAllNamespaces() as never,
+        list: () => core.listPodForAllNamespaces(),
         onChange: (type, pod) => this.podChanged(type, pod),
       }));
     }
@@ -115,18 +122,17 @@ export class SyncController {
     }
     let ready: ReadyEndpoints | undefined;
     if (isHeadless(service)) {
-      if (this.options.useEndpointSlices) {
-        const slices = this.endpoints.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name);
-        ready = readyFromSlices(slices);
+      if (this.slices !== undefined) {
+        ready = readyFromSlices(this.slices.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name));
       } else {
-        const endpoints = this.endpoints.get(name, namespace);
+        const endpoints = this.endpoints?.get(name, namespace);
         ready = endpoints === undefined ? undefined : readyFromEndpoints(endpoints);
       }
     }
     this.apply(owner, `service ${namespace}/${name}`, serviceRecords(this.options.ctx, service, ready));
   }
 
-  private sliceChanged(type: ChangeType, slice: Obj): void {
+  private sliceChanged(type: ChangeType, slice: V1EndpointSlice): void {
     const namespace = slice.metadata?.namespace ?? '';
     const sliceKey = `${namespace}/${slice.metadata?.name ?? ''}`;
     const before = this.sliceService.get(sliceKey);
@@ -137,7 +143,7 @@ export class SyncController {
     if (now !== undefined) this.refreshService(namespace, now);
   }
 
-  private podChanged(type: ChangeType, pod: Obj): void {
+  private podChanged(type: ChangeType, pod: V1Pod): void {
     const namespace = pod.metadata?.namespace ?? '';
     const owner = `pod/${namespace}/${pod.metadata?.name ?? ''}`;
     if (type === 'delete') this.options.reconciler.remove(owner);
