@@ -49,6 +49,17 @@ describe('bad input answers with Status objects and loses nothing', () => {
     assert.equal((await call('GET', '/api/v1/services?labelSelector=a%20b')).code, 400);
     assert.equal((await call('GET', '/api/v1/services?watch=1&timeoutSeconds=soon')).code, 400);
     assert.equal((await call('POST', '/api/v1/namespaces/default/services?dryRun=Some', '{}')).code, 400);
+    const shapes: [string, unknown, RegExp][] = [
+      ['services', { metadata: { name: 's' }, spec: { ports: 'http' } }, /Service in version "v1" cannot be handled as a Service: spec.ports must be an array of objects/],
+      ['services', { metadata: { name: 's', labels: { a: 1 } }, spec: { ports: [{ port: 1 }] } }, /metadata.labels must be a map of strings/],
+      ['endpoints', { metadata: { name: 'e' }, subsets: [{ addresses: { ip: '1.2.3.4' } }] }, /subsets\[0\].addresses must be an array of objects/],
+      ['pods', { metadata: { name: 'p' }, spec: [] }, /spec must be an object/],
+    ];
+    for (const [plural, body, message] of shapes) {
+      const answer = await call('POST', `/api/v1/namespaces/default/${plural}`, JSON.stringify(body));
+      assert.equal(answer.code, 400);
+      assert.match(answer.status.message, message);
+    }
   });
 
   it('422 with every cause for invalid objects', async () => {

@@ -3,6 +3,7 @@ import { admit } from './admission.js';
 import type { JsonObject } from './json.js';
 import { asObject, asString, clone, deepEqual, isObject } from './json.js';
 import { generateName } from './names.js';
+import { checkShape } from './shape.js';
 import type { ResourceDef } from './resources.js';
 import { apiVersionOf, NAMESPACES, SERVICES } from './resources.js';
 import type { ServiceAddresses } from './service-ips.js';
@@ -159,6 +160,7 @@ export class Registry {
     }
     object['kind'] = def.kind;
     object['apiVersion'] = expected;
+    checkShape(def.kind, expected, object);
     const m = meta(object);
     if (def.namespaced) {
       if (m['namespace'] !== undefined && m['namespace'] !== '' && m['namespace'] !== namespace) {
