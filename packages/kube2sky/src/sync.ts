@@ -7,6 +7,7 @@ import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
 import type { RecordContext, RecordSet } from './records/types.js';
 import { versionRecords } from './records/version.js';
+import { SliceIndex } from './slice-index.js';
 import { ResourceWatch, type ChangeType } from './watch.js';
 
 /** What the sync controller needs. */
@@ -44,7 +45,7 @@ export class SyncController {
   private readonly services: ResourceWatch<V1Service>;
   private readonly endpoints: ResourceWatch<V1Endpoints> | undefined;
   private readonly slices: ResourceWatch<V1EndpointSlice> | undefined;
-  private readonly sliceService = new Map<string, string>();
+  private readonly sliceIndex = new SliceIndex();
 
   constructor(private readonly options: SyncOptions) {
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -123,7 +124,8 @@ export class SyncController {
     let ready: ReadyEndpoints | undefined;
     if (isHeadless(service)) {
       if (this.slices !== undefined) {
-        ready = readyFromSlices(this.slices.list(namespace).filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name));
+        const slices = this.slices;
+        ready = readyFromSlices(this.sliceIndex.slices(namespace, name).flatMap((slice) => slices.get(slice, namespace) ?? []));
       } else {
         const endpoints = this.endpoints?.get(name, namespace);
         ready = endpoints === undefined ? undefined : readyFromEndpoints(endpoints);
@@ -134,11 +136,8 @@ export class SyncController {
 
   private sliceChanged(type: ChangeType, slice: V1EndpointSlice): void {
     const namespace = slice.metadata?.namespace ?? '';
-    const sliceKey = `${namespace}/${slice.metadata?.name ?? ''}`;
-    const before = this.sliceService.get(sliceKey);
     const now = type === 'delete' ? undefined : slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (now === undefined) this.sliceService.delete(sliceKey);
-    else this.sliceService.set(sliceKey, now);
+    const before = this.sliceIndex.set(namespace, slice.metadata?.name ?? '', now);
     if (before !== undefined && before !== now) this.refreshService(namespace, before);
     if (now !== undefined) this.refreshService(namespace, now);
   }
