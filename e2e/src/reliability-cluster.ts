@@ -1,6 +1,7 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { encodeRecord, fqdn, leafLabel, nameToKey, podLabel, reverseName, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { dnsNameProblem, encodeRecord, fqdn, leafLabel, nameToKey, podLabel, reverseName, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { EtcdServer, ManagedProcess, freeDnsPort, freePort, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from './pod.js';
 import { QTYPE, startUpstream, udpQuery } from './reliability-dns.js';
@@ -13,13 +14,14 @@ const SKYDNS = join(repoRoot, 'packages', 'skydns', 'dist', 'main.js');
 const DOMAIN = 'cluster.local.';
 
 /** A Service or Pod as the API lists it (only the fields the records depend on). */
-interface ApiObject {
+export interface ApiObject {
   metadata: { name: string; namespace: string };
   spec?: { type?: string; clusterIP?: string; clusterIPs?: string[]; externalName?: string; ports?: { name?: string; port: number; protocol?: string }[] };
   status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] };
 }
 
-const kubeRecord = (host: string, port?: number): string => encodeRecord({ host, ...(port === undefined ? {} : { port }), priority: 10, weight: 10, ttl: 30 } satisfies SkyRecord);
+/** The value kube2sky writes for an address (or, with a port, an SRV) record. */
+export const kubeRecord = (host: string, port?: number): string => encodeRecord({ host, ...(port === undefined ? {} : { port }), priority: 10, weight: 10, ttl: 30 } satisfies SkyRecord);
 
 /**
  * The records the API objects call for, computed here from the specification (docs/kube2sky.md) with
@@ -35,6 +37,7 @@ export function expectedRecords(services: readonly ApiObject[], pods: readonly A
     const key = nameToKey(name);
     const spec = svc.spec ?? {};
     if (spec.type === 'ExternalName') {
+      if (dnsNameProblem(spec.externalName ?? '') !== undefined) continue;
       const value = kubeRecord(spec.externalName ?? '');
       out.set(`${key}/${leafLabel(value)}`, value);
       continue;
@@ -54,7 +57,7 @@ export function expectedRecords(services: readonly ApiObject[], pods: readonly A
   }
   for (const pod of pods) {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-    const ips = pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []);
+    const ips = (pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : [])).filter((ip) => isIP(ip) !== 0);
     for (const ip of ips) {
       const value = kubeRecord(ip);
       out.set(`${nameToKey(`${podLabel(ip)}.${pod.metadata.namespace}.pod.${DOMAIN}`)}/${leafLabel(value)}`, value);
@@ -131,11 +134,11 @@ export class Cluster {
   ) {}
 
   /** Start everything and wait until kube2sky is ready and skydns answers `kubernetes.default`. */
-  static async start(options: { skydnsArgs?: readonly string[] } = {}): Promise<Cluster> {
+  static async start(options: { skydnsArgs?: readonly string[]; endpointSlices?: boolean } = {}): Promise<Cluster> {
     const etcd = await EtcdServer.start();
     let api: SandboxApiServer | undefined;
     try {
-      api = await SandboxApiServer.start({ port: 0, bookmarkIntervalMs: 1000 });
+      api = await SandboxApiServer.start({ port: 0, bookmarkIntervalMs: 1000, endpointSlices: options.endpointSlices ?? true });
       // ExternalName targets resolve through a tiny upstream that answers 192.0.2.1 for every name.
       const upstreamPort = await freeDnsPort();
       const upstream = await startUpstream(upstreamPort);
