@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { encodeRecord, leafLabel } from '@kube-dns-legacy/skymsg';
+import { Etcd3 } from 'etcd3';
 import { EtcdStore, type StoreOptions } from './store.js';
 
 const A = (ip: string): string => encodeRecord({ host: ip, priority: 10, weight: 10, ttl: 30 });
@@ -123,5 +124,28 @@ test('a compacted watch is re-listed; a wiped etcd is re-listed', async () => {
     await waitFor('fresh etcd re-listed', () => hosts(s, `${SVC}/fresh`)?.[0] === '10.0.0.5' && hosts(s, `${SVC}/compacted`) === undefined, 15_000, 10);
   } finally {
     await s.stop();
+  }
+});
+
+test('the initial load reads a tree larger than gRPC\'s default 4 MiB reply limit', async () => {
+  await etcd.etcdctl('del', '--prefix', '/skydns/');
+  const client = new Etcd3({ hosts: etcd.endpoint });
+  try {
+    // Five values of 1 MB (not records: skipped and counted, but read in the same range as the records).
+    for (let i = 0; i < 5; i++) await client.put(`${SVC}/big${i}/x`).value('x'.repeat(1_000_000));
+  } finally {
+    client.close();
+  }
+  const v = A('10.0.0.7');
+  await etcd.etcdctl('put', `${SVC}/small/${leafLabel(v)}`, v);
+  const { store: s, bad } = store();
+  s.start();
+  try {
+    await waitFor('first load of a 5 MB tree', () => s.tree.ready, 15_000);
+    assert.deepEqual(hosts(s, `${SVC}/small`), ['10.0.0.7']);
+    assert.equal(bad.length, 5);
+  } finally {
+    await s.stop();
+    await etcd.etcdctl('del', '--prefix', '/skydns/');
   }
 });

@@ -72,6 +72,8 @@ export class EtcdStore {
       hosts: [...options.endpoints],
       dialTimeout: 3000,
       faultHandling: { host: () => noop, global: noop, watchBackoff: WATCH_BACKOFF },
+      // No cap on replies: grpc-js refuses any message over 4 MiB by default, and the initial range read of a big cluster is larger (120,000 records ≈ 19 MB).
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
     };
     if (options.caCert !== '' || options.tlsPem !== '') {
       config.credentials = {
