@@ -93,6 +93,7 @@ export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = 
     noRec: config.noRec,
     ndots: config.ndots,
     roundRobin: config.roundRobin,
+    answerCache: config.answerCache,
     udpCap: config.udpSize,
     rcache: config.rcache > 0 ? new ResponseCache(config.rcache, config.rcacheTtl) : undefined,
     rcacheTtl: config.rcacheTtl,

@@ -14,6 +14,7 @@ test('the manifest line parses unchanged', () => {
   assert.equal(c.domain, 'cluster.local.');
   assert.equal(c.hostmaster, 'hostmaster.cluster.local.');
   assert.equal(c.roundRobin, true);
+  assert.equal(c.answerCache, true);
   assert.equal(c.noRec, false);
   assert.equal(c.nameservers, undefined, 'resolv.conf');
   assert.equal(c.rtimeoutMs, 2000);
@@ -103,4 +104,9 @@ test('Go durations', () => {
   assert.equal(parseDuration('250ms'), 250);
   assert.equal(parseDuration('3'), 3000);
   assert.throws(() => parseDuration('2 s'), /not a duration/);
+});
+
+test('-answer-cache=false turns the encoded-answer cache off (for benchmarks)', () => {
+  assert.equal(parseSkydnsArgs([...MANIFEST, '-answer-cache=false'], {}).answerCache, false);
+  assert.equal(parseSkydnsArgs([...MANIFEST, '--answer-cache', 'false'], {}).answerCache, false);
 });

@@ -20,6 +20,8 @@ export interface SkydnsConfig {
   nsRotate: boolean;
   /** Rotate A/AAAA answers. */
   roundRobin: boolean;
+  /** Reuse encoded authoritative answers (`-answer-cache`, default true). */
+  answerCache: boolean;
   /** Upstream timeout per try (ms). */
   rtimeoutMs: number;
   /** etcd path prefix. */

@@ -150,3 +150,18 @@ test('forwarding refusals: -no-rec, ndots and no servers give SERVFAIL at once',
   const c = await ask(h, query('www.example.com.', 1));
   assert.equal(c.header.rcode, 2);
 });
+
+test('answerCache false: every query is resolved and encoded, nothing is kept, answers are the same', async () => {
+  const cached = handler(cluster());
+  const uncached = handler(cluster(), { answerCache: false });
+  for (let i = 0; i < 3; i++) {
+    const a = await ask(cached, query(`kubernetes.default.${SVC}`, 1, { id: 7 }));
+    const b = await ask(uncached, query(`kubernetes.default.${SVC}`, 1, { id: 7 }));
+    assert.deepEqual(b.answers, a.answers);
+    assert.equal(b.header.id, 7);
+  }
+  const missing = await ask(uncached, query(`nope.default.${SVC}`, 1));
+  assert.equal(missing.header.rcode, 3);
+  assert.equal(cached.answers.size, 1);
+  assert.equal(uncached.answers.size, 0);
+});

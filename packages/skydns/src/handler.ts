@@ -25,6 +25,8 @@ export interface HandlerOptions {
   readonly ndots: number;
   /** `-round-robin`: rotate address records. */
   readonly roundRobin: boolean;
+  /** `-answer-cache` (default true): reuse encoded authoritative answers; false resolves and encodes every query. */
+  readonly answerCache?: boolean;
   /** Largest UDP reply, whatever the client offers. */
   readonly udpCap: number;
   /** The response cache for upstream replies, or undefined when `-rcache` is 0. */
@@ -101,10 +103,12 @@ export class DnsHandler {
         this.options.observer.error('badvers');
         return done('error', type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
       }
-      const key = AnswerCache.key(q, limit, tcp);
-      const hit = this.answers.get(key, q, msg, this.options.roundRobin);
-      this.options.observer.cache('answer', hit !== undefined);
-      if (hit !== undefined) return done('cache', type, hit);
+      const key = this.options.answerCache === false ? undefined : AnswerCache.key(q, limit, tcp);
+      if (key !== undefined) {
+        const hit = this.answers.get(key, q, msg, this.options.roundRobin);
+        this.options.observer.cache('answer', hit !== undefined);
+        if (hit !== undefined) return done('cache', type, hit);
+      }
 
       if (!q.plain) {
         const labels = q.name.toLowerCase();
