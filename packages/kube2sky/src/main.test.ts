@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
@@ -22,6 +24,21 @@ test('bad flags: clear message, exit 2, no stack trace', async () => {
     assert.equal(err.code, 2, args.join(' '));
     assert.match(err.stderr, /^kube2sky: /);
     assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('a busy --healthz-port: clear message, exit 1, no stack trace', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, resolve));
+  try {
+    const port = (busy.address() as AddressInfo).port;
+    const err = await run('node', [MAIN, '--etcd-server=http://127.0.0.1:1', '--kube-master-url=http://127.0.0.1:1', `--healthz-port=${port}`]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    assert.ok(err);
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, new RegExp(`kube2sky: --healthz-port: cannot listen on port ${port}: .*EADDRINUSE`));
+    assert.doesNotMatch(err.stderr, /\n\s+at /);
+  } finally {
+    busy.close();
   }
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Kube2skyConfig } from './cli.js';
 import { backoffDelay } from './backoff.js';
-import { startHealthServer } from './health.js';
+import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { exitWith } from './exit.js';
 import { createLogger } from './log.js';
@@ -57,11 +57,13 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     },
   };
   const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
-  const health = await startHealthServer({ port: config.healthzPort, source, ...(separateMetrics ? {} : { registry: metrics.registry }) });
+  const listen = (flag: string, options: HealthServerOptions): ReturnType<typeof startHealthServer> =>
+    startHealthServer(options).catch((err: Error) => exitWith(`--${flag}: cannot listen on port ${options.port}: ${err.message}`, 1));
+  const health = await listen('healthz-port', { port: config.healthzPort, source, ...(separateMetrics ? {} : { registry: metrics.registry }) });
   servers.push(health.server);
   logger.info('serving /readiness, /healthz' + (separateMetrics ? '' : ' and /metrics'), { port: health.port });
   if (separateMetrics) {
-    const m = await startHealthServer({ port: config.metricsPort ?? 0, registry: metrics.registry });
+    const m = await listen('metrics-port', { port: config.metricsPort ?? 0, registry: metrics.registry });
     servers.push(m.server);
     logger.info('serving /metrics', { port: m.port });
   }
