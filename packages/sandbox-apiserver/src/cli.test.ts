@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,21 @@ describe('the sandbox-apiserver executable', () => {
       assert.equal((await fetch(`http://127.0.0.1:${port}/apis/discovery.k8s.io/v1`)).status, 404);
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text(), 'ok');
       assert.equal(await proc.stop('SIGTERM'), 0);
+    } finally {
+      await proc.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no temporary files behind when given --kubeconfig, even when killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const privateTmp = join(dir, 'tmp');
+    mkdirSync(privateTmp);
+    const proc = new ManagedProcess('sandbox-apiserver', process.execPath, [MAIN, '--kubeconfig', join(dir, 'kubeconfig')], { env: { ...process.env, TMPDIR: privateTmp } });
+    try {
+      await proc.waitForOutput(/kubeconfig: /);
+      await proc.stop('SIGKILL');
+      assert.deepEqual(readdirSync(privateTmp), []);
     } finally {
       await proc.stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

@@ -82,7 +82,7 @@ export class SandboxApiServer {
     private readonly store: ObjectStore,
     private readonly watches: Set<() => void>,
     private readonly auth: { tokens: ReadonlySet<string> | undefined },
-    private readonly tempDir: string,
+    private readonly tempDir: string | undefined,
     /** Switches that make the server drop watches, answer 410 or fail every request. */
     readonly faults: Faults,
     /** The base URL, such as http://127.0.0.1:PORT (https when started with tls). */
@@ -105,7 +105,8 @@ export class SandboxApiServer {
     const watches = new Set<() => void>();
     const auth = { tokens: options.tokens ? new Set(options.tokens) : undefined };
     const host = options.host ?? '127.0.0.1';
-    const tempDir = mkdtempSync(join(tmpdir(), 'sandbox-apiserver-'));
+    // Only when something needs it (certificates, the default kubeconfig): a killed process leaves nothing behind otherwise.
+    const tempDir = options.tls || !options.kubeconfigPath ? mkdtempSync(join(tmpdir(), 'sandbox-apiserver-')) : undefined;
     let address = '';
     const ctx: ApiContext = {
       store,
@@ -131,7 +132,7 @@ export class SandboxApiServer {
     try {
       const listener = (req: Parameters<typeof handle>[0], res: Parameters<typeof handle>[1]): void => void handle(req, res, ctx);
       if (options.tls) {
-        const tls = makeCertificates(tempDir, host);
+        const tls = makeCertificates(tempDir ?? '', host);
         caPath = tls.caPath;
         server = createHttpsServer({ cert: tls.cert, key: tls.key }, listener);
       } else server = createHttpServer(listener);
@@ -141,13 +142,13 @@ export class SandboxApiServer {
         server.listen(options.port ?? 0, host, () => resolve());
       });
     } catch (err) {
-      rmSync(tempDir, { recursive: true, force: true });
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
       throw err;
     }
     const port = (server.address() as AddressInfo).port;
     address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     const url = `${options.tls ? 'https' : 'http'}://${address}`;
-    const kubeconfigPath = options.kubeconfigPath ?? join(tempDir, 'kubeconfig');
+    const kubeconfigPath = options.kubeconfigPath ?? join(tempDir ?? '', 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(url, options.tokens?.[0] ?? DEFAULT_TOKEN, caPath), { mode: 0o600 });
     logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ips.cidr, endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
     return new SandboxApiServer(server, store, watches, auth, tempDir, faults, url, kubeconfigPath, caPath);
@@ -191,6 +192,6 @@ export class SandboxApiServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    rmSync(this.tempDir, { recursive: true, force: true });
+    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
   }
 }
