@@ -130,7 +130,7 @@ export class Cluster {
     readonly healthzPort: number,
     readonly metricsPort: number,
     private readonly skydnsExtra: readonly string[],
-    private readonly upstream: { close(): void },
+    private readonly upstream: { readonly queries: number; close(): void },
   ) {}
 
   /** Start everything and wait until kube2sky is ready and skydns answers `kubernetes.default`. */
@@ -152,6 +152,11 @@ export class Cluster {
       await etcd.stop();
       throw err;
     }
+  }
+
+  /** Questions the stand-in upstream server has received (skydns forwards only names outside the domain). */
+  get upstreamQueries(): number {
+    return this.upstream.queries;
   }
 
   /** Start kube2sky (the built dist/main.js) and wait for /readiness 200. */
