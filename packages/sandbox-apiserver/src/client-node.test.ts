@@ -208,6 +208,26 @@ describe('with @kubernetes/client-node 1.4.0', () => {
       await informer.stop();
     }
   });
+  it('feeds an EndpointSlice informer on the discovery.k8s.io group', async () => {
+    const informer = makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces());
+    const seen = new Map<string, string[]>();
+    informer.on('add', (s) => seen.set(s.metadata?.name ?? '', s.endpoints?.flatMap((e) => e.addresses) ?? []));
+    informer.on('update', (s) => seen.set(s.metadata?.name ?? '', s.endpoints?.flatMap((e) => e.addresses) ?? []));
+    informer.on('delete', (s) => seen.delete(s.metadata?.name ?? ''));
+    await informer.start();
+    try {
+      await waitFor('the kubernetes slice', () => seen.has('kubernetes'));
+      const body = { metadata: { name: 'db-1', labels: { 'kubernetes.io/service-name': 'db' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.2.0.1'] }] };
+      await discovery.createNamespacedEndpointSlice({ namespace: 'kube-system', body });
+      await waitFor('db-1 added', () => seen.get('db-1')?.[0] === '10.2.0.1');
+      await discovery.replaceNamespacedEndpointSlice({ name: 'db-1', namespace: 'kube-system', body: { ...body, endpoints: [{ addresses: ['10.2.0.2'] }] } });
+      await waitFor('db-1 updated', () => seen.get('db-1')?.[0] === '10.2.0.2');
+      await discovery.deleteNamespacedEndpointSlice({ name: 'db-1', namespace: 'kube-system' });
+      await waitFor('db-1 deleted', () => !seen.has('db-1'));
+    } finally {
+      await informer.stop();
+    }
+  });
 });
 
 describe('without endpointslices', () => {
