@@ -130,7 +130,13 @@ export class SandboxApiServer {
     let server: Server;
     let caPath: string | undefined;
     try {
-      const listener = (req: Parameters<typeof handle>[0], res: Parameters<typeof handle>[1]): void => void handle(req, res, ctx);
+      const listener = (req: Parameters<typeof handle>[0], res: Parameters<typeof handle>[1]): void => {
+        handle(req, res, ctx).catch((err: unknown) => {
+          // handle() answers every failure itself; this only catches a failure to answer (a vanished socket).
+          logger.warn('could not answer a request', { method: req.method, url: req.url, error: (err as Error).message });
+          res.destroy();
+        });
+      };
       if (options.tls) {
         const tls = makeCertificates(tempDir ?? '', host);
         caPath = tls.caPath;
