@@ -1,6 +1,7 @@
-// Print the top frames of .cpuprofile files (node --cpu-prof; set BENCH_CPU_PROF=<dir> to make the
-// benchmarks' processes write them). Usage: node --import tsx e2e/bench/profile-top.ts FILE... [--top N]
-import { topFrames } from './lib/cpuprofile.js';
+// Print the top frames of .cpuprofile files (node --cpu-prof; BENCH_CPU_PROF=<dir> makes the benchmarks'
+// processes write them) and the top allocation sites of .heapprofile files (node --heap-prof; BENCH_HEAP_PROF=<dir>).
+// Usage: node --import tsx e2e/bench/profile-top.ts FILE... [--top N]
+import { topAllocations, topFrames } from './lib/cpuprofile.js';
 import { table } from './lib/report.js';
 import { repoRoot } from './lib/stack.js';
 import { fmt } from './lib/stats.js';
@@ -13,7 +14,13 @@ if (files.length === 0) {
   process.stderr.write('usage: profile-top.ts FILE.cpuprofile... [--top N]\n');
   process.exit(2);
 }
-for (const file of files) {
+for (const file of files.filter((f) => f.endsWith('.heapprofile'))) {
+  const t = topAllocations(file, repoRoot, top);
+  process.stdout.write(`### ${file} (${fmt(t.totalBytes / 1048576, 1)} MiB sampled live)\n\nAllocated here (MiB):\n\n`);
+  process.stdout.write(`${table(['MiB', '%', 'frame'], t.bySelf.map((r) => [fmt(r.selfMs, 1), fmt((100 * r.selfMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]))}\n\nAllocated here and in callees (MiB):\n\n`);
+  process.stdout.write(`${table(['MiB', '%', 'frame'], t.byTotal.map((r) => [fmt(r.totalMs, 1), fmt((100 * r.totalMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]))}\n\n`);
+}
+for (const file of files.filter((f) => !f.endsWith('.heapprofile'))) {
   const t = topFrames(file, repoRoot, top);
   process.stdout.write(`### ${file} (${fmt(t.totalMs / 1000, 2)} s sampled)\n\nSelf time:\n\n`);
   process.stdout.write(`${table(['ms', '%', 'frame'], t.bySelf.map((r) => [fmt(r.selfMs, 0), fmt((100 * r.selfMs) / t.totalMs, 1), `\`${r.frame}\``]))}\n\nTotal time (frame and callees):\n\n`);

@@ -61,3 +61,33 @@ export function topFrames(file: string, root: string, count = 15): { bySelf: Fra
     totalMs: all,
   };
 }
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** The allocation sites holding the most memory in a V8 sampling .heapprofile (node --heap-prof), self and with callees. */
+export function topAllocations(file: string, root: string, count = 15): { bySelf: FrameCost[]; byTotal: FrameCost[]; totalBytes: number } {
+  const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head;
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const name = (n: HeapNode): string => label({ id: 0, callFrame: n.callFrame }, root);
+  const walk = (n: HeapNode, stack: ReadonlySet<string>): number => {
+    const l = name(n);
+    self.set(l, (self.get(l) ?? 0) + n.selfSize);
+    const inner = new Set(stack).add(l);
+    let sum = n.selfSize;
+    for (const c of n.children) sum += walk(c, inner);
+    if (!stack.has(l)) total.set(l, (total.get(l) ?? 0) + sum);
+    return sum;
+  };
+  const all = walk(head, new Set());
+  const rows = [...total.keys()].map((frame) => ({ frame, selfMs: (self.get(frame) ?? 0) / 1048576, totalMs: (total.get(frame) ?? 0) / 1048576 }));
+  return {
+    bySelf: [...rows].sort((a, b) => b.selfMs - a.selfMs).slice(0, count),
+    byTotal: [...rows].filter((r) => !/^\(root\)/.test(r.frame)).sort((a, b) => b.totalMs - a.totalMs).slice(0, count),
+    totalBytes: all,
+  };
+}

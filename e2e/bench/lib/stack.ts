@@ -8,10 +8,17 @@ export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..'
 /** The cluster domain every benchmark serves. */
 export const DOMAIN = 'cluster.local';
 
-/** Node flags for our processes: `BENCH_CPU_PROF=<dir>` adds `--cpu-prof` (a .cpuprofile per process, written at exit). */
+/**
+ * Node flags for our processes: `BENCH_CPU_PROF=<dir>` adds `--cpu-prof` (a .cpuprofile per process),
+ * `BENCH_HEAP_PROF=<dir>` adds `--heap-prof` (a sampling .heapprofile of what is still allocated); both written at exit.
+ */
 function nodeFlags(name: string): string[] {
-  const dir = process.env['BENCH_CPU_PROF'];
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const cpu = process.env['BENCH_CPU_PROF'];
+  const heap = process.env['BENCH_HEAP_PROF'];
+  return [
+    ...(cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []),
+    ...(heap ? ['--heap-prof', `--heap-prof-dir=${heap}`, `--heap-prof-name=${name}-${Date.now()}.heapprofile`] : []),
+  ];
 }
 
 function mainOf(pkg: string): string {
