@@ -1,11 +1,12 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { Metrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
 import { readyFromEndpoints, readyFromSlices, SERVICE_NAME_LABEL, type ReadyEndpoints } from './records/endpoints.js';
 import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
-import type { RecordContext, RecordSet } from './records/types.js';
+import type { EndpointSliceLike, EndpointsLike, PodLike, RecordContext, RecordSet, ServiceLike } from './records/types.js';
+import { projectEndpoints, projectPod, projectService, projectSlice } from './project.js';
 import { versionRecords } from './records/version.js';
 import { SliceIndex } from './slice-index.js';
 import { ResourceWatch, type ChangeType } from './watch.js';
@@ -21,6 +22,11 @@ export interface SyncOptions {
   readonly podRecords: boolean;
   readonly watchTimeoutSeconds: number;
 }
+
+type Service = ServiceLike & KubernetesObject;
+type Endpoints = EndpointsLike & KubernetesObject;
+type Slice = EndpointSliceLike & KubernetesObject;
+type Pod = PodLike & KubernetesObject;
 
 /** The part of a resource watch the controller drives for every resource alike. */
 type AnyWatch = Pick<ResourceWatch<never>, 'start' | 'stop' | 'healthy' | 'hasListed' | 'resource'>;
@@ -42,40 +48,44 @@ export async function servesEndpointSlices(kubeConfig: KubeConfig): Promise<bool
  */
 export class SyncController {
   private readonly watches: AnyWatch[] = [];
-  private readonly services: ResourceWatch<V1Service>;
-  private readonly endpoints: ResourceWatch<V1Endpoints> | undefined;
-  private readonly slices: ResourceWatch<V1EndpointSlice> | undefined;
+  private readonly services: ResourceWatch<Service>;
+  private readonly endpoints: ResourceWatch<Endpoints> | undefined;
+  private readonly slices: ResourceWatch<Slice> | undefined;
   private readonly sliceIndex = new SliceIndex();
 
   constructor(private readonly options: SyncOptions) {
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const common = { kubeConfig: options.kubeConfig, logger: options.logger, metrics: options.metrics, watchTimeoutSeconds: options.watchTimeoutSeconds, onListed: () => this.listed() };
-    this.services = new ResourceWatch<V1Service>({
+    this.services = new ResourceWatch<Service>({
       ...common, resource: 'services', path: '/api/v1/services',
       list: () => core.listServiceForAllNamespaces(),
+      project: projectService,
       onChange: (_type, svc) => this.refreshService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? ''),
     });
     if (options.useEndpointSlices) {
       const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
-      this.slices = new ResourceWatch<V1EndpointSlice>({
+      this.slices = new ResourceWatch<Slice>({
         ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices',
         list: () => discovery.listEndpointSliceForAllNamespaces(),
+        project: projectSlice,
         onChange: (type, slice) => this.sliceChanged(type, slice),
       });
       this.watches.push(this.slices);
     } else {
-      this.endpoints = new ResourceWatch<V1Endpoints>({
+      this.endpoints = new ResourceWatch<Endpoints>({
         ...common, resource: 'endpoints', path: '/api/v1/endpoints',
         list: () => core.listEndpointsForAllNamespaces(),
+        project: projectEndpoints,
         onChange: (_type, ep) => this.refreshService(ep.metadata?.namespace ?? '', ep.metadata?.name ?? ''),
       });
       this.watches.push(this.endpoints);
     }
     this.watches.push(this.services);
     if (options.podRecords) {
-      this.watches.push(new ResourceWatch<V1Pod>({
+      this.watches.push(new ResourceWatch<Pod>({
         ...common, resource: 'pods', path: '/api/v1/pods',
         list: () => core.listPodForAllNamespaces(),
+        project: projectPod,
         onChange: (type, pod) => this.podChanged(type, pod),
       }));
     }
@@ -134,7 +144,7 @@ export class SyncController {
     this.apply(owner, `service ${namespace}/${name}`, serviceRecords(this.options.ctx, service, ready));
   }
 
-  private sliceChanged(type: ChangeType, slice: V1EndpointSlice): void {
+  private sliceChanged(type: ChangeType, slice: Slice): void {
     const namespace = slice.metadata?.namespace ?? '';
     const now = type === 'delete' ? undefined : slice.metadata?.labels?.[SERVICE_NAME_LABEL];
     const before = this.sliceIndex.set(namespace, slice.metadata?.name ?? '', now);
@@ -142,7 +152,7 @@ export class SyncController {
     if (now !== undefined) this.refreshService(namespace, now);
   }
 
-  private podChanged(type: ChangeType, pod: V1Pod): void {
+  private podChanged(type: ChangeType, pod: Pod): void {
     const namespace = pod.metadata?.namespace ?? '';
     const owner = `pod/${namespace}/${pod.metadata?.name ?? ''}`;
     if (type === 'delete') this.options.reconciler.remove(owner);

@@ -14,6 +14,8 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
   readonly path: string;
   /** Lists the whole collection. */
   readonly list: ListPromise<T>;
+  /** Reduces each listed or watched object to what is needed before it is cached. */
+  readonly project: (object: T) => T;
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -53,7 +55,10 @@ export class ResourceWatch<T extends KubernetesObject> {
     const wrapper = { watch: this.startWatch.bind(this) } as unknown as Watch;
     const silenceMs = (2 * options.watchTimeoutSeconds + 1) * 1000;
     // A list that hangs (a frozen API server) fails after as long as a silent watch may last, so it is retried.
-    const list: ListPromise<T> = () => withTimeout(options.list(), silenceMs, `listing ${options.resource}`);
+    const list: ListPromise<T> = async () => {
+      const listed = await withTimeout(options.list(), silenceMs, `listing ${options.resource}`);
+      return { ...listed, items: listed.items.map(options.project) };
+    };
     this.informer = new ListWatch<T>(options.path, wrapper, list, false);
     for (const type of ['add', 'update', 'delete'] as const) {
       this.informer.on(type, (obj: T) => {
@@ -149,7 +154,8 @@ export class ResourceWatch<T extends KubernetesObject> {
     const params = { ...query, allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds };
     controller = await this.watch.watch(path, params, (phase, obj, watchObj) => {
       this.lastActivity = Date.now();
-      callback(phase, obj, watchObj);
+      const change = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      callback(phase, change ? this.options.project(obj as T) : obj, watchObj);
     }, doneOnce);
     if (finished) controller.abort();
     else {

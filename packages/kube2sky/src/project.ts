@@ -1,0 +1,64 @@
+import { HOSTNAMES_MAP_ANNOTATION, SERVICE_NAME_LABEL } from './records/endpoints.js';
+import type { EndpointSliceLike, EndpointsLike, ObjectMeta, PodLike, PortLike, ServiceLike } from './records/types.js';
+
+/*
+ * The informer caches keep every watched object; these keep only what the records and the cache
+ * need (name, namespace, resourceVersion and the fields records read), so 20,000 pods cost a few
+ * megabytes instead of hundreds.
+ */
+
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function meta(m: ObjectMeta | undefined, annotation?: string, label?: string): ObjectMeta {
+  const annotationValue = annotation === undefined ? undefined : m?.annotations?.[annotation];
+  const labelValue = label === undefined ? undefined : m?.labels?.[label];
+  return defined({
+    name: m?.name,
+    namespace: m?.namespace,
+    resourceVersion: m?.resourceVersion,
+    annotations: annotation !== undefined && annotationValue !== undefined ? { [annotation]: annotationValue } : undefined,
+    labels: label !== undefined && labelValue !== undefined ? { [label]: labelValue } : undefined,
+  });
+}
+
+function ports(list: PortLike[] | null | undefined): PortLike[] | undefined {
+  return list?.map((p) => defined({ name: p.name, protocol: p.protocol, port: p.port }));
+}
+
+/** A Service reduced to what its records depend on. */
+export function projectService(s: ServiceLike): ServiceLike {
+  const spec = s.spec;
+  return {
+    metadata: meta(s.metadata),
+    spec: defined({ type: spec?.type, clusterIP: spec?.clusterIP, clusterIPs: spec?.clusterIPs, externalName: spec?.externalName, ports: ports(spec?.ports) }),
+  };
+}
+
+/** An Endpoints object reduced to its ready addresses, ports and the hostnames-map annotation. */
+export function projectEndpoints(e: EndpointsLike): EndpointsLike {
+  return defined({
+    metadata: meta(e.metadata, HOSTNAMES_MAP_ANNOTATION),
+    subsets: e.subsets?.map((s) => defined({ addresses: s.addresses?.map((a) => defined({ ip: a.ip, hostname: a.hostname })), ports: ports(s.ports) })),
+  });
+}
+
+/** An EndpointSlice reduced to its service label, address type, endpoints and ports. */
+export function projectSlice(s: EndpointSliceLike): EndpointSliceLike {
+  return defined({
+    metadata: meta(s.metadata, undefined, SERVICE_NAME_LABEL),
+    addressType: s.addressType,
+    endpoints: s.endpoints?.map((e) => defined({ addresses: e.addresses, hostname: e.hostname, conditions: e.conditions ? defined({ ready: e.conditions.ready }) : undefined })),
+    ports: ports(s.ports),
+  });
+}
+
+/** A Pod reduced to its phase and IPs. */
+export function projectPod(p: PodLike): PodLike {
+  const status = p.status;
+  return {
+    metadata: meta(p.metadata),
+    status: defined({ phase: status?.phase, podIP: status?.podIP, podIPs: status?.podIPs?.map((i) => defined({ ip: i.ip })) }),
+  };
+}
