@@ -1,11 +1,20 @@
 import { decodeRecord, nameToKey } from '@kube-dns-legacy/skymsg';
 import type { RecordContext } from './types.js';
 
+/** Prefixes by prefix and domain: isOwnedKey runs once per key of a resync (120,000 keys in a big cluster). */
+const prefixCache = new Map<string, readonly string[]>();
+
 /** The etcd key ranges kube2sky reads at start-up and on resync: its own subtrees and the reverse zones. */
 export function scannedPrefixes(ctx: RecordContext): string[] {
-  const own = ['svc', 'pod', 'dns-version'].map((label) => `${nameToKey(`${label}.${ctx.domain}`, ctx.prefix)}/`);
-  const reverse = ['in-addr.arpa.', 'ip6.arpa.'].map((zone) => `${nameToKey(zone, ctx.prefix)}/`);
-  return [...own, ...reverse];
+  const id = `${ctx.prefix}\n${ctx.domain}`;
+  let prefixes = prefixCache.get(id);
+  if (prefixes === undefined) {
+    const own = ['svc', 'pod', 'dns-version'].map((label) => `${nameToKey(`${label}.${ctx.domain}`, ctx.prefix)}/`);
+    const reverse = ['in-addr.arpa.', 'ip6.arpa.'].map((zone) => `${nameToKey(zone, ctx.prefix)}/`);
+    prefixes = [...own, ...reverse];
+    prefixCache.set(id, prefixes);
+  }
+  return [...prefixes];
 }
 
 /**
