@@ -209,9 +209,10 @@ export class Reconciler {
       this.observe(await this.timed('txn', () => store.apply(batch, [])));
       metrics.transactions.inc();
       metrics.keysPut.inc(batch.length);
+      const debug = logger.isDebugEnabled();
       for (const [key, value] of batch) {
         this.actual.set(key, value);
-        logger.debug('set record', { key, value });
+        if (debug) logger.debug('set record', { key, value });
       }
     }
     for (let i = 0; i < deletes.length; i += this.batchSize) {
@@ -219,9 +220,10 @@ export class Reconciler {
       this.observe(await this.timed('txn', () => store.apply([], batch)));
       metrics.transactions.inc();
       metrics.keysDeleted.inc(batch.length);
+      const debug = logger.isDebugEnabled();
       for (const key of batch) {
         this.actual.delete(key);
-        logger.debug('removed record', { key });
+        if (debug) logger.debug('removed record', { key });
       }
     }
   }
