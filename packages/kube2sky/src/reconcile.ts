@@ -95,7 +95,7 @@ export class Reconciler {
     return this.swept ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Resolves when nothing is pending or in flight (for tests and shutdown). */
+  /** Resolves when nothing is pending or in flight (tests use it to observe a settled state). */
   async idle(): Promise<void> {
     while (this.running !== undefined || this.scheduled) await (this.running ?? new Promise((r) => setImmediate(r)));
   }

@@ -111,11 +111,6 @@ export class ResourceWatch<T extends KubernetesObject> {
     return this.informer.get(name, namespace);
   }
 
-  /** The cached objects of one namespace. */
-  list(namespace: string): readonly T[] {
-    return this.informer.list(namespace);
-  }
-
   private failed(err: unknown): void {
     this.healthyNow = false;
     this.abortCurrent = undefined;
