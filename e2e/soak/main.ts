@@ -11,6 +11,7 @@ import { Churn, Prober, rng } from '../src/reliability-churn.js';
 import { QTYPE } from '../src/reliability-dns.js';
 import { PacketFuzzer, fuzz, keepRegression, startControl, startStallProbe, type Probe } from '../src/reliability-fuzz.js';
 import { runStoreScale } from '../src/reliability-scale.js';
+import { runTokenRotation } from '../src/reliability-credentials.js';
 
 const { values } = parseArgs({
   options: {
@@ -199,8 +200,16 @@ async function soakScale(): Promise<void> {
   for (const problem of result.problems) failures.push(`scale: ${problem}`);
 }
 
+async function soakCredentials(): Promise<void> {
+  log('credentials: in-cluster token rotation (about 100 s)');
+  const result = await runTokenRotation();
+  report['credentials'] = { ...result.figures, problems: result.problems };
+  log(`credentials: ${JSON.stringify(result.figures)}`);
+  for (const problem of result.problems) failures.push(`credentials: ${problem}`);
+}
+
 const started = Date.now();
-for (const [name, part] of [['fuzz', soakFuzz], ['churn', soakChurn], ['scale', soakScale]] as const) {
+for (const [name, part] of [['fuzz', soakFuzz], ['churn', soakChurn], ['scale', soakScale], ['credentials', soakCredentials]] as const) {
   if (ONLY !== undefined && ONLY !== name) continue;
   try {
     await part();
