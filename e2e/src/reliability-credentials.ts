@@ -92,6 +92,8 @@ export async function runTokenRotation(): Promise<{ figures: Record<string, unkn
     const rotated = Date.now();
     await new Promise((r) => setTimeout(r, 70_000));
     c.api.setTokens(['token-2']);
+    // Open watches were authenticated with the old token: drop them, so kube2sky must list and watch again with what it holds now.
+    c.api.faults.dropWatches();
     await createService(c, 'after-rotation', 'token-2');
     const key = '/skydns/local/cluster/svc/default/after-rotation/';
     const seen = await waitFor('the service created after the rotation in etcd', async () => (await c.etcd.dump(key)).size > 0, 60_000, 500).then(() => Date.now() - rotated, () => undefined);
