@@ -40,5 +40,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 npx tsc -b
+# tsc writes files without the execute bit; the executables need it to run as `npx skydns` or directly.
+chmod +x packages/*/dist/main.js
 # Link the workspace executables (skydns, kube2sky, …) now that their dist/main.js exist, so `npx skydns --help` works.
 npm rebuild --ignore-scripts --loglevel=error >/dev/null

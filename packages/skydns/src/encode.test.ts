@@ -76,7 +76,12 @@ test('huge answers: only what fits is encoded; UDP and TCP both stay within thei
     assert.ok(ms < 1000, `${tcp ? 'TCP' : 'UDP'} encode took ${ms} ms`);
     const p = dns2.Packet.parse(buffer);
     assert.equal(p.header.tc, 1);
-    assert.equal(p.answers.length, 0, 'a single RRset that cannot fit is left out whole');
+    if (tcp) {
+      // TCP has no bigger transport to retry on: as much of the RRset as fits, never an empty answer.
+      assert.ok(p.answers.length > 3000 && p.answers.length < 20_000, `${p.answers.length} records over TCP`);
+    } else {
+      assert.equal(p.answers.length, 0, 'over UDP a single RRset that cannot fit is left out whole (the client retries over TCP)');
+    }
   }
   const fits: Rr[] = many.slice(0, 3000);
   const started = Date.now();

@@ -191,7 +191,10 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   const answer: Buffer[] = [];
   let truncated = false;
   for (const set of rrsets(res.answer)) {
-    if (size + set.reduce((n, rr) => n + smallestSize(rr), 0) > room) {
+    // Over TCP there is no bigger transport to retry on: a first RRset too big for 64 KiB is sent in
+    // part (with TC=1) rather than as an empty answer. Over UDP the client retries over TCP.
+    const partial = shape.tcp && answer.length === 0;
+    if (!partial && size + set.reduce((n, rr) => n + smallestSize(rr), 0) > room) {
       truncated = true;
       break;
     }
@@ -205,6 +208,11 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
     }
     if (size + setSize > room) {
       truncated = true;
+      if (partial) {
+        setSize -= encoded.pop()?.length ?? 0;
+        answer.push(...encoded);
+        size += setSize;
+      }
       break;
     }
     answer.push(...encoded);

@@ -102,6 +102,22 @@ test('UDP truncation at RRset boundaries with TC=1; TCP gets everything; glue dr
   assert.equal(tcp.answers.length, 50);
 });
 
+test('over TCP an RRset too big for 64 KiB is answered in part with TC=1, never empty', async () => {
+  const b = cluster();
+  for (let i = 0; i < 4000; i++) b.leaf(`huge.default.${SVC}`, kubeA(`fd00::${i.toString(16)}`));
+  const h = handler(b);
+  const reply = await h.handle(query(`huge.default.${SVC}`, 28), true, 'test');
+  assert.ok(reply);
+  assert.ok(reply.length <= 65535, `${reply.length} bytes fit a TCP message`);
+  const tcp = Packet.parse(reply);
+  assert.equal(tcp.header.tc, 1);
+  assert.ok(tcp.answers.length > 2000 && tcp.answers.length < 4000, `${tcp.answers.length} of 4000 records`);
+  assert.ok(tcp.answers.every((a) => a.name === `huge.default.svc.cluster.local` && a.type === 28));
+  const udp = await ask(h, query(`huge.default.${SVC}`, 28));
+  assert.equal(udp.header.tc, 1);
+  assert.equal(udp.answers.length, 0, 'UDP keeps whole RRsets: the client retries over TCP');
+});
+
 test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts answered at once', async () => {
   const h = handler(cluster());
   assert.equal(await h.handle(Buffer.alloc(5), false, 't'), undefined, 'runt dropped');

@@ -52,3 +52,31 @@ test('a handler that throws or rejects never takes the listeners down; the TCP c
     await server.close();
   }
 });
+
+test('a client trickling a message byte by byte is cut off by the message deadline, not kept alive by the idle timer', async () => {
+  const port = await freeDnsPort();
+  const server = new DnsServer(() => Buffer.from([9, 9]), { host: '127.0.0.1', port, tcpIdleMs: 400, tcpMaxConnections: 4, log: () => undefined });
+  await server.listen();
+  try {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    let closedAt = 0;
+    s.on('close', () => (closedAt = Date.now()));
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    const start = Date.now();
+    const data: Buffer[] = [];
+    s.on('data', (d: Buffer) => data.push(d));
+    s.write(Buffer.from([0, 2, 3, 0, 0, 200])); // one whole message, then the start of a 200-byte one
+    const trickle = setInterval(() => s.destroyed || s.write(Buffer.from([1])), 100);
+    try {
+      await waitFor('the connection to be closed', () => closedAt > 0, 5000);
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.deepEqual([...Buffer.concat(data)], [0, 2, 9, 9], 'the whole message was answered');
+    const heldMs = closedAt - start;
+    assert.ok(heldMs >= 350 && heldMs < 1500, `closed after ${heldMs} ms (deadline 400 ms from the message's first byte)`);
+  } finally {
+    await server.close();
+  }
+});

@@ -84,14 +84,23 @@ export class DnsServer {
     socket.setNoDelay(true);
     socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
     socket.on('error', () => undefined);
-    socket.on('close', () => this.connections.delete(socket));
+    // The idle timeout restarts with every byte; a message must also arrive whole within that time
+    // from its first byte, so a client trickling one byte at a time cannot hold a connection forever.
+    let messageDeadline: NodeJS.Timeout | undefined;
+    socket.on('close', () => {
+      clearTimeout(messageDeadline);
+      this.connections.delete(socket);
+    });
     socket.on('data', (chunk: Buffer) => {
+      const startsMessage = pending.length === 0;
+      let consumed = false;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 2) {
         const size = pending.readUInt16BE(0);
         if (pending.length < 2 + size) break;
         const msg = Buffer.from(pending.subarray(2, 2 + size));
         pending = pending.subarray(2 + size);
+        consumed = true;
         Promise.resolve()
           .then(() => this.handler(msg, true, remote))
           .then((reply) => {
@@ -106,6 +115,10 @@ export class DnsServer {
             socket.write(Buffer.concat([len, reply]));
           })
           .catch((err: Error) => this.options.log('error', 'TCP handler failed', { error: err.message }));
+      }
+      if (pending.length === 0 || startsMessage || consumed) {
+        clearTimeout(messageDeadline);
+        if (pending.length > 0) messageDeadline = setTimeout(() => socket.destroy(), this.options.tcpIdleMs);
       }
     });
   }
