@@ -153,6 +153,26 @@ test('etcd re-created empty between two writes: the next write notices the older
   await r.close();
 });
 
+test('etcd re-created empty while nothing changes: the idle etcd check notices and rewrites everything', async () => {
+  await etcd.etcdctl('del', '--prefix', '/');
+  for (let i = 0; i < 5; i++) await etcd.etcdctl('put', `/unrelated/${i}`, 'x');
+  const { r } = reconciler();
+  r.update('svc/default/a', svc('a', '10.0.0.1'));
+  r.markSynced();
+  await r.whenReady();
+  await etcd.kill();
+  await r.checkEtcd(); // etcd away: nothing to repair yet, and no crash
+  await etcd.resume({ empty: true });
+  assert.equal((await etcd.dump('/skydns/')).size, 0);
+  // As kube2sky's timer does: check every second until etcd answers again.
+  await waitFor('the record rewritten without any object changing', async () => {
+    await r.checkEtcd();
+    await r.idle();
+    return (await etcd.dump('/skydns/local/cluster/svc/')).get('/skydns/local/cluster/svc/default/a/c88f1059') === a('10.0.0.1');
+  }, 20_000, 1_000);
+  await r.close();
+});
+
 test('lists that complete while a write is in flight: ready only once their records are in etcd and stale keys are swept', async () => {
   await etcd.etcdctl('del', '--prefix', '/');
   await etcd.etcdctl('put', '/skydns/local/cluster/svc/default/gone/c88f1059', a('10.0.0.1'));
@@ -163,6 +183,7 @@ test('lists that complete while a write is in flight: ready only once their reco
   // The real etcd store, with a hook at the first transaction: the last lists arrive while it is being written.
   const store: KeyValueStore = {
     load: (prefixes) => etcdStore.load(prefixes),
+    epoch: () => etcdStore.epoch(),
     apply: (puts, deletes) => {
       const hook = onFirstWrite;
       onFirstWrite = undefined;

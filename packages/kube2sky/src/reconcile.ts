@@ -50,7 +50,7 @@ export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {
     this.batchSize = options.batchSize ?? 128;
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
-    this.backoffCapMs = options.backoffCapMs ?? 5_000;
+    this.backoffCapMs = options.backoffCapMs ?? 1_000;
   }
 
   /** Replace the records of one object (`owner` is a stable id such as `svc/<ns>/<name>`). */
@@ -98,6 +98,20 @@ export class Reconciler {
   /** Resolves when nothing is pending or in flight (tests use it to observe a settled state). */
   async idle(): Promise<void> {
     while (this.running !== undefined || this.scheduled) await (this.running ?? new Promise((r) => setImmediate(r)));
+  }
+
+  /**
+   * Ask etcd for its revision while nothing is being written, so an etcd that came back empty (or was
+   * replaced) is repaired within one check period even when no object changes.
+   */
+  async checkEtcd(): Promise<void> {
+    if (this.closed || this.epoch === undefined || this.running !== undefined || this.scheduled || this.retryTimer !== undefined) return;
+    try {
+      this.observe(await this.options.store.epoch());
+      if (this.reload) this.schedule();
+    } catch {
+      // Unreachable etcd shows in /healthz through the next write; nothing to repair yet.
+    }
   }
 
   /** Stop scheduling work, wait for the write in flight, and close etcd. */

@@ -11,6 +11,9 @@ import { Reconciler } from './reconcile.js';
 import { Etcd3Store } from './store.js';
 import { servesEndpointSlices, SyncController } from './sync.js';
 
+/** How often an idle kube2sky asks etcd for its revision, to repair an etcd that came back empty. */
+const ETCD_CHECK_MS = 1_000;
+
 function readPem(flag: string, path: string | undefined): Buffer | undefined {
   if (path === undefined) return undefined;
   try {
@@ -70,11 +73,13 @@ export async function run(config: Kube2skyConfig): Promise<void> {
 
   let stopping = false;
   let resyncTimer: NodeJS.Timeout | undefined;
+  let etcdCheckTimer: NodeJS.Timeout | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down; waiting for in-flight etcd writes', { signal });
     clearInterval(resyncTimer);
+    clearInterval(etcdCheckTimer);
     await sync?.stop();
     await reconciler.close();
     for (const server of servers) server.close();
@@ -100,6 +105,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   sync = new SyncController({ kubeConfig, ctx, reconciler, logger, metrics, useEndpointSlices, podRecords: config.podRecords === 'verified', watchTimeoutSeconds: config.watchTimeoutSeconds });
   sync.start();
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
+  etcdCheckTimer = setInterval(() => void reconciler.checkEtcd(), ETCD_CHECK_MS);
   void reconciler.whenReady().then(() => logger.info('ready: initial lists written to etcd'));
 }
 

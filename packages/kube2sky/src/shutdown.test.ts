@@ -17,6 +17,7 @@ test('close() waits for the etcd write in flight, then schedules nothing more', 
     // The real etcd store, slowed down so that close() arrives while a transaction is in flight.
     const store: KeyValueStore = {
       load: (prefixes) => etcdStore.load(prefixes),
+      epoch: () => etcdStore.epoch(),
       apply: async (puts, deletes) => {
         writing = true;
         await new Promise((r) => setTimeout(r, 300));

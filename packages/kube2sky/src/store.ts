@@ -10,6 +10,8 @@ export interface StoreEpoch {
 export interface KeyValueStore {
   /** Every key and value under each prefix. */
   load(prefixes: readonly string[]): Promise<{ entries: Map<string, string>; epoch: StoreEpoch }>;
+  /** Which cluster answers now, and at which revision. */
+  epoch(): Promise<StoreEpoch>;
   /** One transaction: all puts and deletes, or none. */
   apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<StoreEpoch>;
   /** Close the connection. */
@@ -52,6 +54,12 @@ export class Etcd3Store implements KeyValueStore {
       epoch = { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
     }
     return { entries, epoch };
+  }
+
+  /** Which cluster answers now, and at which revision (one cheap status call). */
+  async epoch(): Promise<StoreEpoch> {
+    const res = await this.client.maintenance.status(this.deadline());
+    return { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
   }
 
   /** One transaction: all puts and deletes, or none. */
