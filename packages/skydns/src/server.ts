@@ -1,6 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
+/** Bytes asked for the UDP socket's receive buffer. */
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 /** Answers one raw message (see DnsHandler.handle). */
 export type MessageHandler = (msg: Buffer, tcp: boolean, remote: string) => Buffer | undefined | Promise<Buffer | undefined>;
 
@@ -42,7 +45,8 @@ export class DnsServer {
 
   /** Bind UDP and TCP on the same address and port. */
   async listen(): Promise<void> {
-    const udp = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    // A large receive buffer absorbs bursts instead of the kernel dropping queries (capped by net.core.rmem_max).
+    const udp = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
