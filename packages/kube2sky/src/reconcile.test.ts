@@ -136,7 +136,8 @@ test('etcd down: no crash, back-off, convergence when it returns (even empty)', 
   await r.close();
 });
 
-test('etcd re-created empty between two writes: the next write notices the older revision and everything is rewritten', async () => {
+/** A reconciler that has written service `a` to an etcd whose revision is past 5, then etcd killed. */
+async function syncedThenEtcdKilled(): Promise<Reconciler> {
   await etcd.etcdctl('del', '--prefix', '/');
   for (let i = 0; i < 5; i++) await etcd.etcdctl('put', `/unrelated/${i}`, 'x');
   const { r } = reconciler();
@@ -144,6 +145,11 @@ test('etcd re-created empty between two writes: the next write notices the older
   r.markSynced();
   await r.whenReady();
   await etcd.kill();
+  return r;
+}
+
+test('etcd re-created empty between two writes: the next write notices the older revision and everything is rewritten', async () => {
+  const r = await syncedThenEtcdKilled();
   await etcd.resume({ empty: true });
   r.update('svc/default/b', svc('b', '10.0.0.10'));
   await waitFor('both services in etcd', async () => {
@@ -154,13 +160,7 @@ test('etcd re-created empty between two writes: the next write notices the older
 });
 
 test('etcd re-created empty while nothing changes: the idle etcd check notices and rewrites everything', async () => {
-  await etcd.etcdctl('del', '--prefix', '/');
-  for (let i = 0; i < 5; i++) await etcd.etcdctl('put', `/unrelated/${i}`, 'x');
-  const { r } = reconciler();
-  r.update('svc/default/a', svc('a', '10.0.0.1'));
-  r.markSynced();
-  await r.whenReady();
-  await etcd.kill();
+  const r = await syncedThenEtcdKilled();
   await r.checkEtcd(); // etcd away: nothing to repair yet, and no crash
   await etcd.resume({ empty: true });
   assert.equal((await etcd.dump('/skydns/')).size, 0);
