@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeRecord, leafLabel, nameToKey, reverseName, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import { requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { parseEtcdctlGet, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { digShort, digStatus, kubectl, sh, startLocalPod, type LocalPod } from './pod.js';
 
 // The user's flow of issue 6: `npm run up` (the local pod with the sandbox API), the commands it
@@ -40,10 +40,7 @@ const baseRecords: Array<[string, string]> = [
 ];
 
 async function etcdListing(): Promise<Map<string, string>> {
-  const lines = (await sh(`ETCDCTL_API=3 etcdctl --endpoints=${pod.etcdEndpoint} get --prefix /skydns/`)).split('\n');
-  const entries = new Map<string, string>();
-  for (let i = 0; i + 1 < lines.length; i += 2) entries.set(lines[i] ?? '', lines[i + 1] ?? '');
-  return entries;
+  return parseEtcdctlGet(await sh(`ETCDCTL_API=3 etcdctl --endpoints=${pod.etcdEndpoint} get --prefix /skydns/`));
 }
 
 async function expectListing(expected: Array<[string, string]>): Promise<void> {

@@ -10,6 +10,14 @@ import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
+/** The output of `etcdctl get` (a key line, then its value line, for each key) as a map of key to value. */
+export function parseEtcdctlGet(output: string): Map<string, string> {
+  const lines = output.split('\n');
+  const entries = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i += 2) entries.set(lines[i] ?? '', lines[i + 1] ?? '');
+  return entries;
+}
+
 /** A real etcd server on loopback with a temporary data dir. */
 export class EtcdServer {
   private process: ManagedProcess | undefined;
@@ -90,10 +98,7 @@ export class EtcdServer {
 
   /** Every key and value under `prefix`, as `etcdctl get --prefix` prints them, parsed into a map. */
   async dump(prefix = '/skydns/'): Promise<Map<string, string>> {
-    const lines = (await this.etcdctl('get', '--prefix', prefix)).split('\n');
-    const entries = new Map<string, string>();
-    for (let i = 0; i + 1 < lines.length; i += 2) entries.set(lines[i] ?? '', lines[i + 1] ?? '');
-    return entries;
+    return parseEtcdctlGet(await this.etcdctl('get', '--prefix', prefix));
   }
 
   /** Stop etcd and remove its data dir. */

@@ -1,4 +1,4 @@
-export { EtcdServer } from './etcd.js';
+export { EtcdServer, parseEtcdctlGet } from './etcd.js';
 export { ManagedProcess } from './process.js';
 export { freePort, freeDnsPort } from './ports.js';
 export { requireTool } from './tools.js';
