@@ -232,9 +232,23 @@ export class Cluster {
     }
   }
 
-  /** Check that every service answers: A with its cluster IPs, CNAME with its external name. Returns the names checked. */
-  async checkAnswers(): Promise<number> {
+  /**
+   * Check that every service answers: A with its cluster IPs, CNAME with its external name. Returns the names checked.
+   * etcd having converged does not mean skydns has seen the last watch events yet, so wrong answers are asked
+   * again until `timeoutMs` has passed; the failure lists what was still wrong then.
+   */
+  async checkAnswers(timeoutMs = 5_000): Promise<number> {
     const { services } = await this.objects();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const problems = await this.wrongAnswers(services);
+      if (problems.length === 0) return services.length;
+      if (Date.now() >= deadline) throw new Error(`wrong answers:\n${problems.slice(0, 20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async wrongAnswers(services: ApiObject[]): Promise<string[]> {
     const problems: string[] = [];
     for (let i = 0; i < services.length; i += 16) {
       await Promise.all(services.slice(i, i + 16).map(async (svc) => {
@@ -256,8 +270,7 @@ export class Cluster {
         if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name}: want ${want.join(',')}, got ${got.join(',')}`);
       }));
     }
-    if (problems.length > 0) throw new Error(`wrong answers:\n${problems.slice(0, 20).join('\n')}`);
-    return services.length;
+    return problems;
   }
 
   /** A value from a Prometheus text page (summed over lines whose labels contain `labels`). */
