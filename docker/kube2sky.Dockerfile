@@ -25,6 +25,7 @@ FROM node:24.11.1-bookworm-slim@sha256:48abc13a19400ca3985071e287bd405a1d9930677
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /src/node_modules/ node_modules/
+COPY --from=build /src/packages/goflags/ node_modules/@kube-dns-legacy/goflags/
 COPY --from=build /src/packages/skymsg/ node_modules/@kube-dns-legacy/skymsg/
 COPY --from=build /src/packages/kube2sky/ packages/kube2sky/
 USER 65534:65534

@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { formatGoDuration, parseGoDuration } from './duration.js';
+import { formatGoDuration, parseGoDuration } from '@kube-dns-legacy/goflags';
 
 /** Log levels the process accepts for `--log-level`. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;

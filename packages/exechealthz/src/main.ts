@@ -4,7 +4,7 @@ import { createLogger, runLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createHealthzServer } from './server.js';
 import { ExecWorker } from './worker.js';
-import { formatGoDuration } from './duration.js';
+import { formatGoDuration } from '@kube-dns-legacy/goflags';
 
 function configFromCommandLine(): ExechealthzConfig {
   try {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { formatGoDuration } from './duration.js';
+import { formatGoDuration } from '@kube-dns-legacy/goflags';
 import type { ExecResult } from './result.js';
 
 /** Output beyond this many bytes is dropped (a probe's output is diagnostic, not data). */

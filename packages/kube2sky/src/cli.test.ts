@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Kube2skyArgsError, normalizeArgs, parseKube2skyArgs } from './cli.js';
-import { expandEnv, parseDuration } from './duration.js';
+import { expandEnv } from './env.js';
 
 test('defaults are the original ones', () => {
   const c = parseKube2skyArgs([], {});
@@ -69,11 +69,9 @@ test('bad flags are clear errors', () => {
   }
 });
 
-test('durations and env expansion', () => {
-  assert.equal(parseDuration('10s'), 10_000);
-  assert.equal(parseDuration('500ms'), 500);
-  assert.equal(parseDuration('1h2m3s'), 3_723_000);
-  assert.equal(parseDuration('5'), 5000);
-  assert.throws(() => parseDuration('1d'), /invalid duration/);
+test('durations (Go units or bare seconds) and env expansion', () => {
+  assert.equal(parseKube2skyArgs(['--etcd-mutation-timeout=1h2m3s'], {}).etcdMutationTimeoutMs, 3_723_000);
+  assert.equal(parseKube2skyArgs(['--etcd-mutation-timeout=5'], {}).etcdMutationTimeoutMs, 5000);
+  assert.throws(() => parseKube2skyArgs(['--etcd-mutation-timeout=1d'], {}), /--etcd-mutation-timeout: invalid duration "1d"/);
   assert.equal(expandEnv('a${X}b$Y-$Z', { X: '1', Y: '2' }), 'a1b2-');
 });

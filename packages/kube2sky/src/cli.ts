@@ -1,6 +1,7 @@
+import { parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
-import { expandEnv, parseDuration } from './duration.js';
+import { expandEnv } from './env.js';
 
 /** kube2sky's configuration, from its flags. */
 export interface Kube2skyConfig {
@@ -127,7 +128,7 @@ function port(flag: string, value: unknown): number {
 
 function duration(flag: string, value: unknown): number {
   try {
-    const ms = parseDuration(String(value));
+    const ms = parseGoDuration(String(value), { bareSeconds: true });
     if (ms <= 0) throw new Error(`must be positive, got ${JSON.stringify(value)}`);
     return ms;
   } catch (err) {

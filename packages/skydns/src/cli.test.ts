@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSkydnsArgs, parseSkydnsArgsWithWarnings } from './cli.js';
 import { applyEtcdConfig, ConfigError } from './config.js';
-import { parseDuration } from './duration.js';
 
 const MANIFEST = '-machines=http://127.0.0.1:4001 -addr=0.0.0.0:53 -ns-rotate=false -domain=cluster.local.'.split(' ');
 
@@ -66,7 +65,7 @@ test('bad flags are clear errors', () => {
     [['-addr=localhost:53'], /-addr "localhost:53" must be an IP address and a port/],
     [['-addr=0.0.0.0'], /must be an IP address and a port/],
     [['-nameservers=dns.google'], /-nameservers: nameserver "dns.google" is not an IP address/],
-    [['-rtimeout=soon'], /-rtimeout: "soon" is not a duration/],
+    [['-rtimeout=soon'], /-rtimeout: invalid duration "soon"/],
     [['-rcache=-1'], /-rcache must be an integer/],
     [['-machines=127.0.0.1:4001'], /is not an http\(s\):\/\/host:port URL/],
     [['-systemd'], /socket activation is not supported/],
@@ -98,12 +97,11 @@ test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
   assert.throws(() => applyEtcdConfig(base, '[]'), /must be a JSON object/);
 });
 
-test('Go durations', () => {
-  assert.equal(parseDuration('2s'), 2000);
-  assert.equal(parseDuration('1m30s'), 90_000);
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('3'), 3000);
-  assert.throws(() => parseDuration('2 s'), /not a duration/);
+test('durations: Go units, a bare number as seconds, nothing else', () => {
+  assert.equal(parseSkydnsArgs([...MANIFEST, '-rtimeout=1m30s'], {}).rtimeoutMs, 90_000);
+  assert.equal(parseSkydnsArgs([...MANIFEST, '-rtimeout=3'], {}).rtimeoutMs, 3000);
+  assert.throws(() => parseSkydnsArgs([...MANIFEST, '-rtimeout=2 s'], {}), /-rtimeout: invalid duration "2 s"/);
+  assert.throws(() => parseSkydnsArgs([...MANIFEST, '-rtimeout=0s'], {}), /-rtimeout: must be positive/);
 });
 
 test('-answer-cache=false turns the encoded-answer cache off (for benchmarks)', () => {

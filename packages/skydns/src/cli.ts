@@ -1,7 +1,7 @@
+import { parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
-import { parseDuration } from './duration.js';
 import { parseUpstream } from './forward.js';
 import { DEFAULT_UDP_CAP } from './handler.js';
 
@@ -85,7 +85,7 @@ function positiveInt(name: string, value: number, min: number, max: number): num
 
 function durationMs(name: string, text: string): number {
   try {
-    const ms = parseDuration(text);
+    const ms = parseGoDuration(text, { bareSeconds: true });
     if (ms <= 0) throw new Error('must be positive');
     return ms;
   } catch (err) {

@@ -37,3 +37,12 @@ test('formats milliseconds as Go prints durations', () => {
   assert.equal(formatGoDuration(1_500), '1.5s');
   assert.equal(formatGoDuration(0), '0s');
 });
+
+test('bareSeconds: a bare number is seconds (the kube2sky and skydns flags); units still work', () => {
+  assert.equal(parseGoDuration('5', { bareSeconds: true }), 5_000);
+  assert.equal(parseGoDuration('0.5', { bareSeconds: true }), 500);
+  assert.equal(parseGoDuration('1h2m3s', { bareSeconds: true }), 3_723_000);
+  for (const text of ['1d', '2 s', '', '5x']) {
+    assert.throws(() => parseGoDuration(text, { bareSeconds: true }), /invalid duration/, JSON.stringify(text));
+  }
+});

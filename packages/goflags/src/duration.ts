@@ -11,25 +11,35 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 };
 
 const SEGMENT = /^(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)/;
+const BARE_NUMBER = /^\d+(?:\.\d+)?$/;
 
-/** Parse a Go duration (`2s`, `1m30s`, `1.5h`, `300ms`, `0`) into milliseconds; throws on anything else. */
-export function parseGoDuration(text: string): number {
+/** How lenient {@link parseGoDuration} is beyond Go's own rules. */
+export interface DurationOptions {
+  /** Accept a bare number as seconds (`10` = `10s`), as kube2sky's and skydns's flags always have. */
+  bareSeconds?: boolean;
+}
+
+/**
+ * Parse a Go duration (`2s`, `1m30s`, `1.5h`, `300ms`, `0`, signed) into milliseconds; throws an error
+ * naming the text and showing examples on anything `time.ParseDuration` rejects.
+ */
+export function parseGoDuration(text: string, options: DurationOptions = {}): number {
   let rest = text.trim();
+  if (options.bareSeconds === true && BARE_NUMBER.test(rest)) return Number(rest) * 1_000;
   let sign = 1;
   if (rest.startsWith('-') || rest.startsWith('+')) {
     sign = rest.startsWith('-') ? -1 : 1;
     rest = rest.slice(1);
   }
   if (rest === '0') return 0;
-  if (rest === '') throw new Error(`invalid duration "${text}"`);
+  const invalid = (): Error => new Error(`invalid duration ${JSON.stringify(text)} (expected a number and a unit such as 500ms, 2s, 1m30s)`);
+  if (rest === '') throw invalid();
   let total = 0;
   while (rest !== '') {
     const match = SEGMENT.exec(rest);
     const digits = match?.[1];
     const unit = match?.[2];
-    if (!match || digits === undefined || unit === undefined || digits === '' || digits === '.') {
-      throw new Error(`invalid duration "${text}" (expected a number and a unit such as 500ms, 2s, 1m30s)`);
-    }
+    if (!match || digits === undefined || unit === undefined || digits === '' || digits === '.') throw invalid();
     total += Number(digits) * (UNIT_MS[unit] ?? Number.NaN);
     rest = rest.slice(match[0].length);
   }

@@ -1,0 +1,1 @@
+export { formatGoDuration, parseGoDuration, type DurationOptions } from './duration.js';
