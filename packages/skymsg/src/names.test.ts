@@ -73,6 +73,7 @@ test('wildcard paths: base key up to the first wildcard, matcher for deeper keys
   const ns = wildcardPath('*.default.svc.cluster.local.');
   assert.ok(ns);
   assert.equal(ns.base, '/skydns/local/cluster/svc/default');
+  assert.deepEqual(ns.pattern, ['skydns', 'local', 'cluster', 'svc', 'default', undefined]);
   assert.equal(ns.matches('/skydns/local/cluster/svc/default/kubernetes/c88f1059'), true);
   assert.equal(ns.matches('/skydns/local/cluster/svc/default/kubernetes'), true);
   assert.equal(ns.matches('/skydns/local/cluster/svc/default'), false, 'shorter than the query');
@@ -81,6 +82,7 @@ test('wildcard paths: base key up to the first wildcard, matcher for deeper keys
   const mid = wildcardPath('kubernetes.ANY.svc.cluster.local.');
   assert.ok(mid);
   assert.equal(mid.base, '/skydns/local/cluster/svc');
+  assert.deepEqual(mid.pattern, ['skydns', 'local', 'cluster', 'svc', undefined, 'kubernetes']);
   assert.equal(mid.matches('/skydns/local/cluster/svc/default/kubernetes/c88f1059'), true);
   assert.equal(mid.matches('/skydns/local/cluster/svc/kube-system/kubernetes/x'), true);
   assert.equal(mid.matches('/skydns/local/cluster/svc/default/kube-dns/x'), false);
@@ -88,6 +90,7 @@ test('wildcard paths: base key up to the first wildcard, matcher for deeper keys
   const two = wildcardPath('*.*.svc.cluster.local.', 'dns/prod');
   assert.ok(two);
   assert.equal(two.base, '/dns/prod/local/cluster/svc');
+  assert.deepEqual(two.pattern, ['dns', 'prod', 'local', 'cluster', 'svc', undefined, undefined]);
   assert.equal(two.matches('/dns/prod/local/cluster/svc/a/b'), true);
   assert.equal(two.matches('/dns/prod/local/cluster/svc/a'), false);
 });

@@ -122,6 +122,8 @@ export function isWildcardLabel(label: string): boolean {
 export interface WildcardPath {
   /** The key of the name up to (not including) the first wildcard, counting from the root. */
   readonly base: string;
+  /** The key's segments from the root (prefix included), `undefined` where the query has a wildcard. */
+  readonly pattern: readonly (string | undefined)[];
   /** True for a record key that matches the query: wildcards match any segment, deeper keys match. */
   matches(key: string): boolean;
 }
@@ -136,6 +138,7 @@ export function wildcardPath(name: string, prefix: string = DEFAULT_PREFIX): Wil
   const skip = root.length;
   return {
     base,
+    pattern: [...root, ...reversed.map((label) => (isWildcardLabel(label) ? undefined : label))],
     matches(key: string): boolean {
       const segments = key.split('/').filter((s) => s !== '').slice(skip);
       if (segments.length < reversed.length) return false;
