@@ -6,7 +6,7 @@ import { resolvConfServers, type Upstream } from './forward.js';
 import { DnsHandler } from './handler.js';
 import { startHttp } from './health.js';
 import type { LogFn } from './log.js';
-import { Metrics, type StoreGauges } from './metrics.js';
+import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
 import { DnsServer } from './server.js';
 import { EtcdStore } from './store.js';
@@ -97,7 +97,7 @@ export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = 
     udpCap: config.udpSize,
     rcache: config.rcache > 0 ? new ResponseCache(config.rcache, config.rcacheTtl) : undefined,
     rcacheTtl: config.rcacheTtl,
-    observer: metrics ?? { reply: () => undefined, cache: () => undefined, forward: () => undefined, error: () => undefined },
+    observer: metrics ?? NO_METRICS,
     verbose: config.verbose,
     log,
   });

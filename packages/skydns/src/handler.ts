@@ -41,7 +41,10 @@ export interface HandlerOptions {
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
 
-const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
+/** The name of a question type in logs (`TYPE<n>` when unknown). */
+function typeName(qtype: number): string {
+  return QTYPE[qtype] ?? `TYPE${qtype}`;
+}
 
 /** Answers raw DNS messages: never throws, never stalls; returns the reply, or undefined to stay silent. */
 export class DnsHandler {
@@ -70,14 +73,7 @@ export class DnsHandler {
    * hits and authoritative answers), as a promise when upstream servers are involved.
    */
   handle(msg: Buffer, tcp: boolean, remote: string): Buffer | undefined | Promise<Buffer | undefined> {
-    const started = process.hrtime.bigint();
-    const transport = tcp ? 'tcp' : 'udp';
-    const done = (system: DnsSystem, type: string, reply: Buffer | undefined): Buffer | undefined => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rcode = reply !== undefined && reply.length >= 4 ? (RCODE_NAME[(reply[3] as number) & 0xf] ?? String((reply[3] as number) & 0xf)) : 'none';
-      this.options.observer.reply(system, transport, type, rcode, seconds, reply?.length ?? 0);
-      return reply;
-    };
+    const started = performance.now();
     const outcome = parseQuery(msg);
     if (outcome.kind === 'drop') {
       this.options.observer.error('dropped');
@@ -87,11 +83,10 @@ export class DnsHandler {
     if (outcome.kind === 'error') {
       this.options.observer.error(outcome.rcode === RCODE.NOTIMP ? 'notimp' : 'formerr');
       if (this.options.verbose) this.options.log('debug', 'malformed query', { remote, reason: outcome.reason });
-      return done('error', 'none', codeReply(msg, outcome.rcode, outcome.questionEnd));
+      return this.done(started, tcp, 'error', -1, codeReply(msg, outcome.rcode, outcome.questionEnd));
     }
     const q = outcome.query;
-    const type = QTYPE[q.type] ?? `TYPE${q.type}`;
-    if (this.options.verbose) this.options.log('debug', 'query', { remote, name: q.name, type, transport });
+    if (this.options.verbose) this.options.log('debug', 'query', { remote, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
     try {
       const limit = tcp ? 65535 : q.edns === undefined ? 512 : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
       const now = this.options.ctx.now();
@@ -101,37 +96,44 @@ export class DnsHandler {
       }
       if (q.edns !== undefined && q.edns.version > 0) {
         this.options.observer.error('badvers');
-        return done('error', type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
+        return this.done(started, tcp, 'error', q.type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
       }
       const key = this.options.answerCache === false ? undefined : AnswerCache.key(q, limit, tcp);
       if (key !== undefined) {
         const hit = this.answers.get(key, q, msg, this.options.roundRobin);
         this.options.observer.cache('answer', hit !== undefined);
-        if (hit !== undefined) return done('cache', type, hit);
+        if (hit !== undefined) return this.done(started, tcp, 'cache', q.type, hit);
       }
 
       if (!q.plain) {
         const labels = q.name.toLowerCase();
-        if (!inDomain(labels, this.options.ctx.domain)) return this.forward(msg, q, tcp).then((r) => done('recursive', type, r), (err: Error) => this.failed(msg, q, type, err, done));
-        return done('auth', type, codeReply(msg, RCODE.NXDOMAIN, q.questionEnd, { aa: true, ra: true }));
+        if (!inDomain(labels, this.options.ctx.domain)) return this.forward(msg, q, tcp).then((r) => this.done(started, tcp, 'recursive', q.type, r), (err: Error) => this.failed(msg, q, tcp, started, err));
+        return this.done(started, tcp, 'auth', q.type, codeReply(msg, RCODE.NXDOMAIN, q.questionEnd, { aa: true, ra: true }));
       }
       const res = resolveQuery(this.options.ctx, { name: q.name, type: q.type, qclass: q.qclass });
-      if (res.forward) return this.forward(msg, q, tcp).then((r) => done(q.type === 12 ? 'reverse' : 'recursive', type, r), (err: Error) => this.failed(msg, q, type, err, done));
+      if (res.forward) return this.forward(msg, q, tcp).then((r) => this.done(started, tcp, q.type === 12 ? 'reverse' : 'recursive', q.type, r), (err: Error) => this.failed(msg, q, tcp, started, err));
       if (res.external.length > 0) {
         return this.completeExternal(res)
-          .then((full) => done('recursive', type, this.encode(msg, q, tcp, limit, full, undefined)))
-          .catch((err: Error) => this.failed(msg, q, type, err, done));
+          .then((full) => this.done(started, tcp, 'recursive', q.type, this.encode(msg, q, tcp, limit, full, undefined)))
+          .catch((err: Error) => this.failed(msg, q, tcp, started, err));
       }
-      return done(q.type === 12 ? 'reverse' : 'auth', type, this.encode(msg, q, tcp, limit, res, res.rcode === 'SERVFAIL' ? undefined : key));
+      return this.done(started, tcp, q.type === 12 ? 'reverse' : 'auth', q.type, this.encode(msg, q, tcp, limit, res, res.rcode === 'SERVFAIL' ? undefined : key));
     } catch (err) {
-      return this.failed(msg, q, type, err as Error, done);
+      return this.failed(msg, q, tcp, started, err as Error);
     }
   }
 
-  private failed(msg: Buffer, q: WireQuery, type: string, err: Error, done: (s: DnsSystem, t: string, r: Buffer | undefined) => Buffer | undefined): Buffer | undefined {
+  /** Count one reply (or none) that took since `started` (performance.now()), and pass it on. */
+  private done(started: number, tcp: boolean, system: DnsSystem, qtype: number, reply: Buffer | undefined): Buffer | undefined {
+    const rcode = reply !== undefined && reply.length >= 4 ? (reply[3] as number) & 0xf : -1;
+    this.options.observer.reply(system, tcp, qtype, rcode, (performance.now() - started) / 1000, reply?.length ?? 0);
+    return reply;
+  }
+
+  private failed(msg: Buffer, q: WireQuery, tcp: boolean, started: number, err: Error): Buffer | undefined {
     this.options.observer.error('internal');
-    this.options.log('error', 'failed to answer a query', { name: q.name, type, error: err.message });
-    return done('error', type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
+    this.options.log('error', 'failed to answer a query', { name: q.name, type: typeName(q.type), error: err.message });
+    return this.done(started, tcp, 'error', q.type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
   }
 
   /** Encode a resolution for this query, remembering it under `key` when given. */

@@ -1,14 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RCODE } from './answer.js';
+import { CACHES, DNS_SYSTEMS, DnsCounters, type CacheName, type DnsSystem, type SystemHistogram } from './dns-counters.js';
+import { QTYPE } from './resolve/index.js';
 
-/** Which part of the server produced a reply (SkyDNS's `system` label). */
-export type DnsSystem = 'auth' | 'cache' | 'recursive' | 'reverse' | 'error';
+export type { DnsSystem } from './dns-counters.js';
 
-/** What the DNS path reports; the Prometheus implementation is {@link Metrics}. */
+/** What the DNS path reports; {@link DnsCounters} counts it for {@link Metrics}. */
 export interface DnsObserver {
-  /** One reply sent (or not, for dropped packets): counted once. */
-  reply(system: DnsSystem, transport: 'udp' | 'tcp', type: string, rcode: string, seconds: number, bytes: number): void;
+  /** One reply sent (rcode = the header's, or -1 when nothing was sent), for a question of `qtype` (-1: none). */
+  reply(system: DnsSystem, tcp: boolean, qtype: number, rcode: number, seconds: number, bytes: number): void;
   /** A cache lookup. */
-  cache(cache: 'answer' | 'response', hit: boolean): void;
+  cache(cache: CacheName, hit: boolean): void;
   /** A forward attempt's outcome. */
   forward(outcome: 'ok' | 'failed' | 'refused'): void;
   /** An error by cause (dropped, formerr, notimp, truncated, internal, …), counted once. */
@@ -35,30 +37,114 @@ export interface StoreGauges {
   readonly lastSync: number;
 }
 
-/** Prometheus metrics of one skydns process, in its own registry. */
+const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
+
+/** The `type` label of a question type (-1: no question). */
+function typeLabel(qtype: number): string {
+  return qtype < 0 ? 'none' : (QTYPE[qtype] ?? `TYPE${qtype}`);
+}
+
+/** The `rcode` label of a header rcode (-1: no reply). */
+function rcodeLabel(rcode: number): string {
+  return rcode < 0 ? 'none' : (RCODE_NAME[rcode] ?? String(rcode));
+}
+
+/** One exposed sample in prom-client's internal form (its Histogram.get() moves `sharedLabels` into `labels`). */
+interface ExposedSample {
+  readonly labels: { le?: number | string };
+  readonly sharedLabels: { system: DnsSystem };
+  readonly value: number;
+  readonly metricName: string;
+}
+
+/**
+ * A prom-client histogram by system whose series are read from a {@link SystemHistogram} when
+ * scraped. prom-client's registry (text) and its `Histogram.get()` (JSON) both read
+ * `getForPromString()`; this one produces the samples prom-client's own histogram would.
+ */
+class ScrapedHistogram extends Histogram<'system'> {
+  constructor(
+    private readonly metricName: string,
+    private readonly helpText: string,
+    private readonly source: SystemHistogram,
+    registers: Registry[],
+  ) {
+    super({ name: metricName, help: helpText, labelNames: ['system'], buckets: [...source.bounds], registers });
+  }
+
+  /** Cumulative `_bucket` samples, then `_sum` and `_count`, for every system observed so far. */
+  async getForPromString(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExposedSample[] }> {
+    const values: ExposedSample[] = [];
+    const bounds = this.source.bounds;
+    for (const system of DNS_SYSTEMS) {
+      const s = this.source.series(system);
+      if (s === undefined) continue;
+      const sharedLabels = { system };
+      s.cumulative.forEach((value, i) => values.push({ labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf' }, sharedLabels, value, metricName: `${this.metricName}_bucket` }));
+      values.push({ labels: {}, sharedLabels, value: s.sum, metricName: `${this.metricName}_sum` });
+      values.push({ labels: {}, sharedLabels, value: s.count, metricName: `${this.metricName}_count` });
+    }
+    return { name: this.metricName, help: this.helpText, type: 'histogram', aggregator: 'sum', values };
+  }
+}
+
+/**
+ * Prometheus metrics of one skydns process, in its own registry. The DNS path only counts into
+ * {@link DnsCounters} (plain arrays); the metrics are filled from them when scraped.
+ */
 export class Metrics implements DnsObserver {
   /** The registry to expose on /metrics. */
   readonly registry = new Registry();
-  private readonly requests: Counter<'system' | 'transport' | 'type' | 'rcode'>;
-  private readonly duration: Histogram<'system'>;
-  private readonly size: Histogram<'system'>;
-  private readonly errors: Counter<'cause'>;
-  private readonly cacheHits: Counter<'cache'>;
-  private readonly cacheMisses: Counter<'cache'>;
-  private readonly forwards: Counter<'outcome'>;
+  /** What the DNS path counts. */
+  readonly counters = new DnsCounters();
   /** Values skipped because they were not valid records. */
   readonly badValues: Counter;
 
   constructor(prefix: string, store: () => StoreGauges) {
     const r = [this.registry];
+    const counters = this.counters;
     collectDefaultMetrics({ register: this.registry, prefix });
-    this.requests = new Counter({ name: `${prefix}dns_request_count_total`, help: 'DNS replies by system, transport, query type and rcode.', labelNames: ['system', 'transport', 'type', 'rcode'], registers: r });
-    this.duration = new Histogram({ name: `${prefix}dns_request_duration_seconds`, help: 'Time to answer a DNS query.', labelNames: ['system'], buckets: [0.0005, 0.001, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
-    this.size = new Histogram({ name: `${prefix}dns_response_size_bytes`, help: 'Size of DNS replies.', labelNames: ['system'], buckets: [0, 512, 1024, 1500, 2048, 4096, 8192, 16384, 32768, 65536], registers: r });
-    this.errors = new Counter({ name: `${prefix}dns_error_count_total`, help: 'DNS errors by cause, each counted once.', labelNames: ['cause'], registers: r });
-    this.cacheHits = new Counter({ name: `${prefix}dns_cachehit_count_total`, help: 'Cache hits by cache.', labelNames: ['cache'], registers: r });
-    this.cacheMisses = new Counter({ name: `${prefix}dns_cachemiss_count_total`, help: 'Cache misses by cache.', labelNames: ['cache'], registers: r });
-    this.forwards = new Counter({ name: `${prefix}dns_forward_count_total`, help: 'Queries forwarded upstream by outcome.', labelNames: ['outcome'], registers: r });
+    new Counter({
+      name: `${prefix}dns_request_count_total`,
+      help: 'DNS replies by system, transport, query type and rcode.',
+      labelNames: ['system', 'transport', 'type', 'rcode'],
+      registers: r,
+      collect(): void {
+        this.reset();
+        for (const c of counters.requestCounts()) this.inc({ system: c.system, transport: c.tcp ? 'tcp' : 'udp', type: typeLabel(c.qtype), rcode: rcodeLabel(c.rcode) }, c.count);
+      },
+    });
+    new ScrapedHistogram(`${prefix}dns_request_duration_seconds`, 'Time to answer a DNS query.', counters.duration, r);
+    new ScrapedHistogram(`${prefix}dns_response_size_bytes`, 'Size of DNS replies.', counters.size, r);
+    const byKey = (name: string, help: string, label: string, source: ReadonlyMap<string, number>): Counter =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: r,
+        collect(): void {
+          this.reset();
+          for (const [value, count] of source) this.inc({ [label]: value }, count);
+        },
+      });
+    byKey(`${prefix}dns_error_count_total`, 'DNS errors by cause, each counted once.', 'cause', counters.errors);
+    const cacheCounter = (name: string, help: string, hit: boolean): Counter =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers: r,
+        collect(): void {
+          this.reset();
+          for (const cache of CACHES) {
+            const count = counters.cacheCount(cache, hit);
+            if (count > 0) this.inc({ cache }, count);
+          }
+        },
+      });
+    cacheCounter(`${prefix}dns_cachehit_count_total`, 'Cache hits by cache.', true);
+    cacheCounter(`${prefix}dns_cachemiss_count_total`, 'Cache misses by cache.', false);
+    byKey(`${prefix}dns_forward_count_total`, 'Queries forwarded upstream by outcome.', 'outcome', counters.forwards);
     this.badValues = new Counter({ name: `${prefix}store_bad_values_total`, help: 'etcd values skipped because they are not valid SkyDNS records.', registers: r });
     new Gauge({ name: `${prefix}store_records`, help: 'Records held in memory.', registers: r, collect(): void { this.set(store().size); } });
     new Gauge({ name: `${prefix}store_ready`, help: '1 once the first load from etcd finished.', registers: r, collect(): void { this.set(store().ready ? 1 : 0); } });
@@ -74,21 +160,19 @@ export class Metrics implements DnsObserver {
     });
   }
 
-  reply(system: DnsSystem, transport: 'udp' | 'tcp', type: string, rcode: string, seconds: number, bytes: number): void {
-    this.requests.inc({ system, transport, type, rcode });
-    this.duration.observe({ system }, seconds);
-    this.size.observe({ system }, bytes);
+  reply(system: DnsSystem, tcp: boolean, qtype: number, rcode: number, seconds: number, bytes: number): void {
+    this.counters.reply(system, tcp, qtype, rcode, seconds, bytes);
   }
 
-  cache(cache: 'answer' | 'response', hit: boolean): void {
-    (hit ? this.cacheHits : this.cacheMisses).inc({ cache });
+  cache(cache: CacheName, hit: boolean): void {
+    this.counters.cache(cache, hit);
   }
 
   forward(outcome: 'ok' | 'failed' | 'refused'): void {
-    this.forwards.inc({ outcome });
+    this.counters.forward(outcome);
   }
 
   error(cause: string): void {
-    this.errors.inc({ cause });
+    this.counters.error(cause);
   }
 }
