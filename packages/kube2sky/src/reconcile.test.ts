@@ -182,7 +182,7 @@ test('lists that complete while a write is in flight: ready only once their reco
   const written = { puts: 0, deletes: 0 };
   // The real etcd store, with a hook at the first transaction: the last lists arrive while it is being written.
   const store: KeyValueStore = {
-    load: (prefixes) => etcdStore.load(prefixes),
+    load: (prefixes, onEntry) => etcdStore.load(prefixes, onEntry),
     epoch: () => etcdStore.epoch(),
     apply: (puts, deletes) => {
       const hook = onFirstWrite;

@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import { backoffDelay } from './backoff.js';
-import { DesiredState } from './desired.js';
 import type { Metrics } from './metrics.js';
+import { RecordTable, valueHash, type Slot } from './record-table.js';
 import { isOwnedKey, scannedPrefixes } from './records/ownership.js';
 import type { RecordContext } from './records/types.js';
 import type { KeyValueStore, StoreEpoch } from './store.js';
@@ -26,10 +26,9 @@ export interface ReconcilerOptions {
  * etcd fails it retries with capped, jittered back-off and re-reads etcd before writing again.
  */
 export class Reconciler {
-  /** The merged records of every object. */
-  readonly desired = new DesiredState();
-  private actual = new Map<string, string>();
-  private dirty = new Set<string>();
+  /** The merged records of every object, and what etcd holds. */
+  readonly table = new RecordTable();
+  private dirty = new Set<Slot>();
   private reload = true;
   private fullDiff = false;
   private synced = false;
@@ -55,12 +54,17 @@ export class Reconciler {
 
   /** Replace the records of one object (`owner` is a stable id such as `svc/<ns>/<name>`). */
   update(owner: string, records: ReadonlyMap<string, string>): void {
-    this.markDirty(this.desired.set(owner, records));
+    this.markDirty(this.table.set(owner, records));
   }
 
   /** Drop the records of one object. */
   remove(owner: string): void {
-    this.markDirty(this.desired.delete(owner));
+    this.markDirty(this.table.delete(owner));
+  }
+
+  /** The ids of the owners that hold records and start with `prefix` (`pod/`). */
+  owners(prefix: string): string[] {
+    return [...this.table.owners()].filter((owner) => owner.startsWith(prefix));
   }
 
   /** Every watched resource has been listed: compare everything once, deleting stale keys. */
@@ -122,10 +126,10 @@ export class Reconciler {
     this.options.store.close();
   }
 
-  private markDirty(keys: readonly string[]): void {
-    this.options.metrics.desiredKeys.set(this.desired.size);
-    if (keys.length === 0) return;
-    for (const key of keys) this.dirty.add(key);
+  private markDirty(slots: readonly Slot[]): void {
+    this.options.metrics.desiredKeys.set(this.table.size);
+    if (slots.length === 0) return;
+    for (const slot of slots) this.dirty.add(slot);
     this.pendingSince ??= Date.now();
     this.schedule();
   }
@@ -160,41 +164,43 @@ export class Reconciler {
 
   private async run(): Promise<void> {
     const { store, ctx, logger, metrics } = this.options;
-    let keys: Set<string> = this.dirty;
+    let slots: Set<Slot> = this.dirty;
     try {
       if (this.reload) {
-        const loaded = await this.timed('load', () => store.load(scannedPrefixes(ctx)));
-        this.epoch = loaded.epoch;
-        this.actual = new Map([...loaded.entries].filter(([key, value]) => isOwnedKey(ctx, key, value)));
+        const table = this.table;
+        table.forgetEtcd();
+        this.epoch = await this.timed('load', () => store.load(scannedPrefixes(ctx), (key, value) => {
+          if (isOwnedKey(ctx, key, value)) table.observe(key, valueHash(value));
+        }));
         this.reload = false;
         this.fullDiff = true;
       }
       this.dirty = new Set();
       // Lists that complete while this run writes are only covered by the next run: decide sweeping and readiness now.
       const sweeping = this.synced;
-      if (this.fullDiff) {
-        this.fullDiff = false;
-        keys = new Set([...this.desired.keys(), ...this.actual.keys(), ...keys]);
-      }
-      const puts: Array<[string, string]> = [];
-      const deletes: string[] = [];
-      for (const key of keys) {
-        const want = this.desired.get(key);
-        const have = this.actual.get(key);
-        if (want !== undefined && want !== have) puts.push([key, want]);
-        else if (want === undefined && have !== undefined && sweeping) deletes.push(key);
-      }
+      const all = this.fullDiff;
+      this.fullDiff = false;
+      const puts: Array<[Slot, string]> = [];
+      const deletes: Slot[] = [];
+      const compare = (slot: Slot): void => {
+        const want = slot.value;
+        if (want !== undefined && (slot.have === undefined || valueHash(want) !== slot.have)) puts.push([slot, want]);
+        else if (want === undefined && slot.have !== undefined && sweeping) deletes.push(slot);
+        else this.table.prune(slot);
+      };
+      // Dirty slots no longer in the table were dropped unwanted and absent from etcd: a full diff may skip them.
+      for (const slot of all ? this.table.slots() : slots) compare(slot);
       await this.write(puts, deletes);
       this.etcdOk = true;
       this.attempt = 0;
       if (sweeping && !this.swept) {
         this.swept = true;
-        logger.info('initial sync written to etcd', { keys: this.desired.size, stale_deleted: deletes.length });
+        logger.info('initial sync written to etcd', { keys: this.table.size, stale_deleted: deletes.length });
         for (const resolve of this.readyWaiters.splice(0)) resolve();
       }
       if (this.dirty.size === 0 && !this.fullDiff && !this.reload) this.pendingSince = undefined;
     } catch (err) {
-      for (const key of keys) this.dirty.add(key);
+      for (const slot of slots) this.dirty.add(slot);
       this.reload = true;
       this.etcdOk = false;
       metrics.errors.inc({ kind: 'etcd' });
@@ -216,28 +222,28 @@ export class Reconciler {
     this.reload = true;
   }
 
-  private async write(puts: Array<[string, string]>, deletes: string[]): Promise<void> {
+  private async write(puts: Array<[Slot, string]>, deletes: Slot[]): Promise<void> {
     const { store, logger, metrics } = this.options;
+    const debug = logger.isDebugEnabled();
     for (let i = 0; i < puts.length; i += this.batchSize) {
       const batch = puts.slice(i, i + this.batchSize);
-      this.observe(await this.timed('txn', () => store.apply(batch, [])));
+      this.observe(await this.timed('txn', () => store.apply(batch.map(([slot, value]) => [slot.key, value]), [])));
       metrics.transactions.inc();
       metrics.keysPut.inc(batch.length);
-      const debug = logger.isDebugEnabled();
-      for (const [key, value] of batch) {
-        this.actual.set(key, value);
-        if (debug) logger.debug('set record', { key, value });
+      for (const [slot, value] of batch) {
+        slot.have = valueHash(value);
+        if (debug) logger.debug('set record', { key: slot.key, value });
       }
     }
     for (let i = 0; i < deletes.length; i += this.batchSize) {
       const batch = deletes.slice(i, i + this.batchSize);
-      this.observe(await this.timed('txn', () => store.apply([], batch)));
+      this.observe(await this.timed('txn', () => store.apply([], batch.map((slot) => slot.key))));
       metrics.transactions.inc();
       metrics.keysDeleted.inc(batch.length);
-      const debug = logger.isDebugEnabled();
-      for (const key of batch) {
-        this.actual.delete(key);
-        if (debug) logger.debug('removed record', { key });
+      for (const slot of batch) {
+        slot.have = undefined;
+        this.table.prune(slot);
+        if (debug) logger.debug('removed record', { key: slot.key });
       }
     }
   }

@@ -16,7 +16,7 @@ test('close() waits for the etcd write in flight, then schedules nothing more', 
     let applied = 0;
     // The real etcd store, slowed down so that close() arrives while a transaction is in flight.
     const store: KeyValueStore = {
-      load: (prefixes) => etcdStore.load(prefixes),
+      load: (prefixes, onEntry) => etcdStore.load(prefixes, onEntry),
       epoch: () => etcdStore.epoch(),
       apply: async (puts, deletes) => {
         writing = true;

@@ -8,8 +8,8 @@ export interface StoreEpoch {
 
 /** The etcd operations kube2sky needs: read its ranges, and apply puts and deletes atomically. */
 export interface KeyValueStore {
-  /** Every key and value under each prefix. */
-  load(prefixes: readonly string[]): Promise<{ entries: Map<string, string>; epoch: StoreEpoch }>;
+  /** Calls `onEntry` with every key and value under each prefix (in pages, all at one revision); resolves with the epoch read at. */
+  load(prefixes: readonly string[], onEntry: (key: string, value: string) => void): Promise<StoreEpoch>;
   /** Which cluster answers now, and at which revision. */
   epoch(): Promise<StoreEpoch>;
   /** One transaction: all puts and deletes, or none. */
@@ -24,6 +24,8 @@ export interface EtcdOptions {
   readonly endpoints: readonly string[];
   /** Deadline of one etcd request, in milliseconds. */
   readonly timeoutMs: number;
+  /** Keys per range request when reading the tree (default 1,000): a big tree is never held whole. */
+  readonly pageSize?: number;
   /** PEM CA bundle, client certificate and key for TLS. */
   readonly ca?: Buffer;
   readonly cert?: Buffer;
@@ -44,16 +46,23 @@ export class Etcd3Store implements KeyValueStore {
     return { deadline: Date.now() + this.options.timeoutMs };
   }
 
-  /** Every key and value under each prefix. */
-  async load(prefixes: readonly string[]): Promise<{ entries: Map<string, string>; epoch: StoreEpoch }> {
-    const entries = new Map<string, string>();
-    let epoch: StoreEpoch = { clusterId: '', revision: 0 };
+  /** Calls `onEntry` with every key and value under each prefix, in pages of `pageSize` keys, all at the revision of the first page. */
+  async load(prefixes: readonly string[], onEntry: (key: string, value: string) => void): Promise<StoreEpoch> {
+    const limit = this.options.pageSize ?? 1_000;
+    let epoch: StoreEpoch | undefined;
     for (const prefix of prefixes) {
-      const res = await this.client.getAll().prefix(prefix).options(this.deadline()).exec();
-      for (const kv of res.kvs) entries.set(kv.key.toString('utf8'), kv.value.toString('utf8'));
-      epoch = { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
+      const end = prefixEnd(Buffer.from(prefix));
+      let from = Buffer.from(prefix);
+      for (;;) {
+        const res = await this.client.kv.range({ key: from, range_end: end, limit, ...(epoch ? { revision: epoch.revision } : {}) }, this.deadline());
+        epoch ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
+        for (const kv of res.kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
+        const last = res.kvs[res.kvs.length - 1];
+        if (!res.more || last === undefined) break;
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
     }
-    return { entries, epoch };
+    return epoch ?? this.epoch();
   }
 
   /** Which cluster answers now, and at which revision (one cheap status call). */
@@ -76,4 +85,16 @@ export class Etcd3Store implements KeyValueStore {
   close(): void {
     this.client.close();
   }
+}
+
+/** The end of the key range holding every key that starts with `prefix` (etcd's prefix convention). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
 }

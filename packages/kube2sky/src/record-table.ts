@@ -1,0 +1,143 @@
+import { fnv1a32 } from '@kube-dns-legacy/skymsg';
+
+/** The 32-bit FNV-1a hash of a value as a small integer (what the table remembers of etcd's values). */
+export function valueHash(value: string): number {
+  return fnv1a32(value) | 0;
+}
+
+/**
+ * One etcd key: the value the objects want there and a hash of what etcd holds. Each key is held
+ * once, by its slot; owners and the reconciler point at slots, not at copies of the key.
+ */
+export interface Slot {
+  readonly key: string;
+  /** The owner whose value wins (the smallest id among the claimants), undefined when no object wants the key. */
+  owner: string | undefined;
+  /** The winning owner's value. */
+  value: string | undefined;
+  /** Further claimants (owner → value) when several objects want the key; rare. */
+  others: Map<string, string> | undefined;
+  /** `valueHash` of the value in etcd, undefined when etcd has no such key (as far as kube2sky knows). */
+  have: number | undefined;
+}
+
+/**
+ * The records every object wants, merged, side by side with what etcd holds: a key wanted by several
+ * owners (two pods sharing an IP, one endpoint IP named by two headless services) stays wanted until
+ * its last owner drops it, and its value is the one claimed by the owner with the smallest id. Of
+ * etcd's values only a hash is kept (a value changed by hand into one with the same 32-bit hash
+ * would go unnoticed: a chance of 1 in 4 billion per changed key).
+ */
+export class RecordTable {
+  private readonly slotsByKey = new Map<string, Slot>();
+  private readonly byOwner = new Map<string, Slot[]>();
+  private wanted = 0;
+
+  /** Replace the records of `owner`; returns the slots whose desired value may have changed (none for a no-op). */
+  set(owner: string, records: ReadonlyMap<string, string>): Slot[] {
+    const old = this.byOwner.get(owner) ?? [];
+    const changed = new Set<Slot>();
+    for (const slot of old) {
+      if (records.get(slot.key) !== claimOf(slot, owner)) {
+        this.unclaim(slot, owner);
+        changed.add(slot);
+      }
+    }
+    const slots: Slot[] = [];
+    for (const [key, value] of records) {
+      let slot = this.slotsByKey.get(key);
+      if (slot === undefined) {
+        slot = { key, owner: undefined, value: undefined, others: undefined, have: undefined };
+        this.slotsByKey.set(key, slot);
+      }
+      if (claimOf(slot, owner) === undefined) {
+        this.claim(slot, owner, value);
+        changed.add(slot);
+      }
+      slots.push(slot);
+    }
+    if (slots.length === 0) this.byOwner.delete(owner);
+    else this.byOwner.set(owner, slots);
+    return [...changed];
+  }
+
+  /** Drop every record of `owner`; returns the slots it held. */
+  delete(owner: string): Slot[] {
+    return this.set(owner, new Map());
+  }
+
+  /** Every owner id that holds records. */
+  owners(): IterableIterator<string> {
+    return this.byOwner.keys();
+  }
+
+  /** The desired value of `key`, or undefined when no owner wants it. */
+  get(key: string): string | undefined {
+    return this.slotsByKey.get(key)?.value;
+  }
+
+  /** Every slot: wanted keys and keys etcd holds. */
+  slots(): IterableIterator<Slot> {
+    return this.slotsByKey.values();
+  }
+
+  /** The number of wanted keys. */
+  get size(): number {
+    return this.wanted;
+  }
+
+  /** Forget what etcd holds (before re-reading it): every `have` is cleared and slots nobody wants are dropped. */
+  forgetEtcd(): void {
+    for (const slot of this.slotsByKey.values()) {
+      slot.have = undefined;
+      if (slot.owner === undefined) this.slotsByKey.delete(slot.key);
+    }
+  }
+
+  /** etcd holds `key` with a value whose hash is `hash`. */
+  observe(key: string, hash: number): void {
+    const slot = this.slotsByKey.get(key);
+    if (slot !== undefined) slot.have = hash;
+    else this.slotsByKey.set(key, { key, owner: undefined, value: undefined, others: undefined, have: hash });
+  }
+
+  /** Drop `slot` when no object wants it and etcd does not hold it. */
+  prune(slot: Slot): void {
+    if (slot.owner === undefined && slot.have === undefined && this.slotsByKey.get(slot.key) === slot) this.slotsByKey.delete(slot.key);
+  }
+
+  private claim(slot: Slot, owner: string, value: string): void {
+    if (slot.owner === undefined) {
+      this.wanted++;
+      slot.owner = owner;
+      slot.value = value;
+    } else if (owner < slot.owner) {
+      (slot.others ??= new Map()).set(slot.owner, slot.value as string);
+      slot.owner = owner;
+      slot.value = value;
+    } else {
+      (slot.others ??= new Map()).set(owner, value);
+    }
+  }
+
+  private unclaim(slot: Slot, owner: string): void {
+    if (slot.owner !== owner) {
+      slot.others?.delete(owner);
+    } else if (slot.others === undefined) {
+      this.wanted--;
+      slot.owner = undefined;
+      slot.value = undefined;
+    } else {
+      let next: string | undefined;
+      for (const candidate of slot.others.keys()) if (next === undefined || candidate < next) next = candidate;
+      slot.owner = next;
+      slot.value = slot.others.get(next as string);
+      slot.others.delete(next as string);
+    }
+    if (slot.others?.size === 0) slot.others = undefined;
+  }
+}
+
+function claimOf(slot: Slot, owner: string): string | undefined {
+  return slot.owner === owner ? slot.value : slot.others?.get(owner);
+}
