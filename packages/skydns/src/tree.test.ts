@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordTree } from './tree.js';
+import { LOOKUP_LIMIT, MATCH_BUDGET, RecordTree } from './tree.js';
 
 test('lookup: the subtree below a key, else the exact key; never a raw prefix', () => {
   const tree = new RecordTree();
@@ -40,4 +40,131 @@ test('delete prunes empty branches; replacing a value does not change the size',
   tree.clear();
   assert.equal(tree.size, 0);
   assert.deepEqual(tree.entries(), []);
+});
+
+/** A small deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Labels chosen so that siblings extend each other (`a`, `a-b`, `a.c`, `ab`): `-` and `.` sort before `/`.
+const SEGMENTS = ['a', 'a-b', 'a.c', 'ab', 'b', '_tcp', 'x'];
+
+function randomTree(seed: number, count: number): { tree: RecordTree; keys: Set<string> } {
+  const random = rng(seed);
+  const pick = (): string => SEGMENTS[Math.floor(random() * SEGMENTS.length)] as string;
+  const tree = new RecordTree();
+  const keys = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const depth = 1 + Math.floor(random() * 4);
+    const key = `/skydns/${Array.from({ length: depth }, pick).join('/')}`;
+    if (random() < 0.25 && keys.has(key)) {
+      assert.equal(tree.delete(key), true);
+      keys.delete(key);
+    } else {
+      tree.set(key, { host: `10.0.0.${i % 250}` });
+      keys.add(key);
+    }
+  }
+  return { tree, keys };
+}
+
+test('lookup agrees with a full sort of every key below the name (random trees, limits)', () => {
+  for (const seed of [1, 2, 3]) {
+    const { tree, keys } = randomTree(seed, 400);
+    assert.equal(tree.size, keys.size);
+    const sorted = [...keys].sort();
+    const names = new Set(['/skydns', ...sorted.flatMap((k) => k.split('/').slice(2).map((_, i, all) => `/skydns/${all.slice(0, i + 1).join('/')}`))]);
+    for (const name of names) {
+      const below = sorted.filter((k) => k.startsWith(`${name}/`));
+      const expected = below.length > 0 ? below : keys.has(name) ? [name] : undefined;
+      assert.deepEqual(tree.lookup(name, Infinity)?.map((r) => r.key), expected, name);
+      assert.deepEqual(tree.lookup(name, 3)?.map((r) => r.key), expected?.slice(0, 3), `${name} limit 3`);
+      assert.equal(tree.exists(name), expected !== undefined, `exists ${name}`);
+      assert.equal(tree.exists(`${name}-`), false);
+    }
+    assert.deepEqual(tree.entries().map((r) => r.key), sorted);
+  }
+});
+
+test('match agrees with filtering every key (random trees and patterns)', () => {
+  const random = rng(11);
+  for (const seed of [4, 5, 6]) {
+    const { tree, keys } = randomTree(seed, 400);
+    for (let i = 0; i < 200; i++) {
+      const length = 2 + Math.floor(random() * 3);
+      const pattern: (string | undefined)[] = ['skydns'];
+      for (let j = 1; j < length; j++) pattern.push(random() < 0.5 ? undefined : SEGMENTS[Math.floor(random() * SEGMENTS.length)]);
+      if (!pattern.includes(undefined)) pattern[length - 1] = undefined;
+      const first = pattern.indexOf(undefined);
+      const base = `/${pattern.slice(0, first).join('/')}`;
+      const expected = [...keys].filter((k) => {
+        const segments = k.split('/').slice(1);
+        return segments.length >= pattern.length && pattern.every((p, j) => p === undefined || segments[j] === p);
+      });
+      const baseExists = [...keys].some((k) => k === base || k.startsWith(`${base}/`));
+      const got = tree.match(pattern);
+      const label = pattern.map((p) => p ?? '*').join('/');
+      if (!baseExists) {
+        assert.equal(got, undefined, label);
+        continue;
+      }
+      assert.deepEqual(got?.map((r) => r.key).sort(), expected.sort(), label);
+      assert.deepEqual(tree.match(pattern)?.map((r) => r.key), got?.map((r) => r.key), `${label}: deterministic`);
+      assert.deepEqual(tree.match(pattern, 2)?.map((r) => r.key), got?.slice(0, 2).map((r) => r.key), `${label}: limit 2`);
+    }
+  }
+});
+
+/** Median and largest of `runs` timings of `f`, in ms. */
+function timing(runs: number, f: () => void): { median: number; max: number } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    f();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(runs / 2)] as number, max: times[runs - 1] as number };
+}
+
+test('a lookup looks at no more keys than it returns: 100,000 keys under one name, wildcards over a big tree', () => {
+  const tree = new RecordTree();
+  const huge = '/skydns/local/cluster/svc/default/huge';
+  const hugeKeys = Array.from({ length: 100_000 }, (_, i) => `${huge}/${(Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0')}`);
+  for (const key of hugeKeys) tree.set(key, { host: '10.0.0.1' });
+  for (let ns = 0; ns < 50; ns++) {
+    for (let s = 0; s < 200; s++) tree.set(`/skydns/local/cluster/svc/ns-${ns}/svc-${s}/c0ffee`, { host: '10.0.1.1' });
+  }
+  tree.set('/skydns/local/cluster/svc/ns-7/kubernetes/c0ffee', { host: '10.0.0.1' });
+  const cost = (f: () => unknown): number => {
+    const before = tree.examined;
+    f();
+    return tree.examined - before;
+  };
+  assert.equal(tree.lookup(huge)?.length, LOOKUP_LIMIT);
+  assert.equal(cost(() => tree.lookup(huge)), LOOKUP_LIMIT);
+  assert.equal(cost(() => tree.lookup(huge, 10)), 10);
+  assert.deepEqual(tree.lookup(huge, 5)?.map((r) => r.key), hugeKeys.sort().slice(0, 5), 'the first keys in key order');
+  // `*.svc…` stops at the cap; `kubernetes.*.svc…` looks at two keys per namespace (51), not at every record.
+  const all = ['skydns', 'local', 'cluster', 'svc', undefined];
+  assert.equal(tree.match(all)?.length, LOOKUP_LIMIT);
+  assert.ok(cost(() => tree.match(all)) <= LOOKUP_LIMIT + 10);
+  const kubernetes = ['skydns', 'local', 'cluster', 'svc', undefined, 'kubernetes'];
+  assert.deepEqual(tree.match(kubernetes)?.map((r) => r.key), ['/skydns/local/cluster/svc/ns-7/kubernetes/c0ffee']);
+  assert.ok(cost(() => tree.match(kubernetes)) <= 2 * 51 + 2, `kubernetes.*: ${cost(() => tree.match(kubernetes))} keys`);
+  // A sparse wildcard over a big tree gives up after MATCH_BUDGET keys.
+  const sparse = ['skydns', 'local', 'cluster', 'svc', undefined, undefined, 'nothing'];
+  assert.deepEqual(tree.match(sparse), []);
+  assert.ok(cost(() => tree.match(sparse)) <= MATCH_BUDGET + 1);
+  const one = timing(21, () => tree.lookup(huge));
+  const wildcard = timing(21, () => tree.match(all));
+  const sparseTime = timing(21, () => tree.match(sparse));
+  console.log(`tree of ${tree.size} keys: lookup of a name with 100,000 keys below ${one.median.toFixed(2)} ms median (max ${one.max.toFixed(2)}); *.svc ${wildcard.median.toFixed(2)} ms (max ${wildcard.max.toFixed(2)}); sparse wildcard ${sparseTime.median.toFixed(2)} ms (max ${sparseTime.max.toFixed(2)})`);
 });

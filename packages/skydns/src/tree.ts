@@ -1,4 +1,5 @@
 import type { SkyRecord } from '@kube-dns-legacy/skymsg';
+import { SortedKeyMap } from './sorted-keys.js';
 
 /** A decoded record and the etcd key it was stored under. */
 export interface StoredRecord {
@@ -8,128 +9,181 @@ export interface StoredRecord {
   readonly record: SkyRecord;
 }
 
+/**
+ * Most records one lookup returns: more can never fit in a 64 KiB message (4096 A records alone
+ * take 64 KiB), so a lookup stops there instead of walking a huge subtree.
+ */
+export const LOOKUP_LIMIT = 4096;
+
+/**
+ * Most keys one wildcard lookup examines: a wildcard whose matches are sparse in a bigger tree
+ * (`web-0.*.*.svc…`) answers with what it found by then instead of walking the whole tree.
+ */
+export const MATCH_BUDGET = 16_384;
+
 /** The read interface the resolvers use: records at or below a key, with etcd v2 semantics. */
 export interface RecordSource {
   /** True once the first complete load has happened (before that, answers are SERVFAIL). */
   readonly ready: boolean;
   /**
-   * The records a name's key stands for: every record strictly below `key` (its subtree); when
-   * there are none, the record stored exactly at `key`; undefined when neither exists.
-   * `key` is never used as a raw prefix (`…/my` does not match `…/my1`).
+   * The records a name's key stands for: the records strictly below `key` (its subtree), the
+   * first `limit` in key order; when there are none, the record stored exactly at `key`;
+   * undefined when neither exists. `key` is never used as a raw prefix (`…/my` does not match `…/my1`).
    */
-  lookup(key: string): StoredRecord[] | undefined;
+  lookup(key: string, limit?: number): StoredRecord[] | undefined;
+  /**
+   * The records a wildcard query stands for: keys whose segments match `pattern` (from the root;
+   * `undefined` matches any one segment) and the keys below them, the first `limit` in key order;
+   * undefined when the key before the first wildcard does not exist.
+   */
+  match(pattern: readonly (string | undefined)[], limit?: number): StoredRecord[] | undefined;
   /** The record stored exactly at `key`, if any. */
   exact(key: string): StoredRecord | undefined;
   /** True when something is stored at or below `key`. */
   exists(key: string): boolean;
 }
 
-interface Node {
-  children: Map<string, Node> | undefined;
-  value: StoredRecord | undefined;
+/** `key` with empty segments dropped and no trailing `/` (the root is ""). */
+function normalKey(key: string): string {
+  if (key.startsWith('/') && !key.endsWith('/') && !key.includes('//')) return key;
+  const segments = key.split('/').filter((s) => s !== '');
+  return segments.length === 0 ? '' : `/${segments.join('/')}`;
 }
 
-function segmentsOf(key: string): string[] {
-  return key.split('/').filter((s) => s !== '');
-}
-
-/** An in-memory tree of records keyed by path segments (reversed labels), implementing {@link RecordSource}. */
+/**
+ * The records in memory, implementing {@link RecordSource}: one map from key to record kept in
+ * key order, so the subtree of a key (the keys starting with `key/`) is one run of keys, and a
+ * lookup costs O(log n + what it returns), never O(records below the name).
+ */
 export class RecordTree implements RecordSource {
-  private root: Node = { children: undefined, value: undefined };
-  private count = 0;
+  private readonly map = new SortedKeyMap<SkyRecord>();
   /** Set to true by the owner once the tree holds a complete snapshot. */
   ready = false;
+  /** Keys looked at by lookups since the tree was made (a measure of their cost for tests and diagnostics). */
+  examined = 0;
 
   /** Number of records stored. */
   get size(): number {
-    return this.count;
+    return this.map.size;
   }
 
   /** Store `record` at `key`, replacing any previous value there. */
   set(key: string, record: SkyRecord): void {
-    let node = this.root;
-    for (const segment of segmentsOf(key)) {
-      node.children ??= new Map();
-      let child = node.children.get(segment);
-      if (child === undefined) {
-        child = { children: undefined, value: undefined };
-        node.children.set(segment, child);
-      }
-      node = child;
-    }
-    if (node.value === undefined) this.count++;
-    node.value = { key, record };
+    this.map.set(normalKey(key), record);
   }
 
-  /** Remove the value at `key` (and prune empty branches); true when something was removed. */
+  /** Remove the value at `key`; true when something was removed. */
   delete(key: string): boolean {
-    const path: Array<[Node, string]> = [];
-    let node: Node | undefined = this.root;
-    for (const segment of segmentsOf(key)) {
-      const child: Node | undefined = node.children?.get(segment);
-      if (child === undefined) return false;
-      path.push([node, segment]);
-      node = child;
-    }
-    if (node.value === undefined) return false;
-    node.value = undefined;
-    this.count--;
-    for (let i = path.length - 1; i >= 0; i--) {
-      const [parent, segment] = path[i] as [Node, string];
-      const child = parent.children?.get(segment);
-      if (child === undefined || child.value !== undefined || (child.children?.size ?? 0) > 0) break;
-      parent.children?.delete(segment);
-    }
-    return true;
+    return this.map.delete(normalKey(key));
   }
 
-  /** Take over the records of `other` at once (a fresh full load). */
+  /** Take over the records of `other` at once (a fresh full load); `other` is left empty. */
   replaceWith(other: RecordTree): void {
-    this.root = other.root;
-    this.count = other.count;
+    this.map.takeFrom(other.map);
   }
 
   /** Remove every record. */
   clear(): void {
-    this.root = { children: undefined, value: undefined };
-    this.count = 0;
+    this.map.clear();
   }
 
-  private find(key: string): Node | undefined {
-    let node: Node | undefined = this.root;
-    for (const segment of segmentsOf(key)) {
-      node = node.children?.get(segment);
-      if (node === undefined) return undefined;
-    }
-    return node;
-  }
-
-  lookup(key: string): StoredRecord[] | undefined {
-    const node = this.find(key);
-    if (node === undefined) return undefined;
+  lookup(key: string, limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
+    const base = normalKey(key);
     const below: StoredRecord[] = [];
-    const walk = (n: Node): void => {
-      if (n.children === undefined) return;
-      for (const child of n.children.values()) {
-        if (child.value !== undefined) below.push(child.value);
-        walk(child);
+    this.collect(base, below, limit);
+    if (below.length > 0) return below;
+    const exact = this.map.get(base);
+    return exact === undefined ? undefined : [{ key: base, record: exact }];
+  }
+
+  /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit` or `examined` reaches `budget`. */
+  private collect(base: string, out: StoredRecord[], limit: number, budget = Infinity): void {
+    const below = `${base}/`;
+    this.map.walk(below, (k, record) => {
+      if (out.length >= limit || this.examined >= budget || !k.startsWith(below)) return false;
+      this.examined++;
+      out.push({ key: k, record });
+      return true;
+    });
+  }
+
+  match(pattern: readonly (string | undefined)[], limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
+    const first = pattern.indexOf(undefined);
+    const fixed = first < 0 ? pattern.length : first;
+    const base = fixed === 0 ? '' : `/${pattern.slice(0, fixed).join('/')}`;
+    if (!this.exists(base)) return undefined;
+    const out: StoredRecord[] = [];
+    const budget = this.examined + MATCH_BUDGET;
+    const full = (): boolean => out.length >= limit || this.examined >= budget;
+    const visit = (prefix: string, level: number): void => {
+      if (level === pattern.length) {
+        // The pattern is used up: the record at `prefix` and everything below it.
+        const exact = this.map.get(prefix);
+        if (exact !== undefined && !full()) out.push({ key: prefix, record: exact });
+        this.collect(prefix, out, limit, budget);
+        return;
+      }
+      const segment = pattern[level];
+      if (segment !== undefined) {
+        visit(`${prefix}/${segment}`, level + 1);
+        return;
+      }
+      // Every child once, in the order it first appears: after a child, go on from the keys
+      // right after its own (`…/c-x` sorts between `…/c` and `…/c/…`); a child met again (from
+      // its subtree) is skipped past its subtree (`0` is the character after `/`).
+      const below = `${prefix}/`;
+      const done = new Set<string>();
+      let from = below;
+      while (!full()) {
+        const child = this.firstSegment(below, from);
+        if (child === undefined) return;
+        if (done.has(child)) {
+          from = `${below}${child}0`;
+          continue;
+        }
+        done.add(child);
+        visit(`${below}${child}`, level + 1);
+        from = `${below}${child}\u0000`;
       }
     };
-    walk(node);
-    if (below.length > 0) return below.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return node.value === undefined ? undefined : [node.value];
+    visit(base, fixed);
+    return out;
+  }
+
+  /** The segment after `below` of the first key ≥ `from`, when that key starts with `below`. */
+  private firstSegment(below: string, from: string): string | undefined {
+    let segment: string | undefined;
+    this.map.walk(from, (k) => {
+      this.examined++;
+      if (k.startsWith(below)) {
+        const end = k.indexOf('/', below.length);
+        segment = end < 0 ? k.slice(below.length) : k.slice(below.length, end);
+      }
+      return false;
+    });
+    return segment;
   }
 
   exact(key: string): StoredRecord | undefined {
-    return this.find(key)?.value;
+    const k = normalKey(key);
+    const record = this.map.get(k);
+    return record === undefined ? undefined : { key: k, record };
   }
 
   exists(key: string): boolean {
-    return this.find(key) !== undefined;
+    const base = normalKey(key);
+    if (this.map.get(base) !== undefined) return true;
+    const below = `${base}/`;
+    let found = false;
+    this.map.walk(below, (k) => {
+      found = k.startsWith(below);
+      return false;
+    });
+    return found;
   }
 
   /** Every stored record, in key order. */
   entries(): StoredRecord[] {
-    return this.lookup('/') ?? [];
+    return this.lookup('/', Infinity) ?? [];
   }
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { keyToName, nameToKey, wildcardPath, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import type { RecordSource, StoredRecord } from '../tree.js';
+import { LOOKUP_LIMIT, type RecordSource, type StoredRecord } from '../tree.js';
 import type { Rr } from '../rr.js';
 
 /** Everything a resolver reads: the records and the server settings that shape answers. */
@@ -59,7 +59,7 @@ export interface ExternalTarget {
  * Most records one answer collects: more can never fit in a 64 KiB message (4096 A records alone
  * take 64 KiB), and collecting them would only stall the server on a huge subtree.
  */
-export const MAX_ANSWER_RECORDS = 4096;
+export const MAX_ANSWER_RECORDS = LOOKUP_LIMIT;
 
 /** A lookup that found nothing because the name does not exist. */
 export const NO_NAME: Lookup = Object.freeze({ exists: false, answer: [], additional: [], external: [] });
@@ -94,13 +94,14 @@ export function ipv4Of(host: string): string {
   return mapped?.[1] ?? host;
 }
 
-/** The records a name stands for: its subtree (v2 semantics), or the wildcard matches; undefined when absent. */
+/**
+ * The records a name stands for: its subtree (v2 semantics), or the wildcard matches; the first
+ * {@link MAX_ANSWER_RECORDS} in key order; undefined when absent.
+ */
 export function recordsFor(ctx: ResolveContext, name: string): StoredRecord[] | undefined {
   const wildcard = wildcardPath(name, ctx.prefix);
-  if (wildcard === undefined) return ctx.store.lookup(nameToKey(name, ctx.prefix));
-  const all = ctx.store.lookup(wildcard.base);
-  if (all === undefined) return undefined;
-  return all.filter((r) => wildcard.matches(r.key));
+  if (wildcard === undefined) return ctx.store.lookup(nameToKey(name, ctx.prefix), MAX_ANSWER_RECORDS);
+  return ctx.store.match(wildcard.pattern, MAX_ANSWER_RECORDS);
 }
 
 /** The name a record's key stands for (`…/web/c89ee3` → `c89ee3.web.…`), minus `strip` leftmost labels. */
