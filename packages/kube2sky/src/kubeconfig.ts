@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 
 /** How kube2sky finds the API server (the original's order). */
 export interface ApiServerOptions {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Kube2skyArgsError, kube2skyParser, parseKube2skyArgs, type Kube2skyConfig } from './cli.js';
 import { exitWith } from './exit.js';
+import { slimClientNode } from './slim-client.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
     if (err instanceof Kube2skyArgsError) exitWith(`${err.message}\nRun "kube2sky --help" for the flags.`, 2);
     throw err;
   }
-  // The Kubernetes and etcd clients load only once the flags are known to be good.
+  // The Kubernetes and etcd clients load only once the flags are known to be good, and client-node without its generated API code.
+  slimClientNode();
   const { run } = await import('./run.js');
   await run(config);
 }

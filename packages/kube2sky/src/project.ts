@@ -1,10 +1,9 @@
 import { HOSTNAMES_MAP_ANNOTATION, SERVICE_NAME_LABEL } from './records/endpoints.js';
-import type { EndpointSliceLike, EndpointsLike, ObjectMeta, PodLike, PortLike, ServiceLike } from './records/types.js';
+import type { EndpointSliceLike, EndpointsLike, ObjectMeta, PortLike, ServiceLike } from './records/types.js';
 
 /*
- * The informer caches keep every watched object; these keep only what the records and the cache
- * need (name, namespace, resourceVersion and the fields records read), so 20,000 pods cost a few
- * megabytes instead of hundreds.
+ * kube2sky keeps headless services and endpoints to rebuild records when a related object changes;
+ * these keep only what the records read (name, namespace and the record fields), not whole objects.
  */
 
 function defined<T extends object>(value: T): T {
@@ -17,7 +16,6 @@ function meta(m: ObjectMeta | undefined, annotation?: string, label?: string): O
   return defined({
     name: m?.name,
     namespace: m?.namespace,
-    resourceVersion: m?.resourceVersion,
     annotations: annotation !== undefined && annotationValue !== undefined ? { [annotation]: annotationValue } : undefined,
     labels: label !== undefined && labelValue !== undefined ? { [label]: labelValue } : undefined,
   });
@@ -52,13 +50,4 @@ export function projectSlice(s: EndpointSliceLike): EndpointSliceLike {
     endpoints: s.endpoints?.map((e) => defined({ addresses: e.addresses, hostname: e.hostname, conditions: e.conditions ? defined({ ready: e.conditions.ready }) : undefined })),
     ports: ports(s.ports),
   });
-}
-
-/** A Pod reduced to its phase and IPs. */
-export function projectPod(p: PodLike): PodLike {
-  const status = p.status;
-  return {
-    metadata: meta(p.metadata),
-    status: defined({ phase: status?.phase, podIP: status?.podIP, podIPs: status?.podIPs?.map((i) => defined({ ip: i.ip })) }),
-  };
 }

@@ -1,15 +1,16 @@
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Logger } from 'winston';
+import { ApiStatusError, getJson } from './api.js';
 import type { Metrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';
 import { readyFromEndpoints, readyFromSlices, SERVICE_NAME_LABEL, type ReadyEndpoints } from './records/endpoints.js';
 import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
 import type { EndpointSliceLike, EndpointsLike, PodLike, RecordContext, RecordSet, ServiceLike } from './records/types.js';
-import { projectEndpoints, projectPod, projectService, projectSlice } from './project.js';
+import { projectEndpoints, projectService, projectSlice } from './project.js';
 import { versionRecords } from './records/version.js';
 import { SliceIndex } from './slice-index.js';
-import { ResourceWatch, type ChangeType } from './watch.js';
+import { objectId, ResourceWatch, type ChangeType } from './watch.js';
 
 /** What the sync controller needs. */
 export interface SyncOptions {
@@ -23,21 +24,13 @@ export interface SyncOptions {
   readonly watchTimeoutSeconds: number;
 }
 
-type Service = ServiceLike & KubernetesObject;
-type Endpoints = EndpointsLike & KubernetesObject;
-type Slice = EndpointSliceLike & KubernetesObject;
-type Pod = PodLike & KubernetesObject;
-
-/** The part of a resource watch the controller drives for every resource alike. */
-type AnyWatch = Pick<ResourceWatch<never>, 'start' | 'stop' | 'healthy' | 'hasListed' | 'resource'>;
-
 /** True when the API server serves discovery.k8s.io/v1 EndpointSlices; false on 404; throws on other errors. */
-export async function servesEndpointSlices(kubeConfig: KubeConfig): Promise<boolean> {
+export async function servesEndpointSlices(kubeConfig: KubeConfig, timeoutMs = 30_000): Promise<boolean> {
   try {
-    const resources = await kubeConfig.makeApiClient(DiscoveryV1Api).getAPIResources();
-    return resources.resources.some((r) => r.name === 'endpointslices');
+    const group = (await getJson(kubeConfig, '/apis/discovery.k8s.io/v1', 'API discovery', timeoutMs)) as { resources?: Array<{ name?: string }> };
+    return (group.resources ?? []).some((r) => r.name === 'endpointslices');
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return false;
+    if (err instanceof ApiStatusError && err.statusCode === 404) return false;
     throw err;
   }
 }
@@ -45,48 +38,43 @@ export async function servesEndpointSlices(kubeConfig: KubeConfig): Promise<bool
 /**
  * Feeds object changes into the reconciler: services with their endpoints (or EndpointSlices) as
  * one owner each, pods as another, the dns-version record; tells it when every initial list is in.
+ * It keeps only what records are rebuilt from when another object changes: headless services and
+ * the (projected) Endpoints or EndpointSlices; every other object lives on only as its records.
  */
 export class SyncController {
-  private readonly watches: AnyWatch[] = [];
-  private readonly services: ResourceWatch<Service>;
-  private readonly endpoints: ResourceWatch<Endpoints> | undefined;
-  private readonly slices: ResourceWatch<Slice> | undefined;
+  private readonly watches: ResourceWatch[] = [];
+  /** Headless services (`namespace/name`), projected: their records depend on their endpoints. */
+  private readonly headless = new Map<string, ServiceLike>();
+  /** Endpoints (`namespace/name`) or EndpointSlices (`namespace/slice`), projected. */
+  private readonly endpoints = new Map<string, EndpointsLike>();
+  private readonly slices = new Map<string, EndpointSliceLike>();
   private readonly sliceIndex = new SliceIndex();
 
   constructor(private readonly options: SyncOptions) {
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const common = { kubeConfig: options.kubeConfig, logger: options.logger, metrics: options.metrics, watchTimeoutSeconds: options.watchTimeoutSeconds, onListed: () => this.listed() };
-    this.services = new ResourceWatch<Service>({
-      ...common, resource: 'services', path: '/api/v1/services',
-      list: () => core.listServiceForAllNamespaces(),
-      project: projectService,
-      onChange: (_type, svc) => this.refreshService(svc.metadata?.namespace ?? '', svc.metadata?.name ?? ''),
-    });
     if (options.useEndpointSlices) {
-      const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
-      this.slices = new ResourceWatch<Slice>({
+      this.watches.push(new ResourceWatch({
         ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices',
-        list: () => discovery.listEndpointSliceForAllNamespaces(),
-        project: projectSlice,
-        onChange: (type, slice) => this.sliceChanged(type, slice),
-      });
-      this.watches.push(this.slices);
+        onChange: (type, slice) => this.sliceChanged(type, slice as EndpointSliceLike),
+        onRelisted: (seen) => this.forgetUnseen(this.slices, seen, (id) => this.sliceChanged('delete', this.slices.get(id) ?? {})),
+      }));
     } else {
-      this.endpoints = new ResourceWatch<Endpoints>({
+      this.watches.push(new ResourceWatch({
         ...common, resource: 'endpoints', path: '/api/v1/endpoints',
-        list: () => core.listEndpointsForAllNamespaces(),
-        project: projectEndpoints,
-        onChange: (_type, ep) => this.refreshService(ep.metadata?.namespace ?? '', ep.metadata?.name ?? ''),
-      });
-      this.watches.push(this.endpoints);
+        onChange: (type, ep) => this.endpointsChanged(type, ep as EndpointsLike),
+        onRelisted: (seen) => this.forgetUnseen(this.endpoints, seen, (id) => this.endpointsChanged('delete', this.endpoints.get(id) ?? {})),
+      }));
     }
-    this.watches.push(this.services);
+    this.watches.push(new ResourceWatch({
+      ...common, resource: 'services', path: '/api/v1/services',
+      onChange: (type, svc) => this.serviceChanged(type, svc as ServiceLike),
+      onRelisted: (seen) => this.forgetUnseen(this.headless, seen, (id) => this.serviceGone(id), 'svc/'),
+    }));
     if (options.podRecords) {
-      this.watches.push(new ResourceWatch<Pod>({
+      this.watches.push(new ResourceWatch({
         ...common, resource: 'pods', path: '/api/v1/pods',
-        list: () => core.listPodForAllNamespaces(),
-        project: projectPod,
-        onChange: (type, pod) => this.podChanged(type, pod),
+        onChange: (type, pod) => this.podChanged(type, pod as PodLike),
+        onRelisted: (seen) => this.forgetUnseen(undefined, seen, (id) => this.options.reconciler.remove(`pod/${id}`), 'pod/'),
       }));
     }
   }
@@ -102,11 +90,6 @@ export class SyncController {
     await Promise.all(this.watches.map((w) => w.stop()));
   }
 
-  /** True when every watch's last request succeeded. */
-  get healthy(): boolean {
-    return this.watches.every((w) => w.healthy);
-  }
-
   /** Per-resource watch health, for /healthz. */
   health(): Record<string, boolean> {
     return Object.fromEntries(this.watches.map((w) => [w.resource, w.healthy]));
@@ -114,6 +97,13 @@ export class SyncController {
 
   private listed(): void {
     if (this.watches.every((w) => w.hasListed)) this.options.reconciler.markSynced();
+  }
+
+  /** After a re-list: `gone(id)` for every object known (in `cache`, or as a reconciler owner `<ownerPrefix><id>`) but not seen. */
+  private forgetUnseen(cache: ReadonlyMap<string, unknown> | undefined, seen: ReadonlySet<string>, gone: (id: string) => void, ownerPrefix?: string): void {
+    const known = new Set(cache?.keys());
+    if (ownerPrefix !== undefined) for (const owner of this.options.reconciler.owners(ownerPrefix)) known.add(owner.slice(ownerPrefix.length));
+    for (const id of known) if (!seen.has(id)) gone(id);
   }
 
   private apply(owner: string, what: string, result: RecordSet): void {
@@ -124,38 +114,67 @@ export class SyncController {
     this.options.reconciler.update(owner, result.records);
   }
 
-  private refreshService(namespace: string, name: string): void {
-    const owner = `svc/${namespace}/${name}`;
-    const service = this.services.get(name, namespace);
-    if (service === undefined) {
-      this.options.reconciler.remove(owner);
+  private serviceChanged(type: ChangeType, raw: ServiceLike): void {
+    const id = objectId(raw);
+    if (type === 'delete') {
+      this.serviceGone(id);
       return;
     }
+    const service = projectService(raw);
+    if (isHeadless(service)) this.headless.set(id, service);
+    else this.headless.delete(id);
+    this.refreshService(id, service);
+  }
+
+  private serviceGone(id: string): void {
+    this.headless.delete(id);
+    this.options.reconciler.remove(`svc/${id}`);
+  }
+
+  /** Rebuild the records of service `namespace/name`: given, or (headless) from the cache; a service not cached is not headless, so its endpoints do not matter. */
+  private refreshService(id: string, given?: ServiceLike): void {
+    const service = given ?? this.headless.get(id);
+    if (service === undefined) return;
+    const namespace = service.metadata?.namespace ?? '';
+    const name = service.metadata?.name ?? '';
     let ready: ReadyEndpoints | undefined;
     if (isHeadless(service)) {
-      if (this.slices !== undefined) {
-        const slices = this.slices;
-        ready = readyFromSlices(this.sliceIndex.slices(namespace, name).flatMap((slice) => slices.get(slice, namespace) ?? []));
+      if (this.options.useEndpointSlices) {
+        ready = readyFromSlices(this.sliceIndex.slices(namespace, name).flatMap((slice) => this.slices.get(`${namespace}/${slice}`) ?? []));
       } else {
-        const endpoints = this.endpoints?.get(name, namespace);
+        const endpoints = this.endpoints.get(id);
         ready = endpoints === undefined ? undefined : readyFromEndpoints(endpoints);
       }
     }
-    this.apply(owner, `service ${namespace}/${name}`, serviceRecords(this.options.ctx, service, ready));
+    this.apply(`svc/${id}`, `service ${id}`, serviceRecords(this.options.ctx, service, ready));
   }
 
-  private sliceChanged(type: ChangeType, slice: Slice): void {
-    const namespace = slice.metadata?.namespace ?? '';
-    const now = type === 'delete' ? undefined : slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    const before = this.sliceIndex.set(namespace, slice.metadata?.name ?? '', now);
-    if (before !== undefined && before !== now) this.refreshService(namespace, before);
-    if (now !== undefined) this.refreshService(namespace, now);
+  private endpointsChanged(type: ChangeType, raw: EndpointsLike): void {
+    const id = objectId(raw);
+    if (type === 'delete') this.endpoints.delete(id);
+    else this.endpoints.set(id, projectEndpoints(raw));
+    this.refreshService(id);
   }
 
-  private podChanged(type: ChangeType, pod: Pod): void {
-    const namespace = pod.metadata?.namespace ?? '';
-    const owner = `pod/${namespace}/${pod.metadata?.name ?? ''}`;
-    if (type === 'delete') this.options.reconciler.remove(owner);
-    else this.apply(owner, `pod ${namespace}/${pod.metadata?.name ?? ''}`, podRecords(this.options.ctx, pod));
+  private sliceChanged(type: ChangeType, raw: EndpointSliceLike): void {
+    const namespace = raw.metadata?.namespace ?? '';
+    const id = objectId(raw);
+    let now: string | undefined;
+    if (type === 'delete') {
+      this.slices.delete(id);
+    } else {
+      const slice = projectSlice(raw);
+      this.slices.set(id, slice);
+      now = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    }
+    const before = this.sliceIndex.set(namespace, raw.metadata?.name ?? '', now);
+    if (before !== undefined && before !== now) this.refreshService(`${namespace}/${before}`);
+    if (now !== undefined) this.refreshService(`${namespace}/${now}`);
+  }
+
+  private podChanged(type: ChangeType, pod: PodLike): void {
+    const id = objectId(pod);
+    if (type === 'delete') this.options.reconciler.remove(`pod/${id}`);
+    else this.apply(`pod/${id}`, `pod ${id}`, podRecords(this.options.ctx, pod));
   }
 }

@@ -1,28 +1,36 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { Logger } from 'winston';
+import { getJson } from './api.js';
 import { backoffDelay } from './backoff.js';
 import type { Metrics } from './metrics.js';
+import type { ObjectMeta } from './records/types.js';
 
-/** A watch event as kube2sky handles it. */
-export type ChangeType = 'add' | 'update' | 'delete';
+/** How an object reached kube2sky: in a (re-)list, or as a watch event. */
+export type ChangeType = 'list' | 'add' | 'update' | 'delete';
+
+/** Any Kubernetes object as received (plain JSON); only its metadata is read here. */
+export interface ApiObject {
+  readonly metadata?: ObjectMeta;
+}
 
 /** What one resource watch needs. */
-export interface ResourceWatchOptions<T extends KubernetesObject> {
+export interface ResourceWatchOptions {
   /** Short name for logs and metrics (`services`). */
   readonly resource: string;
   /** API path of the collection (`/api/v1/services`). */
   readonly path: string;
-  /** Lists the whole collection. */
-  readonly list: ListPromise<T>;
-  /** Reduces each listed or watched object to what is needed before it is cached. */
-  readonly project: (object: T) => T;
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** `timeoutSeconds` of each watch request; a watch without any event for twice as long (+1 s) is re-listed. */
+  /** `timeoutSeconds` of each watch request; a watch without any event for twice as long (+1 s) is re-listed, a list page that takes as long is retried. */
   readonly watchTimeoutSeconds: number;
-  /** Called for every change, after the cache has been updated. */
-  readonly onChange: (type: ChangeType, object: T) => void;
+  /** Objects per list request (`limit`; the server's `continue` token fetches the next page). */
+  readonly pageSize?: number;
+  /** Called for every object listed or changed, as plain JSON; it is not kept here. */
+  readonly onChange: (type: ChangeType, object: ApiObject) => void;
+  /** Called after every complete (re-)list with the `namespace/name` of each object in it: whatever else was known is gone. */
+  readonly onRelisted: (seen: ReadonlySet<string>) => void;
   /** Called once, after the first complete list has been delivered. */
   readonly onListed: () => void;
   /** Back-off between restarts after errors, in milliseconds. */
@@ -31,56 +39,51 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
 }
 
 type DoneCallback = (err: unknown) => void;
-type EventCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
+
+/** The page size of lists: small enough that no list is held whole, large enough to be few requests. */
+const DEFAULT_PAGE_SIZE = 500;
+
+/** `namespace/name` of an object. */
+export function objectId(object: ApiObject): string {
+  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
 
 /**
- * One informer (client-node's ListWatch) kept alive: the watch asks for bookmarks and a server-side
- * timeout; ListWatch handles 410 by re-listing but stops for good on any other error, so every error
- * restarts it with capped, jittered back-off; a watch that stays silent too long is re-listed.
+ * One resource kept in sync, as plain JSON and without a cache of its own: a list in pages
+ * (`limit`/`continue`), then a watch from the list's resourceVersion (client-node's `Watch`, with
+ * bookmarks and a server-side timeout), re-watched when it ends, re-listed on 410 Gone or when it
+ * stays silent too long, restarted with capped, jittered back-off after any other error.
  */
-export class ResourceWatch<T extends KubernetesObject> {
-  private readonly informer: ListWatch<T>;
+export class ResourceWatch {
   private readonly watch: Watch;
+  private readonly silenceMs: number;
+  private resourceVersion = '';
   private attempt = 0;
   private healthyNow = false;
   private listed = false;
-  private stopped = false;
+  private stopped = true;
   private lastActivity = Date.now();
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly silenceTimer: NodeJS.Timeout;
+  private silenceTimer: NodeJS.Timeout | undefined;
   private abortCurrent: (() => void) | undefined;
 
-  constructor(private readonly options: ResourceWatchOptions<T>) {
+  constructor(private readonly options: ResourceWatchOptions) {
     this.watch = new Watch(options.kubeConfig);
-    const wrapper = { watch: this.startWatch.bind(this) } as unknown as Watch;
-    const silenceMs = (2 * options.watchTimeoutSeconds + 1) * 1000;
-    // A list that hangs (a frozen API server) fails after as long as a silent watch may last, so it is retried.
-    const list: ListPromise<T> = async () => {
-      const listed = await withTimeout(options.list(), silenceMs, `listing ${options.resource}`);
-      return { ...listed, items: listed.items.map(options.project) };
-    };
-    this.informer = new ListWatch<T>(options.path, wrapper, list, false);
-    for (const type of ['add', 'update', 'delete'] as const) {
-      this.informer.on(type, (obj: T) => {
-        options.metrics.events.inc({ kind: options.resource, type });
-        options.onChange(type, obj);
-      });
-    }
-    this.informer.on('error', (err: unknown) => this.failed(err));
-    this.silenceTimer = setInterval(() => {
-      if (this.abortCurrent !== undefined && Date.now() - this.lastActivity > silenceMs) {
-        options.logger.warn('watch silent too long; re-listing', { resource: options.resource, silent_ms: Date.now() - this.lastActivity });
-        options.metrics.watchRestarts.inc({ resource: options.resource });
-        this.abortCurrent();
-      }
-    }, Math.min(silenceMs / 2, 5_000));
-    this.silenceTimer.unref();
+    this.silenceMs = (2 * options.watchTimeoutSeconds + 1) * 1000;
   }
 
   /** Start listing and watching. */
   start(): void {
     this.stopped = false;
-    void this.informer.start();
+    this.silenceTimer = setInterval(() => {
+      if (this.abortCurrent !== undefined && Date.now() - this.lastActivity > this.silenceMs) {
+        this.options.logger.warn('watch silent too long; re-listing', { resource: this.options.resource, silent_ms: Date.now() - this.lastActivity });
+        this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
+        this.abortCurrent();
+      }
+    }, Math.min(this.silenceMs / 2, 5_000));
+    this.silenceTimer.unref();
+    void this.run();
   }
 
   /** Stop for good. */
@@ -88,7 +91,7 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.silenceTimer);
-    await this.informer.stop();
+    this.abortCurrent?.();
   }
 
   /** The resource name (`services`). */
@@ -106,9 +109,51 @@ export class ResourceWatch<T extends KubernetesObject> {
     return this.listed;
   }
 
-  /** The cached object `namespace/name`. */
-  get(name: string, namespace: string): T | undefined {
-    return this.informer.get(name, namespace);
+  /** List when there is no resourceVersion to watch from, then watch. */
+  private async run(): Promise<void> {
+    try {
+      if (this.resourceVersion === '') this.resourceVersion = await this.list();
+      if (!this.stopped) await this.startWatch();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private deliver(type: ChangeType, object: ApiObject): void {
+    const { metrics, logger, resource } = this.options;
+    metrics.events.inc({ kind: resource, type });
+    try {
+      this.options.onChange(type, object);
+    } catch (err) {
+      metrics.errors.inc({ kind: 'object' });
+      logger.warn('object skipped: it could not be handled', { resource, object: objectId(object), error: (err as Error).message });
+    }
+  }
+
+  /** Every page of the collection, delivered as it arrives; resolves with the list's resourceVersion. */
+  private async list(): Promise<string> {
+    const { path, resource, kubeConfig, pageSize } = this.options;
+    const seen = new Set<string>();
+    let token = '';
+    let resourceVersion = '';
+    do {
+      const query = `?limit=${pageSize ?? DEFAULT_PAGE_SIZE}${token === '' ? '' : `&continue=${encodeURIComponent(token)}`}`;
+      const page = (await getJson(kubeConfig, path + query, `listing ${resource}`, this.silenceMs)) as { metadata?: { resourceVersion?: string; continue?: string }; items?: ApiObject[] | null };
+      if (this.stopped) return '';
+      for (const item of page.items ?? []) {
+        seen.add(objectId(item));
+        this.deliver('list', item);
+      }
+      token = page.metadata?.continue ?? '';
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (token !== '');
+    this.options.onRelisted(seen);
+    if (!this.listed) {
+      this.listed = true;
+      this.options.logger.info('initial list received', { resource, objects: seen.size });
+      this.options.onListed();
+    }
+    return resourceVersion;
   }
 
   private failed(err: unknown): void {
@@ -121,52 +166,56 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
-      if (!this.stopped) void this.informer.start();
+      if (!this.stopped) void this.run();
     }, delay);
   }
 
-  /** Called by ListWatch right after each (re)list is applied, and to re-watch: adds bookmarks, timeout and silence detection. */
-  private async startWatch(path: string, query: Record<string, unknown>, callback: EventCallback, done: DoneCallback): Promise<AbortController> {
-    if (!this.listed) {
-      this.listed = true;
-      this.options.logger.info('initial list received', { resource: this.options.resource, objects: this.informer.list().length });
-      this.options.onListed();
-    }
+  /** A watch request from the current resourceVersion; when it ends: re-watch, re-list (410 Gone) or back off (other errors). */
+  private async startWatch(): Promise<void> {
     let finished = false;
-    const doneOnce: DoneCallback = (err) => {
+    let controller: AbortController | undefined;
+    const done: DoneCallback = (err) => {
       if (finished) return;
       finished = true;
       if (this.abortCurrent === abort) this.abortCurrent = undefined;
-      done(err);
-    };
-    let controller: AbortController | undefined;
-    const abort = (): void => {
-      doneOnce({ statusCode: 410, message: 'watch silent too long' });
       controller?.abort();
+      if (this.stopped) return;
+      if (err === null || err === undefined) {
+        void this.run();
+      } else if (isGone(err)) {
+        this.resourceVersion = '';
+        void this.run();
+      } else {
+        this.failed(err);
+      }
     };
+    const abort = (): void => done({ statusCode: 410, message: 'watch silent too long' });
     this.abortCurrent = abort;
     this.lastActivity = Date.now();
-    const params = { ...query, allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds };
-    controller = await this.watch.watch(path, params, (phase, obj, watchObj) => {
+    const params = { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds };
+    controller = await this.watch.watch(this.options.path, params, (phase: string, object: ApiObject & { code?: number }) => {
       this.lastActivity = Date.now();
-      const change = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
-      callback(phase, change ? this.options.project(obj as T) : obj, watchObj);
-    }, doneOnce);
+      if (phase === 'ERROR') {
+        // The stream ends after an ERROR event; a 410 means the resourceVersion is too old: list again.
+        if (object.code === 410) this.resourceVersion = '';
+        return;
+      }
+      const type = phase === 'ADDED' ? 'add' : phase === 'MODIFIED' ? 'update' : phase === 'DELETED' ? 'delete' : undefined;
+      if (type !== undefined) this.deliver(type, object);
+      const version = object.metadata?.resourceVersion;
+      if (version) this.resourceVersion = version;
+    }, done);
     if (finished) controller.abort();
     else {
       this.healthyNow = true;
       this.attempt = 0;
     }
-    return controller;
   }
 }
 
-function withTimeout<V>(promise: Promise<V>, ms: number, what: string): Promise<V> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function isGone(err: unknown): boolean {
+  const e = err as { statusCode?: number; code?: number };
+  return e.statusCode === 410 || e.code === 410;
 }
 
 function describe(err: unknown): string {
