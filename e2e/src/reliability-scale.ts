@@ -25,6 +25,64 @@ export async function bulkPut(etcd: EtcdServer, entries: readonly (readonly [str
   }
 }
 
+/** `count` records under one name, as kube2sky would write them (distinct addresses, FNV leaf labels). */
+export function hugeEntries(name: string, count: number): [string, string][] {
+  const entries: [string, string][] = [];
+  for (let i = 0; i < count; i++) {
+    const value = encodeRecord({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, priority: 10, weight: 10, ttl: 30 });
+    entries.push([`${nameToKey(name)}/${leafLabel(value)}`, value]);
+  }
+  return entries;
+}
+
+/** What the big questions got: each reply and how long it took (ms). */
+export interface BigAnswers {
+  readonly replies: Record<string, WireReply>;
+  readonly timings: Record<string, number>;
+}
+
+/**
+ * Ask the big questions one after another: `name` (with more records than any reply holds) over
+ * UDP without and with EDNS, over TCP as A and SRV, and wildcards over the whole tree.
+ */
+export async function askBig(port: number, name: string): Promise<BigAnswers> {
+  const timings: Record<string, number> = {};
+  const replies: Record<string, WireReply> = {};
+  const ask = async (label: string, query: () => Promise<WireReply>): Promise<void> => {
+    const t0 = Date.now();
+    replies[label] = await query();
+    timings[label] = Date.now() - t0;
+  };
+  await ask('udp', () => udpQuery(port, name, QTYPE.A, 10_000));
+  await ask('udpEdns', () => udpQuery(port, name, QTYPE.A, 10_000, 4096));
+  await ask('tcp', () => tcpQuery(port, name, QTYPE.A, 10_000));
+  await ask('srv', () => tcpQuery(port, name, QTYPE.SRV, 10_000));
+  await ask('wildcard', () => tcpQuery(port, '*.svc.cluster.local.', QTYPE.A, 10_000));
+  await ask('wildcardUdp', () => udpQuery(port, '*.*.svc.cluster.local.', QTYPE.A, 10_000));
+  return { replies, timings };
+}
+
+/** What is wrong with the big answers: UDP must be NOERROR with TC=1 within 1232 bytes, TCP a capped NOERROR answer, each within 1 s. */
+export function bigAnswerProblems({ replies, timings }: BigAnswers): string[] {
+  const problems: string[] = [];
+  for (const label of ['udp', 'udpEdns']) {
+    const r = replies[label];
+    if (r?.rcode !== 'NOERROR' || !r.truncated) problems.push(`${label}: want NOERROR with TC=1`);
+    if ((r?.size ?? 0) > 1232) problems.push(`${label}: ${r?.size} bytes over UDP`);
+  }
+  for (const label of ['tcp', 'srv', 'wildcard']) {
+    const r = replies[label];
+    if (r?.rcode !== 'NOERROR' || r.answers.length === 0) problems.push(`${label} over TCP: no records (${r?.rcode}, ${r?.answers.length} records); a capped answer was expected`);
+  }
+  for (const [label, ms] of Object.entries(timings)) if (ms > 1_000) problems.push(`${label}: took ${ms} ms`);
+  return problems;
+}
+
+/** One line per big answer: rcode, records, bytes, TC. */
+export function bigAnswerSummary({ replies }: BigAnswers): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(replies).map(([k, r]) => [k, { rcode: r.rcode, records: r.answers.length, bytes: r.size, tc: r.truncated }]));
+}
+
 /** Figures of one scale run, and every requirement it missed. */
 export interface ScaleResult {
   readonly figures: Record<string, unknown>;
@@ -41,11 +99,7 @@ export async function runStoreScale(keys: number): Promise<ScaleResult> {
     await putRecord(etcd, GOOD, { host: '10.0.0.1', priority: 10, weight: 10, ttl: 30 });
     const skydns = await startSkydns(etcd.endpoint);
     try {
-      const entries: [string, string][] = [];
-      for (let i = 0; i < keys; i++) {
-        const value = encodeRecord({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, priority: 10, weight: 10, ttl: 30 });
-        entries.push([`${nameToKey(HUGE)}/${leafLabel(value)}`, value]);
-      }
+      const entries = hugeEntries(HUGE, keys);
       const started = Date.now();
       await bulkPut(etcd, entries);
       const writtenMs = Date.now() - started;
@@ -53,36 +107,13 @@ export async function runStoreScale(keys: number): Promise<ScaleResult> {
       const loadedMs = Date.now() - started;
 
       const probe = await startStallProbe(skydns.port, GOOD);
-      const timings: Record<string, number> = {};
-      const replies: Record<string, WireReply> = {};
-      const ask = async (label: string, query: () => Promise<WireReply>): Promise<void> => {
-        const t0 = Date.now();
-        replies[label] = await query();
-        timings[label] = Date.now() - t0;
-      };
-      await ask('udp', () => udpQuery(skydns.port, HUGE, QTYPE.A, 10_000));
-      await ask('udpEdns', () => udpQuery(skydns.port, HUGE, QTYPE.A, 10_000, 4096));
-      await ask('tcp', () => tcpQuery(skydns.port, HUGE, QTYPE.A, 10_000));
-      await ask('srv', () => tcpQuery(skydns.port, HUGE, QTYPE.SRV, 10_000));
-      await ask('wildcard', () => tcpQuery(skydns.port, '*.svc.cluster.local.', QTYPE.A, 10_000));
-      await ask('wildcardUdp', () => udpQuery(skydns.port, '*.*.svc.cluster.local.', QTYPE.A, 10_000));
+      const big = await askBig(skydns.port, HUGE);
       const stall: StallSummary = await probe.stop();
 
-      const problems: string[] = [];
-      const summary = Object.fromEntries(Object.entries(replies).map(([k, r]) => [k, { rcode: r.rcode, records: r.answers.length, bytes: r.size, tc: r.truncated }]));
-      for (const label of ['udp', 'udpEdns']) {
-        const r = replies[label];
-        if (r?.rcode !== 'NOERROR' || !r.truncated) problems.push(`${label}: want NOERROR with TC=1`);
-        if ((r?.size ?? 0) > 1232) problems.push(`${label}: ${r?.size} bytes over UDP`);
-      }
-      for (const label of ['tcp', 'srv', 'wildcard']) {
-        const r = replies[label];
-        if (r?.rcode !== 'NOERROR' || r.answers.length === 0) problems.push(`${label} over TCP: no records (${JSON.stringify(summary[label])}); a capped answer was expected`);
-      }
-      for (const [label, ms] of Object.entries(timings)) if (ms > 1_000) problems.push(`${label}: took ${ms} ms`);
+      const problems = bigAnswerProblems(big);
       if (stall.lost > 0 || stall.maxMs > 100) problems.push(`a small question asked every 10 ms waited up to ${stall.maxMs} ms (${stall.over100ms} over 100 ms, ${stall.lost} lost) behind the big ones`);
       if (!skydns.process.alive) problems.push('skydns died');
-      return { figures: { keys, writtenMs, loadedMs, timings, replies: summary, probe: stall }, problems };
+      return { figures: { keys, writtenMs, loadedMs, timings: big.timings, replies: bigAnswerSummary(big), probe: stall }, problems };
     } finally {
       await skydns.process.stop();
     }
