@@ -1,6 +1,9 @@
 import type { EncodedReply } from './encode.js';
 import { HEADER_SIZE, type WireQuery } from './wire.js';
 
+/** Where a key is assembled (3 bytes of transport, EDNS and limit, then a question of at most 259 bytes). */
+const KEY_SCRATCH = Buffer.alloc(3 + 255 + 4);
+
 interface Entry {
   readonly reply: EncodedReply;
   turn: number;
@@ -21,10 +24,22 @@ export class AnswerCache {
     return this.entries.size;
   }
 
-  /** The cache key of a query answered with the given size limit and transport. */
-  static key(query: WireQuery, limit: number, tcp: boolean): string {
-    const edns = query.edns === undefined ? 'n' : query.edns.do ? 'd' : 'e';
-    return `${query.type}/${query.qclass}/${edns}/${tcp ? 't' : limit}/${query.name.toLowerCase()}`;
+  /**
+   * The cache key of a query answered with the given size limit and transport: one flat string of
+   * the transport and EDNS kind, the limit, and the question's wire bytes (name, type, class) with
+   * ASCII letters lower-cased — no name string, no concatenation.
+   */
+  static key(query: WireQuery, msg: Buffer, limit: number, tcp: boolean): string {
+    const end = query.questionEnd;
+    KEY_SCRATCH[0] = (tcp ? 4 : 0) | (query.edns === undefined ? 0 : query.edns.do ? 1 : 2);
+    KEY_SCRATCH[1] = tcp ? 0 : limit >> 8;
+    KEY_SCRATCH[2] = tcp ? 0 : limit & 0xff;
+    let at = 3;
+    for (let i = HEADER_SIZE; i < end; i++) {
+      const c = msg[i] as number;
+      KEY_SCRATCH[at++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
+    return KEY_SCRATCH.toString('latin1', 0, at);
   }
 
   /** The cached reply for `key`, made ready for `query` (see {@link patchReply}); undefined on a miss. */
@@ -61,7 +76,9 @@ function patchReply(entry: Entry, query: WireQuery, msg: Buffer, roundRobin: boo
   out.writeUInt16BE(query.id, 0);
   out[2] = ((out[2] as number) & 0xfe) | (query.rd ? 1 : 0);
   out[3] = ((out[3] as number) & 0xef) | (query.cd ? 0x10 : 0);
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+  // The question name as the client spelled it (a byte loop: Buffer#copy allocates a view per call).
+  const nameEnd = query.questionEnd - 4;
+  for (let i = HEADER_SIZE; i < nameEnd; i++) out[i] = msg[i] as number;
   const run = entry.reply.rotatable;
   if (roundRobin && run.length > 1) {
     const turn = entry.turn++ % run.length;

@@ -101,7 +101,7 @@ export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = 
     verbose: config.verbose,
     log,
   });
-  const dns = new DnsServer((msg, tcp, remote) => (handler as DnsHandler).handle(msg, tcp, remote), {
+  const dns = new DnsServer((msg, tcp, peer) => (handler as DnsHandler).handle(msg, tcp, peer), {
     host: config.addr.host,
     port: config.addr.port,
     tcpIdleMs: config.tcpIdleMs,

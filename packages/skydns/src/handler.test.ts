@@ -7,6 +7,7 @@ import { TreeBuilder, kubeA, testContext } from './testing.js';
 
 const { Packet } = dns2;
 const SVC = 'svc.cluster.local.';
+const PEER = { address: '127.0.0.1', port: 5353 };
 
 function query(name: string, type: number, options: { id?: number; edns?: number; do?: boolean; rd?: boolean } = {}): Buffer {
   const packet = new Packet();
@@ -46,7 +47,7 @@ function cluster(): TreeBuilder {
 }
 
 async function ask(h: DnsHandler, msg: Buffer, tcp = false): Promise<dns2.Packet> {
-  const reply = await h.handle(msg, tcp, 'test');
+  const reply = await h.handle(msg, tcp, PEER);
   assert.ok(reply, 'a reply');
   return Packet.parse(reply);
 }
@@ -106,7 +107,7 @@ test('over TCP an RRset too big for 64 KiB is answered in part with TC=1, never 
   const b = cluster();
   for (let i = 0; i < 4000; i++) b.leaf(`huge.default.${SVC}`, kubeA(`fd00::${i.toString(16)}`));
   const h = handler(b);
-  const reply = await h.handle(query(`huge.default.${SVC}`, 28), true, 'test');
+  const reply = await h.handle(query(`huge.default.${SVC}`, 28), true, PEER);
   assert.ok(reply);
   assert.ok(reply.length <= 65535, `${reply.length} bytes fit a TCP message`);
   const tcp = Packet.parse(reply);
@@ -120,23 +121,23 @@ test('over TCP an RRset too big for 64 KiB is answered in part with TC=1, never 
 
 test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts answered at once', async () => {
   const h = handler(cluster());
-  assert.equal(await h.handle(Buffer.alloc(5), false, 't'), undefined, 'runt dropped');
+  assert.equal(await h.handle(Buffer.alloc(5), false, PEER), undefined, 'runt dropped');
   const response = query(`kubernetes.default.${SVC}`, 1);
   response[2] = 0x80;
-  assert.equal(await h.handle(response, false, 't'), undefined, 'responses dropped');
+  assert.equal(await h.handle(response, false, PEER), undefined, 'responses dropped');
   const huge = Buffer.from([0x12, 0x34, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   const started = Date.now();
-  const formerr = await h.handle(huge, false, 't');
+  const formerr = await h.handle(huge, false, PEER);
   assert.ok(Date.now() - started < 200, "answered without parsing 65535 records");
   assert.ok(formerr);
   assert.equal(formerr.readUInt16BE(0), 0x1234);
   assert.equal(formerr[3]! & 0xf, 1, 'FORMERR');
   const notify = query(`kubernetes.default.${SVC}`, 1);
   notify[2] = (notify[2]! & 0x87) | (4 << 3);
-  const notimp = await h.handle(notify, false, 't');
+  const notimp = await h.handle(notify, false, PEER);
   assert.equal(notimp![3]! & 0xf, 4, 'NOTIMP');
   const pointer = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
-  assert.equal((await h.handle(pointer, false, 't'))![3]! & 0xf, 1, 'compressed question name is FORMERR');
+  assert.equal((await h.handle(pointer, false, PEER))![3]! & 0xf, 1, 'compressed question name is FORMERR');
   const v1 = query(`kubernetes.default.${SVC}`, 1, { edns: 1232 });
   v1[v1.length - 5] = 1;
   const badvers = await ask(h, v1);
@@ -148,7 +149,7 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
     const junk = Buffer.alloc(12 + (i % 40));
     for (let j = 0; j < junk.length; j++) junk[j] = (i * 31 + j * 17) & 0xff;
     junk[2] = junk[2]! & 0x7f;
-    await h.handle(junk, i % 2 === 0, 't');
+    await h.handle(junk, i % 2 === 0, PEER);
   }
   const ok = await ask(h, query(`kubernetes.default.${SVC}`, 1));
   assert.equal(ok.answers.length, 1);

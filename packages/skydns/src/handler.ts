@@ -8,6 +8,7 @@ import type { DnsObserver, DnsSystem } from './metrics.js';
 import { inDomain, type ResolveContext } from './resolve/context.js';
 import { QTYPE, resolveQuery } from './resolve/index.js';
 import type { Rr } from './rr.js';
+import type { Peer } from './server.js';
 import { codeReply, parseQuery, type WireQuery } from './wire.js';
 
 /** Largest UDP payload we send by default (DNS flag day 2020). */
@@ -72,21 +73,21 @@ export class DnsHandler {
    * Answer one message received over UDP or TCP: synchronously when the answer is local (cache
    * hits and authoritative answers), as a promise when upstream servers are involved.
    */
-  handle(msg: Buffer, tcp: boolean, remote: string): Buffer | undefined | Promise<Buffer | undefined> {
+  handle(msg: Buffer, tcp: boolean, peer: Peer): Buffer | undefined | Promise<Buffer | undefined> {
     const started = performance.now();
     const outcome = parseQuery(msg);
     if (outcome.kind === 'drop') {
       this.options.observer.error('dropped');
-      if (this.options.verbose) this.options.log('debug', 'dropped a packet', { remote, reason: outcome.reason });
+      if (this.options.verbose) this.options.log('debug', 'dropped a packet', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
       return undefined;
     }
     if (outcome.kind === 'error') {
       this.options.observer.error(outcome.rcode === RCODE.NOTIMP ? 'notimp' : 'formerr');
-      if (this.options.verbose) this.options.log('debug', 'malformed query', { remote, reason: outcome.reason });
+      if (this.options.verbose) this.options.log('debug', 'malformed query', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
       return this.done(started, tcp, 'error', -1, codeReply(msg, outcome.rcode, outcome.questionEnd));
     }
     const q = outcome.query;
-    if (this.options.verbose) this.options.log('debug', 'query', { remote, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
+    if (this.options.verbose) this.options.log('debug', 'query', { remote: `${peer.address}:${peer.port}`, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
     try {
       const limit = tcp ? 65535 : q.edns === undefined ? 512 : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
       const now = this.options.ctx.now();
@@ -98,7 +99,7 @@ export class DnsHandler {
         this.options.observer.error('badvers');
         return this.done(started, tcp, 'error', q.type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
       }
-      const key = this.options.answerCache === false ? undefined : AnswerCache.key(q, limit, tcp);
+      const key = this.options.answerCache === false ? undefined : AnswerCache.key(q, msg, limit, tcp);
       if (key !== undefined) {
         const hit = this.answers.get(key, q, msg, this.options.roundRobin);
         this.options.observer.cache('answer', hit !== undefined);

@@ -4,8 +4,24 @@ import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:
 /** Bytes asked for the UDP socket's receive buffer. */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
+/** Who sent a message (only formatted when a log line needs it). */
+export interface Peer {
+  /** IP literal. */
+  readonly address: string;
+  /** Port. */
+  readonly port: number;
+}
+
 /** Answers one raw message (see DnsHandler.handle). */
-export type MessageHandler = (msg: Buffer, tcp: boolean, remote: string) => Buffer | undefined | Promise<Buffer | undefined>;
+export type MessageHandler = (msg: Buffer, tcp: boolean, peer: Peer) => Buffer | undefined | Promise<Buffer | undefined>;
+
+/**
+ * dgram's address lookup for replies: the address is always the IP literal a query came from, so it
+ * is handed back at once. The default (`dns.lookup`) defers every send to the next tick.
+ */
+function literalLookup(family: 4 | 6): (address: string, options: unknown, callback: (err: null, address: string, family: number) => void) => void {
+  return (address, _options, callback) => callback(null, address, family);
+}
 
 /** Listener settings. */
 export interface ServerOptions {
@@ -46,7 +62,8 @@ export class DnsServer {
   /** Bind UDP and TCP on the same address and port. */
   async listen(): Promise<void> {
     // A large receive buffer absorbs bursts instead of the kernel dropping queries (capped by net.core.rmem_max).
-    const udp = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER });
+    const family = isIP(this.options.host) === 6 ? 6 : 4;
+    const udp = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER, lookup: literalLookup(family) });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -57,13 +74,15 @@ export class DnsServer {
     });
     udp.on('error', (err) => this.options.log('error', 'UDP socket error', { error: err.message }));
     udp.on('message', (msg, rinfo) => {
-      const send = (reply: Buffer | undefined): void => {
-        if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address);
-      };
       try {
-        const reply = this.handler(msg, false, `${rinfo.address}:${rinfo.port}`);
-        if (reply instanceof Promise) reply.then(send).catch((err: Error) => this.options.log('error', 'UDP handler failed', { error: err.message }));
-        else send(reply);
+        const reply = this.handler(msg, false, rinfo);
+        if (reply instanceof Promise) {
+          reply
+            .then((r) => {
+              if (r !== undefined) udp.send(r, rinfo.port, rinfo.address);
+            })
+            .catch((err: Error) => this.options.log('error', 'UDP handler failed', { error: err.message }));
+        } else if (reply !== undefined) udp.send(reply, rinfo.port, rinfo.address);
       } catch (err) {
         this.options.log('error', 'UDP handler failed', { error: (err as Error).message });
       }
@@ -83,7 +102,7 @@ export class DnsServer {
 
   private serveTcp(socket: TcpSocket): void {
     this.connections.add(socket);
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
     let pending: Buffer = Buffer.alloc(0);
     socket.setNoDelay(true);
     socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
@@ -106,7 +125,7 @@ export class DnsServer {
         pending = pending.subarray(2 + size);
         consumed = true;
         Promise.resolve()
-          .then(() => this.handler(msg, true, remote))
+          .then(() => this.handler(msg, true, peer))
           .then((reply) => {
             if (reply === undefined || socket.destroyed) return;
             if (reply.length > MAX_TCP_MESSAGE) return;

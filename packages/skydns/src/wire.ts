@@ -77,6 +77,41 @@ function plainLabel(msg: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+/** The question name of a checked message in presentation form (`.` for the root). */
+function presentationName(msg: Buffer, labelCount: number): string {
+  if (labelCount === 0) return '.';
+  let pos = HEADER_SIZE;
+  let text = 0;
+  for (let len = msg[pos] as number; len !== 0; len = msg[pos] as number) {
+    for (let i = pos + 1; i <= pos + len; i++) NAME_SCRATCH[text++] = msg[i] as number;
+    NAME_SCRATCH[text++] = 0x2e;
+    pos += 1 + len;
+  }
+  return NAME_SCRATCH.toString('latin1', 0, text);
+}
+
+/** A checked query; the name string is only built when something reads it (a cached answer never does). */
+class ParsedQuery implements WireQuery {
+  private text: string | undefined;
+
+  constructor(
+    private readonly msg: Buffer,
+    readonly id: number,
+    readonly rd: boolean,
+    readonly cd: boolean,
+    readonly plain: boolean,
+    readonly labelCount: number,
+    readonly type: number,
+    readonly qclass: number,
+    readonly questionEnd: number,
+    readonly edns: Edns | undefined,
+  ) {}
+
+  get name(): string {
+    return (this.text ??= presentationName(this.msg, this.labelCount));
+  }
+}
+
 /**
  * Check a received message before any full parse and read its question and OPT record. Cheap and
  * bounded: counts are checked against the message length first, names are walked with a guard.
@@ -101,7 +136,6 @@ export function parseQuery(msg: Buffer): ParseOutcome {
   let plain = true;
   let nameLength = 1;
   let labelCount = 0;
-  let text = 0;
   for (;;) {
     if (pos >= msg.length) return formerr('question name runs past the end of the message');
     const len = msg[pos] as number;
@@ -113,10 +147,7 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     nameLength += len + 1;
     if (nameLength > 255) return formerr('question name is longer than 255 bytes');
     if (pos + 1 + len > msg.length) return formerr('question name runs past the end of the message');
-    if (!plainLabel(msg, pos + 1, pos + 1 + len)) plain = false;
-    msg.copy(NAME_SCRATCH, text, pos + 1, pos + 1 + len);
-    text += len;
-    NAME_SCRATCH[text++] = 0x2e;
+    if (plain && !plainLabel(msg, pos + 1, pos + 1 + len)) plain = false;
     labelCount++;
     pos += 1 + len;
   }
@@ -146,18 +177,7 @@ export function parseQuery(msg: Buffer): ParseOutcome {
   }
   return {
     kind: 'query',
-    query: {
-      id: msg.readUInt16BE(0),
-      rd: (flags & 0x0100) !== 0,
-      cd: (flags & 0x0010) !== 0,
-      name: labelCount === 0 ? '.' : NAME_SCRATCH.toString('latin1', 0, text),
-      plain,
-      labelCount,
-      type,
-      qclass,
-      questionEnd,
-      edns,
-    },
+    query: new ParsedQuery(msg, msg.readUInt16BE(0), (flags & 0x0100) !== 0, (flags & 0x0010) !== 0, plain, labelCount, type, qclass, questionEnd, edns),
   };
 }
 
