@@ -4,7 +4,7 @@
 //
 //   BENCH_SKYDNS_BUILDS=base=/tmp/base/packages/skydns/dist/main.js node --import tsx e2e/bench/dns/compare.ts
 //
-// The working tree's build (packages/skydns/dist/main.js, label "current") is always included; dnsmasq too.
+// Without BENCH_SKYDNS_BUILDS the working tree's build (packages/skydns/dist/main.js, label "current") is measured; dnsmasq always.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,14 +33,14 @@ interface Target {
   readonly runs: { tput: DnsperfResult[]; high: DnsperfResult[]; low: DnsperfResult[] };
 }
 
-/** The builds to compare: the working tree's, then those named in BENCH_SKYDNS_BUILDS. */
+/** The builds to compare: those named in BENCH_SKYDNS_BUILDS, else the working tree's. */
 function builds(): Array<{ label: string; main: string }> {
   const extra = (process.env['BENCH_SKYDNS_BUILDS'] ?? '').split(',').filter((s) => s !== '').map((s) => {
     const at = s.indexOf('=');
     if (at <= 0) throw new Error(`BENCH_SKYDNS_BUILDS entry "${s}" is not label=path`);
     return { label: s.slice(0, at), main: resolve(s.slice(at + 1)) };
   });
-  return [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js') }, ...extra];
+  return extra.length > 0 ? extra : [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js') }];
 }
 
 async function startBuild(etcd: EtcdServer, label: string, main: string): Promise<ManagedProcess & { dnsPort?: number }> {
