@@ -28,7 +28,7 @@ function store(extra: Partial<StoreOptions> = {}): { store: EtcdStore; bad: stri
     tlsPem: '',
     username: '',
     password: '',
-    log: (level, message) => logs.push(`${level} ${message}`),
+    log: (level, message, meta) => logs.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`),
     onChange: (keys) => changes.push([...keys]),
     onBadValue: (key) => bad.push(key),
     ...extra,
@@ -116,12 +116,70 @@ test('a compacted watch is re-listed; a wiped etcd is re-listed', async () => {
     await waitFor('the put made during compaction is seen', () => hosts(s, `${SVC}/compacted`)?.[0] === '10.0.0.4', 10_000, 10);
     assert.ok(logs.some((l) => /listing again/.test(l)), logs.join('\n'));
     assert.ok(logs.filter((l) => /loaded records|reloaded records/.test(l)).length >= 2);
+    assert.ok(!logs.some((l) => /refilled/.test(l)), 'a compacted watch is re-listed at once, without a hold');
 
     await etcd.kill();
     await etcd.resume({ empty: true });
     const v = A('10.0.0.5');
     await etcd.etcdctl('put', `${SVC}/fresh/${leafLabel(v)}`, v);
     await waitFor('fresh etcd re-listed', () => hosts(s, `${SVC}/fresh`)?.[0] === '10.0.0.5' && hosts(s, `${SVC}/compacted`) === undefined, 15_000, 10);
+  } finally {
+    await s.stop();
+  }
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A store over three names, loaded and watching, with etcd then killed and restarted empty. */
+async function wipedUnder(hold: { quietMs: number; maxMs: number }): Promise<ReturnType<typeof store>> {
+  await etcd.etcdctl('del', '--prefix', '/skydns/');
+  for (const [i, name] of ['one', 'two', 'three'].entries()) await etcd.etcdctl('put', `${SVC}/${name}/x`, A(`10.0.1.${i + 1}`));
+  const made = store({ hold });
+  made.store.start();
+  await waitFor('first load', () => made.store.tree.ready && made.store.connected, 10_000);
+  await etcd.kill();
+  await etcd.resume({ empty: true });
+  await waitFor('the hold to begin', () => made.logs.some((l) => /while it is refilled/.test(l)), 15_000, 10);
+  return made;
+}
+
+test('etcd back empty: the last good data serves until the refill has been quiet, then the refilled data replaces it', async () => {
+  const { store: s, logs, changes } = await wipedUnder({ quietMs: 700, maxMs: 20_000 });
+  try {
+    // Before the refill begins nothing is switched, however long it takes.
+    for (const end = Date.now() + 1500; Date.now() < end; await sleep(50)) {
+      assert.deepEqual([hosts(s, `${SVC}/one`), hosts(s, `${SVC}/three`)], [['10.0.1.1'], ['10.0.1.3']]);
+    }
+    const changesBefore = changes.length;
+    await etcd.etcdctl('put', `${SVC}/one/x`, A('10.0.1.1'));
+    await etcd.etcdctl('put', `${SVC}/two/x`, A('10.0.2.2'));
+    await sleep(300);
+    assert.deepEqual([hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)], [['10.0.1.2'], ['10.0.1.3']], 'still the last good data while the refill goes on');
+    await etcd.etcdctl('put', `${SVC}/four/x`, A('10.0.2.4'));
+    const lastWrite = Date.now();
+    await waitFor('the switch to the refilled data', () => hosts(s, `${SVC}/four`) !== undefined, 10_000, 5);
+    const quietMs = Date.now() - lastWrite;
+    assert.ok(quietMs >= 600, `switched ${quietMs} ms after the last write (quiet period 700 ms)`);
+    assert.deepEqual([hosts(s, `${SVC}/one`), hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)], [['10.0.1.1'], ['10.0.2.2'], undefined]);
+    assert.deepEqual(changes.slice(changesBefore), [['/skydns']], 'one change at the switch, none during the hold');
+    assert.ok(logs.some((l) => /info switched to the refilled etcd data .*"reason":"quiet"/.test(l)), logs.join('\n'));
+    // Afterwards changes apply at once again.
+    await etcd.etcdctl('put', `${SVC}/five/x`, A('10.0.2.5'));
+    const started = Date.now();
+    await waitFor('a put after the switch', () => hosts(s, `${SVC}/five`) !== undefined, 2000, 2);
+    assert.ok(Date.now() - started < 300, `a put after the switch seen in ${Date.now() - started} ms`);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('etcd back empty and never refilled: the hold ends after its longest time', async () => {
+  const { store: s, logs } = await wipedUnder({ quietMs: 700, maxMs: 1500 });
+  try {
+    assert.deepEqual(hosts(s, `${SVC}/one`), ['10.0.1.1']);
+    await waitFor('the longest hold to end', () => hosts(s, `${SVC}/one`) === undefined, 10_000, 10);
+    assert.equal(s.tree.size, 0);
+    assert.ok(logs.some((l) => /info switched to the refilled etcd data .*"reason":"max-hold"/.test(l)), logs.join('\n'));
   } finally {
     await s.stop();
   }

@@ -4,6 +4,7 @@ import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import { decodeRecord, dnsNameProblem } from '@kube-dns-legacy/skymsg';
 import { ConfigError } from './config.js';
+import { Hold, type HoldEnd, type HoldTimes } from './hold.js';
 import { RecordTree } from './tree.js';
 
 /** How the store reaches etcd and reports what it sees. */
@@ -30,7 +31,12 @@ export interface StoreOptions {
   readonly onBadValue: (key: string, reason: string) => void;
   /** Runs after each full load, before the watch starts (a seam for tests that compact etcd there). */
   readonly afterLoad?: () => Promise<void>;
+  /** How long the last good data keeps serving while an etcd that came back behind us is refilled (default 1 s quiet, 30 s at most). */
+  readonly hold?: HoldTimes;
 }
+
+/** Default hold: switch 1 s after the refill went quiet, or after 30 s. */
+const DEFAULT_HOLD: HoldTimes = { quietMs: 1000, maxMs: 30_000 };
 
 /** Read a TLS file named by a flag; an unreadable file is a configuration error naming the flag. */
 function readTlsFile(flag: string, path: string): Buffer {
@@ -50,7 +56,9 @@ const MAX_RETRY_MS = 1000;
 /**
  * The only reader of etcd: one range read of the prefix, then a watch from the next revision,
  * applied to an in-memory {@link RecordTree}. A compacted or cancelled watch triggers a fresh
- * list; while etcd is away the last good tree keeps serving.
+ * list; while etcd is away the last good tree keeps serving. When etcd comes back behind the data
+ * we hold (restored or wiped), the new tree is built from the list and the watch in a {@link Hold}
+ * while the last good tree keeps serving, and replaces it once the refill has gone quiet.
  */
 export class EtcdStore {
   /** The records; `tree.ready` turns true after the first complete load. */
@@ -66,6 +74,10 @@ export class EtcdStore {
   private watcher: Watcher | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** Set when etcd was seen behind us: the next list starts a hold. */
+  private behind = false;
+  /** The refill in progress, if any. */
+  private hold: Hold | undefined;
 
   constructor(private readonly options: StoreOptions) {
     const config: IOptions = {
@@ -122,6 +134,7 @@ export class EtcdStore {
   /** Stop watching and close the client. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.hold?.cancel();
     this.wake?.();
     await this.watcher?.cancel().catch(() => undefined);
     await this.loop;
@@ -175,7 +188,7 @@ export class EtcdStore {
     }
   }
 
-  /** One range read of the whole prefix, swapped in at once. */
+  /** One range read of the whole prefix, swapped in at once (or into the hold while etcd is refilled). */
   private async load(): Promise<void> {
     const res = await this.client.getAll().prefix(this.root).exec();
     const fresh = new RecordTree();
@@ -183,13 +196,45 @@ export class EtcdStore {
       const decoded = this.decode(kv);
       if (decoded !== undefined) fresh.set(decoded.key, decoded.record);
     }
-    this.tree.replaceWith(fresh);
     this.revision = Number(res.header.revision);
+    this.lastSync = Date.now();
+    if (this.behind || this.hold !== undefined) {
+      this.behind = false;
+      if (this.hold === undefined) {
+        this.hold = new Hold(this.options.hold ?? DEFAULT_HOLD, (reason) => this.endHold(reason));
+        this.options.log('warn', 'etcd came back behind the data we hold (restored or wiped); serving the last good data while it is refilled', {
+          serving: this.tree.size,
+          listed: fresh.size,
+          revision: this.revision,
+        });
+      }
+      this.hold.tree = fresh;
+      this.hold.changed(fresh.size);
+      return;
+    }
+    this.tree.replaceWith(fresh);
     const first = !this.tree.ready;
     this.tree.ready = true;
-    this.lastSync = Date.now();
     this.options.onChange([`/${this.options.prefix}`]);
     this.options.log('info', first ? 'loaded records from etcd' : 'reloaded records from etcd', { records: this.tree.size, revision: this.revision });
+  }
+
+  /** Serve the refilled tree. */
+  private endHold(reason: HoldEnd): void {
+    const hold = this.hold;
+    if (hold === undefined) return;
+    this.hold = undefined;
+    const before = this.tree.size;
+    this.tree.replaceWith(hold.tree);
+    this.options.onChange([`/${this.options.prefix}`]);
+    this.options.log('info', 'switched to the refilled etcd data', {
+      reason,
+      heldMs: Date.now() - hold.since,
+      changes: hold.changes,
+      records: this.tree.size,
+      before,
+      revision: this.revision,
+    });
   }
 
   /** Watch from the revision after the load; resolves when the watch ends and a re-list is needed. */
@@ -212,6 +257,7 @@ export class EtcdStore {
       watcher.on('connected', (res) => {
         if (Number(res.header.revision) < this.revision) {
           this.options.log('warn', 'etcd is behind the data we hold (restored or wiped); listing again', { etcd: res.header.revision, ours: this.revision });
+          this.behind = true;
           finish();
           return;
         }
@@ -224,21 +270,23 @@ export class EtcdStore {
         this.connected = false;
       });
       watcher.on('data', (res) => {
+        const tree = this.hold?.tree ?? this.tree;
         const changed: string[] = [];
         for (const event of res.events) {
           const key = event.kv.key.toString('utf8');
           if (event.type === 'Delete') {
-            if (this.tree.delete(key)) changed.push(key);
+            if (tree.delete(key)) changed.push(key);
           } else {
             const decoded = this.decode(event.kv);
-            if (decoded !== undefined) this.tree.set(decoded.key, decoded.record);
-            else this.tree.delete(key);
+            if (decoded !== undefined) tree.set(decoded.key, decoded.record);
+            else tree.delete(key);
             changed.push(key);
           }
         }
         this.revision = Number(res.header.revision);
         this.lastSync = Date.now();
-        if (changed.length > 0) this.options.onChange(changed);
+        if (this.hold !== undefined) this.hold.changed(changed.length);
+        else if (changed.length > 0) this.options.onChange(changed);
       });
       watcher.on('error', (err: Error) => {
         this.options.log('warn', 'etcd watch ended; listing again', { error: err.message });
