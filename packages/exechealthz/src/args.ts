@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { formatGoDuration, parseGoDuration } from '@kube-dns-legacy/goflags';
+import { formatGoDuration, normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 
 /** Log levels the process accepts for `--log-level`. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -41,7 +41,12 @@ const ENV_PREFIX = 'EXECHEALTHZ_';
  * `-period=2s`); `EXECHEALTHZ_<FLAG>` environment variables supply defaults that flags override.
  */
 export function parseExechealthzArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ExechealthzArgs {
-  const normalized = normalizeGoFlags(argv);
+  let normalized: string[];
+  try {
+    normalized = normalizeGoFlags(argv, { valueFlags: VALUE_FLAGS }).args;
+  } catch (err) {
+    throw new ArgsError((err as Error).message);
+  }
   const fromEnv = (name: string): string | undefined => env[ENV_PREFIX + name.toUpperCase().replace(/-/g, '_')];
   const parser = yargs(normalized)
     .help(false)
@@ -101,36 +106,6 @@ export function parseExechealthzArgs(argv: readonly string[], env: Readonly<Reco
       logLevel: raw['log-level'] as LogLevel,
     },
   };
-}
-
-/** Rewrite Go-style flags (`-cmd=x`, `-cmd x`, `-log_level x`) as `--cmd=x` so yargs reads them whole. */
-function normalizeGoFlags(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    const match = /^--?([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/.exec(arg);
-    const name = match?.[1]?.replace(/_/g, '-');
-    if (!match || name === undefined) {
-      out.push(arg);
-      continue;
-    }
-    const value = match[2];
-    if (value !== undefined) {
-      out.push(`--${name}=${value}`);
-    } else if (VALUE_FLAGS.has(name)) {
-      const next = argv[i + 1];
-      if (next === undefined) throw new ArgsError(`flag needs an argument: -${name}`);
-      out.push(`--${name}=${next}`);
-      i++;
-    } else {
-      out.push(name.length === 1 ? `-${name}` : `--${name}`);
-    }
-  }
-  return out;
 }
 
 function parsePort(text: string): number {

@@ -29,6 +29,7 @@ test('manifest spellings: --domain=, -domain=, underscores with a deprecation no
   assert.match(old.warnings.join('\n'), /-kube_master_url is deprecated, use --kube-master-url/);
   assert.match(old.warnings.join('\n'), /-v=10 is ignored/);
   assert.deepEqual(normalizeArgs(['--v', '2', '--domain', 'a.b']).args, ['--domain', 'a.b']);
+  assert.throws(() => parseKube2skyArgs(['--domain=a.b', '-v'], {}), (err: unknown) => err instanceof Kube2skyArgsError && /flag needs an argument: -v/.test(err.message));
 });
 
 test('new flags: etcd list, prefix, TLS, resync, pod records, metrics port', () => {

@@ -1,4 +1,4 @@
-import { parseGoDuration } from '@kube-dns-legacy/goflags';
+import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { expandEnv } from './env.js';
@@ -48,33 +48,22 @@ export class Kube2skyArgsError extends Error {
 /** Flags of kube2sky ≤1.11 and glog that are accepted and ignored. */
 const IGNORED_FLAGS = new Set(['v', 'logtostderr', 'alsologtostderr', 'verbose', 'stderrthreshold', 'log-dir', 'vmodule', 'log-backtrace-at']);
 
+/** glog flags (`-v=2`, `-log_dir …`) take a value, as in Go, so it is dropped with them. */
+const GLOG_VALUE_FLAGS: ReadonlySet<string> = new Set(['v', 'log-dir', 'vmodule']);
+
 /**
  * Rewrite old spellings: single-dash long flags (`-domain=x`, Go's flag package) become `--domain=x`,
  * underscores in flag names become dashes (with a deprecation note), and glog flags are dropped.
+ * Throws when a glog value flag ends the line (Go's "flag needs an argument").
  */
 export function normalizeArgs(argv: readonly string[]): { args: string[]; warnings: string[] } {
+  const { args: all, renamed } = normalizeGoFlags(argv, { valueFlags: GLOG_VALUE_FLAGS });
+  const warnings = renamed.map(({ from, to }) => `flag ${from} is deprecated, use ${to}`);
   const args: string[] = [];
-  const warnings: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const match = /^(--?)([A-Za-z][A-Za-z0-9_-]*)(=.*)?$/s.exec(arg);
-    if (match === null || (match[1] === '-' && (match[2] ?? '').length === 1 && match[2] !== 'v')) {
-      args.push(arg);
-      continue;
-    }
-    const original = match[2] ?? '';
-    let name = original;
-    if (name.includes('_')) {
-      name = name.replaceAll('_', '-');
-      warnings.push(`flag ${match[1]}${original} is deprecated, use --${name}`);
-    }
-    if (IGNORED_FLAGS.has(name)) {
-      const next = argv[i + 1];
-      if (match[3] === undefined && (name === 'v' || name === 'log-dir' || name === 'vmodule') && next !== undefined && !next.startsWith('-')) i++;
-      warnings.push(`flag ${arg} is ignored (kube2sky logs structured JSON; use --log-level)`);
-      continue;
-    }
-    args.push(`--${name}${match[3] ?? ''}`);
+  for (const arg of all) {
+    const name = /^--?([^=]+)/.exec(arg)?.[1];
+    if (name !== undefined && IGNORED_FLAGS.has(name)) warnings.push(`flag ${arg} is ignored (kube2sky logs structured JSON; use --log-level)`);
+    else args.push(arg);
   }
   return { args, warnings };
 }
@@ -143,7 +132,13 @@ function single(flag: string, value: unknown): unknown {
 
 /** Parse kube2sky's command line (original and new flags) into its configuration; throws {@link Kube2skyArgsError}. */
 export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Kube2skyConfig {
-  const { args, warnings } = normalizeArgs(argv);
+  let normalized: { args: string[]; warnings: string[] };
+  try {
+    normalized = normalizeArgs(argv);
+  } catch (err) {
+    throw new Kube2skyArgsError((err as Error).message);
+  }
+  const { args, warnings } = normalized;
   const parsed = kube2skyParser(args).parseSync() as Record<string, unknown>;
   const get = (flag: string): unknown => single(flag, parsed[flag]);
 

@@ -1,15 +1,11 @@
+import { normalizeGoFlags } from '@kube-dns-legacy/goflags';
 import winston from 'winston';
 import yargs from 'yargs';
 import { SandboxApiServer } from './server.js';
 
-/** Rewrite single-dash long flags (`-port=8080`) to the double-dash form yargs parses. */
-function normalize(argv: readonly string[]): string[] {
-  return argv.map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg));
-}
-
 /** Parse the flags, start the sandbox, print its URL and kubeconfig path, and run until `stopSignal` settles; returns the exit code. */
 export async function runCli(argv: readonly string[], stopSignal: Promise<NodeJS.Signals>): Promise<number> {
-  const args = await yargs(normalize(argv))
+  const args = await yargs(normalizeGoFlags(argv).args)
     .scriptName('sandbox-apiserver')
     .usage('$0 [flags]')
     .epilogue('A small Kubernetes API server (core/v1 namespaces, services, endpoints, pods; discovery.k8s.io/v1 endpointslices) speaking the real list/watch protocol, for tests and `npm run up`. It runs no controllers: create Endpoints yourself. Logs are winston JSON; SIGTERM exits 0.')

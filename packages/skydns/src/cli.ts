@@ -1,22 +1,9 @@
-import { parseGoDuration } from '@kube-dns-legacy/goflags';
+import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
 import { parseUpstream } from './forward.js';
 import { DEFAULT_UDP_CAP } from './handler.js';
-
-/** Go's flag package accepts `-name`, `-name=value` and `--name`; yargs wants `--name` for long names. */
-export function normaliseFlags(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  let rest = false;
-  for (const arg of argv) {
-    if (rest || arg === '--') {
-      rest = true;
-      out.push(arg);
-    } else out.push(/^-[A-Za-z]/.test(arg) ? `-${arg}` : arg);
-  }
-  return out;
-}
 
 function options(env: NodeJS.ProcessEnv) {
   return {
@@ -57,7 +44,7 @@ function options(env: NodeJS.ProcessEnv) {
 
 /** The yargs parser for skydns (for `--help` text and parsing). */
 export function skydnsCli(argv: readonly string[], env: NodeJS.ProcessEnv): Argv {
-  return yargs(normaliseFlags(argv))
+  return yargs(normalizeGoFlags(argv).args)
     .scriptName('skydns')
     .usage('skydns [flags]\n\nServes DNS for -domain from the SkyDNS records kube2sky keeps in etcd under /<path-prefix>/.\nFlags take one or two dashes (-addr=0.0.0.0:53 or --addr 0.0.0.0:53).')
     .parserConfiguration({

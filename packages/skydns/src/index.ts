@@ -1,4 +1,4 @@
-export { parseSkydnsArgs, parseSkydnsArgsWithWarnings, normaliseFlags } from './cli.js';
+export { parseSkydnsArgs, parseSkydnsArgsWithWarnings } from './cli.js';
 export { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
 export { startSkydns, type RunningSkydns } from './app.js';
 export { RecordTree, type RecordSource, type StoredRecord } from './tree.js';
