@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 import type { Json, JsonObject } from './json.js';
-import { asObject, asString, isObject } from './json.js';
+import { asObject, asString, clone, isObject } from './json.js';
 import type { ApiMetrics } from './metrics.js';
 import { nonResource } from './nonresource.js';
+import { continueExpired, decodeContinue, encodeContinue, parseLimit } from './paging.js';
 import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { ResourceDef } from './resources.js';
@@ -96,6 +97,25 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
       bookmarks: query.get('allowWatchBookmarks') === 'true',
       table: wantsTable(req) ? includeObject(query) : undefined,
     }, ctx);
+    return;
+  }
+  const limit = parseLimit(query.get('limit'));
+  const token = query.get('continue') ?? '';
+  // Paged (limit/continue) as a real API server does, every page at the first page's resourceVersion; tables (kubectl get) come whole.
+  if ((limit !== undefined || token !== '') && !wantsTable(req)) {
+    const start = token === '' ? { rv: ctx.store.resourceVersion, after: '' } : decodeContinue(token);
+    let matching: Array<{ id: string; object: JsonObject }>;
+    try {
+      matching = ctx.store.listAt(def, namespace, start.rv, start.after).filter(({ object }) => matches(object));
+    } catch (err) {
+      throw err instanceof ApiError && err.code === 410 && token !== '' ? continueExpired() : err;
+    }
+    const page = limit === undefined ? matching : matching.slice(0, limit);
+    const rest = matching.length - page.length;
+    const last = page[page.length - 1];
+    const list = listOf(def, page.map(({ object }) => clone(object)), String(start.rv));
+    if (rest > 0 && last !== undefined) list['metadata'] = { resourceVersion: String(start.rv), continue: encodeContinue(start.rv, last.id), remainingItemCount: rest };
+    send(res, 200, list);
     return;
   }
   const items = ctx.store.list(def, namespace).filter(matches);

@@ -16,7 +16,7 @@ export interface StoreEvent {
   readonly def: ResourceDef;
   /** The object after the change (before it, for DELETED, with the deletion's resourceVersion). */
   readonly object: JsonObject;
-  /** For MODIFIED, the object before the change (watches with selectors need it). */
+  /** For MODIFIED and DELETED, the object before the change (watches with selectors and paged lists need it). */
   readonly previous?: JsonObject;
 }
 
@@ -68,6 +68,28 @@ export class ObjectStore {
       .map(([, object]) => clone(object));
   }
 
+  /**
+   * The objects of one resource (in one namespace when given) as they were at resourceVersion `rv`,
+   * sorted by `namespace/name`, only those whose `namespace/name` sorts after `after`; not copied.
+   * Changes after `rv` are undone from the history; a 410 ApiError when `rv` is older than it.
+   */
+  listAt(def: ResourceDef, namespace: string | undefined, rv: number, after: string): Array<{ id: string; object: JsonObject }> {
+    if (rv < this.compacted) throw expired(rv, this.compacted);
+    const prefix = `${def.group}/${def.plural}/`;
+    const state = new Map<string, JsonObject | undefined>();
+    for (const [key, object] of this.objects) if (key.startsWith(prefix)) state.set(key.slice(prefix.length), object);
+    for (let i = this.history.length - 1; i >= 0 && (this.history[i] as StoreEvent).rv > rv; i--) {
+      const event = this.history[i] as StoreEvent;
+      if (event.def !== def) continue;
+      const { name, namespace: ns } = nameOf(event.object);
+      state.set(`${ns}/${name}`, event.type === 'ADDED' ? undefined : event.previous);
+    }
+    const inNamespace = namespace === undefined ? '' : `${namespace}/`;
+    const found: Array<{ id: string; object: JsonObject }> = [];
+    for (const [id, object] of state) if (object !== undefined && id > after && id.startsWith(inNamespace)) found.push({ id, object });
+    return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** How many objects of one resource are stored (no copies made). */
   count(def: ResourceDef): number {
     const prefix = `${def.group}/${def.plural}/`;
@@ -94,7 +116,7 @@ export class ObjectStore {
     if (!existing) return undefined;
     this.objects.delete(key);
     const gone = this.stamp(existing);
-    this.emit({ rv: this.revision, type: 'DELETED', def, object: gone });
+    this.emit({ rv: this.revision, type: 'DELETED', def, object: gone, previous: existing });
     return clone(gone);
   }
 
