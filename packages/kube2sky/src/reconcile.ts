@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import { backoffDelay } from './backoff.js';
 import type { Metrics } from './metrics.js';
-import { RecordTable, valueHash, type Slot } from './record-table.js';
+import { RecordTable, valueHash, wantedValue, type Slot } from './record-table.js';
 import { isOwnedKey, scannedPrefixes } from './records/ownership.js';
 import type { RecordContext } from './records/types.js';
 import type { KeyValueStore, StoreEpoch } from './store.js';
@@ -183,7 +183,7 @@ export class Reconciler {
       const puts: Array<[Slot, string]> = [];
       const deletes: Slot[] = [];
       const compare = (slot: Slot): void => {
-        const want = slot.value;
+        const want = wantedValue(slot);
         if (want !== undefined && (slot.have === undefined || valueHash(want) !== slot.have)) puts.push([slot, want]);
         else if (want === undefined && slot.have !== undefined && sweeping) deletes.push(slot);
         else this.table.prune(slot);

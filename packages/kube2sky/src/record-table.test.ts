@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffDelay } from './backoff.js';
-import { RecordTable, valueHash, type Slot } from './record-table.js';
+import { RecordTable, valueHash, wantedValue, type Slot } from './record-table.js';
 
 const m = (...pairs: Array<[string, string]>): Map<string, string> => new Map(pairs);
 const keys = (slots: readonly Slot[]): string[] => slots.map((s) => s.key).sort();
@@ -47,7 +47,7 @@ test('one slot per key holds the wanted value and the hash of etcd\'s; forgettin
   d.observe('stale', valueHash('x'));
   assert.equal(slot?.have, valueHash('v1'));
   assert.ok(Number.isInteger(slot?.have) && (slot?.have ?? 0) < 2 ** 31, 'hashes are small integers');
-  assert.deepEqual([...d.slots()].map((s) => [s.key, s.value, s.have]), [['k1', 'v1', valueHash('v1')], ['stale', undefined, valueHash('x')]]);
+  assert.deepEqual([...d.slots()].map((s) => [s.key, wantedValue(s), s.have]), [['k1', 'v1', valueHash('v1')], ['stale', undefined, valueHash('x')]]);
   assert.equal(d.size, 1, 'a key only etcd holds is not wanted');
   d.forgetEtcd();
   assert.deepEqual([...d.slots()].map((s) => [s.key, s.have]), [['k1', undefined]]);
@@ -55,6 +55,24 @@ test('one slot per key holds the wanted value and the hash of etcd\'s; forgettin
   assert.equal([...d.slots()].length, 1, 'kept until the reconciler prunes it');
   d.prune(slot as Slot);
   assert.equal([...d.slots()].length, 0);
+});
+
+test('values come back exactly as given, whatever their shape', () => {
+  const d = new RecordTable();
+  const values = [
+    '{"host":"10.0.0.1","priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    '{"host":"web-0.web.default.svc.cluster.local.","port":8080,"priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    '{"text":"1.1.0","ttl":28800,"targetstrip":0}',
+    '{,"priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    ',"priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    '"host":"x"',
+    '\u0000odd',
+    'π ünïcödé {',
+    '',
+  ];
+  values.forEach((v, i) => d.set(`svc/${i}`, m([`k${i}`, v])));
+  assert.deepEqual(values.map((_, i) => d.get(`k${i}`)), values);
+  assert.deepEqual(d.set('svc/0', m(['k0', values[0] as string])), [], 'the same value again is no change');
 });
 
 test('back-off grows, is capped and jittered into [half, full]', () => {

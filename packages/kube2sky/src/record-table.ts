@@ -5,6 +5,34 @@ export function valueHash(value: string): number {
   return fnv1a32(value) | 0;
 }
 
+/** The tail that nearly every value kube2sky writes ends with; slots keep values without it. */
+const COMMON_TAIL = ',"priority":10,"weight":10,"ttl":30,"targetstrip":0}';
+
+/**
+ * A copy of `text` as one flat string. Keys and values are built by concatenation, and V8 keeps such
+ * strings as trees of parts (32 bytes per join); a flat copy costs only its characters.
+ */
+function flat(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/** How a slot keeps a value: a JSON object without its `{` and the common tail when it has them; anything else as it is, marked. */
+function pack(value: string): string {
+  if (!value.startsWith('{')) return flat(`\u0000${value}`);
+  return value.endsWith(COMMON_TAIL) ? flat(value.slice(1, -COMMON_TAIL.length)) : flat(value);
+}
+
+/** The value a slot keeps in `pack`ed form. */
+function unpack(packed: string): string {
+  if (packed.startsWith('{')) return packed;
+  return packed.startsWith('\u0000') ? packed.slice(1) : `{${packed}${COMMON_TAIL}`;
+}
+
+/** The value the objects want at `slot`, or undefined when none does. */
+export function wantedValue(slot: Slot): string | undefined {
+  return slot.value === undefined ? undefined : unpack(slot.value);
+}
+
 /**
  * One etcd key: the value the objects want there and a hash of what etcd holds. Each key is held
  * once, by its slot; owners and the reconciler point at slots, not at copies of the key.
@@ -13,9 +41,9 @@ export interface Slot {
   readonly key: string;
   /** The owner whose value wins (the smallest id among the claimants), undefined when no object wants the key. */
   owner: string | undefined;
-  /** The winning owner's value. */
+  /** The winning owner's value, `pack`ed (read it with `wantedValue`). */
   value: string | undefined;
-  /** Further claimants (owner → value) when several objects want the key; rare. */
+  /** Further claimants (owner → packed value) when several objects want the key; rare. */
   others: Map<string, string> | undefined;
   /** `valueHash` of the value in etcd, undefined when etcd has no such key (as far as kube2sky knows). */
   have: number | undefined;
@@ -38,7 +66,8 @@ export class RecordTable {
     const old = this.byOwner.get(owner) ?? [];
     const changed = new Set<Slot>();
     for (const slot of old) {
-      if (records.get(slot.key) !== claimOf(slot, owner)) {
+      const now = records.get(slot.key);
+      if (now === undefined || pack(now) !== claimOf(slot, owner)) {
         this.unclaim(slot, owner);
         changed.add(slot);
       }
@@ -47,11 +76,11 @@ export class RecordTable {
     for (const [key, value] of records) {
       let slot = this.slotsByKey.get(key);
       if (slot === undefined) {
-        slot = { key, owner: undefined, value: undefined, others: undefined, have: undefined };
-        this.slotsByKey.set(key, slot);
+        slot = { key: flat(key), owner: undefined, value: undefined, others: undefined, have: undefined };
+        this.slotsByKey.set(slot.key, slot);
       }
       if (claimOf(slot, owner) === undefined) {
-        this.claim(slot, owner, value);
+        this.claim(slot, owner, pack(value));
         changed.add(slot);
       }
       slots.push(slot);
@@ -73,7 +102,8 @@ export class RecordTable {
 
   /** The desired value of `key`, or undefined when no owner wants it. */
   get(key: string): string | undefined {
-    return this.slotsByKey.get(key)?.value;
+    const slot = this.slotsByKey.get(key);
+    return slot === undefined ? undefined : wantedValue(slot);
   }
 
   /** Every slot: wanted keys and keys etcd holds. */
