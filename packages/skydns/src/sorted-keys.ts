@@ -89,7 +89,10 @@ export class SortedKeyMap<V> {
     }
     this.count++;
     if (chunk.keys.length >= 2 * CHUNK) {
-      const tail: Chunk<V> = { keys: chunk.keys.splice(CHUNK), values: chunk.values.splice(CHUNK) };
+      // Fresh arrays for both halves: splice would leave the first with room for twice its entries.
+      const tail: Chunk<V> = { keys: chunk.keys.slice(CHUNK), values: chunk.values.slice(CHUNK) };
+      chunk.keys = chunk.keys.slice(0, CHUNK);
+      chunk.values = chunk.values.slice(0, CHUNK);
       this.chunks.splice(c + 1, 0, tail);
     }
   }

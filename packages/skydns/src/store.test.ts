@@ -185,6 +185,32 @@ test('etcd back empty and never refilled: the hold ends after its longest time',
   }
 });
 
+test('the load reads the tree in pages, all at one revision, and the watch starts right after it', async () => {
+  await etcd.etcdctl('del', '--prefix', '/skydns/');
+  const client = new Etcd3({ hosts: etcd.endpoint });
+  const keys = Array.from({ length: 4500 }, (_, i) => `${SVC}/paged/${String(i).padStart(5, '0')}`);
+  try {
+    for (let i = 0; i < keys.length; i += 250) await Promise.all(keys.slice(i, i + 250).map((k, j) => client.put(k).value(A(`10.1.${(i + j) >> 8}.${(i + j) & 255}`))));
+  } finally {
+    client.close();
+  }
+  const revision = Number((JSON.parse(await etcd.etcdctl('get', '/skydns/none', '-w', 'json')) as { header: { revision: string } }).header.revision);
+  const { store: s } = store();
+  s.start();
+  try {
+    await waitFor('the paged load', () => s.tree.ready && s.connected, 15_000);
+    assert.equal(s.tree.size, keys.length, 'every page read (three pages of at most 2000 keys)');
+    assert.equal(s.revision, revision, 'the load is at the revision etcd had');
+    assert.deepEqual(s.tree.lookup(`${SVC}/paged`, 3)?.map((r) => r.key), keys.slice(0, 3));
+    assert.deepEqual(hosts(s, keys[4499] as string), ['10.1.17.147']);
+    await etcd.etcdctl('del', keys[0] as string);
+    await waitFor('the first change after the load', () => s.tree.size === keys.length - 1, 2000, 2);
+  } finally {
+    await s.stop();
+    await etcd.etcdctl('del', '--prefix', '/skydns/');
+  }
+});
+
 test('the initial load reads a tree larger than gRPC\'s default 4 MiB reply limit', async () => {
   await etcd.etcdctl('del', '--prefix', '/skydns/');
   const client = new Etcd3({ hosts: etcd.endpoint });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
+import { Etcd3, Range, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import { decodeRecord, dnsNameProblem } from '@kube-dns-legacy/skymsg';
 import { ConfigError } from './config.js';
 import { Hold, type HoldEnd, type HoldTimes } from './hold.js';
@@ -49,6 +49,12 @@ function readTlsFile(flag: string, path: string): Buffer {
 
 /** A back-off that always waits the same time (etcd3's default grows to 30 s). */
 const WATCH_BACKOFF = { duration: 250, next: () => WATCH_BACKOFF };
+
+/**
+ * Keys per range read of a full load: a 120,000-key tree in one reply is ~19 MB of gRPC message
+ * and ~100 MB of decoded objects at once; pages keep that garbage small.
+ */
+const PAGE_KEYS = 10_000;
 
 /** Longest wait between attempts to list etcd again. */
 const MAX_RETRY_MS = 1000;
@@ -171,32 +177,52 @@ export class EtcdStore {
     });
   }
 
-  private decode(kv: IKeyValue): { key: string; record: ReturnType<typeof decodeRecord> } | undefined {
+  /** A value checked as a record (skipped, counted and logged when it is not one): its key and JSON text. */
+  private decode(kv: IKeyValue): { key: string; json: string } | undefined {
     const key = kv.key.toString('utf8');
     if (key === `/${this.options.prefix}/config`) return undefined;
     try {
-      const record = decodeRecord(key, kv.value);
+      const json = kv.value.toString('utf8');
+      const record = decodeRecord(key, json);
       const host = record.host;
       if (host !== undefined && host !== '' && isIP(host) === 0) {
         const problem = dnsNameProblem(host);
         if (problem !== undefined) throw new Error(`${key}: field "host": ${problem}`);
       }
-      return { key, record };
+      return { key, json };
     } catch (err) {
       this.options.onBadValue(key, (err as Error).message);
       return undefined;
     }
   }
 
-  /** One range read of the whole prefix, swapped in at once (or into the hold while etcd is refilled). */
-  private async load(): Promise<void> {
-    const res = await this.client.getAll().prefix(this.root).exec();
-    const fresh = new RecordTree();
-    for (const kv of res.kvs) {
-      const decoded = this.decode(kv);
-      if (decoded !== undefined) fresh.set(decoded.key, decoded.record);
+  /**
+   * Read the whole prefix in pages of {@link PAGE_KEYS}, every page at the first page's revision
+   * (so the watch starts right after it); returns the records and that revision.
+   */
+  private async list(): Promise<{ tree: RecordTree; revision: string }> {
+    const { end } = Range.prefix(this.root);
+    let start = Buffer.from(this.root);
+    let revision: string | undefined;
+    const tree = new RecordTree();
+    for (;;) {
+      const page = this.client.getAll().inRange(new Range(start, end)).limit(PAGE_KEYS);
+      const res = await (revision === undefined ? page : page.revision(revision)).exec();
+      revision ??= res.header.revision;
+      for (const kv of res.kvs) {
+        const decoded = this.decode(kv);
+        if (decoded !== undefined) tree.setJson(decoded.key, decoded.json);
+      }
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || last === undefined) return { tree, revision };
+      start = Buffer.concat([last.key, Buffer.from([0])]);
     }
-    this.revision = Number(res.header.revision);
+  }
+
+  /** One full read of the prefix, swapped in at once (or into the hold while etcd is refilled). */
+  private async load(): Promise<void> {
+    const { tree: fresh, revision } = await this.list();
+    this.revision = Number(revision);
     this.lastSync = Date.now();
     if (this.behind || this.hold !== undefined) {
       this.behind = false;
@@ -278,7 +304,7 @@ export class EtcdStore {
             if (tree.delete(key)) changed.push(key);
           } else {
             const decoded = this.decode(event.kv);
-            if (decoded !== undefined) tree.set(decoded.key, decoded.record);
+            if (decoded !== undefined) tree.setJson(decoded.key, decoded.json);
             else tree.delete(key);
             changed.push(key);
           }

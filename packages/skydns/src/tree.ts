@@ -1,4 +1,4 @@
-import type { SkyRecord } from '@kube-dns-legacy/skymsg';
+import { decodeRecord, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { SortedKeyMap } from './sorted-keys.js';
 
 /** A decoded record and the etcd key it was stored under. */
@@ -50,13 +50,21 @@ function normalKey(key: string): string {
   return segments.length === 0 ? '' : `/${segments.join('/')}`;
 }
 
+/** A record as held: its JSON as read from etcd (already validated; decoded when read), or decoded. */
+type Held = string | SkyRecord;
+
+/** The record and its key, decoding a held JSON value. */
+function stored(key: string, held: Held): StoredRecord {
+  return { key, record: typeof held === 'string' ? decodeRecord(key, held) : held };
+}
+
 /**
  * The records in memory, implementing {@link RecordSource}: one map from key to record kept in
  * key order, so the subtree of a key (the keys starting with `key/`) is one run of keys, and a
  * lookup costs O(log n + what it returns), never O(records below the name).
  */
 export class RecordTree implements RecordSource {
-  private readonly map = new SortedKeyMap<SkyRecord>();
+  private readonly map = new SortedKeyMap<Held>();
   /** Set to true by the owner once the tree holds a complete snapshot. */
   ready = false;
   /** Keys looked at by lookups since the tree was made (a measure of their cost for tests and diagnostics). */
@@ -70,6 +78,14 @@ export class RecordTree implements RecordSource {
   /** Store `record` at `key`, replacing any previous value there. */
   set(key: string, record: SkyRecord): void {
     this.map.set(normalKey(key), record);
+  }
+
+  /**
+   * Store a value exactly as read from etcd, already checked with `decodeRecord` (it is decoded
+   * again when a lookup returns it): the JSON text takes less memory than the decoded object.
+   */
+  setJson(key: string, json: string): void {
+    this.map.set(normalKey(key), json);
   }
 
   /** Remove the value at `key`; true when something was removed. */
@@ -93,16 +109,16 @@ export class RecordTree implements RecordSource {
     this.collect(base, below, limit);
     if (below.length > 0) return below;
     const exact = this.map.get(base);
-    return exact === undefined ? undefined : [{ key: base, record: exact }];
+    return exact === undefined ? undefined : [stored(base, exact)];
   }
 
   /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit` or `examined` reaches `budget`. */
   private collect(base: string, out: StoredRecord[], limit: number, budget = Infinity): void {
     const below = `${base}/`;
-    this.map.walk(below, (k, record) => {
+    this.map.walk(below, (k, held) => {
       if (out.length >= limit || this.examined >= budget || !k.startsWith(below)) return false;
       this.examined++;
-      out.push({ key: k, record });
+      out.push(stored(k, held));
       return true;
     });
   }
@@ -119,7 +135,7 @@ export class RecordTree implements RecordSource {
       if (level === pattern.length) {
         // The pattern is used up: the record at `prefix` and everything below it.
         const exact = this.map.get(prefix);
-        if (exact !== undefined && !full()) out.push({ key: prefix, record: exact });
+        if (exact !== undefined && !full()) out.push(stored(prefix, exact));
         this.collect(prefix, out, limit, budget);
         return;
       }
@@ -166,8 +182,8 @@ export class RecordTree implements RecordSource {
 
   exact(key: string): StoredRecord | undefined {
     const k = normalKey(key);
-    const record = this.map.get(k);
-    return record === undefined ? undefined : { key: k, record };
+    const held = this.map.get(k);
+    return held === undefined ? undefined : stored(k, held);
   }
 
   exists(key: string): boolean {
