@@ -40,6 +40,12 @@ export interface ResourceWatchOptions {
 
 type DoneCallback = (err: unknown) => void;
 
+/** One page of a list answer. */
+interface ListPage {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items?: ApiObject[] | null;
+}
+
 /** The page size of lists: small enough that no list is held whole, large enough to be few requests. */
 const DEFAULT_PAGE_SIZE = 500;
 
@@ -130,23 +136,29 @@ export class ResourceWatch {
     }
   }
 
-  /** Every page of the collection, delivered as it arrives; resolves with the list's resourceVersion. */
+  /** Every page of the collection, delivered as it arrives (the next page is fetched meanwhile); resolves with the list's resourceVersion. */
   private async list(): Promise<string> {
     const { path, resource, kubeConfig, pageSize } = this.options;
-    const seen = new Set<string>();
-    let token = '';
-    let resourceVersion = '';
-    do {
+    const fetchPage = (token: string): Promise<ListPage> => {
       const query = `?limit=${pageSize ?? DEFAULT_PAGE_SIZE}${token === '' ? '' : `&continue=${encodeURIComponent(token)}`}`;
-      const page = (await getJson(kubeConfig, path + query, `listing ${resource}`, this.silenceMs)) as { metadata?: { resourceVersion?: string; continue?: string }; items?: ApiObject[] | null };
+      const request = getJson(kubeConfig, path + query, `listing ${resource}`, this.silenceMs) as Promise<ListPage>;
+      request.catch(() => undefined); // awaited below; never an unhandled rejection when the list is abandoned
+      return request;
+    };
+    const seen = new Set<string>();
+    let next: Promise<ListPage> | undefined = fetchPage('');
+    let resourceVersion = '';
+    while (next !== undefined) {
+      const page: ListPage = await next;
       if (this.stopped) return '';
+      const token = page.metadata?.continue ?? '';
+      next = token === '' ? undefined : fetchPage(token);
+      resourceVersion = page.metadata?.resourceVersion ?? '';
       for (const item of page.items ?? []) {
         seen.add(objectId(item));
         this.deliver('list', item);
       }
-      token = page.metadata?.continue ?? '';
-      resourceVersion = page.metadata?.resourceVersion ?? '';
-    } while (token !== '');
+    }
     this.options.onRelisted(seen);
     if (!this.listed) {
       this.listed = true;
