@@ -4,6 +4,10 @@
 //
 //   BENCH_SKYDNS_BUILDS=base=/tmp/base/packages/skydns/dist/main.js node --import tsx e2e/bench/dns/compare.ts
 //
+// An entry may carry node flags after the path, separated by spaces, to compare runtime settings of one build:
+//   BENCH_SKYDNS_BUILDS='plain=dist/main.js,semi=dist/main.js --max-semi-space-size=32'
+//
+// BENCH_SKYDNS_OUTPUT=<dir> writes each skydns's output (e.g. with --trace-gc) to <dir>/<label>.log at the end.
 // Without BENCH_SKYDNS_BUILDS the working tree's build (packages/skydns/dist/main.js, label "current") is measured; dnsmasq always.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -34,22 +38,23 @@ interface Target {
 }
 
 /** The builds to compare: those named in BENCH_SKYDNS_BUILDS, else the working tree's. */
-function builds(): Array<{ label: string; main: string }> {
+function builds(): Array<{ label: string; main: string; nodeFlags: string[] }> {
   const extra = (process.env['BENCH_SKYDNS_BUILDS'] ?? '').split(',').filter((s) => s !== '').map((s) => {
     const at = s.indexOf('=');
-    if (at <= 0) throw new Error(`BENCH_SKYDNS_BUILDS entry "${s}" is not label=path`);
-    return { label: s.slice(0, at), main: resolve(s.slice(at + 1)) };
+    if (at <= 0) throw new Error(`BENCH_SKYDNS_BUILDS entry "${s}" is not label=path [node flags]`);
+    const [main, ...nodeFlags] = s.slice(at + 1).split(' ').filter((w) => w !== '');
+    return { label: s.slice(0, at), main: resolve(main ?? ''), nodeFlags };
   });
-  return extra.length > 0 ? extra : [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js') }];
+  return extra.length > 0 ? extra : [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js'), nodeFlags: [] }];
 }
 
-async function startBuild(etcd: EtcdServer, label: string, main: string): Promise<ManagedProcess & { dnsPort?: number }> {
+async function startBuild(etcd: EtcdServer, label: string, main: string, nodeFlags: readonly string[]): Promise<ManagedProcess & { dnsPort?: number }> {
   const dnsPort = await freeDnsPort();
   const metricsPort = await freePort();
   const cpu = process.env['BENCH_CPU_PROF'];
   const flags = cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`, `--cpu-prof-name=skydns-${label}-${Date.now()}.cpuprofile`] : [];
   const proc = new ManagedProcess(`skydns-${label}`, process.execPath, [
-    ...flags, main, `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`,
+    ...flags, ...nodeFlags, main, `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`,
   ]);
   await proc.waitForOutput(/ready for queries/, 30_000);
   return Object.assign(proc, { dnsPort });
@@ -82,9 +87,11 @@ async function main(): Promise<void> {
     await stopAll(kube2sky.process, sandbox.process);
 
     const targets: Target[] = [];
+    const skydnsProcs = new Map<string, ManagedProcess>();
     for (const b of builds()) {
-      const p = await startBuild(etcd, b.label, b.main);
+      const p = await startBuild(etcd, b.label, b.main, b.nodeFlags);
       procs.push(p);
+      skydnsProcs.set(b.label, p);
       targets.push({ label: `skydns ${b.label}`, port: p.dnsPort as number, pid: pidOf(p), runs: { tput: [], high: [], low: [] } });
     }
     masq = await startDnsmasq(dir, 'cluster.local', hostsEntries(fixture, '10.0.0.1'), srvEntries(fixture), serviceName(fixture.services[0] as { name: string; namespace: string }));
@@ -125,6 +132,8 @@ async function main(): Promise<void> {
       `Per round, qps: ${targets.map((t) => `${t.label} ${t.runs.tput.map((r) => int(r.qps)).join(' / ')}`).join('; ')}.`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
+    const outputDir = process.env['BENCH_SKYDNS_OUTPUT'];
+    if (outputDir) for (const [label, p] of skydnsProcs) writeFileSync(join(outputDir, `${label}.log`), p.output);
   } finally {
     await stopAll(...procs, masq?.process);
     await etcd?.stop();
