@@ -13,10 +13,10 @@ function rng(seed: number): () => number {
   };
 }
 
-function entries(map: SortedKeyMap<number>, from = ''): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
+function entries(map: SortedKeyMap, from = ''): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
   map.walk(from, (key, value) => {
-    out.push([key, value]);
+    out.push([key, value()]);
     return true;
   });
   return out;
@@ -24,15 +24,17 @@ function entries(map: SortedKeyMap<number>, from = ''): Array<[string, number]> 
 
 test('random sets and deletes across many chunks agree with a sorted Map', () => {
   const random = rng(7);
-  const map = new SortedKeyMap<number>();
-  const reference = new Map<string, number>();
+  const map = new SortedKeyMap();
+  const reference = new Map<string, string>();
   for (let i = 0; i < 6000; i++) {
     const key = `/k/${Math.floor(random() * 3000).toString(36)}`;
     if (random() < 0.3) {
       assert.equal(map.delete(key), reference.delete(key), `delete ${key}`);
     } else {
-      assert.equal(map.set(key, i), !reference.has(key), `set ${key}`);
-      reference.set(key, i);
+      // Values of every length, so that replacing one moves the bytes after it both ways.
+      const value = `v${i}`.repeat(1 + (i % 7));
+      assert.equal(map.set(key, value), !reference.has(key), `set ${key}`);
+      reference.set(key, value);
     }
   }
   const expected = [...reference.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -51,18 +53,53 @@ test('random sets and deletes across many chunks agree with a sorted Map', () =>
 });
 
 test('keys arriving in order are appended; a walk stops when told; takeFrom moves everything', () => {
-  const map = new SortedKeyMap<number>();
-  for (let i = 0; i < 5000; i++) map.set(`/a/${String(i).padStart(5, '0')}`, i);
+  const map = new SortedKeyMap();
+  for (let i = 0; i < 5000; i++) map.set(`/a/${String(i).padStart(5, '0')}`, String(i));
   assert.equal(map.size, 5000);
   let visited = 0;
   map.walk('/a/00100', () => ++visited < 3);
   assert.equal(visited, 3);
-  assert.equal(map.set('/a/00007', -1), false, 'replacing is not adding');
-  assert.equal(map.get('/a/00007'), -1);
-  const other = new SortedKeyMap<number>();
+  assert.equal(map.set('/a/00007', '-1'), false, 'replacing is not adding');
+  assert.equal(map.get('/a/00007'), '-1');
+  const other = new SortedKeyMap();
   other.takeFrom(map);
   assert.equal(other.size, 5000);
   assert.equal(map.size, 0);
   other.clear();
   assert.deepEqual(entries(other), []);
+});
+
+test('keys in UTF-8 byte order (as etcd orders them); the only entry replaced; values of any text', () => {
+  const map = new SortedKeyMap();
+  assert.equal(map.set('/only', 'a'), true);
+  assert.equal(map.set('/only', 'a much longer value than before'), false);
+  assert.deepEqual(entries(map), [['/only', 'a much longer value than before']]);
+  const keys = ['/z', '/é', '/a', '/\uffff', '/😀', '/a/b', '/a-b', '/'];
+  for (const key of keys) map.set(key, `${key} → ✓`);
+  const expected = [...keys, '/only'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(entries(map).map(([k]) => k), expected);
+  assert.equal(map.get('/😀'), '/😀 → ✓');
+  assert.equal(map.get('/'), '/ → ✓');
+  assert.equal(map.delete('/é'), true);
+  assert.equal(map.get('/é'), undefined);
+  assert.equal(map.size, expected.length - 1);
+});
+
+test('append packs runs in order and sets the others; the result is the same as setting one by one', () => {
+  const random = rng(9);
+  const one = new SortedKeyMap();
+  const many = new SortedKeyMap();
+  for (let page = 0; page < 6; page++) {
+    // Mostly ascending pages (as a range read brings them), with a few keys out of order and repeats.
+    const keys = Array.from({ length: 700 }, (_, i) => (random() < 0.05 ? `/p/${Math.floor(random() * 4000)}` : `/p/${String(page * 1000 + i).padStart(5, '0')}`));
+    const values = keys.map((k, i) => `${k}=${page}.${i}`);
+    keys.forEach((k, i) => one.set(k, values[i] as string));
+    many.append(keys, values);
+    assert.equal(many.size, one.size, `page ${page}`);
+  }
+  assert.deepEqual(entries(many), entries(one));
+  many.set('/p/00001', 'changed');
+  assert.equal(many.get('/p/00001'), 'changed');
+  assert.equal(many.delete('/p/00002'), true);
+  assert.equal(many.size, one.size - 1 + (one.get('/p/00001') === undefined ? 1 : 0));
 });

@@ -1,129 +1,276 @@
-/** One run of consecutive entries. */
-interface Chunk<V> {
-  keys: string[];
-  values: V[];
+/** One run of consecutive entries, packed: the UTF-8 bytes of its keys and of its values, end to end. */
+interface Chunk {
+  /** Entries in use. */
+  count: number;
+  /** Key bytes; `keyEnds[i]` is where key `i` ends (it starts where key `i - 1` ends). */
+  keys: Buffer;
+  keyEnds: Uint32Array;
+  /** Value bytes, laid out the same way. */
+  values: Buffer;
+  valueEnds: Uint32Array;
 }
 
 /** Entries per chunk after a split; a chunk splits when it reaches twice this. */
 const CHUNK = 512;
 
+const start = (ends: Uint32Array, i: number): number => (i === 0 ? 0 : (ends[i - 1] as number));
+const used = (ends: Uint32Array, count: number): number => (count === 0 ? 0 : (ends[count - 1] as number));
+
+/** A chunk holding `count` entries copied from `from` starting at entry `first`, with room for `extra` more bytes and entries. */
+function chunkOf(from: Chunk, first: number, count: number, extraEntries = 0, extraKeyBytes = 0, extraValueBytes = 0): Chunk {
+  const copy = (bytes: Buffer, ends: Uint32Array, extraBytes: number): [Buffer, Uint32Array] => {
+    const lo = start(ends, first);
+    const hi = count === 0 ? lo : (ends[first + count - 1] as number);
+    const out = Buffer.allocUnsafeSlow(hi - lo + extraBytes);
+    bytes.copy(out, 0, lo, hi);
+    const outEnds = new Uint32Array(count + extraEntries);
+    for (let i = 0; i < count; i++) outEnds[i] = (ends[first + i] as number) - lo;
+    return [out, outEnds];
+  };
+  const [keys, keyEnds] = copy(from.keys, from.keyEnds, extraKeyBytes);
+  const [values, valueEnds] = copy(from.values, from.valueEnds, extraValueBytes);
+  return { count, keys, keyEnds, values, valueEnds };
+}
+
+/** A chunk made of these entries, exactly sized. */
+function packed(keys: readonly Buffer[], values: readonly Buffer[]): Chunk {
+  const ends = (parts: readonly Buffer[]): Uint32Array => {
+    const out = new Uint32Array(parts.length);
+    let at = 0;
+    parts.forEach((p, i) => (out[i] = at += p.length));
+    return out;
+  };
+  const join = (parts: readonly Buffer[]): Buffer => {
+    const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) at += p.copy(out, at);
+    return out;
+  };
+  return { count: keys.length, keys: join(keys), keyEnds: ends(keys), values: join(values), valueEnds: ends(values) };
+}
+
+const EMPTY: Chunk = { count: 0, keys: Buffer.alloc(0), keyEnds: new Uint32Array(0), values: Buffer.alloc(0), valueEnds: new Uint32Array(0) };
+
 /**
- * A map from string keys to values kept in key order (UTF-16 code units, as `<` compares), in
- * chunks of a few hundred entries: get, set and delete cost O(log n + chunk), and a walk from any
- * key costs only what it visits. Keys arriving in order (a range read) are appended without a search.
+ * A map from string keys to string values in key order (UTF-8 bytes, as etcd orders keys), packed
+ * off the JavaScript heap in chunks of a few hundred entries: a record costs its bytes and two
+ * offsets, and the garbage collector has next to nothing to trace. get, set and delete cost
+ * O(log n + chunk bytes); a walk from any key costs only what it visits; keys arriving in order
+ * (a range read) are appended in place.
  */
-export class SortedKeyMap<V> {
-  private chunks: Chunk<V>[] = [];
-  private count = 0;
+export class SortedKeyMap {
+  private chunks: Chunk[] = [];
+  private total = 0;
 
   /** Number of entries. */
   get size(): number {
-    return this.count;
+    return this.total;
+  }
+
+  /** Compare entry `i` of `chunk` with `key` byte by byte: negative when the entry sorts first (a JavaScript loop beats Buffer.compare's call cost on keys this short). */
+  private static compare(chunk: Chunk, i: number, key: Buffer): number {
+    const bytes = chunk.keys;
+    const from = start(chunk.keyEnds, i);
+    const length = (chunk.keyEnds[i] as number) - from;
+    const n = Math.min(length, key.length);
+    for (let j = 0; j < n; j++) {
+      const d = (bytes[from + j] as number) - (key[j] as number);
+      if (d !== 0) return d;
+    }
+    return length - key.length;
   }
 
   /** Index of the first chunk whose last key is ≥ `key` (chunks.length when none). */
-  private chunkFor(key: string): number {
+  private chunkFor(key: Buffer): number {
     let lo = 0;
     let hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const keys = (this.chunks[mid] as Chunk<V>).keys;
-      if ((keys[keys.length - 1] as string) < key) lo = mid + 1;
+      const chunk = this.chunks[mid] as Chunk;
+      if (SortedKeyMap.compare(chunk, chunk.count - 1, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Index of the first key ≥ `key` in `keys`. */
-  private static indexIn(keys: readonly string[], key: string): number {
+  /** Index of the first entry ≥ `key` in `chunk`. */
+  private static indexIn(chunk: Chunk, key: Buffer): number {
     let lo = 0;
-    let hi = keys.length;
+    let hi = chunk.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((keys[mid] as string) < key) lo = mid + 1;
+      if (SortedKeyMap.compare(chunk, mid, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
+  }
+
+  private static keyAt(chunk: Chunk, i: number): string {
+    return chunk.keys.toString('utf8', start(chunk.keyEnds, i), chunk.keyEnds[i]);
+  }
+
+  private static valueAt(chunk: Chunk, i: number): string {
+    return chunk.values.toString('utf8', start(chunk.valueEnds, i), chunk.valueEnds[i]);
   }
 
   /** The value stored at `key`. */
-  get(key: string): V | undefined {
-    const chunk = this.chunks[this.chunkFor(key)];
+  get(key: string): string | undefined {
+    const k = Buffer.from(key);
+    const chunk = this.chunks[this.chunkFor(k)];
     if (chunk === undefined) return undefined;
-    const i = SortedKeyMap.indexIn(chunk.keys, key);
-    return chunk.keys[i] === key ? chunk.values[i] : undefined;
+    const i = SortedKeyMap.indexIn(chunk, k);
+    return i < chunk.count && SortedKeyMap.compare(chunk, i, k) === 0 ? SortedKeyMap.valueAt(chunk, i) : undefined;
   }
 
   /** Store `value` at `key`; true when the key is new. */
-  set(key: string, value: V): boolean {
-    const last = this.chunks[this.chunks.length - 1];
-    if (last === undefined) {
-      this.chunks.push({ keys: [key], values: [value] });
-      this.count++;
+  set(key: string, value: string): boolean {
+    const k = Buffer.from(key);
+    const v = Buffer.from(value);
+    const last = this.chunks.length - 1;
+    const tail = this.chunks[last];
+    if (tail === undefined) {
+      this.chunks.push(chunkOf(EMPTY, 0, 0, 16, k.length * 16, v.length * 16));
+      this.insertAt(0, 0, k, v);
       return true;
     }
-    const lastKey = last.keys[last.keys.length - 1] as string;
-    if (lastKey < key) {
-      this.insertAt(this.chunks.length - 1, last.keys.length, key, value);
+    if (SortedKeyMap.compare(tail, tail.count - 1, k) < 0) {
+      this.insertAt(last, tail.count, k, v);
       return true;
     }
-    const c = this.chunkFor(key);
-    const chunk = this.chunks[c] as Chunk<V>;
-    const i = SortedKeyMap.indexIn(chunk.keys, key);
-    if (chunk.keys[i] === key) {
-      chunk.values[i] = value;
+    const c = this.chunkFor(k);
+    const chunk = this.chunks[c] as Chunk;
+    const i = SortedKeyMap.indexIn(chunk, k);
+    if (SortedKeyMap.compare(chunk, i, k) === 0) {
+      this.removeAt(c, i, true);
+      this.insertAt(c, i, k, v);
       return false;
     }
-    this.insertAt(c, i, key, value);
+    this.insertAt(c, i, k, v);
     return true;
   }
 
-  private insertAt(c: number, i: number, key: string, value: V): void {
-    const chunk = this.chunks[c] as Chunk<V>;
-    if (i === chunk.keys.length) {
-      chunk.keys.push(key);
-      chunk.values.push(value);
-    } else {
-      chunk.keys.splice(i, 0, key);
-      chunk.values.splice(i, 0, value);
-    }
-    this.count++;
-    if (chunk.keys.length >= 2 * CHUNK) {
-      // Fresh arrays for both halves: splice would leave the first with room for twice its entries.
-      const tail: Chunk<V> = { keys: chunk.keys.slice(CHUNK), values: chunk.values.slice(CHUNK) };
-      chunk.keys = chunk.keys.slice(0, CHUNK);
-      chunk.values = chunk.values.slice(0, CHUNK);
-      this.chunks.splice(c + 1, 0, tail);
-    }
+  /**
+   * Store many entries at once, as a page of a range read brings them: runs whose keys are in
+   * order and after every key held are packed into full chunks directly (no chunk is grown and
+   * copied entry by entry); any other entry is set on its own.
+   */
+  append(keys: readonly string[], values: readonly string[]): void {
+    let runKeys: Buffer[] = [];
+    let runValues: Buffer[] = [];
+    const lastChunk = (): Chunk | undefined => this.chunks[this.chunks.length - 1];
+    let last: Buffer | undefined;
+    const tail = lastChunk();
+    if (tail !== undefined) last = tail.keys.subarray(start(tail.keyEnds, tail.count - 1), tail.keyEnds[tail.count - 1]);
+    const flush = (): void => {
+      if (runKeys.length === 0) return;
+      // Top up a part-filled last chunk first.
+      const open = lastChunk();
+      if (open !== undefined && open.count < CHUNK) {
+        this.chunks.pop();
+        const ks: Buffer[] = [];
+        const vs: Buffer[] = [];
+        for (let i = 0; i < open.count; i++) {
+          ks.push(open.keys.subarray(start(open.keyEnds, i), open.keyEnds[i]));
+          vs.push(open.values.subarray(start(open.valueEnds, i), open.valueEnds[i]));
+        }
+        this.total -= open.count;
+        runKeys = [...ks, ...runKeys];
+        runValues = [...vs, ...runValues];
+      }
+      for (let i = 0; i < runKeys.length; i += CHUNK) this.chunks.push(packed(runKeys.slice(i, i + CHUNK), runValues.slice(i, i + CHUNK)));
+      this.total += runKeys.length;
+      runKeys = [];
+      runValues = [];
+    };
+    keys.forEach((key, i) => {
+      const k = Buffer.from(key);
+      const value = values[i] as string;
+      if (last !== undefined && Buffer.compare(last, k) >= 0) {
+        flush();
+        this.set(key, value);
+        const t = lastChunk() as Chunk;
+        last = t.keys.subarray(start(t.keyEnds, t.count - 1), t.keyEnds[t.count - 1]);
+        return;
+      }
+      runKeys.push(k);
+      runValues.push(Buffer.from(value));
+      last = k;
+    });
+    flush();
+  }
+
+  /** Make room for one more entry of these sizes in chunk `c` (growing by half again when full). */
+  private reserve(c: number, keyBytes: number, valueBytes: number): Chunk {
+    const chunk = this.chunks[c] as Chunk;
+    const keysUsed = used(chunk.keyEnds, chunk.count);
+    const valuesUsed = used(chunk.valueEnds, chunk.count);
+    if (chunk.count < chunk.keyEnds.length && keysUsed + keyBytes <= chunk.keys.length && valuesUsed + valueBytes <= chunk.values.length) return chunk;
+    const grown = chunkOf(chunk, 0, chunk.count, (chunk.count >> 1) + 16, (keysUsed >> 1) + keyBytes * 16, (valuesUsed >> 1) + valueBytes * 16);
+    this.chunks[c] = grown;
+    return grown;
+  }
+
+  private insertAt(c: number, i: number, k: Buffer, v: Buffer): void {
+    const chunk = this.reserve(c, k.length, v.length);
+    const put = (bytes: Buffer, ends: Uint32Array, add: Buffer): void => {
+      const at = start(ends, i);
+      const end = used(ends, chunk.count);
+      bytes.copy(bytes, at + add.length, at, end);
+      add.copy(bytes, at);
+      ends.copyWithin(i + 1, i, chunk.count);
+      for (let j = i + 1; j <= chunk.count; j++) ends[j] = (ends[j] as number) + add.length;
+      ends[i] = at + add.length;
+    };
+    put(chunk.keys, chunk.keyEnds, k);
+    put(chunk.values, chunk.valueEnds, v);
+    chunk.count++;
+    this.total++;
+    if (chunk.count >= 2 * CHUNK) this.chunks.splice(c, 1, chunkOf(chunk, 0, CHUNK), chunkOf(chunk, CHUNK, chunk.count - CHUNK));
+  }
+
+  /** Remove entry `i` of chunk `c`; an emptied chunk goes too unless `keep` (it is about to be refilled). */
+  private removeAt(c: number, i: number, keep = false): void {
+    const chunk = this.chunks[c] as Chunk;
+    const cut = (bytes: Buffer, ends: Uint32Array): void => {
+      const at = start(ends, i);
+      const size = (ends[i] as number) - at;
+      bytes.copy(bytes, at, at + size, used(ends, chunk.count));
+      ends.copyWithin(i, i + 1, chunk.count);
+      for (let j = i; j < chunk.count - 1; j++) ends[j] = (ends[j] as number) - size;
+    };
+    cut(chunk.keys, chunk.keyEnds);
+    cut(chunk.values, chunk.valueEnds);
+    chunk.count--;
+    this.total--;
+    if (chunk.count === 0 && !keep) this.chunks.splice(c, 1);
   }
 
   /** Remove the entry at `key`; true when there was one. */
   delete(key: string): boolean {
-    const c = this.chunkFor(key);
+    const k = Buffer.from(key);
+    const c = this.chunkFor(k);
     const chunk = this.chunks[c];
     if (chunk === undefined) return false;
-    const i = SortedKeyMap.indexIn(chunk.keys, key);
-    if (chunk.keys[i] !== key) return false;
-    chunk.keys.splice(i, 1);
-    chunk.values.splice(i, 1);
-    this.count--;
-    if (chunk.keys.length === 0) this.chunks.splice(c, 1);
+    const i = SortedKeyMap.indexIn(chunk, k);
+    if (i >= chunk.count || SortedKeyMap.compare(chunk, i, k) !== 0) return false;
+    this.removeAt(c, i);
     return true;
   }
 
   /**
    * Visit entries in order from the first key ≥ `from` until `visit` returns false or the map
-   * ends. The map must not change during the walk.
+   * ends; `value()` reads the value of the entry being visited (only then is it decoded). The map
+   * must not change during the walk.
    */
-  walk(from: string, visit: (key: string, value: V) => boolean): void {
-    let c = this.chunkFor(from);
+  walk(from: string, visit: (key: string, value: () => string) => boolean): void {
+    const f = Buffer.from(from);
+    let c = this.chunkFor(f);
     let chunk = this.chunks[c];
     if (chunk === undefined) return;
-    let i = SortedKeyMap.indexIn(chunk.keys, from);
+    let i = SortedKeyMap.indexIn(chunk, f);
+    const value = (): string => SortedKeyMap.valueAt(chunk as Chunk, i);
     for (;;) {
-      const keys = chunk.keys;
-      const values = chunk.values;
-      for (; i < keys.length; i++) if (!visit(keys[i] as string, values[i] as V)) return;
+      for (; i < chunk.count; i++) if (!visit(SortedKeyMap.keyAt(chunk, i), value)) return;
       chunk = this.chunks[++c];
       if (chunk === undefined) return;
       i = 0;
@@ -131,16 +278,16 @@ export class SortedKeyMap<V> {
   }
 
   /** Take over the entries of `other` (which is left empty). */
-  takeFrom(other: SortedKeyMap<V>): void {
+  takeFrom(other: SortedKeyMap): void {
     this.chunks = other.chunks;
-    this.count = other.count;
+    this.total = other.total;
     other.chunks = [];
-    other.count = 0;
+    other.total = 0;
   }
 
   /** Remove every entry. */
   clear(): void {
     this.chunks = [];
-    this.count = 0;
+    this.total = 0;
   }
 }

@@ -159,7 +159,7 @@ test('a lookup looks at no more keys than it returns: 100,000 keys under one nam
   const kubernetes = ['skydns', 'local', 'cluster', 'svc', undefined, 'kubernetes'];
   assert.deepEqual(tree.match(kubernetes)?.map((r) => r.key), ['/skydns/local/cluster/svc/ns-7/kubernetes/c0ffee']);
   assert.ok(cost(() => tree.match(kubernetes)) <= 2 * 51 + 2, `kubernetes.*: ${cost(() => tree.match(kubernetes))} keys`);
-  // A sparse wildcard over a big tree gives up after MATCH_BUDGET keys.
+  // A sparse wildcard over a big tree gives up after MATCH_BUDGET steps.
   const sparse = ['skydns', 'local', 'cluster', 'svc', undefined, undefined, 'nothing'];
   assert.deepEqual(tree.match(sparse), []);
   assert.ok(cost(() => tree.match(sparse)) <= MATCH_BUDGET + 1);

@@ -1,4 +1,4 @@
-import { decodeRecord, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { decodeRecord, encodeRecord, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { SortedKeyMap } from './sorted-keys.js';
 
 /** A decoded record and the etcd key it was stored under. */
@@ -16,10 +16,11 @@ export interface StoredRecord {
 export const LOOKUP_LIMIT = 4096;
 
 /**
- * Most keys one wildcard lookup examines: a wildcard whose matches are sparse in a bigger tree
- * (`web-0.*.*.svc…`) answers with what it found by then instead of walking the whole tree.
+ * Most branches one wildcard lookup steps through (each a search of the tree): a wildcard whose
+ * matches are sparse in a bigger tree (`web-0.*.*.svc…`) answers with what it found by then
+ * instead of walking the whole tree.
  */
-export const MATCH_BUDGET = 16_384;
+export const MATCH_BUDGET = 4096;
 
 /** The read interface the resolvers use: records at or below a key, with etcd v2 semantics. */
 export interface RecordSource {
@@ -50,12 +51,9 @@ function normalKey(key: string): string {
   return segments.length === 0 ? '' : `/${segments.join('/')}`;
 }
 
-/** A record as held: its JSON as read from etcd (already validated; decoded when read), or decoded. */
-type Held = string | SkyRecord;
-
-/** The record and its key, decoding a held JSON value. */
-function stored(key: string, held: Held): StoredRecord {
-  return { key, record: typeof held === 'string' ? decodeRecord(key, held) : held };
+/** The record at `key` from its JSON text (checked when it was stored). */
+function stored(key: string, json: string): StoredRecord {
+  return { key, record: decodeRecord(key, json) };
 }
 
 /**
@@ -64,7 +62,7 @@ function stored(key: string, held: Held): StoredRecord {
  * lookup costs O(log n + what it returns), never O(records below the name).
  */
 export class RecordTree implements RecordSource {
-  private readonly map = new SortedKeyMap<Held>();
+  private readonly map = new SortedKeyMap();
   /** Set to true by the owner once the tree holds a complete snapshot. */
   ready = false;
   /** Keys looked at by lookups since the tree was made (a measure of their cost for tests and diagnostics). */
@@ -75,17 +73,22 @@ export class RecordTree implements RecordSource {
     return this.map.size;
   }
 
-  /** Store `record` at `key`, replacing any previous value there. */
+  /** Store `record` at `key` (as kube2sky's JSON), replacing any previous value there. */
   set(key: string, record: SkyRecord): void {
-    this.map.set(normalKey(key), record);
+    this.map.set(normalKey(key), encodeRecord(record));
   }
 
   /**
    * Store a value exactly as read from etcd, already checked with `decodeRecord` (it is decoded
-   * again when a lookup returns it): the JSON text takes less memory than the decoded object.
+   * again when a lookup returns it): records are held as their JSON text, packed.
    */
   setJson(key: string, json: string): void {
     this.map.set(normalKey(key), json);
+  }
+
+  /** {@link setJson} for many values at once, as a page of a range read brings them (in key order, packed without copying chunks over and over). */
+  appendJson(keys: readonly string[], jsons: readonly string[]): void {
+    this.map.append(keys.map(normalKey), jsons);
   }
 
   /** Remove the value at `key`; true when something was removed. */
@@ -112,13 +115,13 @@ export class RecordTree implements RecordSource {
     return exact === undefined ? undefined : [stored(base, exact)];
   }
 
-  /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit` or `examined` reaches `budget`. */
-  private collect(base: string, out: StoredRecord[], limit: number, budget = Infinity): void {
+  /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit`. */
+  private collect(base: string, out: StoredRecord[], limit: number): void {
     const below = `${base}/`;
-    this.map.walk(below, (k, held) => {
-      if (out.length >= limit || this.examined >= budget || !k.startsWith(below)) return false;
+    this.map.walk(below, (k, json) => {
+      if (out.length >= limit || !k.startsWith(below)) return false;
       this.examined++;
-      out.push(stored(k, held));
+      out.push(stored(k, json()));
       return true;
     });
   }
@@ -129,14 +132,14 @@ export class RecordTree implements RecordSource {
     const base = fixed === 0 ? '' : `/${pattern.slice(0, fixed).join('/')}`;
     if (!this.exists(base)) return undefined;
     const out: StoredRecord[] = [];
-    const budget = this.examined + MATCH_BUDGET;
-    const full = (): boolean => out.length >= limit || this.examined >= budget;
+    let steps = 0;
+    const full = (): boolean => out.length >= limit || steps >= MATCH_BUDGET;
     const visit = (prefix: string, level: number): void => {
       if (level === pattern.length) {
         // The pattern is used up: the record at `prefix` and everything below it.
         const exact = this.map.get(prefix);
         if (exact !== undefined && !full()) out.push(stored(prefix, exact));
-        this.collect(prefix, out, limit, budget);
+        this.collect(prefix, out, limit);
         return;
       }
       const segment = pattern[level];
@@ -152,6 +155,7 @@ export class RecordTree implements RecordSource {
       let from = below;
       while (!full()) {
         const child = this.firstSegment(below, from);
+        steps++;
         if (child === undefined) return;
         if (done.has(child)) {
           from = `${below}${child}0`;
@@ -182,8 +186,8 @@ export class RecordTree implements RecordSource {
 
   exact(key: string): StoredRecord | undefined {
     const k = normalKey(key);
-    const held = this.map.get(k);
-    return held === undefined ? undefined : stored(k, held);
+    const json = this.map.get(k);
+    return json === undefined ? undefined : stored(k, json);
   }
 
   exists(key: string): boolean {
