@@ -47,6 +47,8 @@ test('one slot per key holds the wanted value and the hash of etcd\'s; forgettin
   d.observe('stale', valueHash('x'));
   assert.equal(slot?.have, valueHash('v1'));
   assert.ok(Number.isInteger(slot?.have) && (slot?.have ?? 0) < 2 ** 31, 'hashes are small integers');
+  assert.equal(valueHash('a') >>> 0, 0xe40c292c, 'FNV-1a (the published value for "a")');
+  assert.notEqual(valueHash('{"host":"10.0.0.1"}'), valueHash('{"host":"10.0.0.2"}'));
   assert.deepEqual([...d.slots()].map((s) => [s.key, wantedValue(s), s.have]), [['k1', 'v1', valueHash('v1')], ['stale', undefined, valueHash('x')]]);
   assert.equal(d.size, 1, 'a key only etcd holds is not wanted');
   d.forgetEtcd();

@@ -1,8 +1,12 @@
-import { fnv1a32 } from '@kube-dns-legacy/skymsg';
-
-/** The 32-bit FNV-1a hash of a value as a small integer (what the table remembers of etcd's values). */
+/**
+ * A 32-bit FNV-1a hash of a value's UTF-16 code units, as a small integer: what the table remembers of
+ * etcd's values. Not skymsg's leaf label (that hashes UTF-8 bytes); this one only compares values
+ * with each other, and allocates nothing (it runs for every record written or read back).
+ */
 export function valueHash(value: string): number {
-  return fnv1a32(value) | 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
+  return hash | 0;
 }
 
 /** The tail that nearly every value kube2sky writes ends with; slots keep values without it. */

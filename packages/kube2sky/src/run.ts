@@ -5,6 +5,7 @@ import { backoffDelay } from './backoff.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { exitWith } from './exit.js';
+import { collectGarbage } from './gc.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
@@ -106,6 +107,9 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   sync.start();
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
   etcdCheckTimer = setInterval(() => void reconciler.checkEtcd(), ETCD_CHECK_MS);
-  void reconciler.whenReady().then(() => logger.info('ready: initial lists written to etcd'));
+  void reconciler.whenReady().then(() => {
+    logger.info('ready: initial lists written to etcd');
+    collectGarbage();
+  });
 }
 
