@@ -339,3 +339,15 @@ test('SRV weights per priority (0 counts as 100), targetstrip on key-derived and
     },
   ]);
 });
+
+test('SRV looks up glue for at most 1,024 distinct name targets (more never fit in 64 KiB)', () => {
+  const b = new TreeBuilder();
+  for (let i = 0; i < 1100; i++) {
+    b.leaf(`t${i}.many.cluster.local.`, { host: `10.9.${i >> 8}.${i & 255}` });
+    b.leaf(`_http._tcp.many.cluster.local.`, { host: `t${i}.many.cluster.local.`, port: 80 }, `s${String(i).padStart(4, '0')}`);
+  }
+  const r = resolveQuery(testContext(b.tree), { name: '_http._tcp.many.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 });
+  assert.equal(r.answer.length, 1100);
+  assert.equal(r.additional.length, 1024);
+  assert.equal(formatRr(r.additional[0] as Parameters<typeof formatRr>[0]), 't0.many.cluster.local. 3600 A 10.9.0.0');
+});

@@ -18,6 +18,13 @@ import {
 } from './context.js';
 
 /**
+ * Most distinct name targets one SRV answer looks up glue for: a 64 KiB message holds about a
+ * thousand SRV records with their glue, so looking up more would only cost time (each is a lookup
+ * and a decode of the target's records).
+ */
+const MAX_GLUE_TARGETS = 1024;
+
+/**
  * SkyDNS weights: per priority, each record's share of 100 (a weight of 0 counts as 100),
  * rounded down, so kube2sky's two weight-10 records get 50 each.
  */
@@ -65,7 +72,7 @@ export function resolveSrv(ctx: ResolveContext, q: Question): Lookup {
     });
     if (isIp) {
       additional.push(ipGlue(target, host, ttl));
-    } else if (!glued.has(target.toLowerCase())) {
+    } else if (!glued.has(target.toLowerCase()) && glued.size < MAX_GLUE_TARGETS) {
       glued.add(target.toLowerCase());
       additional.push(...nameGlue(ctx, target));
     }
