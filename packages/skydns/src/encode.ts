@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import dns2 from 'dns2';
 import { RCODE, type Resolution } from './answer.js';
+import { ByteWriter } from './byte-writer.js';
 import type { Rr } from './rr.js';
 import { recordRanges } from './wire.js';
 
@@ -82,21 +83,20 @@ function resource(rr: Rr): Record<string, unknown> {
   }
 }
 
-/** A dns2 writer that records name offsets as positions in the whole message (for compression). */
-type PlacedWriter = dns2.Packet.Writer & { names: Map<string, number> };
+/** Our byte writer where dns2's codecs expect theirs (they only call the methods ByteWriter has). */
+function asDns2Writer(writer: ByteWriter): dns2.Packet.Writer {
+  return writer as unknown as dns2.Packet.Writer;
+}
 
 /**
  * Encode one record (or the question) with dns2's codecs as if it sat at `base` in the message,
  * sharing the compression table: every record is encoded once, so the cost stays linear (dns2's
  * own Packet.toBuffer re-materializes the whole message after each record, which is quadratic).
+ * The writer keeps bytes (dns2's own keeps an array element per bit).
  */
-function placed(names: Map<string, number>, base: number, encode: (w: PlacedWriter) => void): Buffer {
-  const writer = new Packet.Writer() as PlacedWriter;
-  writer.names = names;
-  writer.byteLength = function byteLength(this: PlacedWriter): number {
-    return base + this.buffer.length / 8;
-  };
-  encode(writer);
+function placed(names: Map<string, number>, base: number, encode: (w: dns2.Packet.Writer) => void): Buffer {
+  const writer = new ByteWriter(base, names);
+  encode(asDns2Writer(writer));
   return writer.toBuffer();
 }
 
@@ -118,7 +118,7 @@ function header(shape: ReplyShape, res: Resolution, counts: readonly [number, nu
     nscount: counts[2],
     arcount: counts[3],
   };
-  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer();
+  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer(asDns2Writer(new ByteWriter(0, new Map(), 12)));
 }
 
 function opt(shape: ReplyShape, rcode: number): Buffer {
