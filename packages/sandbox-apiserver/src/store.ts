@@ -39,6 +39,8 @@ export class ObjectStore {
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private revision = 1;
+  /** The last full sorted listing made for paged lists, valid while the revision is unchanged. */
+  private sorted: { def: ResourceDef; revision: number; entries: Array<{ id: string; object: JsonObject }> } | undefined;
   private compacted = 1;
 
   constructor(private readonly historyLimit = 1000) {}
@@ -75,6 +77,24 @@ export class ObjectStore {
    */
   listAt(def: ResourceDef, namespace: string | undefined, rv: number, after: string): Array<{ id: string; object: JsonObject }> {
     if (rv < this.compacted) throw expired(rv, this.compacted);
+    const inNamespace = namespace === undefined ? '' : `${namespace}/`;
+    // Pages of an unchanged store (the usual case) come from one sorted copy: each page costs a search, not a sort.
+    if (rv === this.revision) {
+      if (this.sorted?.def !== def || this.sorted.revision !== rv) this.sorted = { def, revision: rv, entries: this.sortedAt(def, rv, '', '') };
+      const entries = this.sorted.entries;
+      let lo = 0;
+      let hi = entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((entries[mid] as { id: string }).id > after) hi = mid;
+        else lo = mid + 1;
+      }
+      return entries.slice(lo).filter(({ id }) => id.startsWith(inNamespace));
+    }
+    return this.sortedAt(def, rv, after, inNamespace);
+  }
+
+  private sortedAt(def: ResourceDef, rv: number, after: string, inNamespace: string): Array<{ id: string; object: JsonObject }> {
     const prefix = `${def.group}/${def.plural}/`;
     const state = new Map<string, JsonObject | undefined>();
     for (const [key, object] of this.objects) if (key.startsWith(prefix)) state.set(key.slice(prefix.length), object);
@@ -84,7 +104,6 @@ export class ObjectStore {
       const { name, namespace: ns } = nameOf(event.object);
       state.set(`${ns}/${name}`, event.type === 'ADDED' ? undefined : event.previous);
     }
-    const inNamespace = namespace === undefined ? '' : `${namespace}/`;
     const found: Array<{ id: string; object: JsonObject }> = [];
     for (const [id, object] of state) if (object !== undefined && id > after && id.startsWith(inNamespace)) found.push({ id, object });
     return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
