@@ -168,3 +168,24 @@ test('a lookup looks at no more keys than it returns: 100,000 keys under one nam
   const sparseTime = timing(21, () => tree.match(sparse));
   console.log(`tree of ${tree.size} keys: lookup of a name with 100,000 keys below ${one.median.toFixed(2)} ms median (max ${one.max.toFixed(2)}); *.svc ${wildcard.median.toFixed(2)} ms (max ${wildcard.max.toFixed(2)}); sparse wildcard ${sparseTime.median.toFixed(2)} ms (max ${sparseTime.max.toFixed(2)})`);
 });
+
+test('a decoded record is never served after its key changed (the decode cache follows every write)', () => {
+  const tree = new RecordTree();
+  const key = '/skydns/local/cluster/svc/default/web/a';
+  tree.set(key, { host: '10.0.0.1' });
+  assert.equal(tree.lookup('/skydns/local/cluster/svc/default/web')?.[0]?.record.host, '10.0.0.1');
+  tree.setJson(key, '{"host":"10.0.0.2"}');
+  assert.equal(tree.exact(key)?.record.host, '10.0.0.2');
+  tree.appendJson([key, `${key}z`], ['{"host":"10.0.0.3"}', '{"host":"10.0.0.4"}']);
+  assert.deepEqual(tree.lookup('/skydns/local/cluster/svc/default/web')?.map((r) => r.record.host), ['10.0.0.3', '10.0.0.4']);
+  tree.delete(key);
+  assert.equal(tree.exact(key), undefined);
+  const other = new RecordTree();
+  other.set(key, { host: '10.0.0.5' });
+  tree.replaceWith(other);
+  assert.equal(tree.exact(key)?.record.host, '10.0.0.5');
+  assert.equal(other.size, 0);
+  for (let i = 0; i < 5000; i++) tree.set(`${key}/${i}`, { host: `10.1.${i >> 8}.${i & 255}` });
+  assert.equal(tree.lookup(key, 5000)?.length, 5000, 'more records than the cache holds');
+  assert.equal(tree.exact(`${key}/4999`)?.record.host, '10.1.19.135');
+});

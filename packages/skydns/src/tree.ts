@@ -51,18 +51,19 @@ function normalKey(key: string): string {
   return segments.length === 0 ? '' : `/${segments.join('/')}`;
 }
 
-/** The record at `key` from its JSON text (checked when it was stored). */
-function stored(key: string, json: string): StoredRecord {
-  return { key, record: decodeRecord(key, json) };
-}
+/** Most decoded records kept for the next lookup (cleared when full). */
+const DECODED_CACHE = 4096;
 
 /**
- * The records in memory, implementing {@link RecordSource}: one map from key to record kept in
- * key order, so the subtree of a key (the keys starting with `key/`) is one run of keys, and a
- * lookup costs O(log n + what it returns), never O(records below the name).
+ * The records in memory, implementing {@link RecordSource}: one map from key to JSON value kept in
+ * key order and packed off the V8 heap ({@link SortedKeyMap}), so the subtree of a key (the keys
+ * starting with `key/`) is one run of keys, and a lookup costs O(log n + what it returns), never
+ * O(records below the name). Values are decoded when a lookup returns them; the last few thousand
+ * decoded records are kept, so a busy name is not parsed again for every question.
  */
 export class RecordTree implements RecordSource {
   private readonly map = new SortedKeyMap();
+  private readonly decoded = new Map<string, SkyRecord>();
   /** Set to true by the owner once the tree holds a complete snapshot. */
   ready = false;
   /** Keys looked at by lookups since the tree was made (a measure of their cost for tests and diagnostics). */
@@ -75,7 +76,7 @@ export class RecordTree implements RecordSource {
 
   /** Store `record` at `key` (as kube2sky's JSON), replacing any previous value there. */
   set(key: string, record: SkyRecord): void {
-    this.map.set(normalKey(key), encodeRecord(record));
+    this.setJson(key, encodeRecord(record));
   }
 
   /**
@@ -83,27 +84,46 @@ export class RecordTree implements RecordSource {
    * again when a lookup returns it): records are held as their JSON text, packed.
    */
   setJson(key: string, json: string): void {
-    this.map.set(normalKey(key), json);
+    const k = normalKey(key);
+    this.decoded.delete(k);
+    this.map.set(k, json);
   }
 
   /** {@link setJson} for many values at once, as a page of a range read brings them (in key order, packed without copying chunks over and over). */
   appendJson(keys: readonly string[], jsons: readonly string[]): void {
+    this.decoded.clear();
     this.map.append(keys.map(normalKey), jsons);
   }
 
   /** Remove the value at `key`; true when something was removed. */
   delete(key: string): boolean {
-    return this.map.delete(normalKey(key));
+    const k = normalKey(key);
+    this.decoded.delete(k);
+    return this.map.delete(k);
   }
 
   /** Take over the records of `other` at once (a fresh full load); `other` is left empty. */
   replaceWith(other: RecordTree): void {
+    this.decoded.clear();
+    other.decoded.clear();
     this.map.takeFrom(other.map);
   }
 
   /** Remove every record. */
   clear(): void {
+    this.decoded.clear();
     this.map.clear();
+  }
+
+  /** The record at `key` from its JSON text (checked when it was stored), decoded once while it stays in the cache. */
+  private stored(key: string, json: string): StoredRecord {
+    let record = this.decoded.get(key);
+    if (record === undefined) {
+      record = decodeRecord(key, json);
+      if (this.decoded.size >= DECODED_CACHE) this.decoded.clear();
+      this.decoded.set(key, record);
+    }
+    return { key, record };
   }
 
   lookup(key: string, limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
@@ -112,7 +132,7 @@ export class RecordTree implements RecordSource {
     this.collect(base, below, limit);
     if (below.length > 0) return below;
     const exact = this.map.get(base);
-    return exact === undefined ? undefined : [stored(base, exact)];
+    return exact === undefined ? undefined : [this.stored(base, exact)];
   }
 
   /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit`. */
@@ -121,7 +141,7 @@ export class RecordTree implements RecordSource {
     this.map.walk(below, (k, json) => {
       if (out.length >= limit || !k.startsWith(below)) return false;
       this.examined++;
-      out.push(stored(k, json()));
+      out.push(this.stored(k, json()));
       return true;
     });
   }
@@ -138,7 +158,7 @@ export class RecordTree implements RecordSource {
       if (level === pattern.length) {
         // The pattern is used up: the record at `prefix` and everything below it.
         const exact = this.map.get(prefix);
-        if (exact !== undefined && !full()) out.push(stored(prefix, exact));
+        if (exact !== undefined && !full()) out.push(this.stored(prefix, exact));
         this.collect(prefix, out, limit);
         return;
       }
@@ -187,7 +207,7 @@ export class RecordTree implements RecordSource {
   exact(key: string): StoredRecord | undefined {
     const k = normalKey(key);
     const json = this.map.get(k);
-    return json === undefined ? undefined : stored(k, json);
+    return json === undefined ? undefined : this.stored(k, json);
   }
 
   exists(key: string): boolean {
