@@ -340,7 +340,7 @@ test('SRV weights per priority (0 counts as 100), targetstrip on key-derived and
   ]);
 });
 
-test('SRV looks up glue for at most 1,024 distinct name targets (more never fit in 64 KiB)', () => {
+test('SRV builds at most 2,300 records (more never fit in 64 KiB) and looks up glue for at most 1,024 distinct name targets', () => {
   const b = new TreeBuilder();
   for (let i = 0; i < 1100; i++) {
     b.leaf(`t${i}.many.cluster.local.`, { host: `10.9.${i >> 8}.${i & 255}` });
@@ -350,4 +350,6 @@ test('SRV looks up glue for at most 1,024 distinct name targets (more never fit 
   assert.equal(r.answer.length, 1100);
   assert.equal(r.additional.length, 1024);
   assert.equal(formatRr(r.additional[0] as Parameters<typeof formatRr>[0]), 't0.many.cluster.local. 3600 A 10.9.0.0');
+  for (let i = 0; i < 3000; i++) b.leaf('lots.cluster.local.', { host: `10.8.${i >> 8}.${i & 255}`, port: 80 });
+  assert.equal(resolveQuery(testContext(b.tree), { name: 'lots.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 }).answer.length, 2300);
 });
