@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeRecord, nameToKey } from '@kube-dns-legacy/skymsg';
@@ -17,6 +18,12 @@ const GOOD = 'kubernetes.default.svc.cluster.local.';
 
 let etcd: EtcdServer;
 let skydns: Skydns;
+
+/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 const good = async (): Promise<void> => {
   const reply = await udpQuery(skydns.port, GOOD, QTYPE.A, 2_000);
@@ -84,12 +91,16 @@ test('100,000 keys under one name and wildcards over the tree: capped answers, o
   const rounds: ReturnType<typeof bigAnswerSummary>[] = [];
   const problems: string[] = [];
   const timings: number[] = [];
+  const pid = skydns.process.child.pid as number;
+  let cpu = 0;
   for (let round = 0; round < 4; round++) {
     // A change empties skydns's answer cache, so every round resolves the big names afresh.
     const changed = `10.0.9.${round}`;
     await bulkPut(etcd, [[`${nameToKey('churn.default.svc.cluster.local.')}/x`, encodeRecord({ host: changed })]]);
     await waitFor('the change seen', async () => (await udpQuery(skydns.port, 'churn.default.svc.cluster.local.', QTYPE.A)).answers[0]?.data === changed, 5_000, 20);
+    const cpuBefore = cpuMs(pid);
     const big = await askBig(skydns.port, huge);
+    cpu += cpuMs(pid) - cpuBefore;
     problems.push(...bigAnswerProblems(big).map((p) => `round ${round}: ${p}`));
     timings.push(...Object.values(big.timings));
     rounds.push(bigAnswerSummary(big));
@@ -97,11 +108,15 @@ test('100,000 keys under one name and wildcards over the tree: capped answers, o
   const lagMaxMs = Math.round((await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds')) * 1000);
   const controlMs = await control.stop();
   const stall = await probe.stop();
-  console.log(JSON.stringify({ loadedMs, bigQuestions: timings.length, slowestBigMs: Math.max(...timings), answers: rounds[0], eventLoopLagMaxMs: lagMaxMs, controlLagMaxMs: controlMs, probe: stall }));
+  const cpuPerQuestionMs = Math.round(cpu / timings.length);
+  console.log(JSON.stringify({ loadedMs, bigQuestions: timings.length, cpuPerQuestionMs, slowestBigMs: Math.max(...timings), answers: rounds[0], eventLoopLagMaxMs: lagMaxMs, controlLagMaxMs: controlMs, probe: stall }));
   assert.deepEqual(problems, []);
-  // Before lookups were bounded, each of these questions held the event loop for 130-250 ms.
-  assert.ok(lagMaxMs - controlMs < 100, `skydns's event loop never stalled 100 ms of its own (max ${lagMaxMs} ms, idle control ${controlMs} ms)`);
+  // Before lookups were bounded, each of these questions cost 130-250 ms of CPU, all of it holding
+  // the event loop. CPU time does not depend on what else this shared machine is running.
+  assert.ok(cpuPerQuestionMs < 80, `a big question costs ${cpuPerQuestionMs} ms of skydns's CPU on average (under 80)`);
   assert.ok(stall.answered > 0 && stall.lost === 0, `the small question was answered throughout: ${JSON.stringify(stall)}`);
-  assert.ok(stall.maxMs - controlMs < 100, `the small question never waited 100 ms behind the big ones (max ${stall.maxMs} ms, idle control ${controlMs} ms)`);
+  // Wall-clock stalls also carry the machine's own scheduling delays (the idle control's), so they get more room.
+  assert.ok(lagMaxMs - controlMs < 150, `skydns's event loop never stalled 150 ms of its own (max ${lagMaxMs} ms, idle control ${controlMs} ms)`);
+  assert.ok(stall.maxMs - controlMs < 150, `the small question never waited 150 ms behind the big ones (max ${stall.maxMs} ms, idle control ${controlMs} ms)`);
   await good();
 });
