@@ -3,6 +3,7 @@ import { RCODE } from './answer.js';
 import { CACHES, DNS_SYSTEMS, DnsCounters, type CacheName, type DnsSystem, type SystemHistogram } from './dns-counters.js';
 import { QTYPE } from './resolve/index.js';
 
+/** Which part of the server produced a reply (re-exported: defined with the counters). */
 export type { DnsSystem } from './dns-counters.js';
 
 /** What the DNS path reports; {@link DnsCounters} counts it for {@link Metrics}. */
