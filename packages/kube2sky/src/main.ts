@@ -19,9 +19,11 @@ async function main(): Promise<void> {
   }
   // The Kubernetes and etcd clients load only once the flags are known to be good, and client-node without its generated API code.
   slimClientNode();
-  // V8 favours memory over speed from here on (smaller heap growth steps): with 120,000 records the
-  // resident set stays ~100 MB lower, for a start-up about a second longer.
+  // V8 favours memory over speed from here on (smaller heap growth steps; the young generation stays
+  // at its first 2 MB instead of growing to 16): with 120,000 records the resident set stays
+  // ~140 MiB lower, for ~3 s more CPU at start.
   setFlagsFromString('--optimize-for-size');
+  setFlagsFromString('--semi-space-growth-factor=1');
   const { run } = await import('./run.js');
   await run(config);
 }
