@@ -42,12 +42,13 @@ export function projectEndpoints(e: EndpointsLike): EndpointsLike {
   });
 }
 
-/** An EndpointSlice reduced to its service label, address type, endpoints and ports. */
+/** An EndpointSlice reduced to its service label, address type, ready endpoints (first address, hostname) and ports. */
 export function projectSlice(s: EndpointSliceLike): EndpointSliceLike {
   return defined({
     metadata: meta(s.metadata, undefined, SERVICE_NAME_LABEL),
     addressType: s.addressType,
-    endpoints: s.endpoints?.map((e) => defined({ addresses: e.addresses, hostname: e.hostname, conditions: e.conditions ? defined({ ready: e.conditions.ready }) : undefined })),
+    // Only ready (or unknown) endpoints, and only the address records use: the rest is never read.
+    endpoints: s.endpoints?.filter((e) => e.conditions?.ready !== false).map((e) => defined({ addresses: e.addresses?.slice(0, 1), hostname: e.hostname })),
     ports: ports(s.ports),
   });
 }

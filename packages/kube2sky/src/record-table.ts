@@ -62,12 +62,14 @@ export interface Slot {
  */
 export class RecordTable {
   private readonly slotsByKey = new Map<string, Slot>();
-  private readonly byOwner = new Map<string, Slot[]>();
+  /** Each owner's slots: the slot itself when it has one (most pods), an array otherwise. */
+  private readonly byOwner = new Map<string, Slot | Slot[]>();
   private wanted = 0;
 
   /** Replace the records of `owner`; returns the slots whose desired value may have changed (none for a no-op). */
   set(owner: string, records: ReadonlyMap<string, string>): Slot[] {
-    const old = this.byOwner.get(owner) ?? [];
+    const held = this.byOwner.get(owner);
+    const old = held === undefined ? [] : Array.isArray(held) ? held : [held];
     const changed = new Set<Slot>();
     for (const slot of old) {
       const now = records.get(slot.key);
@@ -90,7 +92,7 @@ export class RecordTable {
       slots.push(slot);
     }
     if (slots.length === 0) this.byOwner.delete(owner);
-    else this.byOwner.set(owner, slots);
+    else this.byOwner.set(owner, slots.length === 1 ? (slots[0] as Slot) : slots);
     return [...changed];
   }
 
