@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
+import { getJson } from './api.js';
 import { loadKubeConfig } from './kubeconfig.js';
 
 const KUBECONFIG = `apiVersion: v1
@@ -23,6 +25,18 @@ test('URL only: that server, no credentials', () => {
   const kc = loadKubeConfig({ kubeMasterUrl: 'http://master:8080' });
   assert.equal(kc.getCurrentCluster()?.server, 'http://master:8080');
   assert.equal(kc.getCurrentUser()?.token, undefined);
+  assert.equal(loadKubeConfig({ kubeMasterUrl: 'https://master:6443' }).getCurrentCluster()?.skipTLSVerify, false, 'https keeps verification on');
+});
+
+test('URL only, plain http (the original manifests\' http://master:8080): requests reach the server', async () => {
+  const api = await SandboxApiServer.start({ port: 0 });
+  try {
+    assert.match(api.url, /^http:\/\//);
+    const list = (await getJson(loadKubeConfig({ kubeMasterUrl: api.url }), '/api/v1/namespaces/default/services', 'list services', 5_000)) as { items: Array<{ metadata: { name: string } }> };
+    assert.deepEqual(list.items.map((s) => s.metadata.name), ['kubernetes']);
+  } finally {
+    await api.stop();
+  }
 });
 
 test('kubeconfig, with the URL overriding its server and its credentials kept', async () => {
