@@ -114,6 +114,7 @@ test('kill -9 etcd and restart it empty (the emptyDir was lost)', async () => {
   console.log(`etcd restarted empty: ${prober.bad.length} NXDOMAIN, SERVFAIL or wrong answers for existing names and ${prober.ok - answeredBefore} right ones in the ${Date.now() - back} ms after etcd came back; skydns held its last good data for ${match?.[1] ?? match?.[2]} ms while kube2sky refilled etcd`);
   assert.deepEqual(prober.bad, [], 'no NXDOMAIN, SERVFAIL or wrong answer for an existing name while etcd was refilled');
   assert.equal(prober.timeouts, 0, 'no unanswered query');
+  assert.equal(await Cluster.metric(cluster.metricsPort, 'skydns_skydns_store_holds_total', 'reason="quiet"'), 1, 'the hold is counted, ended by a quiet refill');
 });
 
 test('kill -9 kube2sky in the middle of a burst of changes', async () => {

@@ -5,6 +5,7 @@ import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from 
 import { resolvConfServers, type Upstream } from './forward.js';
 import { DnsHandler } from './handler.js';
 import { startHttp } from './health.js';
+import type { HoldEnd } from './hold.js';
 import type { LogFn } from './log.js';
 import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
@@ -56,6 +57,7 @@ export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = 
       metrics?.badValues.inc();
       log('warn', 'skipped a value that is not a SkyDNS record', { key, reason });
     },
+    onHoldEnd: (reason: HoldEnd) => metrics?.holds.inc({ reason }),
   };
   store = new EtcdStore(storeOptions);
   let config = flags;

@@ -100,6 +100,8 @@ export class Metrics implements DnsObserver {
   readonly counters = new DnsCounters();
   /** Values skipped because they were not valid records. */
   readonly badValues: Counter;
+  /** Holds of the last good data while an etcd that came back behind us was refilled, by how they ended. */
+  readonly holds: Counter<'reason'>;
 
   constructor(prefix: string, store: () => StoreGauges) {
     const r = [this.registry];
@@ -147,6 +149,12 @@ export class Metrics implements DnsObserver {
     cacheCounter(`${prefix}dns_cachemiss_count_total`, 'Cache misses by cache.', false);
     byKey(`${prefix}dns_forward_count_total`, 'Queries forwarded upstream by outcome.', 'outcome', counters.forwards);
     this.badValues = new Counter({ name: `${prefix}store_bad_values_total`, help: 'etcd values skipped because they are not valid SkyDNS records.', registers: r });
+    this.holds = new Counter({
+      name: `${prefix}store_holds_total`,
+      help: 'Times etcd came back behind the data held (restored or wiped) and the last good data served until the refill was quiet (reason="quiet") or the longest hold passed (reason="max-hold").',
+      labelNames: ['reason'],
+      registers: r,
+    });
     new Gauge({ name: `${prefix}store_records`, help: 'Records held in memory.', registers: r, collect(): void { this.set(store().size); } });
     new Gauge({ name: `${prefix}store_ready`, help: '1 once the first load from etcd finished.', registers: r, collect(): void { this.set(store().ready ? 1 : 0); } });
     new Gauge({ name: `${prefix}etcd_up`, help: '1 while the etcd watch is connected.', registers: r, collect(): void { this.set(store().connected ? 1 : 0); } });

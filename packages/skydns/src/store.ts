@@ -29,6 +29,8 @@ export interface StoreOptions {
   readonly onChange: (keys: readonly string[]) => void;
   /** A value was skipped because it is not a valid record. */
   readonly onBadValue: (key: string, reason: string) => void;
+  /** A hold ended: the refilled data replaced the last good data, after a quiet refill or the longest hold. */
+  readonly onHoldEnd?: (reason: HoldEnd) => void;
   /** Runs after each full load, before the watch starts (a seam for tests that compact etcd there). */
   readonly afterLoad?: () => Promise<void>;
   /** How long the last good data keeps serving while an etcd that came back behind us is refilled (default 1 s quiet, 30 s at most). */
@@ -259,6 +261,7 @@ export class EtcdStore {
     const before = this.tree.size;
     this.tree.replaceWith(hold.tree);
     this.options.onChange([`/${this.options.prefix}`]);
+    this.options.onHoldEnd?.(reason);
     this.options.log('info', 'switched to the refilled etcd data', {
       reason,
       heldMs: Date.now() - hold.since,
