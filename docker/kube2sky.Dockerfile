@@ -23,9 +23,11 @@ RUN rm -rf node_modules packages/*/node_modules e2e/node_modules \
 FROM node:24.11.1-bookworm-slim@sha256:48abc13a19400ca3985071e287bd405a1d99306770eb81d61202fb6b65cf0b57
 # Nothing beyond Node.js is needed at run time.
 WORKDIR /app
-ENV NODE_ENV=production
+# Two malloc arenas, not 8 per core: the resident set at 120,000 records is ~10 MiB lower and steadier (docs/performance.md).
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/packages/goflags/ node_modules/@kube-dns-legacy/goflags/
+COPY --from=build /src/packages/heap/ node_modules/@kube-dns-legacy/heap/
 COPY --from=build /src/packages/skymsg/ node_modules/@kube-dns-legacy/skymsg/
 COPY --from=build /src/packages/kube2sky/ packages/kube2sky/
 USER 65534:65534

@@ -31,9 +31,11 @@ RUN apt-get update \
  && apt-get autoremove -y \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production
+# Two malloc arenas, not 8 per core: the resident set at 120,000 records is ~10 MiB lower and steadier (docs/performance.md).
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/packages/goflags/ node_modules/@kube-dns-legacy/goflags/
+COPY --from=build /src/packages/heap/ node_modules/@kube-dns-legacy/heap/
 COPY --from=build /src/packages/skymsg/ node_modules/@kube-dns-legacy/skymsg/
 COPY --from=build /src/packages/skydns/ packages/skydns/
 USER 65534:65534

@@ -56,13 +56,16 @@ export interface Kube2sky {
   readonly healthzPort: number;
 }
 
+/** The environment the kube2sky and skydns images set (docker/*.Dockerfile), so memory is measured as deployed. */
+const IMAGE_ENV = { ...process.env, MALLOC_ARENA_MAX: '2' };
+
 /** Start kube2sky (`dist/main.js`) against etcd and the sandbox; does not wait for readiness. */
 export async function startKube2sky(etcd: EtcdServer, kubeconfig: string, extra: readonly string[] = []): Promise<Kube2sky> {
   const healthzPort = await freePort();
   const proc = new ManagedProcess('kube2sky', process.execPath, [
     ...nodeFlags('kube2sky'), mainOf('kube2sky'),
     `--domain=${DOMAIN}`, `--etcd-server=${etcd.endpoint}`, `--kubecfg-file=${kubeconfig}`, `--healthz-port=${healthzPort}`, '--log-level=warn', ...extra,
-  ]);
+  ], { env: IMAGE_ENV });
   return { process: proc, healthzPort };
 }
 
@@ -97,7 +100,7 @@ export async function startSkydns(etcd: EtcdServer, extra: readonly string[] = [
   const proc = new ManagedProcess(name, process.execPath, [
     ...nodeFlags(name), mainOf('skydns'),
     `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`, ...extra,
-  ]);
+  ], { env: IMAGE_ENV });
   await proc.waitForOutput(/ready for queries/, 30_000);
   return { process: proc, dnsPort, metricsPort };
 }

@@ -5,7 +5,7 @@ import { backoffDelay } from './backoff.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { exitWith } from './exit.js';
-import { collectGarbage } from './gc.js';
+import { collectGarbage } from '@kube-dns-legacy/heap';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';

@@ -31,7 +31,7 @@ export interface StoreOptions {
   readonly onBadValue: (key: string, reason: string) => void;
   /** A hold ended: the refilled data replaced the last good data, after a quiet refill or the longest hold. */
   readonly onHoldEnd?: (reason: HoldEnd) => void;
-  /** Runs after each full load, before the watch starts (a seam for tests that compact etcd there). */
+  /** Runs after each full load, before the watch starts (skydns collects the load's garbage there; tests compact etcd there). */
   readonly afterLoad?: () => Promise<void>;
   /** How long the last good data keeps serving while an etcd that came back behind us is refilled (default 1 s quiet, 30 s at most). */
   readonly hold?: HoldTimes;

@@ -1,0 +1,1 @@
+export { collectGarbage } from './gc.js';
