@@ -1,17 +1,7 @@
 import type { Cluster } from './reliability-cluster.js';
 import { QTYPE, udpQuery } from './reliability-dns.js';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence, so failures can be replayed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '@kube-dns-legacy/testkit';
 
 /** Counts of what the churn did. */
 export interface ChurnCounts {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns2 from 'dns2';
 import { ByteWriter } from './byte-writer.js';
+import { seededRandom as random } from '@kube-dns-legacy/testkit';
 
 const { Packet } = dns2;
 
@@ -13,17 +14,6 @@ function dns2Writer(base: number, names: Map<string, number>): dns2.Packet.Write
     return base + this.buffer.length / 8;
   };
   return w;
-}
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test('any sequence of writes gives the bytes dns2 writer gives, including sub-byte fields and 32-bit values', () => {

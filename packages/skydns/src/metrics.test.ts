@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { DNS_SYSTEMS, DURATION_BUCKETS, SIZE_BUCKETS } from './dns-counters.js';
 import { Metrics } from './metrics.js';
+import { seededRandom as random } from '@kube-dns-legacy/testkit';
 
 const PREFIX = 'skydns_skydns_';
 const GAUGES = { size: 0, ready: true, connected: true, lastSync: 0 };
@@ -28,17 +29,6 @@ function reference(): { registry: Registry; reply: (system: string, tcp: boolean
       duration.observe({ system }, seconds);
       size.observe({ system }, bytes);
     },
-  };
-}
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

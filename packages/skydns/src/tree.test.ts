@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LOOKUP_LIMIT, MATCH_BUDGET, RecordTree } from './tree.js';
+import { seededRandom as rng } from '@kube-dns-legacy/testkit';
 
 test('lookup: the subtree below a key, else the exact key; never a raw prefix', () => {
   const tree = new RecordTree();
@@ -41,17 +42,6 @@ test('delete prunes empty branches; replacing a value does not change the size',
   assert.equal(tree.size, 0);
   assert.deepEqual(tree.entries(), []);
 });
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Labels chosen so that siblings extend each other (`a`, `a-b`, `a.c`, `ab`): `-` and `.` sort before `/`.
 const SEGMENTS = ['a', 'a-b', 'a.c', 'ab', 'b', '_tcp', 'x'];

@@ -3,3 +3,4 @@ export { ManagedProcess } from './process.js';
 export { freePort, freeDnsPort } from './ports.js';
 export { requireTool } from './tools.js';
 export { waitFor } from './wait.js';
+export { seededRandom } from './random.js';
