@@ -1,3 +1,6 @@
+import { encodeRecord } from '@kube-dns-legacy/skymsg';
+import { RECORD_DEFAULTS } from './records/names.js';
+
 /**
  * A 32-bit FNV-1a hash of a value's UTF-16 code units, as a small integer: what the table remembers of
  * etcd's values. Not skymsg's leaf label (that hashes UTF-8 bytes); this one only compares values
@@ -9,8 +12,11 @@ export function valueHash(value: string): number {
   return hash | 0;
 }
 
-/** The tail that nearly every value kube2sky writes ends with; slots keep values without it. */
-const COMMON_TAIL = ',"priority":10,"weight":10,"ttl":30,"targetstrip":0}';
+/**
+ * The tail that nearly every value kube2sky writes ends with (`,"priority":10,…,"targetstrip":0}`:
+ * the encoding of the fields every record shares, after its host and port); slots keep values without it.
+ */
+const COMMON_TAIL = `,${encodeRecord(RECORD_DEFAULTS).slice(1)}`;
 
 /**
  * A copy of `text` as one flat string. Keys and values are built by concatenation, and V8 keeps such

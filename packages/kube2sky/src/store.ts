@@ -1,4 +1,4 @@
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 
 /** Which etcd cluster answered, and at which revision (a new cluster id or an older revision means etcd lost its data). */
 export interface StoreEpoch {
@@ -51,8 +51,8 @@ export class Etcd3Store implements KeyValueStore {
     const limit = this.options.pageSize ?? 5_000;
     let epoch: StoreEpoch | undefined;
     for (const prefix of prefixes) {
-      const end = prefixEnd(Buffer.from(prefix));
-      let from = Buffer.from(prefix);
+      const { start, end } = Range.prefix(prefix);
+      let from = start;
       for (;;) {
         const res = await this.client.kv.range({ key: from, range_end: end, limit, ...(epoch ? { revision: epoch.revision } : {}) }, this.deadline());
         epoch ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
@@ -85,16 +85,4 @@ export class Etcd3Store implements KeyValueStore {
   close(): void {
     this.client.close();
   }
-}
-
-/** The end of the key range holding every key that starts with `prefix` (etcd's prefix convention). */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if ((end[i] as number) < 0xff) {
-      end[i] = (end[i] as number) + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
 }
