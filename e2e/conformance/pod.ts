@@ -1,0 +1,136 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlPlane } from '@kube-dns-legacy/control-plane';
+import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { repoRoot } from '../src/pod.js';
+import { startUpstream } from '../src/reliability-dns.js';
+
+// The DNS pod as local processes beside a real control plane: its own etcd, kube2sky running as the
+// kube-dns ServiceAccount with a token the API server issued (in-cluster files bound at
+// /var/run/secrets/kubernetes.io/serviceaccount in a private mount namespace, as in a pod), skydns.
+
+const KUBE2SKY = join(repoRoot, 'packages', 'kube2sky', 'dist', 'main.js');
+const SKYDNS = join(repoRoot, 'packages', 'skydns', 'dist', 'main.js');
+
+/** The address every name outside the cluster resolves to, from the pod's stand-in upstream server. */
+export const UPSTREAM_ADDRESS = '192.0.2.1';
+
+/** skydns with the manifest's arguments on loopback ports, forwarding to a stand-in upstream (every A is UPSTREAM_ADDRESS). */
+export interface Skydns {
+  readonly process: ManagedProcess;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly upstream: { queries: number; close(): void };
+}
+
+async function startSkydns(etcdEndpoint: string): Promise<Skydns> {
+  const port = await freeDnsPort();
+  const metricsPort = await freePort();
+  const upstreamPort = await freeDnsPort();
+  const upstream = await startUpstream(upstreamPort);
+  const proc = new ManagedProcess('skydns', process.execPath, [SKYDNS, `-machines=${etcdEndpoint}`, `-addr=127.0.0.1:${port}`, '-ns-rotate=false',
+    '-domain=cluster.local.', `-nameservers=127.0.0.1:${upstreamPort}`, `-metrics-port=${metricsPort}`]);
+  await proc.waitForOutput(/ready for queries/, 30_000);
+  return { process: proc, port, metricsPort, upstream };
+}
+
+/** The user's manifests, in the order the README creates them. */
+export const MANIFESTS = ['manifests/rbac.yaml', 'manifests/skydns-rc.yaml', 'manifests/skydns-svc.yaml'].map((m) => join(repoRoot, m));
+
+/** A node the pods are "scheduled" to: the EndpointSlice controller skips pods whose node does not exist. */
+export const NODE = 'node-1';
+
+/** The real control plane with the kube-dns objects created from the manifests and one Node. */
+export async function startControlPlane(): Promise<ControlPlane> {
+  for (const tool of ['etcd', 'etcdctl', 'dig', 'openssl', 'unshare']) requireTool(tool);
+  const plane = await ControlPlane.start();
+  try {
+    await plane.kubectl(['create', ...MANIFESTS.flatMap((m) => ['-f', m])]);
+    await plane.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } } });
+    // The API server's own binding of the bootstrap role system:kube-dns would also grant the kube-dns
+    // ServiceAccount list/watch on services and endpoints; empty it (and stop its reconciliation) so
+    // kube2sky runs with exactly the RBAC of manifests/rbac.yaml.
+    await plane.kubectl(['annotate', '--overwrite', 'clusterrolebinding', 'system:kube-dns', 'rbac.authorization.kubernetes.io/autoupdate=false']);
+    await plane.kubectl(['patch', 'clusterrolebinding', 'system:kube-dns', '--type=json', '-p', '[{"op":"remove","path":"/subjects"}]']);
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+  return plane;
+}
+
+/** kube2sky (in-cluster, as kube-system/kube-dns), its etcd and skydns, beside a control plane. */
+export class DnsPod {
+  private constructor(
+    readonly plane: ControlPlane,
+    readonly etcd: EtcdServer,
+    readonly root: string,
+    readonly accountDir: string,
+    readonly healthzPort: number,
+    public kube2sky: ManagedProcess,
+    readonly skydns: Skydns,
+  ) {}
+
+  /** Start the pod's processes with a fresh token of the kube-dns ServiceAccount and wait until kube2sky is ready. */
+  static async start(plane: ControlPlane, kube2skyArgs: readonly string[] = []): Promise<DnsPod> {
+    const root = await mkdtemp(join(tmpdir(), 'kdl-conformance-pod-'));
+    const etcd = await EtcdServer.start();
+    const accountDir = join(root, 'serviceaccount');
+    await plane.writeServiceAccount(accountDir, await plane.serviceAccountToken('kube-system', 'kube-dns'));
+    const healthzPort = await freePort();
+    const kube2sky = await startKube2sky(plane, etcd, accountDir, healthzPort, kube2skyArgs);
+    const skydns = await startSkydns(etcd.endpoint);
+    const pod = new DnsPod(plane, etcd, root, accountDir, healthzPort, kube2sky, skydns);
+    await pod.waitReady();
+    return pod;
+  }
+
+  /** Restart kube2sky (SIGTERM, or SIGKILL as a crash) with the same token files and etcd. */
+  async restartKube2sky(signal: NodeJS.Signals = 'SIGTERM', args: readonly string[] = []): Promise<void> {
+    await this.kube2sky.stop(signal);
+    this.kube2sky = await startKube2sky(this.plane, this.etcd, this.accountDir, this.healthzPort, args);
+    await this.waitReady();
+  }
+
+  /** Wait until kube2sky's /readiness answers 200. */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const proc = this.kube2sky;
+    await waitFor('kube2sky /readiness 200', async () => {
+      if (!proc.alive) throw new Error(`kube2sky exited:\n${proc.output.slice(-4_000)}`);
+      return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`).catch(() => undefined))?.status === 200;
+    }, timeoutMs, 200);
+  }
+
+  /** One of kube2sky's metrics (summed over series matching `labels`, e.g. `resource="pods"`). */
+  async metric(name: string, labels = ''): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.healthzPort}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (labels !== '' && !line.includes(labels)) continue;
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
+  /** Every /skydns/ key and value in the pod's etcd. */
+  async records(): Promise<Map<string, string>> {
+    return this.etcd.dump('/skydns/');
+  }
+
+  /** Stop the pod's processes and remove their files. */
+  async stop(): Promise<void> {
+    await this.kube2sky.stop();
+    await this.skydns.process.stop();
+    this.skydns.upstream.close();
+    await this.etcd.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+async function startKube2sky(plane: ControlPlane, etcd: EtcdServer, accountDir: string, healthzPort: number, args: readonly string[]): Promise<ManagedProcess> {
+  const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
+  return new ManagedProcess('kube2sky', 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, accountDir, process.execPath, KUBE2SKY,
+    '--domain=cluster.local', `--etcd-server=${etcd.endpoint}`, `--healthz-port=${healthzPort}`, ...args], { env: { PATH: process.env['PATH'], ...plane.inClusterEnv } });
+}
