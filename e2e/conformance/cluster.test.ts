@@ -113,3 +113,48 @@ test('records for real objects are exactly what docs/records.md says, and skydns
   assert.deepEqual(await dig('AAAA', `fd00-244--7.${NS}.pod.cluster.local`), ['fd00:244::7']);
   assert.deepEqual(await dig('A', 'kubernetes.default.svc.cluster.local'), clusterIps.get('default/kubernetes'));
 });
+
+test('a missing RBAC permission: a clear logged error and a metric, no crash; granting it again heals', async () => {
+  const live = JSON.parse(await plane.kubectl(['get', 'clusterrole', 'kube-dns-legacy', '-o', 'json'])) as { metadata: object; rules: Array<{ resources: string[] }> };
+  // Without its resourceVersion, so that each replace is unconditional.
+  const role = { ...live, metadata: { ...live.metadata, resourceVersion: undefined } };
+  const without = { ...role, rules: role.rules.map((r) => ({ ...r, resources: r.resources.filter((x) => x !== 'pods') })) };
+  await plane.kubectl(['replace', '-f', '-'], JSON.stringify(without));
+  try {
+    await pod.restartKube2sky('SIGTERM', [], false);
+    await waitFor('kube2sky to log the forbidden pod list', async () => /list\/watch not allowed/.test(pod.kube2sky.output), 20_000);
+    const line = pod.kube2sky.output.split('\n').find((l) => l.includes('list/watch not allowed')) ?? '';
+    assert.match(line, /"level":"error"/);
+    assert.match(line, /"resource":"pods"/);
+    assert.match(line, /HTTP 403: pods is forbidden: User \\"system:serviceaccount:kube-system:kube-dns\\" cannot list resource \\"pods\\"/);
+    assert.match(line, /manifests\/rbac.yaml/);
+    assert.ok(await pod.metric('kube2sky_watch_restarts_total', 'resource="pods"') > 0);
+    assert.equal((await fetch(`http://127.0.0.1:${pod.healthzPort}/readiness`)).status, 503, 'not ready without the pods');
+    assert.ok(pod.kube2sky.alive);
+    assert.doesNotMatch(pod.kube2sky.output, /\n\s+at /, 'a stack trace');
+  } finally {
+    await plane.kubectl(['replace', '-f', '-'], JSON.stringify(role));
+  }
+  await pod.waitReady(60_000);
+});
+
+test('a rotated ServiceAccount token keeps kube2sky syncing after the old one is revoked', async () => {
+  // Tokens bound to a Secret die with it: the way to revoke one on a real API server.
+  const bound = async (n: number): Promise<string> => {
+    await plane.kubectl(['create', 'secret', 'generic', `kube2sky-token-${n}`, '-n', 'kube-system']);
+    return plane.serviceAccountToken('kube-system', 'kube-dns', '10m', `kube2sky-token-${n}`);
+  };
+  await plane.writeServiceAccount(pod.accountDir, await bound(1));
+  await pod.restartKube2sky();
+  await plane.writeServiceAccount(pod.accountDir, await bound(2));
+  // kube2sky re-reads the token file every minute (as client-go does).
+  await new Promise((r) => setTimeout(r, 65_000));
+  await plane.kubectl(['delete', 'secret', 'kube2sky-token-1', '-n', 'kube-system']);
+  // Open watches were authenticated with the old token; a restarted API server makes kube2sky ask again.
+  await plane.restartApiServer();
+  await plane.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'after-rotation', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+  await waitFor('the Service created after the rotation in etcd', async () => (await pod.etcd.dump('/skydns/local/cluster/svc/default/after-rotation/')).size === 2, 30_000)
+    .catch((err: Error) => { throw new Error(`${err.message}\n${pod.kube2sky.output.slice(-3_000)}`); });
+  assert.doesNotMatch(pod.kube2sky.output, /list\/watch not allowed/);
+  await plane.kubectl(['delete', 'service', 'after-rotation']);
+});

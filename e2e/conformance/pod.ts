@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from '../src/pod.js';
+import { diffRecords, diffSize, expectedRecords, type ApiObject, type RecordDiff } from '../src/reliability-cluster.js';
 import { startUpstream } from '../src/reliability-dns.js';
 
 // The DNS pod as local processes beside a real control plane: its own etcd, kube2sky running as the
@@ -87,10 +88,10 @@ export class DnsPod {
   }
 
   /** Restart kube2sky (SIGTERM, or SIGKILL as a crash) with the same token files and etcd. */
-  async restartKube2sky(signal: NodeJS.Signals = 'SIGTERM', args: readonly string[] = []): Promise<void> {
+  async restartKube2sky(signal: NodeJS.Signals = 'SIGTERM', args: readonly string[] = [], waitReady = true): Promise<void> {
     await this.kube2sky.stop(signal);
     this.kube2sky = await startKube2sky(this.plane, this.etcd, this.accountDir, this.healthzPort, args);
-    await this.waitReady();
+    if (waitReady) await this.waitReady();
   }
 
   /** Wait until kube2sky's /readiness answers 200. */
@@ -133,4 +134,21 @@ async function startKube2sky(plane: ControlPlane, etcd: EtcdServer, accountDir: 
   const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
   return new ManagedProcess('kube2sky', 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, accountDir, process.execPath, KUBE2SKY,
     '--domain=cluster.local', `--etcd-server=${etcd.endpoint}`, `--healthz-port=${healthzPort}`, ...args], { env: { PATH: process.env['PATH'], ...plane.inClusterEnv } });
+}
+
+/** The records the control plane's Services and Pods call for (ClusterIP, ExternalName, pods; no headless), per docs/kube2sky.md. */
+export async function desiredRecords(plane: ControlPlane): Promise<Map<string, string>> {
+  const list = async (kind: string): Promise<ApiObject[]> => (JSON.parse(await plane.kubectl(['get', kind, '-A', '-o', 'json'])) as { items: ApiObject[] }).items;
+  return expectedRecords(await list('services'), await list('pods'));
+}
+
+/** Wait until the pod's etcd holds exactly what the API objects call for: no stale key, none missing, none different. */
+export async function converge(pod: DnsPod, what: string, timeoutMs = 60_000): Promise<void> {
+  let diff: RecordDiff = { missing: [], stale: [], wrong: [] };
+  await waitFor(what, async () => {
+    diff = diffRecords(await desiredRecords(pod.plane), await pod.records());
+    return diffSize(diff) === 0;
+  }, timeoutMs, 500).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(diff).slice(0, 3_000)}\nkube2sky:\n${pod.kube2sky.output.slice(-3_000)}`);
+  });
 }

@@ -154,9 +154,10 @@ export class ControlPlane {
     return this.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
   }
 
-  /** A token for ServiceAccount `namespace/name`, issued by the API server (`kubectl create token`). */
-  async serviceAccountToken(namespace: string, name: string, duration = '1h'): Promise<string> {
-    return (await this.kubectl(['create', 'token', name, '-n', namespace, `--duration=${duration}`])).trim();
+  /** A token for ServiceAccount `namespace/name`, issued by the API server (`kubectl create token`), optionally bound to a Secret (deleting it revokes the token). */
+  async serviceAccountToken(namespace: string, name: string, duration = '1h', boundSecret?: string): Promise<string> {
+    const bound = boundSecret === undefined ? [] : ['--bound-object-kind=Secret', `--bound-object-name=${boundSecret}`];
+    return (await this.kubectl(['create', 'token', name, '-n', namespace, `--duration=${duration}`, ...bound])).trim();
   }
 
   /** Write (or rewrite, for rotation) the in-cluster service account files for `token` into `dir`. */

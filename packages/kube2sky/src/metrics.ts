@@ -29,6 +29,10 @@ export class Metrics {
   readonly desiredKeys = new Gauge({ name: 'kube2sky_desired_keys', help: 'Records (etcd keys) wanted by the current objects.', registers: [this.registry] });
   /** Watches restarted after an error or a silence. */
   readonly watchRestarts = new Counter({ name: 'kube2sky_watch_restarts_total', help: 'List/watch restarts after an error or a silent watch, by resource.', labelNames: ['resource'] as const, registers: [this.registry] });
+  /** Complete lists of a resource, by why it was listed (start, expired: a 410 or a silent watch). */
+  readonly lists = new Counter({ name: 'kube2sky_lists_total', help: 'Complete lists of a resource, by reason (start, expired: 410 Gone or a silent watch).', labelNames: ['resource', 'reason'] as const, registers: [this.registry] });
+  /** BOOKMARK events received (the server's progress notes on a quiet watch). */
+  readonly bookmarks = new Counter({ name: 'kube2sky_watch_bookmarks_total', help: 'BOOKMARK events received, by resource.', labelNames: ['resource'] as const, registers: [this.registry] });
 
   /** Also collect the Node.js process metrics (heap, event loop lag, file descriptors). */
   collectProcessMetrics(): void {

@@ -160,6 +160,7 @@ export class ResourceWatch {
       }
     }
     this.options.onRelisted(seen);
+    this.options.metrics.lists.inc({ resource, reason: this.listed ? 'expired' : 'start' });
     if (!this.listed) {
       this.listed = true;
       this.options.logger.info('initial list received', { resource, objects: seen.size });
@@ -174,7 +175,14 @@ export class ResourceWatch {
     this.options.metrics.errors.inc({ kind: 'watch' });
     if (this.stopped) return;
     const delay = backoffDelay(this.attempt++, this.options.backoffBaseMs ?? 250, this.options.backoffCapMs ?? 10_000);
-    this.options.logger.warn('list/watch failed; restarting', { resource: this.options.resource, error: describe(err), retry_in_ms: delay });
+    const status = httpStatus(err);
+    if (status === 401 || status === 403) {
+      // Not a passing fault: the credentials or the RBAC rules are wrong until someone changes them.
+      const hint = status === 403 ? `grant get, list and watch on ${this.options.resource} (manifests/rbac.yaml)` : 'the token or client certificate was refused';
+      this.options.logger.error('list/watch not allowed; retrying', { resource: this.options.resource, error: describe(err), hint, retry_in_ms: delay });
+    } else {
+      this.options.logger.warn('list/watch failed; restarting', { resource: this.options.resource, error: describe(err), retry_in_ms: delay });
+    }
     this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
@@ -214,6 +222,7 @@ export class ResourceWatch {
       }
       const type = phase === 'ADDED' ? 'add' : phase === 'MODIFIED' ? 'update' : phase === 'DELETED' ? 'delete' : undefined;
       if (type !== undefined) this.deliver(type, object);
+      else if (phase === 'BOOKMARK') this.options.metrics.bookmarks.inc({ resource: this.options.resource });
       const version = object.metadata?.resourceVersion;
       if (version) this.resourceVersion = version;
     }, done);
@@ -225,9 +234,15 @@ export class ResourceWatch {
   }
 }
 
+/** The HTTP status an API error carries (client-node's watch sets `statusCode` or `code`; ours sets `statusCode`). */
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; code?: unknown };
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  return typeof e.code === 'number' ? e.code : undefined;
+}
+
 function isGone(err: unknown): boolean {
-  const e = err as { statusCode?: number; code?: number };
-  return e.statusCode === 410 || e.code === 410;
+  return httpStatus(err) === 410;
 }
 
 function describe(err: unknown): string {

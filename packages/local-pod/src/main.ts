@@ -10,6 +10,7 @@ import { loadPodManifest } from './manifest.js';
 import { planProcesses, POD_PORTS, type ProcessSpec } from './plan.js';
 import { Supervisor } from './supervisor.js';
 import { API_PORT, choosePorts } from './ports.js';
+import { ControlPlane } from '@kube-dns-legacy/control-plane';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -17,10 +18,12 @@ const argv = yargs(hideBin(process.argv))
   .scriptName('kube-dns-pod')
   .usage('$0 [options]\n\nRuns the DNS pod of manifests/skydns-rc.yaml as local processes (etcd, kube2sky, skydns, healthz),\n' +
     'with the manifest\'s own arguments adjusted for loopback. Without --kubeconfig (or KUBECONFIG) a sandbox\n' +
-    'Kubernetes API server is started and seeded with the kube-dns Service. Ctrl-C stops everything.')
+    'Kubernetes API server (or, with --api real, a real control plane) is started and seeded with the kube-dns Service.\n' +
+    'Ctrl-C stops everything.')
   .option('manifest', { type: 'string', default: join(repoRoot, 'manifests', 'skydns-rc.yaml'), describe: 'The pod manifest (ReplicationController) to run' })
   .option('service-manifest', { type: 'string', default: join(repoRoot, 'manifests', 'skydns-svc.yaml'), describe: 'The kube-dns Service created in the sandbox API' })
   .option('kubeconfig', { type: 'string', default: process.env.KUBECONFIG, describe: 'Watch this cluster instead of starting the sandbox API (default: $KUBECONFIG)' })
+  .option('api', { choices: ['sandbox', 'real'] as const, default: 'sandbox' as const, describe: 'Without --kubeconfig: the sandbox API server, or a real control plane (kube-apiserver and kube-controller-manager built from Go modules on first use; needs Go)' })
   .option('state-dir', { type: 'string', default: join(repoRoot, '.kube-dns-legacy'), describe: 'Where etcd data, the sandbox kubeconfig and pid files live' })
   .option('dns-port', { type: 'number', describe: 'Local port for DNS (UDP and TCP) [default: 10053, or a free one with --free-ports]' })
   .option('free-ports', { type: 'boolean', default: false, describe: 'Use free loopback ports instead of the manifest\'s (etcd 2379/4001, healthz 8080, readiness 8081, metrics 9153)' })
@@ -54,15 +57,34 @@ function shortPath(path: string): string {
 }
 
 let supervisor: Supervisor | undefined;
+let controlPlane: ControlPlane | undefined;
+/** How to run kubectl against the API, when it is not the kubectl on PATH (the real control plane's own release). */
+let kubectlCommand: string | undefined;
+
+/** Stop the pod's processes, then the control plane if one was started. */
+async function stopAll(): Promise<void> {
+  await supervisor?.stop();
+  await controlPlane?.stop();
+}
 
 async function main(): Promise<void> {
   const stateDir = resolve(argv['state-dir']);
   await mkdir(stateDir, { recursive: true });
   const ports = await choosePorts(argv['free-ports'], argv['dns-port']);
   const containers = await loadPodManifest(argv.manifest);
-  const sandbox = argv.kubeconfig === undefined || argv.kubeconfig === '';
-  const kubeconfig = sandbox ? join(stateDir, 'kubeconfig') : resolve(argv.kubeconfig as string);
+  const ownApi = argv.kubeconfig === undefined || argv.kubeconfig === '';
+  const sandbox = ownApi && argv.api === 'sandbox';
   const apiPort = ports.get(API_PORT) ?? API_PORT;
+  let kubeconfig = ownApi ? join(stateDir, 'kubeconfig') : resolve(argv.kubeconfig as string);
+  if (ownApi && argv.api === 'real') {
+    out('[local-pod] starting a real control plane (kube-apiserver, kube-controller-manager; built once into ~/.cache/kube-dns-legacy)');
+    const plane = await ControlPlane.start({ stateDir: join(stateDir, 'control-plane'), apiPort });
+    controlPlane = plane;
+    await plane.kubectl(['apply', '-f', join(repoRoot, 'manifests', 'rbac.yaml'), '-f', argv['service-manifest']]);
+    kubeconfig = plane.kubeconfig;
+    kubectlCommand = `${join(plane.binDir, 'kubectl')} --kubeconfig ${shortPath(kubeconfig)}`;
+    out(`[local-pod] control plane: ${plane.url} (kubeconfig ${shortPath(kubeconfig)})`);
+  }
   const specs: ProcessSpec[] = [];
   if (sandbox) {
     specs.push({
@@ -81,7 +103,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     out(`[local-pod] ${signal}: stopping`);
-    void pod.stop().then(() => process.exit(0));
+    void stopAll().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -125,7 +147,7 @@ async function main(): Promise<void> {
     `  busybox nslookup kubernetes.default.svc.${domain} 127.0.0.1:${dnsPort}`,
     `  dig @127.0.0.1 -p ${dnsPort} +short kubernetes.default.svc.${domain}`,
     `  dig @127.0.0.1 -p ${dnsPort} SRV _https._tcp.kubernetes.default.svc.${domain}`,
-    `  kubectl --kubeconfig ${shortPath(kubeconfig)} create -f ${shortPath(join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
+    `  ${kubectlCommand ?? `kubectl --kubeconfig ${shortPath(kubeconfig)}`} create -f ${shortPath(join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
     `  dig @127.0.0.1 -p ${dnsPort} +short my-nginx.default.svc.${domain}`,
     `  ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:${etcdPort} get --prefix /skydns/`,
     'Stop with Ctrl-C.',
@@ -135,6 +157,6 @@ async function main(): Promise<void> {
 
 main().catch(async (err: unknown) => {
   process.stderr.write(`kube-dns-pod: ${err instanceof Error ? err.message : String(err)}\n`);
-  await supervisor?.stop();
+  await stopAll();
   process.exit(1);
 });
