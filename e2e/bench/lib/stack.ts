@@ -1,6 +1,9 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { EtcdServer, freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
+import type { ApiCredentials } from './sandbox-client.js';
 
 /** The repository's top directory. */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -32,11 +35,23 @@ export function pidOf(proc: ManagedProcess): number {
   return pid;
 }
 
-/** The sandbox Kubernetes API server as its own process. */
+/** The Kubernetes API server the benchmark talks to: the sandbox as its own process, or a real control plane's kube-apiserver. */
 export interface Sandbox {
   readonly process: ManagedProcess;
   readonly url: string;
   readonly kubeconfig: string;
+  /** A real API server's token and CA (the sandbox needs none). */
+  readonly credentials?: ApiCredentials;
+  /** Stops what else runs with it (a real control plane's controller manager and etcd). */
+  readonly stop?: () => Promise<void>;
+}
+
+/** Start a real control plane (packages/control-plane) with a service range large enough for the benchmark. */
+export async function startRealApi(dir: string, serviceCidr = '10.0.0.0/16,fd00:10::/108'): Promise<Sandbox> {
+  const plane = await ControlPlane.start({ stateDir: join(dir, 'control-plane'), serviceCidr });
+  const proc = plane.apiServerProcess;
+  if (proc === undefined) throw new Error('kube-apiserver is not running');
+  return { process: proc, url: plane.url, kubeconfig: plane.kubeconfig, credentials: { token: plane.adminToken, ca: readFileSync(plane.pki.caCert) }, stop: () => plane.stop() };
 }
 
 /** Start the sandbox API server (`sandbox-apiserver` executable) with a service CIDR large enough for the benchmark. */

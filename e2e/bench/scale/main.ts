@@ -11,7 +11,7 @@ import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
 import { memoryMiB } from '../lib/procfs.js';
 import { Report, table } from '../lib/report.js';
 import { ApiClient } from '../lib/sandbox-client.js';
-import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
+import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startRealApi, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
 import { fmt, int } from '../lib/stats.js';
 import { expectedKeys, populate, type ScaleSizes } from './populate.js';
 
@@ -25,6 +25,8 @@ const args = parseArgs('bench-scale', 'kube2sky and skydns with a big cluster in
   'flow-s': ['seconds of background queries in the big-answer test', 10, 3],
   'flow-qps': ['background queries per second (dnsperf -Q) in the big-answer test', 5_000, 5_000],
   'load-timeout-s': ['how long skydns may take to load the tree', 180, 60],
+}, {
+  api: ['the API server: the sandbox, or a real kube-apiserver and kube-controller-manager (built from Go modules on first use)', ['sandbox', 'real']],
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -121,7 +123,9 @@ async function bigAnswers(dir: string, skydns: Skydns, report: Report): Promise<
 }
 
 async function main(): Promise<void> {
-  const report = new Report('scale', 'Scale: a big cluster (e2e/bench/scale)');
+  const report = args.api === 'real'
+    ? new Report('scale-real', 'Scale: a big cluster on a real kube-apiserver (e2e/bench/scale --api real)')
+    : new Report('scale', 'Scale: a big cluster (e2e/bench/scale)');
   const sizes: ScaleSizes = { namespaces: args.namespaces, clusterIpServices: args.services, headlessServices: args.headless, endpointsPerHeadless: args.endpoints, pods: args.pods };
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   let etcd: EtcdServer | undefined;
@@ -129,13 +133,13 @@ async function main(): Promise<void> {
   let kube2sky: Kube2sky | undefined;
   let skydns: Skydns | undefined;
   try {
-    sandbox = await startSandbox(dir);
-    const api = new ApiClient(sandbox.url);
+    sandbox = args.api === 'real' ? await startRealApi(dir) : await startSandbox(dir);
+    const api = new ApiClient(sandbox.url, sandbox.credentials);
     let t = performance.now();
     const calls = await populate(api, sizes);
     api.close();
     const populateS = (performance.now() - t) / 1000;
-    report.add(`Sandbox populated through its HTTP API: ${int(args.services)} ClusterIP services (ports http/80 and grpc/9090), ${int(args.headless)} headless services with one EndpointSlice of ${args.endpoints} ready endpoints each (hostnames web-0…, pod IPs), ` +
+    report.add(`${args.api === 'real' ? 'A real kube-apiserver and kube-controller-manager (packages/control-plane)' : 'The sandbox'} populated through its HTTP API: ${int(args.services)} ClusterIP services (ports http/80 and grpc/9090), ${int(args.headless)} headless services with one EndpointSlice of ${args.endpoints} ready endpoints each (hostnames web-0…, pod IPs), ` +
       `${int(args.pods)} running pods, over ${args.namespaces} namespaces: ${int(calls)} POSTs in ${fmt(populateS, 1)} s (${int(calls / populateS)}/s, 32 in flight).`);
 
     // kube2sky: start to /readiness 200 against an empty etcd.
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
     report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)', 'V8 heap used MiB (/metrics)'], [
       ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak), fmt(k2Heap)],
       [`skydns${loadError === undefined ? '' : ' (tree not loaded)'}`, fmt(skyMem.rss), fmt(skyMem.peak), fmt(skyHeap)],
-      ['sandbox API server (not a goal)', fmt(apiMem.rss), fmt(apiMem.peak), '–'],
+      [`${args.api === 'real' ? 'kube-apiserver' : 'sandbox API server'} (not a goal)`, fmt(apiMem.rss), fmt(apiMem.peak), '–'],
     ]));
 
     // A forced resync (--resync-period): etcd is re-read and compared; nothing may be written.
@@ -213,6 +217,7 @@ async function main(): Promise<void> {
     report.goal('all records in etcd at readiness', `${int(afterReady.keys)} of ${int(expected)}`, afterReady.keys === expected);
     report.goal('wildcard / namespace-wide answers within UDP/TCP limits', big === undefined ? 'skydns did not load the tree' : `UDP replies within 512/1232 bytes: ${big.udpOk ? 'yes' : 'no'}; TCP NOERROR within 65,535: ${big.tcpOk ? 'yes' : 'no'}`, big === undefined ? undefined : big.udpOk && big.tcpOk);
     report.goal('…without blocking other queries', big === undefined ? 'skydns did not load the tree' : `background p99 ${fmt(big.baseline.latency?.p99 ?? NaN, 2)} → ${fmt(big.during.latency?.p99 ?? NaN, 2)} ms, max ${fmt(big.during.latency?.max ?? NaN, 1)} ms, ${int(big.during.lost)} lost`, big === undefined ? undefined : !big.blocked);
+    report.data['api'] = args.api;
     report.data['sizes'] = sizes;
     report.data['readyS'] = readyS;
     report.data['keys'] = { etcd: afterReady.keys, expected, desired, put: keysPut, txns };
@@ -224,6 +229,7 @@ async function main(): Promise<void> {
     report.write();
   } finally {
     await stopAll(skydns?.process, kube2sky?.process, sandbox?.process);
+    await sandbox?.stop?.();
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
   }

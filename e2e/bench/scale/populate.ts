@@ -23,6 +23,10 @@ export function expectedKeys(s: ScaleSizes): number {
 export async function populate(api: ApiClient, s: ScaleSizes, concurrency = 32): Promise<number> {
   const namespaces = Array.from({ length: s.namespaces }, (_, i) => `scale-${i}`);
   for (const ns of namespaces) await api.namespace(ns);
+  // A real API server admits pods only once the controller manager made the namespace's default ServiceAccount.
+  for (const ns of namespaces) {
+    for (let tries = 0; (await api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 404 && tries < 300; tries++) await new Promise((r) => setTimeout(r, 100));
+  }
   const nsOf = (i: number): string => namespaces[i % namespaces.length] as string;
   const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   await pool(ids(s.clusterIpServices), concurrency, async (i) => {
@@ -46,11 +50,15 @@ export async function populate(api: ApiClient, s: ScaleSizes, concurrency = 32):
     });
   });
   await pool(ids(s.pods), concurrency, async (i) => {
-    await api.create(`/api/v1/namespaces/${nsOf(i)}/pods`, {
+    const status = { phase: 'Running', podIP: podIp(i), podIPs: [{ ip: podIp(i) }] };
+    const path = `/api/v1/namespaces/${nsOf(i)}/pods`;
+    const created = await api.create<{ status?: { podIP?: string } }>(path, {
       metadata: { name: `pod-${i}` },
       spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }], nodeName: `node-${i % 100}` },
-      status: { phase: 'Running', podIP: podIp(i), podIPs: [{ ip: podIp(i) }] },
+      status,
     });
+    // The sandbox keeps a status given on create; a real API server resets it, and a kubelet writes it later.
+    if (created.status?.podIP !== podIp(i)) await api.patchStatus(`${path}/pod-${i}`, status);
   });
   return s.namespaces + s.clusterIpServices + 2 * s.headlessServices + s.pods;
 }

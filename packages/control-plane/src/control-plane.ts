@@ -64,7 +64,8 @@ export class ControlPlane {
     readonly pki: Pki,
     readonly apiPort: number,
     readonly serviceCidr: string,
-    private readonly adminToken: string,
+    /** The bearer token of the admin user (system:masters), as in `kubeconfig`. */
+    readonly adminToken: string,
     private readonly extraApiArgs: readonly string[],
   ) {}
 
@@ -100,6 +101,11 @@ export class ControlPlane {
   /** The admin kubeconfig (system:masters, bearer token). */
   get kubeconfig(): string {
     return join(this.stateDir, 'admin.kubeconfig');
+  }
+
+  /** The running kube-apiserver process (for its pid and output). */
+  get apiServerProcess(): ManagedProcess | undefined {
+    return this.apiServer;
   }
 
   /** kube-apiserver's output so far (for failure messages). */
