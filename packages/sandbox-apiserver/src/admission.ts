@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import type { JsonObject } from './json.js';
-import { asArray, asObject, asString, isObject } from './json.js';
+import { asArray, asObject, asString, deepEqual, isObject } from './json.js';
 import type { NameRule } from './names.js';
 import { nameProblem } from './names.js';
 import type { ResourceDef } from './resources.js';
+import { microTimeUtc } from './shape.js';
 import type { FieldCause } from './status.js';
 
 /** The rule the object name of each kind must follow. */
@@ -13,7 +14,14 @@ const NAME_RULES: Readonly<Record<string, NameRule>> = {
   Endpoints: 'subdomain',
   Pod: 'subdomain',
   EndpointSlice: 'subdomain',
+  ConfigMap: 'subdomain',
+  Lease: 'subdomain',
 };
+
+/** A ConfigMap's data and binaryData together may hold at most 1 MiB (core.MaxSecretSize). */
+const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
@@ -141,6 +149,60 @@ function pod(object: JsonObject, causes: FieldCause[]): void {
   object['status'] = status;
 }
 
+/** Why `key` is not a valid ConfigMap (or Secret) key, in the API server's words. */
+function configKeyProblems(key: string): string[] {
+  const problems: string[] = [];
+  if (key.length > 253) problems.push('must be no more than 253 characters');
+  if (!CONFIG_KEY.test(key)) {
+    problems.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+  }
+  if (key === '.') problems.push("must not be '.'");
+  else if (key === '..') problems.push("must not be '..'");
+  else if (key.startsWith('..')) problems.push("must not start with '..'");
+  return problems;
+}
+
+function configMap(object: JsonObject, causes: FieldCause[]): void {
+  const data = asObject(object['data']);
+  const binary = asObject(object['binaryData']);
+  let size = 0;
+  for (const [key, value] of Object.entries(data)) {
+    for (const problem of configKeyProblems(key)) causes.push(invalidValue(`data[${key}]`, key, problem));
+    if (key in binary) causes.push(invalidValue(`data[${key}]`, key, 'duplicate of key present in binaryData'));
+    size += Buffer.byteLength(String(value));
+  }
+  for (const [key, value] of Object.entries(binary)) {
+    for (const problem of configKeyProblems(key)) causes.push(invalidValue(`binaryData[${key}]`, key, problem));
+    size += Buffer.from(String(value), 'base64').length;
+  }
+  if (size > MAX_CONFIG_MAP_BYTES) causes.push({ field: '', reason: 'FieldValueTooLong', message: `Too long: may not be more than ${MAX_CONFIG_MAP_BYTES} bytes` });
+}
+
+/** The update rules of an immutable ConfigMap: it stays immutable and its data stays as it is. */
+function configMapUpdate(old: JsonObject, next: JsonObject): FieldCause[] {
+  if (old['immutable'] !== true) return [];
+  const forbidden = (field: string): FieldCause => ({ field, reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+  const causes: FieldCause[] = [];
+  if (next['immutable'] !== true) causes.push(forbidden('immutable'));
+  if (!deepEqual(asObject(old['data']), asObject(next['data']))) causes.push(forbidden('data'));
+  if (!deepEqual(asObject(old['binaryData']), asObject(next['binaryData']))) causes.push(forbidden('binaryData'));
+  return causes;
+}
+
+function lease(object: JsonObject, causes: FieldCause[]): void {
+  const spec = asObject(object['spec']);
+  object['spec'] = spec;
+  const duration = spec['leaseDurationSeconds'];
+  if (typeof duration === 'number' && duration <= 0) causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
+  const transitions = spec['leaseTransitions'];
+  if (typeof transitions === 'number' && transitions < 0) causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
+  // MicroTime is stored as the API server writes it: UTC, six fraction digits (checkShape made sure it parses).
+  for (const field of ['acquireTime', 'renewTime']) {
+    const value = spec[field];
+    if (typeof value === 'string') spec[field] = microTimeUtc(value);
+  }
+}
+
 function namespace(object: JsonObject): void {
   const meta = asObject(object['metadata']);
   const name = asString(meta['name']) ?? '';
@@ -173,6 +235,17 @@ export function admit(def: ResourceDef, object: JsonObject): FieldCause[] {
     case 'Namespace':
       namespace(object);
       break;
+    case 'ConfigMap':
+      configMap(object, causes);
+      break;
+    case 'Lease':
+      lease(object, causes);
+      break;
   }
   return causes;
+}
+
+/** The rules only an update checks (old against new), such as an immutable ConfigMap's data; returns the problems. */
+export function admitUpdate(def: ResourceDef, old: JsonObject, next: JsonObject): FieldCause[] {
+  return def.kind === 'ConfigMap' ? configMapUpdate(old, next) : [];
 }

@@ -28,7 +28,8 @@ describe('bad input answers with Status objects and loses nothing', () => {
 
   it('404 for unknown paths and resources, with the real wording for a missing object', async () => {
     assert.equal((await call('GET', '/api/v2')).code, 404);
-    assert.equal((await call('GET', '/api/v1/configmaps')).code, 404);
+    assert.equal((await call('GET', '/api/v1/secrets')).code, 404);
+    assert.equal((await call('GET', '/apis/coordination.k8s.io/v2/leases')).code, 404);
     assert.equal((await call('GET', '/api/v1/namespaces/default/services/x/proxy')).code, 404);
     const missing = await call('GET', '/api/v1/namespaces/default/services/nope');
     assert.deepEqual([missing.code, missing.status.kind, missing.status.apiVersion, missing.status.status, missing.status.reason, missing.status.message], [404, 'Status', 'v1', 'Failure', 'NotFound', 'services "nope" not found']);

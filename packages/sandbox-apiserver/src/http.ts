@@ -8,7 +8,7 @@ import { continueExpired, decodeContinue, encodeContinue, parseLimit } from './p
 import { jsonPatch, mergePatch, strategicPatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { ResourceDef } from './resources.js';
-import { apiVersionOf, CORE_RESOURCES, ENDPOINT_SLICES, NAMESPACES } from './resources.js';
+import { apiVersionOf, CORE_RESOURCES, namedGroups, NAMESPACES, servedResources } from './resources.js';
 import type { ResourceRoute } from './routes.js';
 import { readJson, send } from './respond.js';
 import { parseResourcePath } from './routes.js';
@@ -73,10 +73,9 @@ function listOf(def: ResourceDef, items: JsonObject[], resourceVersion: string):
 
 function served(ctx: ApiContext, segments: readonly string[]): { defs: readonly ResourceDef[]; rest: readonly string[] } | undefined {
   if (segments[0] === 'api' && segments[1] === 'v1') return { defs: CORE_RESOURCES, rest: segments.slice(2) };
-  if (ctx.endpointSlices && segments[0] === 'apis' && segments[1] === ENDPOINT_SLICES.group && segments[2] === ENDPOINT_SLICES.version) {
-    return { defs: [ENDPOINT_SLICES], rest: segments.slice(3) };
-  }
-  return undefined;
+  if (segments[0] !== 'apis') return undefined;
+  const group = namedGroups(ctx.endpointSlices).find((g) => g.group === segments[1] && g.version === segments[2]);
+  return group && { defs: group.resources, rest: segments.slice(3) };
 }
 
 function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): void {
@@ -170,14 +169,14 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
         const meta = asObject(patched['metadata']);
         if (meta['resourceVersion'] === asObject(current['metadata'])['resourceVersion']) delete meta['resourceVersion'];
       }
-      send(res, 200, ctx.registry.update(target, patched, subresource, dryRun(query)).object);
+      send(res, 200, ctx.registry.update(target, patched, subresource, dryRun(query), true).object);
       return;
     }
     case 'DELETE': {
       if (subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
       const body = await readJson(req, {});
       const pre = asObject(asObject(body)['preconditions']);
-      const contained = def === NAMESPACES ? [...CORE_RESOURCES, ENDPOINT_SLICES].filter((d) => d.namespaced) : [];
+      const contained = def === NAMESPACES ? servedResources(true).filter((d) => d.namespaced) : [];
       const removed = ctx.registry.remove(target, { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) }, contained, dryRun(query) || asObject(body)['dryRun'] !== undefined);
       const meta = asObject(removed['metadata']);
       send(res, 200, def.deleteReturnsObject ? removed : successStatus({ name, group: def.group, kind: def.plural, uid: meta['uid'] ?? '' }));

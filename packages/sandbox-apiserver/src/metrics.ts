@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { CORE_RESOURCES, ENDPOINT_SLICES } from './resources.js';
+import { servedResources } from './resources.js';
 import type { ObjectStore } from './store.js';
 
 /** Prometheus metrics of one sandbox (its own registry, so several servers can share a process). */
@@ -25,7 +25,7 @@ export class ApiMetrics {
       labelNames: ['resource'],
       registers: [this.registry],
       collect() {
-        for (const def of [...CORE_RESOURCES, ENDPOINT_SLICES]) this.set({ resource: def.plural }, store.count(def));
+        for (const def of servedResources(true)) this.set({ resource: def.plural }, store.count(def));
       },
     });
     new Gauge({

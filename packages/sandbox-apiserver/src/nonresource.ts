@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiVersions, resourceList, SERVER_VERSION } from './discovery.js';
 import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
-import { CORE_RESOURCES, ENDPOINT_SLICES } from './resources.js';
+import { CORE_RESOURCES, namedGroups, servedResources } from './resources.js';
 import { send, sendText } from './respond.js';
 
 /** Answer the paths that are not resources: health, version, discovery, OpenAPI. Returns false when not one. */
 export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { readonly endpointSlices: boolean; readonly address: () => string }, path: string): boolean {
-  const slices = ctx.endpointSlices ? [apiGroup(ENDPOINT_SLICES.group, ENDPOINT_SLICES.version)] : [];
+  const groups = namedGroups(ctx.endpointSlices);
   switch (path) {
     case '/healthz':
     case '/livez':
@@ -23,10 +23,10 @@ export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { re
       send(res, 200, resourceList('v1', CORE_RESOURCES));
       return true;
     case '/apis':
-      send(res, 200, apiGroupList(slices));
+      send(res, 200, apiGroupList(groups.map((g) => apiGroup(g.group, g.version))));
       return true;
     case '/openapi/v2': {
-      const defs = ctx.endpointSlices ? [...CORE_RESOURCES, ENDPOINT_SLICES] : CORE_RESOURCES;
+      const defs = servedResources(ctx.endpointSlices);
       if (/protobuf/.test(req.headers.accept ?? '')) {
         const body = openApiV2Protobuf(defs);
         res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
@@ -35,13 +35,15 @@ export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { re
       return true;
     }
   }
-  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}`) {
-    send(res, 200, slices[0]);
-    return true;
-  }
-  if (ctx.endpointSlices && path === `/apis/${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`) {
-    send(res, 200, resourceList(`${ENDPOINT_SLICES.group}/${ENDPOINT_SLICES.version}`, [ENDPOINT_SLICES]));
-    return true;
+  for (const g of groups) {
+    if (path === `/apis/${g.group}`) {
+      send(res, 200, apiGroup(g.group, g.version));
+      return true;
+    }
+    if (path === `/apis/${g.group}/${g.version}`) {
+      send(res, 200, resourceList(`${g.group}/${g.version}`, g.resources));
+      return true;
+    }
   }
   return false;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openApiV2Json, openApiV2Protobuf } from './openapi.js';
-import { CORE_RESOURCES, ENDPOINT_SLICES } from './resources.js';
+import { servedResources } from './resources.js';
 
 /** Length-delimited fields of one protobuf message, by field number (enough to walk the document). */
 function fields(buffer: Buffer): Map<number, Buffer[]> {
@@ -34,7 +34,7 @@ const one = (message: Buffer | undefined, num: number): Buffer => {
 };
 
 describe('the OpenAPI v2 document', () => {
-  const defs = [...CORE_RESOURCES, ENDPOINT_SLICES];
+  const defs = servedResources(true);
 
   it('declares, per resource, a PATCH with its group/version/kind and the dryRun query parameter (protobuf)', () => {
     const doc = openApiV2Protobuf(defs);
@@ -43,10 +43,12 @@ describe('the OpenAPI v2 document', () => {
     const paths = fields(one(doc, 8)).get(2) ?? [];
     const byPath = new Map(paths.map((item) => [one(item, 1).toString(), one(one(item, 2), 8)]));
     assert.deepEqual([...byPath.keys()], [
-      '/api/v1/namespaces/{name}',
+      '/api/v1/namespaces/{namespace}/configmaps/{name}',
       '/api/v1/namespaces/{namespace}/endpoints/{name}',
+      '/api/v1/namespaces/{name}',
       '/api/v1/namespaces/{namespace}/pods/{name}',
       '/api/v1/namespaces/{namespace}/services/{name}',
+      '/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}',
       '/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}',
     ]);
     const patch = byPath.get('/api/v1/namespaces/{namespace}/services/{name}');

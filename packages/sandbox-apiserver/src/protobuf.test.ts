@@ -38,10 +38,31 @@ describe('protobuf bodies', () => {
     });
   });
 
+  it('decodes a ConfigMap (kubectl create configmap): data as strings, binaryData bytes as base64, immutable', () => {
+    const entry = (key: string, value: Buffer | string): Buffer => Buffer.concat([bytes(1, key), bytes(2, value)]);
+    const meta = Buffer.concat([bytes(1, 'settings'), bytes(3, 'kube-system')]);
+    const body = envelope('v1', 'ConfigMap', Buffer.concat([
+      bytes(1, meta),
+      bytes(2, entry('a', 'b')),
+      bytes(2, entry('empty', '')),
+      bytes(2, entry('multi', 'line one\nline two')),
+      bytes(3, entry('blob', Buffer.from([0, 1, 254, 255]))),
+      varint(4, 1),
+    ]));
+    assert.deepEqual(decodeProtobuf(body), {
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { name: 'settings', namespace: 'kube-system' },
+      data: { a: 'b', empty: '', multi: 'line one\nline two' },
+      binaryData: { blob: 'AAH+/w==' },
+      immutable: true,
+    });
+  });
+
   it('refuses other kinds and unknown non-empty fields with 415 and a clear message', () => {
     const refuse = (body: Buffer, pattern: RegExp): void =>
       assert.throws(() => decodeProtobuf(body), (err: unknown) => err instanceof ApiError && err.code === 415 && pattern.test(err.message));
-    refuse(envelope('v1', 'ConfigMap', Buffer.alloc(0)), /kind "ConfigMap"/);
+    refuse(envelope('v1', 'Secret', Buffer.alloc(0)), /kind "Secret" \(only Namespace, Service, ConfigMap are decoded\)/);
     refuse(envelope('v1', 'Namespace', bytes(1, bytes(13, 'owner'))), /field 13 of Namespace\.metadata/);
     refuse(Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x09]), /truncated/);
     assert.equal(isProtobuf(Buffer.from('{"kind":"Service"}')), false);

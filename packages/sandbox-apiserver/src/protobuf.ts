@@ -1,8 +1,8 @@
 import type { Json, JsonObject } from './json.js';
 import { ApiError } from './status.js';
 
-/** How one protobuf field maps to JSON. `ignore` drops it; a schema object is a nested message. */
-type FieldType = 'string' | 'int' | 'bool' | 'map' | 'intOrString' | 'ignore' | MessageSchema;
+/** How one protobuf field maps to JSON. `bytes` becomes base64; `ignore` drops it; a schema object is a nested message. */
+type FieldType = 'string' | 'bytes' | 'int' | 'bool' | 'map' | 'bytesMap' | 'intOrString' | 'ignore' | MessageSchema;
 
 /** One field of a message: its JSON name, type and whether it repeats. */
 interface FieldSpec {
@@ -74,6 +74,13 @@ const NAMESPACE: MessageSchema = {
   3: { name: 'status', type: 'ignore' },
 };
 
+const CONFIG_MAP: MessageSchema = {
+  1: { name: 'metadata', type: OBJECT_META },
+  2: { name: 'data', type: 'map' },
+  3: { name: 'binaryData', type: 'bytesMap' },
+  4: { name: 'immutable', type: 'bool' },
+};
+
 const UNKNOWN: MessageSchema = {
   1: { name: 'typeMeta', type: { 1: { name: 'apiVersion', type: 'string' }, 2: { name: 'kind', type: 'string' } } },
   2: { name: 'raw', type: 'ignore' },
@@ -82,7 +89,7 @@ const UNKNOWN: MessageSchema = {
 };
 
 /** The kinds whose protobuf bodies the sandbox decodes (what kubectl's typed `create` subcommands send). */
-const KINDS: Readonly<Record<string, MessageSchema>> = { Namespace: NAMESPACE, Service: SERVICE };
+const KINDS: Readonly<Record<string, MessageSchema>> = { Namespace: NAMESPACE, Service: SERVICE, ConfigMap: CONFIG_MAP };
 
 interface RawField {
   readonly field: number;
@@ -143,6 +150,8 @@ function scalar(raw: RawField, type: FieldType, where: string): Json | undefined
   switch (type) {
     case 'string':
       return raw.bytes === undefined ? undefined : raw.bytes.toString('utf8');
+    case 'bytes':
+      return raw.bytes === undefined ? undefined : raw.bytes.toString('base64');
     case 'int':
       return raw.varint === undefined ? undefined : Number(BigInt.asIntN(64, raw.varint));
     case 'bool':
@@ -166,8 +175,9 @@ function decodeMessage(buffer: Buffer, schema: MessageSchema, where: string): Js
     }
     if (spec.type === 'ignore') continue;
     const path = `${where}.${spec.name}`;
-    if (spec.type === 'map') {
-      const entry = decodeMessage(raw.bytes ?? Buffer.alloc(0), { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: 'string' } }, path);
+    if (spec.type === 'map' || spec.type === 'bytesMap') {
+      const value: FieldType = spec.type === 'map' ? 'string' : 'bytes';
+      const entry = decodeMessage(raw.bytes ?? Buffer.alloc(0), { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: value } }, path);
       const map = (result[spec.name] ??= {}) as JsonObject;
       map[String(entry['key'] ?? '')] = entry['value'] ?? '';
       continue;
@@ -185,14 +195,14 @@ export function isProtobuf(body: Buffer): boolean {
   return body.subarray(0, 4).equals(MAGIC);
 }
 
-/** Decode the protobuf body kubectl's typed clients send (Namespace and Service) into the JSON object; 415 otherwise. */
+/** Decode the protobuf body kubectl's typed clients send (Namespace, Service, ConfigMap) into the JSON object; 415 otherwise. */
 export function decodeProtobuf(body: Buffer): JsonObject {
   const envelope = fields(body.subarray(4));
   const typeMeta = decodeMessage(body.subarray(4), UNKNOWN, 'Unknown')['typeMeta'] as JsonObject | undefined;
   const kind = String(typeMeta?.['kind'] ?? '');
   const apiVersion = String(typeMeta?.['apiVersion'] ?? '');
   const schema = KINDS[kind];
-  if (!schema) throw unsupported(`kind "${kind}" (only Namespace and Service are decoded)`);
+  if (!schema) throw unsupported(`kind "${kind}" (only ${Object.keys(KINDS).join(', ')} are decoded)`);
   const raw = envelope.find((f) => f.field === 2)?.bytes ?? Buffer.alloc(0);
   return { kind, apiVersion, ...decodeMessage(raw, schema, kind) };
 }

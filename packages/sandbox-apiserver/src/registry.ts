@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { admit } from './admission.js';
+import { admit, admitUpdate } from './admission.js';
 import type { JsonObject } from './json.js';
 import { asObject, asString, clone, deepEqual, isObject } from './json.js';
 import { generateName } from './names.js';
@@ -73,8 +73,11 @@ export class Registry {
     return this.commit(def, object, dryRun, () => (def === SERVICES ? this.addresses.allocate(object) : []));
   }
 
-  /** PUT: replace an object (or its status when `subresource` is `status`), checking resourceVersion when given. */
-  update(target: Target, body: unknown, subresource = '', dryRun = false): { object: JsonObject; created: boolean } {
+  /**
+   * PUT: replace an object (or its status when `subresource` is `status`), checking resourceVersion when given;
+   * `patch` marks the result of a PATCH, which needs no resourceVersion even where a PUT does (Leases).
+   */
+  update(target: Target, body: unknown, subresource = '', dryRun = false, patch = false): { object: JsonObject; created: boolean } {
     const { def, namespace, name } = target;
     const object = this.checkBody(def, namespace, body);
     const m = meta(object);
@@ -89,6 +92,10 @@ export class Registry {
     const oldMeta = asObject(old['metadata']);
     const given = asString(m['resourceVersion']);
     if (given && given !== oldMeta['resourceVersion']) throw conflict(def.plural, name, def.group);
+    if (!given && !patch && !def.allowUnconditionalUpdate) {
+      const resource = def.group ? `${def.plural}.${def.group}` : def.plural;
+      throw invalid(resource, name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update' }], def.group);
+    }
     let next: JsonObject;
     if (subresource === 'status') {
       next = clone(old);
@@ -103,7 +110,7 @@ export class Registry {
       }
     }
     meta(next)['resourceVersion'] = oldMeta['resourceVersion'] ?? '';
-    this.admitOrThrow(def, next, admit(def, next));
+    this.admitOrThrow(def, next, [...admit(def, next), ...admitUpdate(def, old, next)]);
     return { object: this.commit(def, next, dryRun, () => (def === SERVICES ? this.addresses.keep(old, next) : []), old), created: false };
   }
 

@@ -16,8 +16,10 @@ export interface ResourceDef {
   readonly shortNames: readonly string[];
   /** Whether the `/status` subresource exists. */
   readonly statusSubresource: boolean;
-  /** Whether PUT of a missing object creates it (true for Endpoints, as the real server). */
+  /** Whether PUT of a missing object creates it (true for Endpoints and Leases, as the real server). */
   readonly createOnUpdate: boolean;
+  /** Whether a PUT without `metadata.resourceVersion` is an unconditional update (false for Leases: 422 instead). */
+  readonly allowUnconditionalUpdate: boolean;
   /** Whether DELETE answers with the deleted object (true) or a Success Status (false). */
   readonly deleteReturnsObject: boolean;
   /** Field paths that `fieldSelector` accepts besides metadata.name and metadata.namespace. */
@@ -45,6 +47,7 @@ export const NAMESPACES: ResourceDef = {
   shortNames: ['ns'],
   statusSubresource: true,
   createOnUpdate: false,
+  allowUnconditionalUpdate: true,
   deleteReturnsObject: true,
   selectableFields: ['status.phase'],
   categories: [],
@@ -61,6 +64,7 @@ export const SERVICES: ResourceDef = {
   shortNames: ['svc'],
   statusSubresource: true,
   createOnUpdate: false,
+  allowUnconditionalUpdate: true,
   deleteReturnsObject: true,
   selectableFields: ['spec.clusterIP', 'spec.type'],
   categories: ['all'],
@@ -77,6 +81,7 @@ export const ENDPOINTS: ResourceDef = {
   shortNames: ['ep'],
   statusSubresource: false,
   createOnUpdate: true,
+  allowUnconditionalUpdate: true,
   deleteReturnsObject: false,
   selectableFields: [],
   categories: [],
@@ -93,6 +98,7 @@ export const PODS: ResourceDef = {
   shortNames: ['po'],
   statusSubresource: true,
   createOnUpdate: false,
+  allowUnconditionalUpdate: true,
   deleteReturnsObject: true,
   selectableFields: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
   categories: ['all'],
@@ -109,10 +115,67 @@ export const ENDPOINT_SLICES: ResourceDef = {
   shortNames: [],
   statusSubresource: false,
   createOnUpdate: false,
+  allowUnconditionalUpdate: true,
   deleteReturnsObject: false,
   selectableFields: ['addressType'],
   categories: [],
 };
 
+/** core/v1 configmaps. */
+export const CONFIG_MAPS: ResourceDef = {
+  plural: 'configmaps',
+  singular: 'configmap',
+  kind: 'ConfigMap',
+  group: '',
+  version: 'v1',
+  namespaced: true,
+  shortNames: ['cm'],
+  statusSubresource: false,
+  createOnUpdate: false,
+  allowUnconditionalUpdate: true,
+  deleteReturnsObject: false,
+  selectableFields: [],
+  categories: [],
+};
+
+/** coordination.k8s.io/v1 leases (leader election); a PUT must carry the resourceVersion it read. */
+export const LEASES: ResourceDef = {
+  plural: 'leases',
+  singular: 'lease',
+  kind: 'Lease',
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  namespaced: true,
+  shortNames: [],
+  statusSubresource: false,
+  createOnUpdate: true,
+  allowUnconditionalUpdate: false,
+  deleteReturnsObject: false,
+  selectableFields: [],
+  categories: [],
+};
+
 /** Every resource of the core group, in discovery order. */
-export const CORE_RESOURCES: readonly ResourceDef[] = [NAMESPACES, ENDPOINTS, PODS, SERVICES];
+export const CORE_RESOURCES: readonly ResourceDef[] = [CONFIG_MAPS, ENDPOINTS, NAMESPACES, PODS, SERVICES];
+
+/** A named API group version (`/apis/<group>/<version>`) and its resources. */
+export interface ApiGroupDef {
+  /** The group name, such as `coordination.k8s.io`. */
+  readonly group: string;
+  /** The one version served. */
+  readonly version: string;
+  /** Its resources, in discovery order. */
+  readonly resources: readonly ResourceDef[];
+}
+
+/** The named groups served: coordination.k8s.io/v1 always, discovery.k8s.io/v1 unless EndpointSlices are hidden. */
+export function namedGroups(endpointSlices: boolean): readonly ApiGroupDef[] {
+  const groups: ApiGroupDef[] = [{ group: LEASES.group, version: LEASES.version, resources: [LEASES] }];
+  if (endpointSlices) groups.push({ group: ENDPOINT_SLICES.group, version: ENDPOINT_SLICES.version, resources: [ENDPOINT_SLICES] });
+  return groups;
+}
+
+/** Every resource served, core first (the namespaced ones are what deleting a namespace removes). */
+export function servedResources(endpointSlices: boolean): readonly ResourceDef[] {
+  return [...CORE_RESOURCES, ...namedGroups(endpointSlices).flatMap((g) => g.resources)];
+}

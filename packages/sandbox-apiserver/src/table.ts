@@ -87,6 +87,8 @@ const COLUMNS: Readonly<Record<string, readonly Column[]>> = {
     ['Selector', 'string', 1, selector],
   ],
   Endpoints: [name, ['Endpoints', 'string', 0, endpointList], age],
+  ConfigMap: [name, ['Data', 'integer', 0, (o) => Object.keys(asObject(o['data'])).length + Object.keys(asObject(o['binaryData'])).length], age],
+  Lease: [name, ['Holder', 'string', 0, (o) => asString(spec(o)['holderIdentity']) ?? ''], age],
   Pod: [
     name,
     ['Ready', 'string', 0, podReady],
