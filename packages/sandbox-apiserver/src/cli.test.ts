@@ -61,6 +61,32 @@ describe('the sandbox-apiserver executable', () => {
     });
   });
 
+  it('takes a dual-stack --service-cidr (IPv4,IPv6) and refuses two ranges of one family', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const proc = new ManagedProcess('sandbox-apiserver', process.execPath, [MAIN, '--port', String(port), '--kubeconfig', join(dir, 'kubeconfig'), '--service-cidr', '10.0.0.0/24,fd00:10::/108']);
+    try {
+      await proc.waitForOutput(/kubeconfig: /);
+      assert.match(proc.output, /"serviceCidr":"10\.0\.0\.0\/24,fd00:10::\/108"/);
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/services`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ metadata: { name: 'dual' }, spec: { ipFamilyPolicy: 'RequireDualStack', ports: [{ port: 80 }] } }),
+      });
+      const svc = (await res.json()) as { spec: { clusterIPs: string[]; ipFamilies: string[] } };
+      assert.deepEqual([res.status, svc.spec.clusterIPs, svc.spec.ipFamilies], [201, ['10.0.0.2', 'fd00:10::1'], ['IPv4', 'IPv6']]);
+      assert.equal(await proc.stop('SIGTERM'), 0);
+    } finally {
+      await proc.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(run(process.execPath, [MAIN, '--service-cidr', '10.0.0.0/24,10.1.0.0/24']), (err: { code?: number; stdout?: string; stderr?: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(`${err.stdout ?? ''}${err.stderr ?? ''}`, /needs one IPv4 and one IPv6 CIDR/);
+      return true;
+    });
+  });
+
   it('refuses out-of-range flags before starting', async () => {
     const cases = [[['--port', '70000'], /--port must be 0-65535/], [['--history', '0'], /--history must be a positive integer/], [['--bogus'], /Unknown argument: bogus/]] as const;
     await Promise.all(cases.map(async ([flag, message]) => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston, { type Logger } from 'winston';
-import { IPv4Allocator } from './cidr.js';
+import { serviceRanges } from './cidr.js';
 import { Faults } from './faults.js';
 import { handle } from './http.js';
 import type { ApiContext } from './http.js';
@@ -23,7 +23,10 @@ export interface SandboxOptions {
   port?: number;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
-  /** IPv4 range ClusterIPs are allocated from (default 10.0.0.0/24); `default/kubernetes` gets the first address. */
+  /**
+   * Range ClusterIPs are allocated from (default 10.0.0.0/24), or an IPv4 and an IPv6 range separated by a comma
+   * for a dual-stack server (the first is the primary family); `default/kubernetes` gets the first address of the first.
+   */
   serviceCidr?: string;
   /** Serve discovery.k8s.io/v1 endpointslices (default true). */
   endpointSlices?: boolean;
@@ -97,10 +100,10 @@ export class SandboxApiServer {
   static async start(options: SandboxOptions = {}): Promise<SandboxApiServer> {
     const logger = options.logger ?? winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
     const endpointSlices = options.endpointSlices ?? true;
-    const ips = new IPv4Allocator(options.serviceCidr ?? '10.0.0.0/24');
+    const ranges = serviceRanges(options.serviceCidr ?? '10.0.0.0/24');
     const store = new ObjectStore(options.historyLimit ?? 1000);
-    const registry = new Registry(store, new ServiceAddresses(ips));
-    seed(registry, ips.first, endpointSlices);
+    const registry = new Registry(store, new ServiceAddresses(ranges));
+    seed(registry, ranges[0]?.first ?? '', endpointSlices);
     const faults = new Faults();
     const watches = new Set<() => void>();
     const auth = { tokens: options.tokens ? new Set(options.tokens) : undefined };
@@ -156,7 +159,7 @@ export class SandboxApiServer {
     const url = `${options.tls ? 'https' : 'http'}://${address}`;
     const kubeconfigPath = options.kubeconfigPath ?? join(tempDir ?? '', 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(url, options.tokens?.[0] ?? DEFAULT_TOKEN, caPath), { mode: 0o600 });
-    logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ips.cidr, endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
+    logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ranges.map((r) => r.cidr).join(','), endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
     return new SandboxApiServer(server, store, watches, auth, tempDir, faults, url, kubeconfigPath, caPath);
   }
 
