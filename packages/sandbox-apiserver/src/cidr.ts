@@ -74,6 +74,17 @@ export function parseIP(text: string): { family: IPFamily; value: bigint } | und
   return v6 === undefined ? undefined : { family: 'IPv6', value: v6 };
 }
 
+/**
+ * An address as Go's net.ParseIP then String() gives it, with the family Go's To4() implies (an IPv4-mapped IPv6
+ * address counts as IPv4); undefined when the text is not an address.
+ */
+export function canonicalIP(text: string): { family: IPFamily; text: string } | undefined {
+  const parsed = parseIP(text);
+  if (!parsed) return undefined;
+  if (parsed.family === 'IPv4' || parsed.value >> 32n === 0xffffn) return { family: 'IPv4', text: formatIPv4(Number(parsed.value & 0xffffffffn)) };
+  return { family: 'IPv6', text: formatIPv6(parsed.value) };
+}
+
 /** Why an address cannot be given to a service. */
 export type AllocationProblem = 'not-in-range' | 'taken' | 'full';
 

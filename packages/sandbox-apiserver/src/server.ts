@@ -10,6 +10,7 @@ import { Faults } from './faults.js';
 import { handle } from './http.js';
 import type { ApiContext } from './http.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { EndpointSliceMirroring } from './mirroring.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { ENDPOINT_SLICES, ENDPOINTS, NAMESPACES, SERVICES } from './resources.js';
@@ -86,6 +87,7 @@ export class SandboxApiServer {
     private readonly watches: Set<() => void>,
     private readonly auth: { tokens: ReadonlySet<string> | undefined },
     private readonly tempDir: string | undefined,
+    private readonly stopControllers: () => void,
     /** Switches that make the server drop watches, answer 410 or fail every request. */
     readonly faults: Faults,
     /** The base URL, such as http://127.0.0.1:PORT (https when started with tls). */
@@ -104,6 +106,8 @@ export class SandboxApiServer {
     const store = new ObjectStore(options.historyLimit ?? 1000);
     const registry = new Registry(store, new ServiceAddresses(ranges));
     seed(registry, ranges[0]?.first ?? '', endpointSlices);
+    // The one controller of the sandbox, as kube-controller-manager's endpointslice-mirroring (only when slices are served).
+    const mirroring = endpointSlices ? new EndpointSliceMirroring(store, registry, logger) : undefined;
     const faults = new Faults();
     const watches = new Set<() => void>();
     const auth = { tokens: options.tokens ? new Set(options.tokens) : undefined };
@@ -151,6 +155,7 @@ export class SandboxApiServer {
         server.listen(options.port ?? 0, host, () => resolve());
       });
     } catch (err) {
+      mirroring?.stop();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
       throw err;
     }
@@ -160,7 +165,7 @@ export class SandboxApiServer {
     const kubeconfigPath = options.kubeconfigPath ?? join(tempDir ?? '', 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(url, options.tokens?.[0] ?? DEFAULT_TOKEN, caPath), { mode: 0o600 });
     logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ranges.map((r) => r.cidr).join(','), endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
-    return new SandboxApiServer(server, store, watches, auth, tempDir, faults, url, kubeconfigPath, caPath);
+    return new SandboxApiServer(server, store, watches, auth, tempDir, () => mirroring?.stop(), faults, url, kubeconfigPath, caPath);
   }
 
   /** The newest resourceVersion (one global counter, like etcd's revision). */
@@ -194,8 +199,9 @@ export class SandboxApiServer {
     this.store.compact();
   }
 
-  /** Close the open watches and the listener; remove the temporary directory (certificates, default kubeconfig). */
+  /** Stop the mirroring controller, close the open watches and the listener; remove the temporary directory (certificates, default kubeconfig). */
   async stop(): Promise<void> {
+    this.stopControllers();
     for (const close of [...this.watches]) close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
