@@ -96,9 +96,9 @@ export type AllocationProblem = 'not-in-range' | 'taken' | 'full';
 export class IPAllocator {
   /** The family of the range. */
   readonly family: IPFamily;
-  private readonly base: bigint;
-  /** The lowest and highest usable addresses. */
+  /** The lowest usable address (the one after the network address). */
   private readonly low: bigint;
+  /** The highest usable address (before the broadcast address for IPv4, the last one for IPv6). */
   private readonly high: bigint;
   private readonly used = new Set<bigint>();
   /** No address below this one is free (keeps allocation linear over many services). */
@@ -113,9 +113,9 @@ export class IPAllocator {
     if (!(bits >= 1 && bits <= width - 2)) throw new Error(`invalid service CIDR "${cidr}": the prefix must be 1-${width - 2} for ${ip.family}`);
     this.family = ip.family;
     const size = 1n << BigInt(width - bits);
-    this.base = ip.value - (ip.value % size);
-    this.low = this.base + 1n;
-    this.high = this.family === 'IPv4' ? this.base + size - 2n : this.base + size - 1n;
+    const base = ip.value - (ip.value % size);
+    this.low = base + 1n;
+    this.high = this.family === 'IPv4' ? base + size - 2n : base + size - 1n;
     this.lowestFree = this.low;
   }
 
