@@ -159,7 +159,7 @@ describe('with the real kubectl', () => {
       assert.match(err.stdout ?? '', /-\s+port: 9090[\s\S]*\+\s+port: 9191/);
       return true;
     });
-    assert.match(await kubectl('delete', 'svc', 'dry', '--dry-run=server'), /deleted \(server dry run\)/);
+    assert.match(await kubectl('delete', 'svc', 'dry', '--dry-run=server'), /deleted( from default namespace)? \(server dry run\)/);
     assert.equal(await kubectl('get', 'svc', 'dry', '-o', 'jsonpath={.spec.clusterIP}'), ip);
     const next = JSON.parse(await kubectl('create', '-f', file('dry3.yaml', yaml.replace('name: dry', 'name: dry3')), '--dry-run=server', '-o', 'json')) as { spec: { clusterIP: string } };
     const real = JSON.parse(await kubectl('create', '-f', join(dir, 'dry3.yaml'), '-o', 'json')) as { spec: { clusterIP: string } };
