@@ -9,7 +9,7 @@ import yaml from 'js-yaml';
 import { loadPodManifest } from './manifest.js';
 import { planProcesses, POD_PORTS, type ProcessSpec } from './plan.js';
 import { Supervisor } from './supervisor.js';
-import { API_PORT, choosePorts } from './ports.js';
+import { API_PORT, assertPortsFree, choosePorts } from './ports.js';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -27,6 +27,7 @@ const argv = yargs(hideBin(process.argv))
   .option('state-dir', { type: 'string', default: join(repoRoot, '.kube-dns-legacy'), describe: 'Where etcd data, the sandbox kubeconfig and pid files live' })
   .option('dns-port', { type: 'number', describe: 'Local port for DNS (UDP and TCP) [default: 10053, or a free one with --free-ports]' })
   .option('free-ports', { type: 'boolean', default: false, describe: 'Use free loopback ports instead of the manifest\'s (etcd 2379/4001, healthz 8080, readiness 8081, metrics 9153)' })
+  .option('verbose', { type: 'boolean', default: false, describe: 'Also print the processes\' logs here (they always go to <state-dir>/logs/<name>.log)' })
   .strict()
   .help()
   .parseSync();
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   const ports = await choosePorts(argv['free-ports'], argv['dns-port']);
   const containers = await loadPodManifest(argv.manifest);
   const ownApi = argv.kubeconfig === undefined || argv.kubeconfig === '';
+  await assertPortsFree(ports, ownApi ? [] : [API_PORT]);
   const sandbox = ownApi && argv.api === 'sandbox';
   const apiPort = ports.get(API_PORT) ?? API_PORT;
   let kubeconfig = ownApi ? join(stateDir, 'kubeconfig') : resolve(argv.kubeconfig as string);
@@ -96,7 +98,8 @@ async function main(): Promise<void> {
   }
   specs.push(...planProcesses(containers, { repoRoot, stateDir, ports, kubeconfig, node: process.execPath }));
 
-  const pod = new Supervisor(specs, out, stateDir);
+  const logDir = join(stateDir, 'logs');
+  const pod = new Supervisor(specs, out, stateDir, undefined, { dir: logDir, echo: argv.verbose });
   supervisor = pod;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -107,6 +110,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  // npm does not always pass its SIGTERM on; when the parent is gone we are re-parented: stop too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent exited');
+  }, 500).unref();
 
   const dnsPort = ports.get(POD_PORTS.dns) ?? POD_PORTS.dns;
   const etcdPort = ports.get(POD_PORTS.etcd) ?? POD_PORTS.etcd;
@@ -128,20 +137,29 @@ async function main(): Promise<void> {
     }
   }
 
+  // Ready means: kube2sky has written its initial lists and swept stale records, skydns has loaded
+  // them, and the name answers (the ports were free at start, so these are our own processes).
+  const local = (port: number): number => ports.get(port) ?? port;
+  const kube2skyReadiness = `http://127.0.0.1:${local(POD_PORTS.readiness)}/readiness`;
+  const skydnsReadiness = `http://127.0.0.1:${local(POD_PORTS.metrics)}/readiness`;
+  const httpOk = async (url: string): Promise<boolean> => (await fetch(url, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.status === 200;
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([`127.0.0.1:${dnsPort}`]);
   const name = `kubernetes.default.svc.${domain}`;
   for (;;) {
     if (stopping) return;
     try {
+      if (!(await httpOk(kube2skyReadiness)) || !(await httpOk(skydnsReadiness))) throw new Error('not ready');
       const addresses = await resolver.resolve4(name);
-      out(`[local-pod] ready after ${((Date.now() - started) / 1000).toFixed(1)}s: ${name} -> ${addresses.join(', ')}`);
+      out(`[local-pod] ready after ${((Date.now() - started) / 1000).toFixed(1)}s: kube2sky synced, skydns loaded, ${name} -> ${addresses.join(', ')}`);
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   out([
+    `Health: healthz http://127.0.0.1:${local(POD_PORTS.healthz)}/healthz; kube2sky ${kube2skyReadiness} (and /healthz, /metrics); skydns http://127.0.0.1:${local(POD_PORTS.metrics)}/metrics`,
+    `Logs: ${shortPath(logDir)}/<process>.log${argv.verbose ? '' : ' (--verbose prints them here too)'}`,
     '',
     `kube-dns-legacy is serving ${domain} on 127.0.0.1:${dnsPort} (UDP and TCP). Try:`,
     `  busybox nslookup kubernetes.default.svc.${domain} 127.0.0.1:${dnsPort}`,

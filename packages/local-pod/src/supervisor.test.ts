@@ -25,6 +25,27 @@ test('a crashed process is restarted with back-off and its lines are prefixed', 
   }
 });
 
+test('with log files, the processes\' lines go to <dir>/<name>.log and are echoed only when asked', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kdl-sup-'));
+  for (const echo of [false, true]) {
+    const lines: string[] = [];
+    const sup = new Supervisor([{ name: 'talker', command: 'sh', args: ['-c', `echo hello-${echo}; echo oops-${echo} >&2; exit 1`], env: {} }], (l) => lines.push(l), dir, fast,
+      { dir: join(dir, 'logs'), echo });
+    try {
+      sup.start();
+      await waitFor('a restart', () => (sup.restarts().talker ?? 0) >= 1, 5_000);
+      await waitFor('the log file', async () => (await readFile(join(dir, 'logs', 'talker.log'), 'utf8').catch(() => '')).includes(`oops-${echo}`));
+      const log = await readFile(join(dir, 'logs', 'talker.log'), 'utf8');
+      assert.match(log, new RegExp(`^hello-${echo}$`, 'm'));
+      assert.equal(lines.includes(`[talker] hello-${echo}`), echo, lines.join('\n'));
+      assert.ok(lines.some((l) => l.startsWith('[local-pod] talker exited (code 1)')), 'the supervisor\'s own lines are always shown');
+    } finally {
+      await sup.stop();
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
 test('a failing liveness probe restarts the process; stop ends it and removes its pid file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kdl-sup-'));
   let healthy = true;

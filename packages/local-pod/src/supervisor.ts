@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcessSpec } from './plan.js';
@@ -13,6 +14,14 @@ export interface Backoff {
 
 /** Where the supervisor writes lines (already prefixed with the container name). */
 export type LineWriter = (line: string) => void;
+
+/** Where the processes' own output goes besides the line writer. */
+export interface LogFiles {
+  /** Each process appends its lines to `<dir>/<name>.log`. */
+  readonly dir: string;
+  /** Also pass the processes' lines to the line writer (the supervisor's own lines always go there). */
+  readonly echo: boolean;
+}
 
 interface Running {
   child: ChildProcess | undefined;
@@ -33,10 +42,12 @@ export class Supervisor {
     private readonly out: LineWriter,
     private readonly stateDir: string,
     private readonly backoff: Backoff = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 60_000 },
+    private readonly logFiles?: LogFiles,
   ) {}
 
   /** Start every process. */
   start(): void {
+    if (this.logFiles !== undefined) mkdirSync(this.logFiles.dir, { recursive: true });
     for (const spec of this.specs) {
       this.running.set(spec.name, { child: undefined, startedAt: 0, delayMs: this.backoff.initialMs, restarts: 0, probeTimer: undefined, restartTimer: undefined });
       this.launch(spec);
@@ -58,9 +69,16 @@ export class Supervisor {
     const child = spawn(spec.command, [...spec.args], { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     state.child = child;
     state.startedAt = Date.now();
+    const file = this.logFiles === undefined ? undefined : createWriteStream(join(this.logFiles.dir, `${spec.name}.log`), { flags: 'a' });
+    const echo = this.logFiles?.echo ?? true;
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.log(spec.name, line));
+      if (stream === null) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        file?.write(`${line}\n`);
+        if (echo) this.log(spec.name, line);
+      });
     }
+    child.once('close', () => file?.end());
     if (child.pid !== undefined) void writeFile(join(this.stateDir, `${spec.name}.pid`), `${child.pid}\n`).catch(() => undefined);
     child.once('error', (err) => this.log('local-pod', `${spec.name}: cannot start ${spec.command}: ${err.message}`));
     child.once('close', (code, signal) => {
