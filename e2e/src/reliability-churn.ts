@@ -1,4 +1,4 @@
-import type { Cluster } from './reliability-cluster.js';
+import type { Cluster, EtcdBackend } from './reliability-cluster.js';
 import { QTYPE, udpQuery } from './reliability-dns.js';
 
 export { seededRandom as rng } from '@kube-dns-legacy/testkit';
@@ -24,7 +24,7 @@ export class Churn {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: Cluster<EtcdBackend>,
     private readonly random: () => number,
     private readonly maxServices = 40,
     private readonly pauseMs = 15,

@@ -116,26 +116,45 @@ export async function putRecord(etcd: EtcdServer, name: string, record: SkyRecor
   return key;
 }
 
+/** What the cluster needs of its etcd: a single server (EtcdServer) or several members (EtcdCluster). */
+export interface EtcdBackend {
+  /** The client URL, or a comma-separated list of them. */
+  readonly endpoint: string;
+  dump(prefix?: string): Promise<Map<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** How to start a Cluster. */
+export interface ClusterOptions<E extends EtcdBackend> {
+  readonly skydnsArgs?: readonly string[];
+  readonly endpointSlices?: boolean;
+  /** The etcd to use (default: a new EtcdServer); the cluster stops it on close. */
+  readonly etcd?: E;
+  /** Extra kube2sky flags (e.g. etcd TLS files). */
+  readonly kube2skyArgs?: readonly string[];
+}
+
 /** etcd, the sandbox API server, kube2sky and skydns, each restartable. */
-export class Cluster {
+export class Cluster<E extends EtcdBackend = EtcdServer> {
   kube2sky: ManagedProcess | undefined;
   skydns: ManagedProcess | undefined;
   /** Output of processes that were killed or restarted (kept for failure messages). */
   readonly history: string[] = [];
 
   private constructor(
-    readonly etcd: EtcdServer,
+    readonly etcd: E,
     readonly api: SandboxApiServer,
     readonly dnsPort: number,
     readonly healthzPort: number,
     readonly metricsPort: number,
     private readonly skydnsExtra: readonly string[],
+    private readonly kube2skyExtra: readonly string[],
     private readonly upstream: { readonly queries: number; close(): void },
   ) {}
 
   /** Start everything and wait until kube2sky is ready and skydns answers `kubernetes.default`. */
-  static async start(options: { skydnsArgs?: readonly string[]; endpointSlices?: boolean } = {}): Promise<Cluster> {
-    const etcd = await EtcdServer.start();
+  static async start<E extends EtcdBackend = EtcdServer>(options: ClusterOptions<E> = {}): Promise<Cluster<E>> {
+    const etcd = options.etcd ?? ((await EtcdServer.start()) as EtcdBackend as E);
     let api: SandboxApiServer | undefined;
     try {
       api = await SandboxApiServer.start({ port: 0, bookmarkIntervalMs: 1000, endpointSlices: options.endpointSlices ?? true });
@@ -143,7 +162,7 @@ export class Cluster {
       const upstreamPort = await freeDnsPort();
       const upstream = await startUpstream(upstreamPort);
       const skydnsArgs = [`-nameservers=127.0.0.1:${upstreamPort}`, '-rtimeout=500ms', ...(options.skydnsArgs ?? [])];
-      const cluster = new Cluster(etcd, api, await freeDnsPort(), await freePort(), await freePort(), skydnsArgs, upstream);
+      const cluster = new Cluster(etcd, api, await freeDnsPort(), await freePort(), await freePort(), skydnsArgs, options.kube2skyArgs ?? [], upstream);
       await cluster.startKube2sky();
       await cluster.startSkydns();
       return cluster;
@@ -161,7 +180,7 @@ export class Cluster {
 
   /** Start kube2sky (the built dist/main.js) and wait for /readiness 200. */
   async startKube2sky(): Promise<void> {
-    const proc = new ManagedProcess('kube2sky', 'node', [KUBE2SKY, `--etcd-server=${this.etcd.endpoint}`, `--kubecfg-file=${this.api.kubeconfigPath}`, `--healthz-port=${this.healthzPort}`, '--etcd-mutation-timeout=2s']);
+    const proc = new ManagedProcess('kube2sky', 'node', [KUBE2SKY, `--etcd-server=${this.etcd.endpoint}`, `--kubecfg-file=${this.api.kubeconfigPath}`, `--healthz-port=${this.healthzPort}`, '--etcd-mutation-timeout=2s', ...this.kube2skyExtra]);
     this.kube2sky = proc;
     await waitFor('kube2sky /readiness 200', async () => {
       if (!proc.alive) throw new Error(`kube2sky exited: ${proc.output}`);

@@ -4,3 +4,5 @@ export { freePort, freeDnsPort } from './ports.js';
 export { requireTool } from './tools.js';
 export { waitFor } from './wait.js';
 export { seededRandom } from './random.js';
+export { EtcdCluster } from './etcd-cluster.js';
+export { makeTestCertificates, type TestCertificates } from './certificates.js';
