@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { ManagedProcess, freeDnsPort, freePort, makeTestCertificates, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from './pod.js';
 import { QTYPE, udpQuery } from './reliability-dns.js';
 
@@ -23,20 +23,6 @@ let endpoint = '';
 let api: SandboxApiServer;
 const procs: ManagedProcess[] = [];
 
-const ossl = async (...args: string[]): Promise<void> => {
-  await run('openssl', args, { cwd: dir });
-};
-
-/** A CA (`<ca>.pem`) and, signed by it, certificates for 127.0.0.1 usable as server and client. */
-async function makeCa(ca: string, leaves: readonly string[]): Promise<void> {
-  await ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
-  for (const name of leaves) {
-    await ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    await writeFile(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await ossl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
-  }
-}
-
 const file = (name: string): string => join(dir, name);
 
 async function etcdctl(...args: string[]): Promise<string> {
@@ -49,8 +35,9 @@ before(async () => {
   requireTool('etcd');
   requireTool('etcdctl');
   dir = await mkdtemp(join(tmpdir(), 'kdl-tls-'));
-  await makeCa('ca', ['server', 'client']);
-  await makeCa('other-ca', ['stranger']);
+  // The files keep their names in `dir` (ca.pem, client.pem, client.key, …).
+  await makeTestCertificates(dir, 'ca', ['server', 'client']);
+  await makeTestCertificates(dir, 'other-ca', ['stranger']);
   const [client, peer] = [await freePort(), await freePort()];
   endpoint = `https://127.0.0.1:${client}`;
   procs.push(new ManagedProcess('etcd', 'etcd', [
