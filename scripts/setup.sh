@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make this checkout ready to run: system tools, npm dependencies, a fresh build.
 # Idempotent and quick when everything is already present; used by `npm test`, `npm run up`, `npm run bench`.
-# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf dnsmasq, for the benchmarks)
+# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf dnsmasq knotd, for the benchmarks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ declare -A PACKAGE=(
   [openssl]=openssl
   [dnsperf]=dnsperf
   [dnsmasq]=dnsmasq
+  [knotd]=knot
   [ip]=iproute2
   [unshare]=util-linux
 )

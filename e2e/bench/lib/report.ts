@@ -2,11 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
+import { writeBarChart, type BarChart } from './svg.js';
 
 /** Where every benchmark writes `<name>.md` and `<name>.json`, and `npm run bench` its summary. */
 export const RESULTS_DIR = resolve(fileURLToPath(import.meta.url), '..', '..', 'results');
 
-/** One goal of issue 7 and how this run did against it. */
+/** One goal (issues 7 and 12) and how this run did against it. */
 export interface GoalResult {
   readonly goal: string;
   readonly measured: string;
@@ -49,6 +50,15 @@ export class Report {
   add(markdown: string): void {
     process.stdout.write(`${markdown}\n\n`);
     this.parts.push(markdown, '');
+  }
+
+  /** Draw `chart` as results/<name>-<id>.svg and show it in the markdown; resolves with the file's name. */
+  chart(id: string, chart: BarChart): string {
+    const file = `${this.name}-${id}.svg`;
+    writeBarChart(join(RESULTS_DIR, file), chart);
+    this.parts.push(`![${chart.title}](${file})`, '');
+    process.stdout.write(`(figure: ${join(RESULTS_DIR, file)})\n\n`);
+    return file;
   }
 
   /** Record a goal's outcome. */
