@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** How to reach a real API server: a bearer token and the CA that signed its certificate. */
@@ -95,11 +95,25 @@ export function clusterIpService(name: string, ports: ReadonlyArray<{ name: stri
   return { metadata: { name }, spec: { type: 'ClusterIP', ports: ports.map((p) => ({ ...p, targetPort: p.port })) } };
 }
 
-/** A watch stream on a collection: calls `onEvent(type, name)` for each event as it arrives; returns a function that ends it. */
-export function watchNames(base: string, path: string, onEvent: (type: string, name: string) => void): Promise<() => void> {
+/**
+ * A watch stream on a collection (the sandbox over http, a real API server over https with its credentials):
+ * calls `onEvent(type, name)` for each event as it arrives; returns a function that ends it. An ERROR event
+ * or a closed stream (a real API server answers "Too large resource version" while its watch cache lags)
+ * starts the watch again after `retryMs`.
+ */
+export function watchNames(base: string, path: string, onEvent: (type: string, name: string) => void, credentials?: ApiCredentials, retryMs = 200): Promise<() => void> {
   const url = new URL(`${base}${path}${path.includes('?') ? '&' : '?'}watch=1`);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}` }, (res) => {
+  const send = url.protocol === 'https:' ? httpsRequest : request;
+  let stopped = false;
+  let current: ClientRequest | undefined;
+  const open = (): Promise<void> => new Promise((resolve, reject) => {
+    const again = (): void => {
+      if (!stopped) setTimeout(() => void open().catch(() => again()), retryMs);
+    };
+    const req = send({
+      host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`,
+      ...(credentials === undefined ? {} : { ca: credentials.ca, headers: { authorization: `Bearer ${credentials.token}` } }),
+    }, (res) => {
       if (res.statusCode !== 200) {
         reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
         return;
@@ -113,13 +127,23 @@ export function watchNames(base: string, path: string, onEvent: (type: string, n
           buffer = buffer.slice(nl + 1);
           if (line.trim() === '') continue;
           const event = JSON.parse(line) as { type: string; object?: { metadata?: { name?: string } } };
+          if (event.type === 'ERROR') {
+            req.destroy();
+            return;
+          }
           onEvent(event.type, event.object?.metadata?.name ?? '');
         }
       });
       res.on('error', () => undefined);
-      resolve(() => req.destroy());
+      res.on('close', again);
+      resolve();
     });
+    current = req;
     req.on('error', (err) => reject(err));
     req.end();
+  });
+  return open().then(() => () => {
+    stopped = true;
+    current?.destroy();
   });
 }
