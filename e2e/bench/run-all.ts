@@ -12,7 +12,7 @@ const BENCHMARKS = ['dns', 'propagation', 'scale'] as const;
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
-  .usage('$0 [--quick] [--only dns,propagation,scale]\n\nRuns the benchmarks of issue 7 one after the other and writes e2e/bench/results/summary.md.')
+  .usage('$0 [--quick] [--only dns,propagation,scale]\n\nRuns the benchmarks (issues 7 and 12: ours beside CoreDNS, Knot DNS and dnsmasq) one after the other and writes e2e/bench/results/summary.md and the SVG figures beside it.')
   .option('quick', { type: 'boolean', default: false, describe: 'Short runs with small sizes (checks that everything works; numbers are not meaningful)' })
   .option('only', { type: 'string', default: BENCHMARKS.join(','), describe: 'Comma-separated benchmarks to run' })
   .strict()

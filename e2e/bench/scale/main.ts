@@ -1,11 +1,14 @@
 // Scale: 10,000 ClusterIP services, 1,000 headless services with 20 endpoints, 20,000 pods in the
 // sandbox; kube2sky start to ready, keys, transactions, skydns load time, RSS, a forced resync's
-// writes, and big (namespace-wide, wildcard) answers while other queries flow (issue 7, part 3).
+// writes, and big (namespace-wide, wildcard) answers while other queries flow (issue 7, part 3); on a real
+// kube-apiserver by default, with CoreDNS's kubernetes plugin (`pods verified`) on the same objects: its
+// time to ready and RSS against the whole pod's (etcd + kube2sky + skydns) (issue 12).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
+import { pidByCmdline, readyPort, startCoredns, type PeerServer } from '../lib/peers.js';
 import { dig, type DigResult } from '../lib/dig.js';
 import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
 import { memoryMiB } from '../lib/procfs.js';
@@ -26,7 +29,7 @@ const args = parseArgs('bench-scale', 'kube2sky and skydns with a big cluster in
   'flow-qps': ['background queries per second (dnsperf -Q) in the big-answer test', 5_000, 5_000],
   'load-timeout-s': ['how long skydns may take to load the tree', 180, 60],
 }, {
-  api: ['the API server: the sandbox, or a real kube-apiserver and kube-controller-manager (built from Go modules on first use)', ['sandbox', 'real']],
+  api: ['the API server: a real kube-apiserver and kube-controller-manager (built from Go modules on first use; CoreDNS is then measured beside ours), or the sandbox', ['real', 'sandbox']],
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -124,14 +127,15 @@ async function bigAnswers(dir: string, skydns: Skydns, report: Report): Promise<
 
 async function main(): Promise<void> {
   const report = args.api === 'real'
-    ? new Report('scale-real', 'Scale: a big cluster on a real kube-apiserver (e2e/bench/scale --api real)')
-    : new Report('scale', 'Scale: a big cluster (e2e/bench/scale)');
+    ? new Report('scale', 'Scale: a big cluster on a real kube-apiserver, beside CoreDNS (e2e/bench/scale)')
+    : new Report('scale-sandbox', 'Scale: a big cluster in the sandbox API (e2e/bench/scale --api sandbox)');
   const sizes: ScaleSizes = { namespaces: args.namespaces, clusterIpServices: args.services, headlessServices: args.headless, endpointsPerHeadless: args.endpoints, pods: args.pods };
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   let etcd: EtcdServer | undefined;
   let sandbox: Sandbox | undefined;
   let kube2sky: Kube2sky | undefined;
   let skydns: Skydns | undefined;
+  let coredns: PeerServer | undefined;
   try {
     sandbox = args.api === 'real' ? await startRealApi(dir) : await startSandbox(dir);
     const api = new ApiClient(sandbox.url, sandbox.credentials);
@@ -179,15 +183,50 @@ async function main(): Promise<void> {
       ['skydns start → tree loaded (its "loaded records from etcd" log line)', loadError === undefined ? `${fmt(loadS, 2)} s, ${int(loadedRecords)} records` : `**failed**: ${loadError}`],
     ]));
 
-    // Steady resident memory, after both have settled.
-    const [k2Mem, skyMem, apiMem] = await Promise.all([steadyRss(pidOf(kube2sky.process), 5000), steadyRss(pidOf(skydns.process), 5000), steadyRss(pidOf(sandbox.process), 5000)]);
+    // CoreDNS as clusters run it (kubernetes plugin, `pods verified`, cache 30) on the same objects: spawn → its `ready` plugin says 200 and it answers a pod-backed name.
+    let corednsReadyS = NaN;
+    if (args.api === 'real') {
+      const t0 = performance.now();
+      const lastHeadless = `web-0.hl-${args.headless - 1}.scale-${(args.headless - 1) % args.namespaces}.svc.${DOMAIN}`;
+      coredns = await startCoredns(dir, { backend: { plugin: 'kubernetes', kubeconfig: sandbox.kubeconfig }, readyPort: await readyPort(), probeName: lastHeadless });
+      corednsReadyS = (performance.now() - t0) / 1000;
+    }
+
+    // Steady resident memory, after all have settled (sampled at the same time).
+    const etcdPid = pidByCmdline(`\0${etcd.dataDir}\0`);
+    const none = { rss: NaN, peak: NaN };
+    const [k2Mem, skyMem, apiMem, etcdMem, cdMem] = await Promise.all([
+      steadyRss(pidOf(kube2sky.process), 5000), steadyRss(pidOf(skydns.process), 5000), steadyRss(pidOf(sandbox.process), 5000),
+      etcdPid === undefined ? none : steadyRss(etcdPid, 5000), coredns === undefined ? none : steadyRss(pidOf(coredns.process), 5000),
+    ]);
     const k2Heap = await heapUsedMiB(k2);
     const skyHeap = await heapUsedMiB(skydns.metricsPort);
-    report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)', 'V8 heap used MiB (/metrics)'], [
-      ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak), fmt(k2Heap)],
-      [`skydns${loadError === undefined ? '' : ' (tree not loaded)'}`, fmt(skyMem.rss), fmt(skyMem.peak), fmt(skyHeap)],
+    const etcdDbMiB = (await metric(etcd.clientPort, 'etcd_mvcc_db_total_size_in_use_in_bytes')) / 1024 / 1024;
+    const pod = etcdMem.rss + k2Mem.rss + skyMem.rss;
+    const podPeak = etcdMem.peak + k2Mem.peak + skyMem.peak;
+    report.add(table(['Process', 'steady RSS MiB', 'peak RSS MiB (VmHWM)', 'what is in it'], [
+      ['etcd (the pod\'s own)', fmt(etcdMem.rss), fmt(etcdMem.peak), `the records (bbolt file in use ${fmt(etcdDbMiB)} MiB, mapped) and etcd's index and caches`],
+      ['kube2sky', fmt(k2Mem.rss), fmt(k2Mem.peak), `V8 heap used ${fmt(k2Heap)} MiB (desired state, one slot per key); the rest Node and its libraries`],
+      [`skydns${loadError === undefined ? '' : ' (tree not loaded)'}`, fmt(skyMem.rss), fmt(skyMem.peak), `V8 heap used ${fmt(skyHeap)} MiB; the tree is packed off the heap`],
+      ['**the pod: etcd + kube2sky + skydns**', `**${fmt(pod)}**`, fmt(podPeak), ''],
+      ...(coredns === undefined ? [] : [['CoreDNS (kubernetes plugin, `pods verified`)', fmt(cdMem.rss), fmt(cdMem.peak), `informer caches of Services, EndpointSlices, Namespaces and Pods; ready ${fmt(corednsReadyS, 2)} s after spawn`]]),
       [`${args.api === 'real' ? 'kube-apiserver' : 'sandbox API server'} (not a goal)`, fmt(apiMem.rss), fmt(apiMem.peak), '–'],
     ]));
+    if (coredns !== undefined) {
+      report.add(`Time to ready on the same objects: kube2sky ${fmt(readyS, 2)} s from spawn to /readiness 200 against an empty etcd, then skydns ${fmt(loadS, 2)} s to load the tree; ` +
+        `CoreDNS ${fmt(corednsReadyS, 2)} s from spawn until its \`ready\` plugin says 200 and it answers the last headless endpoint's name (started after skydns, with the API server's watch cache warm).`);
+      report.chart('rss', {
+        title: `Resident memory with ${int(expected)} records`, unit: 'MiB (VmRSS, steady)', lowerIsBetter: true, decimals: 0,
+        subtitle: `${int(args.services)} Services, ${int(args.headless)} headless × ${args.endpoints} endpoints, ${int(args.pods)} Pods on a real kube-apiserver`,
+        groups: [{
+          label: 'the same objects',
+          bars: [
+            { series: 'kube-dns-legacy pod', parts: [{ label: 'etcd', value: etcdMem.rss }, { label: 'kube2sky', value: k2Mem.rss }, { label: 'skydns', value: skyMem.rss }], note: `${fmt(pod / cdMem.rss, 2)}× CoreDNS` },
+            { series: 'CoreDNS (kubernetes)', value: cdMem.rss },
+          ],
+        }],
+      });
+    }
 
     // A forced resync (--resync-period): etcd is re-read and compared; nothing may be written.
     const loads0 = await metric(k2, 'kube2sky_etcd_request_duration_seconds_count', 'op="load"');
@@ -209,6 +248,9 @@ async function main(): Promise<void> {
       `${int(resyncTxns)} transactions; etcd revision ${before.revision} → ${after.revision}. Mean etcd read of the whole tree (op="load"): ${fmt(loadMs, 0)} ms.`);
 
     const big = loadError === undefined ? await bigAnswers(dir, skydns, report) : undefined;
+    if (coredns !== undefined) {
+      report.goal('whole-pod RSS ≤ 1.5 × CoreDNS\'s at scale', `${fmt(pod)} MiB (etcd ${fmt(etcdMem.rss)} + kube2sky ${fmt(k2Mem.rss)} + skydns ${fmt(skyMem.rss)}) vs CoreDNS ${fmt(cdMem.rss)} MiB = ${fmt(pod / cdMem.rss, 2)}×`, Number.isFinite(pod / cdMem.rss) ? pod <= 1.5 * cdMem.rss : undefined);
+    }
     report.goal('kube2sky start → ready ≤ 15 s', `${fmt(readyS, 2)} s`, readyS <= 15);
     report.goal('kube2sky RSS ≤ 150 MB', `${fmt(k2Mem.rss)} MiB steady (peak ${fmt(k2Mem.peak)})`, k2Mem.rss <= 150);
     report.goal('skydns RSS ≤ 150 MB', `${fmt(skyMem.rss)} MiB steady (peak ${fmt(skyMem.peak)})${loadError === undefined ? '' : ', tree not loaded'}`, loadError === undefined ? skyMem.rss <= 150 : undefined);
@@ -223,12 +265,14 @@ async function main(): Promise<void> {
     report.data['keys'] = { etcd: afterReady.keys, expected, desired, put: keysPut, txns };
     report.data['skydnsLoad'] = { seconds: loadS, records: loadedRecords, error: loadError };
     report.data['heapMiB'] = { kube2sky: k2Heap, skydns: skyHeap };
-    report.data['rss'] = { kube2sky: k2Mem, skydns: skyMem, sandbox: apiMem };
+    report.data['rss'] = { kube2sky: k2Mem, skydns: skyMem, etcd: etcdMem, pod, coredns: cdMem, sandbox: apiMem };
+    report.data['etcdDbMiB'] = etcdDbMiB;
+    report.data['corednsReadyS'] = corednsReadyS;
     report.data['resync'] = { puts: resyncPuts, deletes: resyncDeletes, txns: resyncTxns, revisionBefore: before.revision, revisionAfter: after.revision };
     report.data['big'] = big;
     report.write();
   } finally {
-    await stopAll(skydns?.process, kube2sky?.process, sandbox?.process);
+    await stopAll(skydns?.process, coredns?.process, kube2sky?.process, sandbox?.process);
     await sandbox?.stop?.();
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
