@@ -87,6 +87,11 @@ function cpuPerQuestion(m: Measured): number {
   return (1e6 * m.cpuSeconds) / Math.max(1, m.r.completed);
 }
 
+/** The server's own kernel (system) CPU µs per answered question of one run (the backend's not included). */
+function systemPerQuestion(m: Measured): number {
+  return (1e6 * m.r.serverSystemSeconds) / Math.max(1, m.r.completed);
+}
+
 /** Run dnsperf against a target, with its backend's CPU. */
 async function measure(t: Target, o: Omit<Parameters<typeof dnsperf>[0], 'port' | 'serverPid'>): Promise<Measured> {
   const backend = t.backendPid === undefined ? undefined : new CpuMeter(t.backendPid);
@@ -212,24 +217,25 @@ async function main(): Promise<void> {
 
     const qps = (row: Row): number => median(row.runs.map((m) => m.r.qps));
     const cpu = (row: Row): number => median(row.runs.map(cpuPerQuestion));
+    const sys = (row: Row): number => median(row.runs.map(systemPerQuestion));
     const rowOf = (id: string, t: Target | undefined): Row | undefined => rows.find((r) => r.scenario.id === id && r.target === t);
     const ratio = (a: number, b: number): string => fmt(a / b, 2);
     report.add(table(
-      ['Scenario', 'Server', 'qps', 'qps ÷ skydns', 'CPU µs per answered question', 'CPU ÷ skydns', 'server CPU (% of a core)', 'avg ms', 'lost', 'rcodes'],
+      ['Scenario', 'Server', 'qps', 'qps ÷ skydns', 'CPU µs per answered question', 'of which in the kernel', 'CPU ÷ skydns', 'server CPU (% of a core)', 'avg ms', 'lost', 'rcodes'],
       rows.map((row) => {
         const last = row.runs[row.runs.length - 1] as Measured;
         const base = rowOf(row.scenario.id, row.scenario.id === 'd' ? off : sky);
         const backend = row.target.backendPid === undefined ? '' : ` (etcd ${fmt((1e6 * last.backendCpuSeconds) / Math.max(1, last.r.completed), 1)})`;
         return [
           row.scenario.title, row.target.label, int(qps(row)), base === undefined ? '–' : ratio(qps(row), qps(base)),
-          `${fmt(cpu(row), 1)}${backend}`, base === undefined ? '–' : ratio(cpu(row), cpu(base)), fmt((100 * last.cpuSeconds) / args.seconds, 0),
+          `${fmt(cpu(row), 1)}${backend}`, fmt(sys(row), 1), base === undefined ? '–' : ratio(cpu(row), cpu(base)), fmt((100 * last.cpuSeconds) / args.seconds, 0),
           fmt(last.r.avgMs, 3), int(row.runs.reduce((n, x) => n + x.r.lost, 0)), Object.entries(last.r.rcodes).map(([k, v]) => `${k} ${int(v)}`).join(', '),
         ];
       }),
     ));
     report.add(`Throughput runs: \`dnsperf -s 127.0.0.1 -p PORT -d FILE -c 4 -T 1 -l ${args.seconds}\` (dnsperf's default 100 outstanding), ${args.rounds} round(s), servers alternating; ` +
       'qps and CPU per question are medians over the rounds; avg latency, lost and rcodes from the last round. CPU = user+system ticks of the server process (all its threads) from ' +
-      '/proc/<pid>/stat before and after the run; for CoreDNS\'s etcd plugin the CPU of the etcd it reads is added (in brackets), as that plugin asks etcd on every cache miss. ' +
+      '/proc/<pid>/stat before and after the run ("in the kernel": the system ticks, i.e. the socket calls); for CoreDNS\'s etcd plugin the CPU of the etcd it reads is added (in brackets), as that plugin asks etcd on every cache miss. ' +
       'CPU per answered question is the honest figure on this shared machine: it does not depend on how much of a core the server got.');
 
     report.add(table(
@@ -300,7 +306,7 @@ async function main(): Promise<void> {
     report.data['api'] = args.api;
     report.data['servers'] = Object.fromEntries([[SKYDNS, skydns.process.name], ...peers.map((p) => [p.process.name, p.command]), [DNSMASQ, masq.command]]);
     report.data['rows'] = rows.map((r) => ({
-      scenario: r.scenario.id, title: r.scenario.title, target: r.target.label, qps: qps(r), cpuUsPerQuestion: cpu(r),
+      scenario: r.scenario.id, title: r.scenario.title, target: r.target.label, qps: qps(r), cpuUsPerQuestion: cpu(r), systemUsPerQuestion: sys(r),
       p99LowMs: r.low?.r.latency?.p99 ?? null, runs: r.runs, latency: r.latency, low: r.low,
     }));
     report.write();

@@ -33,6 +33,8 @@ export interface DnsperfResult {
   readonly maxMs: number;
   readonly rcodes: Readonly<Record<string, number>>;
   readonly serverCpuSeconds: number;
+  /** Of serverCpuSeconds, the time spent in the kernel (system time: the socket calls, for a DNS server). */
+  readonly serverSystemSeconds: number;
   readonly serverCorePercent: number;
   /** Per-query latency percentiles in ms (only with `verboseFile`). */
   readonly latency: Summary | undefined;
@@ -100,6 +102,7 @@ export async function dnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
     maxMs: Number(avg?.[2]) * 1000,
     rcodes,
     serverCpuSeconds: cpu?.cpuSeconds ?? NaN,
+    serverSystemSeconds: cpu?.systemSeconds ?? NaN,
     serverCorePercent: cpu?.corePercent ?? NaN,
     latency,
     command: `dnsperf ${args.join(' ')}`,

@@ -4,11 +4,17 @@ import { execFileSync } from 'node:child_process';
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 on Linux). */
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** User + system CPU seconds a process has used so far (fields 14 and 15 of /proc/<pid>/stat). */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process (all its threads) has used so far (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** Resident memory of a process now and at its peak, in MiB (VmRSS and VmHWM of /proc/<pid>/status). */
@@ -20,17 +26,19 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
 
 /** Measures the CPU a process uses between `start` and `stop`. */
 export class CpuMeter {
-  private readonly startCpu: number;
+  private readonly start: { user: number; system: number };
   private readonly startTime = performance.now();
 
   constructor(private readonly pid: number) {
-    this.startCpu = cpuSeconds(pid);
+    this.start = cpuTimes(pid);
   }
 
-  /** CPU seconds used and the share of one core over the wall time elapsed. */
-  stop(): { cpuSeconds: number; corePercent: number } {
-    const used = cpuSeconds(this.pid) - this.startCpu;
+  /** CPU seconds used (and of those, in the kernel) and the share of one core over the wall time elapsed. */
+  stop(): { cpuSeconds: number; systemSeconds: number; corePercent: number } {
+    const now = cpuTimes(this.pid);
+    const system = now.system - this.start.system;
+    const used = now.user - this.start.user + system;
     const wall = (performance.now() - this.startTime) / 1000;
-    return { cpuSeconds: used, corePercent: wall > 0 ? (100 * used) / wall : 0 };
+    return { cpuSeconds: used, systemSeconds: system, corePercent: wall > 0 ? (100 * used) / wall : 0 };
   }
 }
