@@ -1,17 +1,26 @@
+import { HEADER_SIZE } from './dns-codes.js';
 import type { EncodedReply } from './encode.js';
-import { HEADER_SIZE, type WireQuery } from './wire.js';
+import type { WireQuery } from './wire.js';
 
 /** Where a key is assembled (3 bytes of transport, EDNS and limit, then a question of at most 259 bytes). */
 const KEY_SCRATCH = Buffer.alloc(3 + 255 + 4);
 
-interface Entry {
+/** A cached reply as handed out: the encoded reply and the round-robin turn of this use. */
+export interface CachedReply {
+  /** The encoded reply (never modified: the writer copies it). */
   readonly reply: EncodedReply;
+  /** How many times the reply was handed out before this use. */
+  readonly turn: number;
+}
+
+interface Entry extends CachedReply {
   turn: number;
+  uses: number;
 }
 
 /**
  * Encoded authoritative replies per (type, class, lower-cased name, EDNS/DO/size class), so a
- * repeated question costs a copy and a few patched bytes instead of a dns2 encode. Bounded;
+ * repeated question costs the writer's copy (`replyFor` in encode.ts) instead of a dns2 encode. Bounded;
  * cleared whenever the records change.
  */
 export class AnswerCache {
@@ -42,52 +51,30 @@ export class AnswerCache {
     return KEY_SCRATCH.toString('latin1', 0, at);
   }
 
-  /** The cached reply for `key`, made ready for `query` (see {@link patchReply}); undefined on a miss. */
-  get(key: string, query: WireQuery, msg: Buffer, roundRobin: boolean): Buffer | undefined {
+  /**
+   * The cached reply for `key` and how often it was handed out before (the round-robin turn of
+   * this use); undefined on a miss. The writer makes the client's copy (`replyFor` in encode.ts).
+   */
+  get(key: string): CachedReply | undefined {
     const entry = this.entries.get(key);
-    return entry === undefined ? undefined : patchReply(entry, query, msg, roundRobin);
+    if (entry === undefined) return undefined;
+    entry.turn = entry.uses++;
+    return entry;
   }
 
-  /** Remember `reply` under `key` and return it made ready for `query`. */
-  set(key: string, reply: EncodedReply, query: WireQuery, msg: Buffer, roundRobin: boolean): Buffer {
+  /** Remember `reply` under `key`, as handed out once (turn 0). */
+  set(key: string, reply: EncodedReply): CachedReply {
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
-    const entry: Entry = { reply, turn: 0 };
+    const entry: Entry = { reply, turn: 0, uses: 1 };
     this.entries.set(key, entry);
-    return patchReply(entry, query, msg, roundRobin);
+    return entry;
   }
 
   /** Forget everything (the records changed). */
   clear(): void {
     this.entries.clear();
   }
-}
-
-/**
- * A copy of a cached reply for one query: its ID, RD/CD bits and the question name's bytes as
- * the client spelled them (0x20 case; answer owners point at the question so they follow), with
- * the address records rotated one step per use when round robin is on.
- */
-function patchReply(entry: Entry, query: WireQuery, msg: Buffer, roundRobin: boolean): Buffer {
-  const source = entry.reply.buffer;
-  const out = Buffer.from(source);
-  out.writeUInt16BE(query.id, 0);
-  out[2] = ((out[2] as number) & 0xfe) | (query.rd ? 1 : 0);
-  out[3] = ((out[3] as number) & 0xef) | (query.cd ? 0x10 : 0);
-  // The question name as the client spelled it (a byte loop: Buffer#copy allocates a view per call).
-  const nameEnd = query.questionEnd - 4;
-  for (let i = HEADER_SIZE; i < nameEnd; i++) out[i] = msg[i] as number;
-  const run = entry.reply.rotatable;
-  if (roundRobin && run.length > 1) {
-    const turn = entry.turn++ % run.length;
-    let at = run[0]?.[0] ?? 0;
-    for (let i = 0; i < run.length; i++) {
-      const [start, end] = run[(turn + i) % run.length] as readonly [number, number];
-      source.copy(out, at, start, end);
-      at += end - start;
-    }
-  }
-  return out;
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { collectGarbage } from '@kube-dns-legacy/heap';
-import { ResponseCache } from './cache.js';
 import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
-import { resolvConfServers, type Upstream } from './forward.js';
+import { ResponseCache, resolvConfServers, type Upstream } from './forward/index.js';
 import { DnsHandler } from './handler.js';
 import { startHttp } from './health.js';
 import type { HoldEnd } from './hold.js';
@@ -90,7 +89,9 @@ export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = 
     hostmaster: config.hostmaster,
     local: config.local,
     version: SKYDNS_VERSION,
-    now: () => Date.now(),
+    // SkyDNS's serial is the Unix hour; ours is the hour of the last change of the records served,
+    // so it changes only when they (and so the cached answers) do: no hourly cache flush.
+    serial: () => Math.floor((store as EtcdStore).changedAt / 3_600_000) * 3600,
   };
   const servers = await upstreams(config, resolvConf, log);
   handler = new DnsHandler({

@@ -1,9 +1,8 @@
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
-import { ConfigError, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
-import { parseUpstream } from './forward.js';
-import { DEFAULT_UDP_CAP } from './handler.js';
+import { ConfigError, DEFAULT_UDP_CAP, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
+import { parseUpstream } from './forward/upstream.js';
 
 function options(env: NodeJS.ProcessEnv) {
   return {

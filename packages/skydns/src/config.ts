@@ -1,8 +1,11 @@
 import { fqdn } from '@kube-dns-legacy/skymsg';
-import { parseUpstream, type Upstream } from './forward.js';
+import { parseUpstream, type Upstream } from './forward/upstream.js';
 
 /** The SkyDNS version string we answer to `-version` and CHAOS `version.bind`. */
 export const SKYDNS_VERSION = '2.5.3a';
+
+/** Largest UDP payload we send by default (DNS flag day 2020). */
+export const DEFAULT_UDP_CAP = 1232;
 
 /** Everything the skydns process runs with (flags, environment, then `/skydns/config`). */
 export interface SkydnsConfig {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns2 from 'dns2';
-import { bare, type Resolution } from './answer.js';
+import { bare, type Resolution } from './resolve/answer.js';
 import { encodeReply, type ReplyShape } from './encode.js';
 import type { Rr } from './rr.js';
 

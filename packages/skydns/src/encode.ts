@@ -1,11 +1,15 @@
 import { isIPv4 } from 'node:net';
 import dns2 from 'dns2';
-import { RCODE, type Resolution } from './answer.js';
 import { ByteWriter } from './byte-writer.js';
+import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from './dns-codes.js';
+import type { Resolution } from './resolve/answer.js';
 import type { Rr } from './rr.js';
 import { recordRanges } from './wire.js';
 
 const { Packet } = dns2;
+
+// The one writer of reply bytes: whole replies from a resolution (dns2's codecs), code-only
+// replies, and the per-client copies of stored replies (answer cache, response cache, upstream).
 
 /** How the reply travels: the size limit and whether the client spoke EDNS0. */
 export interface ReplyShape {
@@ -39,9 +43,6 @@ export interface EncodedReply {
   readonly truncated: boolean;
 }
 
-const TYPE_CODE: Readonly<Record<Rr['type'], number>> = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
-};
 
 /** IPv6 text without an embedded dotted quad (dns2 only encodes hex groups). */
 function plainIPv6(address: string): string {
@@ -59,25 +60,25 @@ function resource(rr: Rr): Record<string, unknown> {
   const { name, ttl } = rr;
   switch (rr.type) {
     case 'A':
-      return { name, type: 1, class: 1, ttl, address: rr.address };
+      return { name, type: TYPE.A, class: CLASS.IN, ttl, address: rr.address };
     case 'AAAA':
-      return { name, type: 28, class: 1, ttl, address: plainIPv6(rr.address) };
+      return { name, type: TYPE.AAAA, class: CLASS.IN, ttl, address: plainIPv6(rr.address) };
     case 'CNAME':
     case 'PTR':
-      return { name, type: TYPE_CODE[rr.type], class: 1, ttl, domain: rr.target };
+      return { name, type: TYPE[rr.type], class: CLASS.IN, ttl, domain: rr.target };
     case 'NS':
-      return { name, type: 2, class: 1, ttl, ns: rr.target };
+      return { name, type: TYPE.NS, class: CLASS.IN, ttl, ns: rr.target };
     case 'MX':
-      return { name, type: 15, class: 1, ttl, exchange: rr.target, priority: rr.preference };
+      return { name, type: TYPE.MX, class: CLASS.IN, ttl, exchange: rr.target, priority: rr.preference };
     case 'SRV':
-      return { name, type: 33, class: 1, ttl, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target };
+      return { name, type: TYPE.SRV, class: CLASS.IN, ttl, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target };
     case 'TXT':
-      return { name, type: 16, class: rr.chaos ? 3 : 1, ttl, data: rr.texts };
+      return { name, type: TYPE.TXT, class: rr.chaos ? CLASS.CHAOS : CLASS.IN, ttl, data: rr.texts };
     case 'SOA':
       return {
         name,
-        type: 6,
-        class: 1,
+        type: TYPE.SOA,
+        class: CLASS.IN,
         ttl,
         primary: rr.mname,
         admin: rr.rname,
@@ -90,9 +91,15 @@ function resource(rr: Rr): Record<string, unknown> {
   }
 }
 
+// dns2's type declarations do not match what its codecs take; these two casts are the only ones.
 /** Our byte writer where dns2's codecs expect theirs (they only call the methods ByteWriter has). */
 function asDns2Writer(writer: ByteWriter): dns2.Packet.Writer {
   return writer as unknown as dns2.Packet.Writer;
+}
+
+/** A resource literal as dns2's encoder takes it (its declared type lacks the per-type fields). */
+function asDns2Resource(resource: unknown): dns2.Packet.Resource {
+  return resource as dns2.Packet.Resource;
 }
 
 /**
@@ -125,13 +132,13 @@ function header(shape: ReplyShape, res: Resolution, counts: readonly [number, nu
     nscount: counts[2],
     arcount: counts[3],
   };
-  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer(asDns2Writer(new ByteWriter(0, new Map(), 12)));
+  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer(asDns2Writer(new ByteWriter(0, new Map(), HEADER_SIZE)));
 }
 
 function opt(shape: ReplyShape, rcode: number): Buffer {
   if (shape.opt === undefined) return Buffer.alloc(0);
   const record = Packet.Resource.EDNS([], { udpPayloadSize: shape.opt.udpSize, doFlag: shape.opt.do, extendedRcode: rcode >> 4 });
-  return placed(new Map(), 0, (w) => Packet.Resource.encode(record as unknown as dns2.Packet.Resource, w));
+  return placed(new Map(), 0, (w) => Packet.Resource.encode(asDns2Resource(record), w));
 }
 
 /** The fewest bytes a record can take (owner compressed to a pointer), to skip sets that cannot fit unencoded. */
@@ -170,7 +177,7 @@ function rrsets(rrs: readonly Rr[]): Rr[][] {
 function rotatableRun(buffer: Buffer, questionEnd: number, answerCount: number): Array<readonly [number, number]> {
   const ranges = recordRanges(buffer, questionEnd, answerCount);
   if (ranges === undefined) return [];
-  const run = ranges.filter((r) => r.type === 1 || r.type === 28);
+  const run = ranges.filter((r) => r.type === TYPE.A || r.type === TYPE.AAAA);
   if (run.length < 2) return [];
   const first = run[0]?.start ?? 0;
   const contiguous = run.every((r, i) => i === 0 || r.start === run[i - 1]?.end);
@@ -187,13 +194,13 @@ function rotatableRun(buffer: Buffer, questionEnd: number, answerCount: number):
 export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   const limit = shape.tcp ? 65535 : shape.limit;
   const names = new Map<string, number>();
-  const question = placed(names, 12, (w) => Packet.Question.encode(new Packet.Question(shape.name, shape.type, shape.qclass), w));
+  const question = placed(names, HEADER_SIZE, (w) => Packet.Question.encode(new Packet.Question(shape.name, shape.type, shape.qclass), w));
   const optBuf = opt(shape, RCODE[res.rcode]);
-  const questionEnd = 12 + question.length;
+  const questionEnd = HEADER_SIZE + question.length;
   // `size` is where the next record starts; the OPT record goes last but its room is kept.
   let size = questionEnd;
   const room = limit - optBuf.length;
-  const add = (rr: Rr): Buffer => placed(names, size, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+  const add = (rr: Rr, at = size): Buffer => placed(names, at, (w) => Packet.Resource.encode(asDns2Resource(resource(rr)), w));
 
   const answer: Buffer[] = [];
   let truncated = false;
@@ -208,7 +215,7 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
     const encoded: Buffer[] = [];
     let setSize = 0;
     for (const rr of set) {
-      const buf = placed(names, size + setSize, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+      const buf = add(rr, size + setSize);
       encoded.push(buf);
       setSize += buf.length;
       if (size + setSize > room) break;
@@ -241,7 +248,7 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   if (!truncated) {
     let extra = 0;
     for (const rr of res.additional) {
-      const buf = placed(names, size + extra, (w) => Packet.Resource.encode(resource(rr) as unknown as dns2.Packet.Resource, w));
+      const buf = add(rr, size + extra);
       additional.push(buf);
       extra += buf.length;
       if (size + extra > room) break;
@@ -251,4 +258,82 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   const counts = [1, answer.length, authority.length, additional.length + (optBuf.length > 0 ? 1 : 0)] as const;
   const buffer = Buffer.concat([header(shape, res, counts, truncated), question, ...answer, ...authority, ...additional, optBuf]);
   return { buffer, rotatable: rotatableRun(buffer, questionEnd, answer.length), truncated };
+}
+
+/** The header fields and question of a received query that replies echo. */
+export interface QueryEcho {
+  /** Message ID. */
+  readonly id: number;
+  /** Recursion desired. */
+  readonly rd: boolean;
+  /** Checking disabled. */
+  readonly cd: boolean;
+  /** Offset just past the question section of the query. */
+  readonly questionEnd: number;
+}
+
+/**
+ * A reply carrying only a code: the query's header with QR=1, the given RCODE and flags, and the
+ * question copied back when it was well formed (`questionEnd` > 0).
+ */
+export function codeReply(msg: Buffer, rcode: number, questionEnd: number, flags: { aa?: boolean; ra?: boolean } = {}): Buffer {
+  const withQuestion = questionEnd > HEADER_SIZE && questionEnd <= msg.length;
+  const out = Buffer.alloc(withQuestion ? questionEnd : HEADER_SIZE);
+  msg.copy(out, 0, 0, Math.min(msg.length, withQuestion ? questionEnd : 4));
+  const query = msg.length >= 4 ? msg.readUInt16BE(2) : 0;
+  const opcode = query & 0x7800;
+  const rd = query & FLAG.RD;
+  out.writeUInt16BE(FLAG.QR | opcode | (flags.aa ? FLAG.AA : 0) | rd | (flags.ra ? FLAG.RA : 0) | (rcode & 0xf), 2);
+  out.writeUInt16BE(withQuestion ? 1 : 0, 4);
+  out.writeUInt32BE(0, 6);
+  out.writeUInt16BE(0, 10);
+  return out;
+}
+
+/**
+ * A copy of an encoded reply for one query: its ID, RD/CD bits and the question name's bytes as
+ * the client spelled them (0x20 case; answer owners point at the question so they follow), with
+ * the rotatable address records turned `turn` steps when `rotate` is on (round robin).
+ */
+export function replyFor(reply: EncodedReply, query: QueryEcho, msg: Buffer, turn: number, rotate: boolean): Buffer {
+  const source = reply.buffer;
+  const out = Buffer.from(source);
+  out.writeUInt16BE(query.id, 0);
+  out[2] = ((out[2] as number) & 0xfe) | (query.rd ? 1 : 0);
+  out[3] = ((out[3] as number) & 0xef) | (query.cd ? 0x10 : 0);
+  // The question name as the client spelled it (a byte loop: Buffer#copy allocates a view per call).
+  const nameEnd = query.questionEnd - 4;
+  for (let i = HEADER_SIZE; i < nameEnd; i++) out[i] = msg[i] as number;
+  const run = reply.rotatable;
+  if (rotate && run.length > 1) {
+    const first = turn % run.length;
+    let at = run[0]?.[0] ?? 0;
+    for (let i = 0; i < run.length; i++) {
+      const [start, end] = run[(first + i) % run.length] as readonly [number, number];
+      source.copy(out, at, start, end);
+      at += end - start;
+    }
+  }
+  return out;
+}
+
+/** A copy of a message with another ID (queries sent upstream get a fresh one; their replies get the client's back). */
+export function withId(msg: Buffer, id: number): Buffer {
+  const out = Buffer.from(msg);
+  out.writeUInt16BE(id, 0);
+  return out;
+}
+
+/** A copy of a stored upstream reply with every TTL at `ttls` ([offset, stored value]) reduced by `elapsed` seconds. */
+export function agedReply(stored: Buffer, ttls: ReadonlyArray<readonly [number, number]>, elapsed: number): Buffer {
+  const out = Buffer.from(stored);
+  for (const [at, ttl] of ttls) out.writeUInt32BE(Math.max(0, ttl - elapsed), at);
+  return out;
+}
+
+/** Make a (fresh, aged) upstream reply from the response cache answer `query`: its ID and the question name as spelled. */
+export function upstreamReplyFor(reply: Buffer, query: QueryEcho, msg: Buffer): Buffer {
+  reply.writeUInt16BE(query.id, 0);
+  if (reply.length >= query.questionEnd) msg.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+  return reply;
 }

@@ -1,18 +1,14 @@
-import { keyToName } from '@kube-dns-legacy/skymsg';
 import { AnswerCache } from './answer-cache.js';
-import { authoritative, bare, RCODE, type RcodeName, type Resolution } from './answer.js';
-import { ResponseCache } from './cache.js';
-import { encodeReply, type ReplyShape } from './encode.js';
-import { forwardQuery, lookupExternal, type ForwardOptions } from './forward.js';
+import { RCODE, typeName } from './dns-codes.js';
+import { codeReply, encodeReply, replyFor, type ReplyShape } from './encode.js';
+import { Forwarder, type ForwardOptions, type ResponseCache } from './forward/index.js';
+import type { LogFn } from './log.js';
 import type { DnsObserver, DnsSystem } from './metrics.js';
-import { inDomain, type ResolveContext } from './resolve/context.js';
-import { QTYPE, resolveQuery } from './resolve/index.js';
-import type { Rr } from './rr.js';
+import { bare, completeExternal, type Resolution } from './resolve/answer.js';
+import type { ResolveContext } from './resolve/context.js';
+import { decide, type ForwardPolicy } from './resolve/index.js';
 import type { Peer } from './server.js';
-import { codeReply, parseQuery, type WireQuery } from './wire.js';
-
-/** Largest UDP payload we send by default (DNS flag day 2020). */
-export const DEFAULT_UDP_CAP = 1232;
+import { parseQuery, type WireQuery } from './wire.js';
 
 /** Settings of the DNS path. */
 export interface HandlerOptions {
@@ -39,34 +35,31 @@ export interface HandlerOptions {
   /** Log one line per query (`-verbose`). */
   readonly verbose: boolean;
   /** Where log lines go. */
-  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
+  readonly log: LogFn;
 }
 
-/** The name of a question type in logs (`TYPE<n>` when unknown). */
-function typeName(qtype: number): string {
-  return QTYPE[qtype] ?? `TYPE${qtype}`;
-}
+const BADVERS: Resolution = Object.freeze(bare('BADVERS'));
 
-/** Answers raw DNS messages: never throws, never stalls; returns the reply, or undefined to stay silent. */
+/**
+ * The DNS pipeline for one message: parse (wire) → answer cache → resolve (the decision) →
+ * forward → encode (the writer) → back to the server, which sends it. Never throws, never
+ * stalls; returns the reply, or undefined to stay silent.
+ */
 export class DnsHandler {
   /** Encoded authoritative replies, cleared when records change. */
   readonly answers = new AnswerCache();
-  private hourEnds = 0;
+  private readonly forwarder: Forwarder;
+  private readonly policy: ForwardPolicy;
 
-  constructor(private readonly options: HandlerOptions) {}
+  constructor(private readonly options: HandlerOptions) {
+    this.forwarder = new Forwarder(options);
+    this.policy = { noRec: options.noRec, ndots: options.ndots, haveServers: options.forward.servers.length > 0 };
+  }
 
   /** Records changed at these keys: drop every encoded answer and the cached upstream replies they affect. */
   recordsChanged(keys: readonly string[]): void {
     this.answers.clear();
-    const rcache = this.options.rcache;
-    if (rcache === undefined) return;
-    for (const key of keys) {
-      try {
-        rcache.invalidate(keyToName(key, this.options.ctx.prefix));
-      } catch {
-        rcache.clear();
-      }
-    }
+    this.forwarder.recordsChanged(keys, this.options.ctx.prefix);
   }
 
   /**
@@ -75,56 +68,60 @@ export class DnsHandler {
    */
   handle(msg: Buffer, tcp: boolean, peer: Peer): Buffer | undefined | Promise<Buffer | undefined> {
     const started = performance.now();
+    const { observer, verbose, log } = this.options;
+    // 1. parse
     const outcome = parseQuery(msg);
     if (outcome.kind === 'drop') {
-      this.options.observer.error('dropped');
-      if (this.options.verbose) this.options.log('debug', 'dropped a packet', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
+      observer.error('dropped');
+      if (verbose) log('debug', 'dropped a packet', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
       return undefined;
     }
     if (outcome.kind === 'error') {
-      this.options.observer.error(outcome.rcode === RCODE.NOTIMP ? 'notimp' : 'formerr');
-      if (this.options.verbose) this.options.log('debug', 'malformed query', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
+      observer.error(outcome.rcode === RCODE.NOTIMP ? 'notimp' : 'formerr');
+      if (verbose) log('debug', 'malformed query', { remote: `${peer.address}:${peer.port}`, reason: outcome.reason });
       return this.done(started, tcp, 'error', -1, codeReply(msg, outcome.rcode, outcome.questionEnd));
     }
     const q = outcome.query;
-    if (this.options.verbose) this.options.log('debug', 'query', { remote: `${peer.address}:${peer.port}`, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
+    if (verbose) log('debug', 'query', { remote: `${peer.address}:${peer.port}`, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
     try {
       const limit = tcp ? 65535 : q.edns === undefined ? 512 : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
-      const now = this.options.ctx.now();
-      if (now >= this.hourEnds) {
-        this.answers.clear();
-        this.hourEnds = (Math.floor(now / 3_600_000) + 1) * 3_600_000;
+      if (outcome.kind === 'badvers') {
+        observer.error('badvers');
+        return this.done(started, tcp, 'error', q.type, this.encode(msg, q, tcp, limit, BADVERS, undefined));
       }
-      if (q.edns !== undefined && q.edns.version > 0) {
-        this.options.observer.error('badvers');
-        return this.done(started, tcp, 'error', q.type, this.encode(msg, q, tcp, limit, bare('BADVERS'), undefined));
-      }
+      // 2. answer cache
       const key = this.options.answerCache === false ? undefined : AnswerCache.key(q, msg, limit, tcp);
       if (key !== undefined) {
-        const hit = this.answers.get(key, q, msg, this.options.roundRobin);
-        this.options.observer.cache('answer', hit !== undefined);
-        if (hit !== undefined) return this.done(started, tcp, 'cache', q.type, hit);
+        const hit = this.answers.get(key);
+        observer.cache('answer', hit !== undefined);
+        if (hit !== undefined) return this.done(started, tcp, 'cache', q.type, replyFor(hit.reply, q, msg, hit.turn, this.options.roundRobin));
       }
-
-      if (!q.plain) {
-        const labels = q.name.toLowerCase();
-        if (!inDomain(labels, this.options.ctx.domain)) return this.forward(msg, q, tcp).then((r) => this.done(started, tcp, 'recursive', q.type, r), (err: Error) => this.failed(msg, q, tcp, started, err));
-        return this.done(started, tcp, 'auth', q.type, codeReply(msg, RCODE.NXDOMAIN, q.questionEnd, { aa: true, ra: true }));
+      // 3. resolve: answer, forward or refuse
+      const decision = decide(this.options.ctx, this.policy, q);
+      switch (decision.kind) {
+        case 'answer':
+          return this.done(started, tcp, decision.source, q.type, this.encode(msg, q, tcp, limit, decision.resolution, decision.cacheable ? key : undefined));
+        case 'code':
+          if (decision.refused) observer.forward('refused');
+          return this.done(started, tcp, decision.source, q.type, codeReply(msg, RCODE[decision.rcode], q.questionEnd, decision));
+        case 'forward':
+          // 4. forward
+          return this.forwarder.forward(msg, q, tcp).then(
+            (reply) => this.done(started, tcp, decision.source, q.type, reply),
+            (err: Error) => this.failed(msg, q, tcp, started, err),
+          );
+        case 'external':
+          return this.forwarder
+            .lookupTargets(decision.resolution.external)
+            .then((found) => this.done(started, tcp, 'recursive', q.type, this.encode(msg, q, tcp, limit, completeExternal(this.options.ctx, decision.resolution, found), undefined)))
+            .catch((err: Error) => this.failed(msg, q, tcp, started, err));
       }
-      const res = resolveQuery(this.options.ctx, { name: q.name, type: q.type, qclass: q.qclass });
-      if (res.forward) return this.forward(msg, q, tcp).then((r) => this.done(started, tcp, q.type === 12 ? 'reverse' : 'recursive', q.type, r), (err: Error) => this.failed(msg, q, tcp, started, err));
-      if (res.external.length > 0) {
-        return this.completeExternal(res)
-          .then((full) => this.done(started, tcp, 'recursive', q.type, this.encode(msg, q, tcp, limit, full, undefined)))
-          .catch((err: Error) => this.failed(msg, q, tcp, started, err));
-      }
-      return this.done(started, tcp, q.type === 12 ? 'reverse' : 'auth', q.type, this.encode(msg, q, tcp, limit, res, res.rcode === 'SERVFAIL' ? undefined : key));
     } catch (err) {
       return this.failed(msg, q, tcp, started, err as Error);
     }
   }
 
-  /** Count one reply (or none) that took since `started` (performance.now()), and pass it on. */
+  /** Count one reply (or none) that took since `started` (performance.now()), and pass it on to be sent. */
   private done(started: number, tcp: boolean, system: DnsSystem, qtype: number, reply: Buffer | undefined): Buffer | undefined {
     const rcode = reply !== undefined && reply.length >= 4 ? (reply[3] as number) & 0xf : -1;
     this.options.observer.reply(system, tcp, qtype, rcode, (performance.now() - started) / 1000, reply?.length ?? 0);
@@ -137,7 +134,7 @@ export class DnsHandler {
     return this.done(started, tcp, 'error', q.type, codeReply(msg, RCODE.SERVFAIL, q.questionEnd, { ra: true }));
   }
 
-  /** Encode a resolution for this query, remembering it under `key` when given. */
+  /** 5. encode: a resolution for this query, remembered in the answer cache under `key` when given. */
   private encode(msg: Buffer, q: WireQuery, tcp: boolean, limit: number, res: Resolution, key: string | undefined): Buffer {
     const shape: ReplyShape = {
       id: q.id,
@@ -152,52 +149,7 @@ export class DnsHandler {
     };
     const encoded = encodeReply(shape, res);
     if (encoded.truncated) this.options.observer.error('truncated');
-    if (key !== undefined) return this.answers.set(key, encoded, q, msg, this.options.roundRobin);
-    const reply = Buffer.from(encoded.buffer);
-    msg.copy(reply, 12, 12, q.questionEnd - 4);
-    return reply;
-  }
-
-  private async forward(msg: Buffer, q: WireQuery, tcp: boolean): Promise<Buffer> {
-    const fail = (rcode: RcodeName, ra: boolean): Buffer => codeReply(msg, RCODE[rcode], q.questionEnd, { ra });
-    if (this.options.noRec) {
-      this.options.observer.forward('refused');
-      return fail('SERVFAIL', false);
-    }
-    if (q.labelCount < this.options.ndots || this.options.forward.servers.length === 0) {
-      this.options.observer.forward('refused');
-      return fail('SERVFAIL', true);
-    }
-    const rcache = this.options.rcache;
-    const key = ResponseCache.key(q.name, q.type, q.qclass, q.edns?.do ?? false, tcp);
-    if (rcache !== undefined) {
-      const hit = rcache.get(key, Date.now());
-      this.options.observer.cache('response', hit !== undefined);
-      if (hit !== undefined) {
-        hit.writeUInt16BE(q.id, 0);
-        if (hit.length >= q.questionEnd) msg.copy(hit, 12, 12, q.questionEnd - 4);
-        return hit;
-      }
-    }
-    const result = await forwardQuery(this.options.forward, msg, tcp);
-    if (result.reply === undefined) {
-      this.options.observer.forward('failed');
-      this.options.log('warn', 'every upstream failed; answering SERVFAIL', { name: q.name, errors: result.errors });
-      return fail('SERVFAIL', true);
-    }
-    this.options.observer.forward('ok');
-    rcache?.put(key, q.name, result.reply, Date.now());
-    return result.reply;
-  }
-
-  /** Resolve CNAME targets outside the domain upstream; CNAMEs whose target yields nothing are dropped. */
-  private async completeExternal(res: Resolution): Promise<Resolution> {
-    let answer: Rr[] = [...res.answer];
-    for (const { cname, type } of res.external) {
-      const found = this.options.noRec ? [] : await lookupExternal(this.options.forward, cname.target, type, this.options.rcacheTtl);
-      if (found.length === 0) answer = [];
-      else answer.push(...found);
-    }
-    return authoritative(this.options.ctx, { exists: true, answer, additional: res.additional, external: [] });
+    if (key !== undefined) this.answers.set(key, encoded);
+    return replyFor(encoded, q, msg, 0, this.options.roundRobin);
   }
 }

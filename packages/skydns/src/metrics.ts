@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RCODE } from './answer.js';
+import { RCODE_NAME, typeName } from './dns-codes.js';
 import { CACHES, DNS_SYSTEMS, DnsCounters, type CacheName, type DnsSystem, type SystemHistogram } from './dns-counters.js';
-import { QTYPE } from './resolve/index.js';
 
 /** Which part of the server produced a reply (re-exported: defined with the counters). */
 export type { DnsSystem } from './dns-counters.js';
@@ -38,11 +37,9 @@ export interface StoreGauges {
   readonly lastSync: number;
 }
 
-const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
-
 /** The `type` label of a question type (-1: no question). */
 function typeLabel(qtype: number): string {
-  return qtype < 0 ? 'none' : (QTYPE[qtype] ?? `TYPE${qtype}`);
+  return qtype < 0 ? 'none' : typeName(qtype);
 }
 
 /** The `rcode` label of a header rcode (-1: no reply). */

@@ -78,6 +78,8 @@ export class EtcdStore {
   lastSync = 0;
   /** The etcd revision the tree reflects. */
   revision = 0;
+  /** ms timestamp of the last change of the records served (0 = none yet); the SOA serial derives from it. */
+  changedAt = 0;
   private readonly client: Etcd3;
   private stopped = false;
   private watcher: Watcher | undefined;
@@ -249,6 +251,7 @@ export class EtcdStore {
     this.tree.replaceWith(fresh);
     const first = !this.tree.ready;
     this.tree.ready = true;
+    this.changedAt = Date.now();
     this.options.onChange([`/${this.options.prefix}`]);
     this.options.log('info', first ? 'loaded records from etcd' : 'reloaded records from etcd', { records: this.tree.size, revision: this.revision });
   }
@@ -260,6 +263,7 @@ export class EtcdStore {
     this.hold = undefined;
     const before = this.tree.size;
     this.tree.replaceWith(hold.tree);
+    this.changedAt = Date.now();
     this.options.onChange([`/${this.options.prefix}`]);
     this.options.onHoldEnd?.(reason);
     this.options.log('info', 'switched to the refilled etcd data', {
@@ -321,7 +325,10 @@ export class EtcdStore {
         this.revision = Number(res.header.revision);
         this.lastSync = Date.now();
         if (this.hold !== undefined) this.hold.changed(changed.length);
-        else if (changed.length > 0) this.options.onChange(changed);
+        else if (changed.length > 0) {
+          this.changedAt = Date.now();
+          this.options.onChange(changed);
+        }
       });
       watcher.on('error', (err: Error) => {
         this.options.log('warn', 'etcd watch ended; listing again', { error: err.message });

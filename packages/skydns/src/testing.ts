@@ -40,7 +40,7 @@ export function testContext(tree: RecordTree, overrides: Partial<ResolveContext>
     hostmaster: 'hostmaster.cluster.local.',
     local: '',
     version: 'kube-dns-legacy',
-    now: () => Date.UTC(2026, 0, 1, 12, 34, 56),
+    serial: () => Math.floor(Date.UTC(2026, 0, 1, 12, 34, 56) / 3_600_000) * 3600,
     ...overrides,
   };
 }

@@ -1,9 +1,10 @@
-/** The fixed DNS header size. */
-export const HEADER_SIZE = 12;
+import { FLAG, HEADER_SIZE, OPCODE, RCODE, TYPE } from './dns-codes.js';
+
+// The parse step: checks a received message and reads its question and OPT record. Read-only:
+// replies are written by encode.ts alone.
+
 /** Smallest possible resource record on the wire: root name, type, class, TTL, RDLENGTH. */
 const MIN_RR_SIZE = 11;
-/** The OPT pseudo-record type (EDNS0). */
-export const TYPE_OPT = 41;
 
 /** EDNS0 parameters of a query. */
 export interface Edns {
@@ -42,12 +43,13 @@ export interface WireQuery {
 /** The outcome of checking a received message. */
 export type ParseOutcome =
   | { readonly kind: 'query'; readonly query: WireQuery }
+  /** A well-formed query of an EDNS version we do not speak (> 0): answered BADVERS. */
+  | { readonly kind: 'badvers'; readonly query: WireQuery }
   | { readonly kind: 'drop'; readonly reason: string }
   | { readonly kind: 'error'; readonly rcode: number; readonly reason: string; readonly questionEnd: number };
 
-/** RCODE values used by the wire checks. */
-const FORMERR = 1;
-const NOTIMP = 4;
+const FORMERR = RCODE.FORMERR;
+const NOTIMP = RCODE.NOTIMP;
 
 /** Where a question name is assembled in presentation form (one query at a time: no allocation per label). */
 const NAME_SCRATCH = Buffer.alloc(256);
@@ -116,14 +118,14 @@ class ParsedQuery implements WireQuery {
  * Check a received message before any full parse and read its question and OPT record. Cheap and
  * bounded: counts are checked against the message length first, names are walked with a guard.
  * Responses and runts are dropped; other opcodes get NOTIMP; anything but one well-formed
- * question gets FORMERR.
+ * question gets FORMERR; an EDNS version above 0 gets BADVERS.
  */
 export function parseQuery(msg: Buffer): ParseOutcome {
   if (msg.length < HEADER_SIZE) return { kind: 'drop', reason: `message of ${msg.length} bytes is shorter than a header` };
   const flags = msg.readUInt16BE(2);
-  if (flags & 0x8000) return { kind: 'drop', reason: 'message is a response (QR=1)' };
+  if (flags & FLAG.QR) return { kind: 'drop', reason: 'message is a response (QR=1)' };
   const opcode = (flags >> 11) & 0xf;
-  if (opcode !== 0) return { kind: 'error', rcode: NOTIMP, reason: `opcode ${opcode} is not implemented`, questionEnd: 0 };
+  if (opcode !== OPCODE.QUERY) return { kind: 'error', rcode: NOTIMP, reason: `opcode ${opcode} is not implemented`, questionEnd: 0 };
   const qd = msg.readUInt16BE(4);
   const an = msg.readUInt16BE(6);
   const ns = msg.readUInt16BE(8);
@@ -164,7 +166,7 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     const rrType = msg.readUInt16BE(afterName);
     const rdLength = msg.readUInt16BE(afterName + 8);
     if (afterName + 10 + rdLength > msg.length) return formerr('additional record runs past the end of the message', questionEnd);
-    if (rrType === TYPE_OPT) {
+    if (rrType === TYPE.OPT) {
       if (edns !== undefined) return formerr('more than one OPT record', questionEnd);
       if (afterName !== pos + 1) return formerr('OPT record not owned by the root', questionEnd);
       edns = {
@@ -175,28 +177,8 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     }
     pos = afterName + 10 + rdLength;
   }
-  return {
-    kind: 'query',
-    query: new ParsedQuery(msg, msg.readUInt16BE(0), (flags & 0x0100) !== 0, (flags & 0x0010) !== 0, plain, labelCount, type, qclass, questionEnd, edns),
-  };
-}
-
-/**
- * A reply carrying only a code: the query's header with QR=1, the given RCODE and flags, and the
- * question copied back when it was well formed (`questionEnd` > 0).
- */
-export function codeReply(msg: Buffer, rcode: number, questionEnd: number, flags: { aa?: boolean; ra?: boolean } = {}): Buffer {
-  const withQuestion = questionEnd > HEADER_SIZE && questionEnd <= msg.length;
-  const out = Buffer.alloc(withQuestion ? questionEnd : HEADER_SIZE);
-  msg.copy(out, 0, 0, Math.min(msg.length, withQuestion ? questionEnd : 4));
-  const query = msg.length >= 4 ? msg.readUInt16BE(2) : 0;
-  const opcode = query & 0x7800;
-  const rd = query & 0x0100;
-  out.writeUInt16BE(0x8000 | opcode | (flags.aa ? 0x0400 : 0) | rd | (flags.ra ? 0x0080 : 0) | (rcode & 0xf), 2);
-  out.writeUInt16BE(withQuestion ? 1 : 0, 4);
-  out.writeUInt32BE(0, 6);
-  out.writeUInt16BE(0, 10);
-  return out;
+  const query = new ParsedQuery(msg, msg.readUInt16BE(0), (flags & FLAG.RD) !== 0, (flags & FLAG.CD) !== 0, plain, labelCount, type, qclass, questionEnd, edns);
+  return { kind: edns !== undefined && edns.version > 0 ? 'badvers' : 'query', query };
 }
 
 /** The byte ranges of the records of one section, starting at `offset`; undefined when malformed. */

@@ -23,8 +23,11 @@ export interface ResolveContext {
   readonly local: string;
   /** The version string for CHAOS `version.bind`. */
   readonly version: string;
-  /** Current time in ms (the SOA serial is the Unix hour). */
-  now(): number;
+  /**
+   * The SOA serial: a number that changes only when the records do (skydns: the Unix hour of the
+   * last change of the records served), so cached answers stay right until then.
+   */
+  serial(): number;
 }
 
 /** A question as the resolvers see it: the owner to answer under and the name to look up. */

@@ -1,4 +1,5 @@
-import { authoritative, bare, FORWARD, type Resolution } from '../answer.js';
+import { CLASS, RCODE, TYPE, typeName, type RcodeName } from '../dns-codes.js';
+import { authoritative, bare, completeExternal, FORWARD, type Resolution } from './answer.js';
 import { resolveAddress } from './address.js';
 import { resolveChaos } from './chaos.js';
 import { resolveCname } from './cname.js';
@@ -10,24 +11,8 @@ import { resolveSoa } from './soa.js';
 import { resolveOther, resolveSrv } from './srv.js';
 import { resolveTxt } from './txt.js';
 
-/** Query type codes with their names. */
-export const QTYPE: Readonly<Record<number, string>> = {
-  1: 'A',
-  2: 'NS',
-  5: 'CNAME',
-  6: 'SOA',
-  12: 'PTR',
-  15: 'MX',
-  16: 'TXT',
-  28: 'AAAA',
-  33: 'SRV',
-  251: 'IXFR',
-  252: 'AXFR',
-  255: 'ANY',
-};
-
 /** The CHAOS class code. */
-export const CLASS_CHAOS = 3;
+export const CLASS_CHAOS = CLASS.CHAOS;
 
 /** A question as received: the name as spelled (fully qualified), its type and class codes. */
 export interface Query {
@@ -67,7 +52,7 @@ function byType(ctx: ResolveContext, q: Question, type: string): Resolution {
  * domain → forward; otherwise the authoritative answer for the type.
  */
 export function resolveQuery(ctx: ResolveContext, query: Query): Resolution {
-  const type = QTYPE[query.type] ?? `TYPE${query.type}`;
+  const type = typeName(query.type);
   if (type === 'ANY') return bare('REFUSED');
   const owner = query.name;
   const lower = owner.toLowerCase();
@@ -86,4 +71,63 @@ export function resolveQuery(ctx: ResolveContext, query: Query): Resolution {
     return ptr === undefined ? FORWARD : { ...bare('NOERROR', false, true), answer: [ptr] };
   }
   return byType(ctx, q, type);
+}
+
+/** When questions may go upstream (`-no-rec`, `ndots`, and whether there is any server). */
+export interface ForwardPolicy {
+  /** `-no-rec`: never forward. */
+  readonly noRec: boolean;
+  /** Fewest labels a name needs before it is forwarded (`ndots`). */
+  readonly ndots: number;
+  /** False when no upstream server is configured. */
+  readonly haveServers: boolean;
+}
+
+/** A question as parsed from the wire: {@link Query} plus what the parse learnt about the name. */
+export interface WireQuestion extends Query {
+  /** False when a label holds bytes that cannot be part of a SkyDNS key. */
+  readonly plain: boolean;
+  /** Number of labels of the name. */
+  readonly labelCount: number;
+}
+
+/** Which part of the server a reply counts under (SkyDNS's `system` label). */
+export type Source = 'auth' | 'reverse' | 'recursive';
+
+/** What to do with one question. */
+export type Decision =
+  /** Encode this resolution; `cacheable` when the answer cache may keep it until the records change. */
+  | { readonly kind: 'answer'; readonly resolution: Resolution; readonly source: Source; readonly cacheable: boolean }
+  /** Reply with only a code and the question (`refused`: forwarding was not allowed). */
+  | { readonly kind: 'code'; readonly rcode: RcodeName; readonly aa: boolean; readonly ra: boolean; readonly source: Source; readonly refused: boolean }
+  /** Send the message upstream unchanged. */
+  | { readonly kind: 'forward'; readonly source: Source }
+  /** Ask upstream for the addresses of `resolution.external`, then {@link completeExternal}. */
+  | { readonly kind: 'external'; readonly resolution: Resolution };
+
+const NOT_PLAIN: Decision = Object.freeze({ kind: 'code', rcode: 'NXDOMAIN', aa: true, ra: true, source: 'auth', refused: false });
+
+/** Forward, or refuse with SERVFAIL (RA=0 under `-no-rec`) when the policy does not allow it. */
+function forwardOrRefuse(policy: ForwardPolicy, labelCount: number, source: Source): Decision {
+  if (policy.noRec) return { kind: 'code', rcode: 'SERVFAIL', aa: false, ra: false, source, refused: true };
+  if (labelCount < policy.ndots || !policy.haveServers) return { kind: 'code', rcode: 'SERVFAIL', aa: false, ra: true, source, refused: true };
+  return { kind: 'forward', source };
+}
+
+/**
+ * The whole decision for one question: a name that cannot be a SkyDNS key is NXDOMAIN in the
+ * domain and forwarded outside it; otherwise {@link resolveQuery}'s answer, or forwarding as the
+ * policy allows (`-no-rec`, `ndots`, servers); CNAMEs to names outside the domain are completed
+ * upstream (with `-no-rec`, dropped at once).
+ */
+export function decide(ctx: ResolveContext, policy: ForwardPolicy, query: WireQuestion): Decision {
+  if (!query.plain) return inDomain(query.name, ctx.domain) ? NOT_PLAIN : forwardOrRefuse(policy, query.labelCount, 'recursive');
+  const res = resolveQuery(ctx, query);
+  const source: Source = query.type === TYPE.PTR ? 'reverse' : 'auth';
+  if (res.forward) return forwardOrRefuse(policy, query.labelCount, source === 'reverse' ? 'reverse' : 'recursive');
+  if (res.external.length > 0) {
+    if (!policy.noRec) return { kind: 'external', resolution: res };
+    return { kind: 'answer', resolution: completeExternal(ctx, res, []), source: 'recursive', cacheable: false };
+  }
+  return { kind: 'answer', resolution: res, source, cacheable: RCODE[res.rcode] !== RCODE.SERVFAIL };
 }

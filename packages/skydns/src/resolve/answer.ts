@@ -1,12 +1,6 @@
-import { rrIdentity, type Rr } from './rr.js';
-import { soaRecord } from './resolve/soa.js';
-import type { ExternalTarget, Lookup, ResolveContext } from './resolve/context.js';
-
-/** Response codes the server produces. */
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
-
-/** A response code name. */
-export type RcodeName = keyof typeof RCODE;
+import type { RcodeName } from '../dns-codes.js';
+import { rrIdentity, type Rr } from '../rr.js';
+import type { ExternalTarget, Lookup, ResolveContext } from './context.js';
 
 /** A complete authoritative decision for one question, before it is put on the wire. */
 export interface Resolution {
@@ -26,6 +20,25 @@ export interface Resolution {
   readonly forward: boolean;
   /** CNAME targets outside the domain still to resolve upstream. */
   readonly external: ExternalTarget[];
+}
+
+/**
+ * The synthesized SOA of the domain, with the given TTL (`ttl` in answers, `min_ttl` in negative
+ * answers). The serial changes only when the records do (see {@link ResolveContext.serial}).
+ */
+export function soaRecord(ctx: ResolveContext, ttl: number): Rr {
+  return {
+    name: ctx.domain,
+    ttl,
+    type: 'SOA',
+    mname: `ns.dns.${ctx.domain}`,
+    rname: ctx.hostmaster,
+    serial: ctx.serial(),
+    refresh: 28800,
+    retry: 7200,
+    expire: 604800,
+    minimum: ctx.minTtl,
+  };
 }
 
 /** A reply with just a code (REFUSED, SERVFAIL, …) and the given flags. */
@@ -87,4 +100,19 @@ export function authoritative(ctx: ResolveContext, lookup: Lookup): Resolution {
   const inAnswer = new Set(answer.map(rrIdentity));
   const additional = dedup(lookup.additional).filter((r) => !inAnswer.has(rrIdentity(r)));
   return { ...bare('NOERROR', true, true), answer, additional, external: lookup.external };
+}
+
+/**
+ * The answer once the addresses of CNAME targets outside the domain came back from upstream
+ * (`found[i]` for `res.external[i]`): each target's records are appended, and a target that
+ * yielded nothing empties the answer so far (SkyDNS drops such a CNAME).
+ */
+export function completeExternal(ctx: ResolveContext, res: Resolution, found: readonly (readonly Rr[])[]): Resolution {
+  let answer: Rr[] = [...res.answer];
+  res.external.forEach((_, i) => {
+    const records = found[i] ?? [];
+    if (records.length === 0) answer = [];
+    else answer.push(...records);
+  });
+  return authoritative(ctx, { exists: true, answer, additional: res.additional, external: [] });
 }

@@ -1,4 +1,6 @@
-import { recordRanges, skipName, questionEndOf, TYPE_OPT } from './wire.js';
+import { FLAG, RCODE, TYPE } from '../dns-codes.js';
+import { agedReply } from '../encode.js';
+import { recordRanges, skipName, questionEndOf } from '../wire.js';
 
 interface Entry {
   readonly name: string;
@@ -7,8 +9,6 @@ interface Entry {
   readonly expiresAt: number;
   readonly ttls: ReadonlyArray<readonly [number, number]>;
 }
-
-const TYPE_SOA = 6;
 
 /**
  * The response cache (`-rcache N`, `-rcache-ttl S`) for replies that came from upstream:
@@ -42,10 +42,7 @@ export class ResponseCache {
       this.remove(key);
       return undefined;
     }
-    const elapsed = Math.floor((now - entry.storedAt) / 1000);
-    const out = Buffer.from(entry.buffer);
-    for (const [at, ttl] of entry.ttls) out.writeUInt32BE(Math.max(0, ttl - elapsed), at);
-    return out;
+    return agedReply(entry.buffer, entry.ttls, Math.floor((now - entry.storedAt) / 1000));
   }
 
   /**
@@ -110,7 +107,7 @@ function ttlPositions(reply: Buffer): Array<readonly [number, number]> | undefin
   if (s === undefined) return undefined;
   const ranges = recordRanges(reply, s.start, s.an + s.ns + s.ar);
   if (ranges === undefined) return undefined;
-  return ranges.filter((r) => r.type !== TYPE_OPT).map((r) => [r.ttlAt, reply.readUInt32BE(r.ttlAt)] as const);
+  return ranges.filter((r) => r.type !== TYPE.OPT).map((r) => [r.ttlAt, reply.readUInt32BE(r.ttlAt)] as const);
 }
 
 /** How long (seconds) a reply may be cached, or undefined when it must not be. */
@@ -118,14 +115,14 @@ export function cacheLifetime(reply: Buffer): number | undefined {
   const s = sections(reply);
   if (s === undefined) return undefined;
   const flags = reply.readUInt16BE(2);
-  if (flags & 0x0200) return undefined;
+  if (flags & FLAG.TC) return undefined;
   const rcode = flags & 0xf;
-  if (rcode !== 0 && rcode !== 3) return undefined;
+  if (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN) return undefined;
   const answers = recordRanges(reply, s.start, s.an);
   if (answers === undefined) return undefined;
-  if (rcode === 0 && answers.length > 0) return Math.min(...answers.map((r) => reply.readUInt32BE(r.ttlAt)));
+  if (rcode === RCODE.NOERROR && answers.length > 0) return Math.min(...answers.map((r) => reply.readUInt32BE(r.ttlAt)));
   const authority = recordRanges(reply, answers[answers.length - 1]?.end ?? s.start, s.ns);
-  const soa = authority?.find((r) => r.type === TYPE_SOA);
+  const soa = authority?.find((r) => r.type === TYPE.SOA);
   if (soa === undefined) return undefined;
   const rdata = soa.ttlAt + 6;
   const afterNames = skipName(reply, skipName(reply, rdata));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns2 from 'dns2';
-import { ResponseCache, cacheLifetime } from './cache.js';
+import { ResponseCache, cacheLifetime } from './response-cache.js';
 
 const { Packet } = dns2;
 

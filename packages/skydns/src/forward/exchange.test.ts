@@ -4,7 +4,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import dns2 from 'dns2';
 import { freeDnsPort } from '@kube-dns-legacy/testkit';
-import { forwardQuery, lookupExternal, parseUpstream, resolvConfServers, type Upstream } from './forward.js';
+import { forwardQuery, lookupExternal } from './exchange.js';
+import { parseUpstream, resolvConfServers, type Upstream } from './upstream.js';
 
 const { Packet } = dns2;
 

@@ -2,59 +2,13 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIP, connect } from 'node:net';
 import dns2 from 'dns2';
-import type { Rr } from './rr.js';
-
-/** An upstream name server. */
-export interface Upstream {
-  /** IP literal. */
-  readonly host: string;
-  /** Port (53 unless given). */
-  readonly port: number;
-}
-
-/** Parse `ip`, `ip:port`, `[v6]:port` or a bare IPv6 literal; throws a clear error otherwise. */
-export function parseUpstream(text: string): Upstream {
-  const trimmed = text.trim();
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed);
-  let host = trimmed;
-  let port = '53';
-  if (bracket?.[1] !== undefined) {
-    host = bracket[1];
-    port = bracket[2] ?? '53';
-  } else if (isIP(trimmed) === 0) {
-    const i = trimmed.lastIndexOf(':');
-    if (i > 0) {
-      host = trimmed.slice(0, i);
-      port = trimmed.slice(i + 1);
-    }
-  }
-  const n = Number(port);
-  if (isIP(host) === 0 || !/^\d+$/.test(port) || n < 1 || n > 65535) {
-    throw new Error(`nameserver ${JSON.stringify(text)} is not an IP address with an optional :port`);
-  }
-  return { host, port: n };
-}
-
-/** The `nameserver` lines of a resolv.conf text, port 53. */
-export function resolvConfServers(text: string): Upstream[] {
-  const out: Upstream[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m?.[1] === undefined) continue;
-    const host = m[1].replace(/%.*$/, '');
-    if (isIP(host) !== 0) out.push({ host, port: 53 });
-  }
-  return out;
-}
-
-function withId(msg: Buffer, id: number): Buffer {
-  const out = Buffer.from(msg);
-  out.writeUInt16BE(id, 0);
-  return out;
-}
+import { FLAG, HEADER_SIZE, TYPE } from '../dns-codes.js';
+import { withId } from '../encode.js';
+import type { Rr } from '../rr.js';
+import type { Upstream } from './upstream.js';
 
 function validReply(reply: Buffer, id: number): boolean {
-  return reply.length >= 12 && reply.readUInt16BE(0) === id && (reply.readUInt16BE(2) & 0x8000) !== 0;
+  return reply.length >= HEADER_SIZE && reply.readUInt16BE(0) === id && (reply.readUInt16BE(2) & FLAG.QR) !== 0;
 }
 
 /** One UDP exchange: send, wait for the reply with our ID from that server, or fail after `timeoutMs`. */
@@ -177,9 +131,9 @@ export async function lookupExternal(options: ForwardOptions, name: string, type
       const out: Rr[] = [];
       for (const answer of reply.answers as unknown as Array<Record<string, unknown>>) {
         const owner = `${String(answer.name)}.`;
-        if (answer.type === 1 || answer.type === 28) {
-          out.push({ name: owner, ttl, type: answer.type === 1 ? 'A' : 'AAAA', address: String(answer.address) });
-        } else if (answer.type === 5) {
+        if (answer.type === TYPE.A || answer.type === TYPE.AAAA) {
+          out.push({ name: owner, ttl, type: answer.type === TYPE.A ? 'A' : 'AAAA', address: String(answer.address) });
+        } else if (answer.type === TYPE.CNAME) {
           out.push({ name: owner, ttl, type: 'CNAME', target: `${String(answer.domain)}.` });
         }
       }
