@@ -5,12 +5,12 @@ import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from 
 import { ResponseCache, resolvConfServers, type Upstream } from './forward/index.js';
 import { DnsHandler } from './handler.js';
 import { startHttp } from './health.js';
-import type { HoldEnd } from './hold.js';
-import type { LogFn } from './log.js';
+import type { HoldEnd } from './store/index.js';
+import type { LogFn } from '@kube-dns-legacy/processkit';
 import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
 import { DnsServer } from './server.js';
-import { EtcdStore } from './store.js';
+import { EtcdStore } from './store/index.js';
 
 /** A running skydns: DNS listeners, the etcd store and the optional HTTP endpoint. */
 export interface RunningSkydns {

@@ -1,3 +1,4 @@
+import { ConfigError } from '@kube-dns-legacy/processkit';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import { parseUpstream, type Upstream } from './forward/upstream.js';
 
@@ -73,13 +74,8 @@ export interface SkydnsConfig {
   version: boolean;
 }
 
-/** A configuration problem: the message says what is wrong and how to fix it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+/** A configuration problem: the message says what is wrong and how to fix it (the shared type: exit status 2). */
+export { ConfigError };
 
 /** Parse `ip:port` (IP literal required, `[v6]:port` accepted). */
 export function parseListenAddr(text: string): { host: string; port: number } {

@@ -2,7 +2,7 @@ import { AnswerCache } from './answer-cache.js';
 import { RCODE, typeName } from './dns-codes.js';
 import { codeReply, encodeReply, replyFor, type ReplyShape } from './encode.js';
 import { Forwarder, type ForwardOptions, type ResponseCache } from './forward/index.js';
-import type { LogFn } from './log.js';
+import type { LogFn } from '@kube-dns-legacy/processkit';
 import type { DnsObserver, DnsSystem } from './metrics.js';
 import { bare, completeExternal, type Resolution } from './resolve/answer.js';
 import type { ResolveContext } from './resolve/context.js';

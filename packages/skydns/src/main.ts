@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { startSkydns } from './app.js';
 import { parseSkydnsArgsWithWarnings, skydnsCli } from './cli.js';
-import { ConfigError, SKYDNS_VERSION } from './config.js';
-import { createLog } from './log.js';
+import { createLogger, exitOnError, logFn } from '@kube-dns-legacy/processkit';
+import { SKYDNS_VERSION } from './config.js';
 
 async function main(argv: string[]): Promise<void> {
   if (argv.some((a) => a === '-h' || a === '--help' || a === '-help' || a === '--h')) {
@@ -14,7 +14,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`skydns server version: ${SKYDNS_VERSION} (kube-dns-legacy)\n`);
     return;
   }
-  const { log, logger } = createLog(config.verbose);
+  const logger = createLogger('skydns', config.verbose ? 'debug' : 'info');
+  const log = logFn(logger);
   for (const warning of warnings) log('warn', warning);
   const running = await startSkydns(config, log);
   let stopping = false;
@@ -39,11 +40,4 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`skydns: ${err.message}\nRun "skydns --help" for the flags.\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`skydns: ${(err as Error).message ?? String(err)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).catch((err: unknown) => exitOnError('skydns', err));

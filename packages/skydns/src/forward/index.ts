@@ -1,7 +1,7 @@
 import { keyToName } from '@kube-dns-legacy/skymsg';
 import { RCODE } from '../dns-codes.js';
 import { codeReply, upstreamReplyFor } from '../encode.js';
-import type { LogFn } from '../log.js';
+import type { LogFn } from '@kube-dns-legacy/processkit';
 import type { DnsObserver } from '../metrics.js';
 import type { ExternalTarget } from '../resolve/context.js';
 import type { Rr } from '../rr.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { encodeRecord, leafLabel } from '@kube-dns-legacy/skymsg';
 import { Etcd3 } from 'etcd3';
-import { EtcdStore, type StoreOptions } from './store.js';
+import { EtcdStore, type StoreOptions } from './index.js';
 
 const A = (ip: string): string => encodeRecord({ host: ip, priority: 10, weight: 10, ttl: 30 });
 const SVC = '/skydns/local/cluster/svc/default';

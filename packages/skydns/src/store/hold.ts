@@ -1,4 +1,4 @@
-import { RecordTree } from './tree.js';
+import { RecordTree } from '../tree.js';
 
 /** Why a hold ended: the refill went quiet, or it lasted the longest hold allowed. */
 export type HoldEnd = 'quiet' | 'max-hold';
