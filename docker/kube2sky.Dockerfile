@@ -27,7 +27,9 @@ WORKDIR /app
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/packages/goflags/ node_modules/@kube-dns-legacy/goflags/
+COPY --from=build /src/packages/etcdkit/ node_modules/@kube-dns-legacy/etcdkit/
 COPY --from=build /src/packages/heap/ node_modules/@kube-dns-legacy/heap/
+COPY --from=build /src/packages/processkit/ node_modules/@kube-dns-legacy/processkit/
 COPY --from=build /src/packages/skymsg/ node_modules/@kube-dns-legacy/skymsg/
 COPY --from=build /src/packages/kube2sky/ packages/kube2sky/
 USER 65534:65534

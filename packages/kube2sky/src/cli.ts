@@ -1,3 +1,4 @@
+import { ConfigError } from '@kube-dns-legacy/processkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
@@ -37,8 +38,8 @@ export interface Kube2skyConfig {
   readonly warnings: readonly string[];
 }
 
-/** A command-line problem: printed without a stack trace, exit status 2. */
-export class Kube2skyArgsError extends Error {
+/** A command-line problem: a {@link ConfigError} (printed without a stack trace, exit status 2). */
+export class Kube2skyArgsError extends ConfigError {
   constructor(message: string) {
     super(message);
     this.name = 'Kube2skyArgsError';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
-import { Kube2skyArgsError, kube2skyParser, parseKube2skyArgs, type Kube2skyConfig } from './cli.js';
-import { exitWith } from './exit.js';
+import { exitOnError } from '@kube-dns-legacy/processkit';
+import { kube2skyParser, parseKube2skyArgs } from './cli.js';
 import { slimClientNode } from './slim-client.js';
 
 async function main(): Promise<void> {
@@ -10,13 +10,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${await kube2skyParser([]).getHelp()}\n`);
     return;
   }
-  let config: Kube2skyConfig;
-  try {
-    config = parseKube2skyArgs(argv, process.env);
-  } catch (err) {
-    if (err instanceof Kube2skyArgsError) exitWith(`${err.message}\nRun "kube2sky --help" for the flags.`, 2);
-    throw err;
-  }
+  const config = parseKube2skyArgs(argv, process.env);
   // The Kubernetes and etcd clients load only once the flags are known to be good, and client-node without its generated API code.
   slimClientNode();
   // V8 favours memory over speed from here on (smaller heap growth steps; the young generation stays
@@ -28,4 +22,5 @@ async function main(): Promise<void> {
   await run(config);
 }
 
-await main();
+// Configuration errors exit 2, any other failure to start exits 1 (one exit path for both).
+await main().catch((err: unknown) => exitOnError('kube2sky', err));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
-import { createLogger } from './log.js';
+import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
@@ -28,7 +28,7 @@ async function revision(): Promise<number> {
 function reconciler(batchSize?: number): { r: Reconciler; metrics: Metrics } {
   const metrics = new Metrics();
   const store = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
-  const r = new Reconciler({ store, ctx, logger: createLogger('error'), metrics, backoffBaseMs: 20, backoffCapMs: 200, ...(batchSize ? { batchSize } : {}) });
+  const r = new Reconciler({ store, ctx, logger: createLogger('kube2sky', 'error'), metrics, backoffBaseMs: 20, backoffCapMs: 200, ...(batchSize ? { batchSize } : {}) });
   return { r, metrics };
 }
 
@@ -196,7 +196,7 @@ test('lists that complete while a write is in flight: ready only once their reco
     },
     close: () => etcdStore.close(),
   };
-  const r = new Reconciler({ store, ctx, logger: createLogger('error'), metrics, batchSize: 10 });
+  const r = new Reconciler({ store, ctx, logger: createLogger('kube2sky', 'error'), metrics, batchSize: 10 });
   for (let i = 0; i < 20; i++) r.update(`svc/default/s${i}`, svc(`s${i}`, `10.0.1.${i + 1}`));
   onFirstWrite = () => {
     for (let i = 20; i < 40; i++) r.update(`svc/default/s${i}`, svc(`s${i}`, `10.0.1.${i + 1}`));

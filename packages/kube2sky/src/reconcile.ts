@@ -1,5 +1,5 @@
-import type { Logger } from 'winston';
-import { backoffDelay } from './backoff.js';
+import type { Logger } from '@kube-dns-legacy/processkit';
+import { backoffDelay } from '@kube-dns-legacy/processkit';
 import type { Metrics } from './metrics.js';
 import { RecordTable, valueHash, wantedValue, type Slot } from './record-table.js';
 import { isOwnedKey, scannedPrefixes } from './records/ownership.js';

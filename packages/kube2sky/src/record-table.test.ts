@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '@kube-dns-legacy/processkit';
 import { RecordTable, valueHash, wantedValue, type Slot } from './record-table.js';
 
 const m = (...pairs: Array<[string, string]>): Map<string, string> => new Map(pairs);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EtcdServer } from '@kube-dns-legacy/testkit';
-import { createLogger } from './log.js';
+import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
@@ -12,7 +12,7 @@ test('resync repairs records changed, deleted or added by hand in kube2sky subtr
   try {
     const ctx = { domain: 'cluster.local.', prefix: 'skydns' };
     const metrics = new Metrics();
-    const r = new Reconciler({ store: new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }), ctx, logger: createLogger('error'), metrics });
+    const r = new Reconciler({ store: new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }), ctx, logger: createLogger('kube2sky', 'error'), metrics });
     const records = serviceRecords(ctx, { metadata: { name: 'a', namespace: 'default' }, spec: { clusterIP: '10.0.0.1', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } }, undefined).records;
     r.update('svc/default/a', records);
     r.markSynced();

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Kube2skyConfig } from './cli.js';
-import { backoffDelay } from './backoff.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
-import { exitWith } from './exit.js';
 import { collectGarbage } from '@kube-dns-legacy/heap';
-import { createLogger } from './log.js';
+import { backoffDelay, ConfigError, createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { Etcd3Store } from './store.js';
@@ -20,13 +18,13 @@ function readPem(flag: string, path: string | undefined): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {
-    return exitWith(`--${flag}: cannot read ${path}: ${(err as Error).message}`, 2);
+    throw new ConfigError(`--${flag}: cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
 /** Run kube2sky with a parsed configuration until SIGTERM/SIGINT. */
 export async function run(config: Kube2skyConfig): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger('kube2sky', config.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
@@ -36,7 +34,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   try {
     kubeConfig = loadKubeConfig(config);
   } catch (err) {
-    exitWith(`cannot configure the Kubernetes client: ${(err as Error).message}`, 1);
+    throw new Error(`cannot configure the Kubernetes client: ${(err as Error).message}`);
   }
   logger.info('Using API server', { server: kubeConfig.getCurrentCluster()?.server, domain: config.domain, etcd: config.etcdServers, prefix: config.etcdPrefix });
 
@@ -62,7 +60,9 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   };
   const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
   const listen = (flag: string, options: HealthServerOptions): ReturnType<typeof startHealthServer> =>
-    startHealthServer(options).catch((err: Error) => exitWith(`--${flag}: cannot listen on port ${options.port}: ${err.message}`, 1));
+    startHealthServer(options).catch((err: Error) => {
+      throw new Error(`--${flag}: cannot listen on port ${options.port}: ${err.message}`);
+    });
   const health = await listen('healthz-port', { port: config.healthzPort, source, ...(separateMetrics ? {} : { registry: metrics.registry }) });
   servers.push(health.server);
   logger.info('serving /readiness, /healthz' + (separateMetrics ? '' : ' and /metrics'), { port: health.port });

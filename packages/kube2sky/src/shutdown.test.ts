@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
-import { createLogger } from './log.js';
+import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
@@ -27,7 +27,7 @@ test('close() waits for the etcd write in flight, then schedules nothing more', 
       },
       close: () => etcdStore.close(),
     };
-    const r = new Reconciler({ store, ctx, logger: createLogger('error'), metrics: new Metrics() });
+    const r = new Reconciler({ store, ctx, logger: createLogger('kube2sky', 'error'), metrics: new Metrics() });
     r.update('svc/default/a', serviceRecords(ctx, { metadata: { name: 'a', namespace: 'default' }, spec: { clusterIP: '10.0.0.1' } }, undefined).records);
     await waitFor('a write to start', () => writing, 10_000, 5);
     r.update('svc/default/b', serviceRecords(ctx, { metadata: { name: 'b', namespace: 'default' }, spec: { clusterIP: '10.0.0.10' } }, undefined).records);

@@ -1,4 +1,5 @@
-import { Etcd3, Range } from 'etcd3';
+import { connectEtcd, readPrefix } from '@kube-dns-legacy/etcdkit';
+import type { Etcd3 } from 'etcd3';
 
 /** Which etcd cluster answered, and at which revision (a new cluster id or an older revision means etcd lost its data). */
 export interface StoreEpoch {
@@ -37,9 +38,9 @@ export class Etcd3Store implements KeyValueStore {
   private readonly client: Etcd3;
 
   constructor(private readonly options: EtcdOptions) {
-    const credentials = options.ca === undefined ? undefined : { rootCertificate: options.ca, ...(options.key ? { privateKey: options.key } : {}), ...(options.cert ? { certChain: options.cert } : {}) };
-    // No cap on replies: grpc-js refuses any message over 4 MiB by default, and the whole tree of a big cluster is larger (120,000 keys ≈ 15 MB).
-    this.client = new Etcd3({ hosts: [...options.endpoints], dialTimeout: options.timeoutMs, grpcOptions: { 'grpc.max_receive_message_length': -1 }, ...(credentials ? { credentials } : {}) });
+    // TLS only with a CA bundle (a client certificate alone is not used).
+    const tls = options.ca === undefined ? {} : { ca: options.ca, cert: options.cert, key: options.key };
+    this.client = connectEtcd({ endpoints: options.endpoints, dialTimeoutMs: options.timeoutMs, ...tls });
   }
 
   private deadline(): { deadline: number } {
@@ -48,19 +49,13 @@ export class Etcd3Store implements KeyValueStore {
 
   /** Calls `onEntry` with every key and value under each prefix, in pages of `pageSize` keys, all at the revision of the first page. */
   async load(prefixes: readonly string[], onEntry: (key: string, value: string) => void): Promise<StoreEpoch> {
-    const limit = this.options.pageSize ?? 5_000;
+    const pageSize = this.options.pageSize ?? 5_000;
     let epoch: StoreEpoch | undefined;
     for (const prefix of prefixes) {
-      const { start, end } = Range.prefix(prefix);
-      let from = start;
-      for (;;) {
-        const res = await this.client.kv.range({ key: from, range_end: end, limit, ...(epoch ? { revision: epoch.revision } : {}) }, this.deadline());
-        epoch ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
-        for (const kv of res.kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
-        const last = res.kvs[res.kvs.length - 1];
-        if (!res.more || last === undefined) break;
-        from = Buffer.concat([last.key, Buffer.from([0])]);
-      }
+      const read = await readPrefix(this.client, prefix, { pageSize, revision: epoch?.revision, timeoutMs: this.options.timeoutMs }, (kvs) => {
+        for (const kv of kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
+      });
+      epoch ??= read;
     }
     return epoch ?? this.epoch();
   }

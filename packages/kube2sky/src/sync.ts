@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import type { Logger } from 'winston';
+import type { Logger } from '@kube-dns-legacy/processkit';
 import { ApiStatusError, getJson } from './api.js';
 import type { Metrics } from './metrics.js';
 import type { Reconciler } from './reconcile.js';

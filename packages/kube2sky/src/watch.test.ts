@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
 import { waitFor } from '@kube-dns-legacy/testkit';
-import { createLogger } from './log.js';
+import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { objectId, ResourceWatch, type ChangeType } from './watch.js';
 
@@ -23,7 +23,7 @@ test('lists in pages, watches, re-lists on 410 and reports what a re-list no lon
   let listed = 0;
   const metrics = new Metrics();
   const watch = new ResourceWatch({
-    resource: 'services', path: '/api/v1/services', kubeConfig: kc, logger: createLogger('error'), metrics, watchTimeoutSeconds: 60, pageSize: 2,
+    resource: 'services', path: '/api/v1/services', kubeConfig: kc, logger: createLogger('kube2sky', 'error'), metrics, watchTimeoutSeconds: 60, pageSize: 2,
     onChange: (type, object) => changes.push([type, objectId(object)]),
     onRelisted: (seen) => relists.push([...seen].sort()),
     onListed: () => listed++,

@@ -1,8 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
-import type { Logger } from 'winston';
+import type { Logger } from '@kube-dns-legacy/processkit';
 import { getJson } from './api.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '@kube-dns-legacy/processkit';
 import type { Metrics } from './metrics.js';
 import type { ObjectMeta } from './records/types.js';
 

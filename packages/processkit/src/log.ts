@@ -1,5 +1,8 @@
 import winston from 'winston';
 
+/** The logger type {@link createLogger} returns. */
+export type Logger = winston.Logger;
+
 /** A log level as the modules use them. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -7,7 +10,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, message: string, meta?: Record<string, unknown>) => void;
 
 /** A structured (JSON lines) winston logger on stderr for `component`, at `level` and above. */
-export function createLogger(component: string, level: string = 'info'): winston.Logger {
+export function createLogger(component: string, level: string = 'info'): Logger {
   return winston.createLogger({
     level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
@@ -17,6 +20,6 @@ export function createLogger(component: string, level: string = 'info'): winston
 }
 
 /** `logger` as a {@link LogFn}. */
-export function logFn(logger: winston.Logger): LogFn {
+export function logFn(logger: Logger): LogFn {
   return (level, message, meta) => logger.log(level, message, meta);
 }
