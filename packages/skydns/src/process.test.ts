@@ -6,9 +6,8 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor, dig } from '@kube-dns-legacy/testkit';
 import dns2 from 'dns2';
-import { dig } from './dig.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));

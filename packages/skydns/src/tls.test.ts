@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeRecord } from '@kube-dns-legacy/skymsg';
-import { ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
-import { dig } from './dig.js';
+import { ManagedProcess, freeDnsPort, freePort, requireTool, waitFor, dig } from '@kube-dns-legacy/testkit';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));

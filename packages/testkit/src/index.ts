@@ -6,3 +6,4 @@ export { waitFor } from './wait.js';
 export { seededRandom } from './random.js';
 export { EtcdCluster } from './etcd-cluster.js';
 export { makeTestCertificates, type TestCertificates } from './certificates.js';
+export { dig, type DigResult } from './dig.js';

@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
 import { ManagedProcess, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
-import { a } from './harness.js';
+import { a } from './kube2sky-harness.js';
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', import.meta.url));
 
 /** A CA, and server and client certificates for 127.0.0.1 signed by it, made with the real openssl. */
 async function makeCertificates(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '@kube-dns-legacy/testkit';
-import { Harness, a, baseRecords, h, srv } from './harness.js';
+import { Harness, a, baseRecords, h, srv } from './kube2sky-harness.js';
 
 let k: Harness;
 before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { V1Service } from '@kubernetes/client-node';
 import { waitFor } from '@kube-dns-legacy/testkit';
-import { Harness, a, baseRecords, h } from './harness.js';
+import { Harness, a, baseRecords, h } from './kube2sky-harness.js';
 
 let k: Harness;
 before(async () => {

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
-import { a } from './harness.js';
+import { a } from './kube2sky-harness.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const SANDBOX = fileURLToPath(new URL('../../sandbox-apiserver/dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', import.meta.url));
+const SANDBOX = fileURLToPath(new URL('../../packages/sandbox-apiserver/dist/main.js', import.meta.url));
 
 test('a frozen API server (silent watches, hanging lists) is noticed and retried; kube2sky converges when it thaws', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kube2sky-silence-'));

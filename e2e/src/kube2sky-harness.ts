@@ -5,7 +5,7 @@ import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
 import { leafLabel } from '@kube-dns-legacy/skymsg';
 import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', import.meta.url));
 
 /** The value kube2sky writes for an address (or CNAME target) record; used by process tests. */
 export const a = (host: string): string => `{"host":"${host}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
