@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { ReplicationController, Service, ServiceAccount, type IContainer } from 'kubernetes-models/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 
 import { parseExechealthzArgs } from '@kube-dns-legacy/exechealthz';
 import { parseKube2skyArgs } from '@kube-dns-legacy/kube2sky';
@@ -30,6 +30,8 @@ function validate(doc: Doc): void {
     'v1/ServiceAccount': (d) => new ServiceAccount(d),
     'rbac.authorization.k8s.io/v1/ClusterRole': (d) => new ClusterRole(d),
     'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (d) => new ClusterRoleBinding(d),
+    'rbac.authorization.k8s.io/v1/Role': (d) => new Role(d),
+    'rbac.authorization.k8s.io/v1/RoleBinding': (d) => new RoleBinding(d),
   };
   const make = models[`${doc.apiVersion}/${doc.kind}`];
   assert.ok(make, `a schema for ${doc.apiVersion}/${doc.kind}`);
@@ -42,10 +44,10 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
   for (const old of ['cluster.local', '10.0.0.10', 'localhost:5000', ':0.1.0']) assert.ok(!run.stdout.includes(old), `no ${old} left`);
 
   const docs = yaml.loadAll(run.stdout) as Doc[];
-  assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ReplicationController', 'Service']);
+  assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ReplicationController', 'Service']);
   docs.forEach(validate);
 
-  const rc = new ReplicationController(docs[3] as never);
+  const rc = new ReplicationController(docs[5] as never);
   assert.equal(rc.spec?.replicas, 2);
   const byName = new Map<string, IContainer>((rc.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c]));
   assert.deepEqual(byName.get('skydns')?.args, ['-machines=http://127.0.0.1:4001', '-addr=0.0.0.0:53', '-ns-rotate=false', '-domain=corp.example.']);
@@ -58,7 +60,7 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
   assert.ok(!healthz.help && healthz.config.cmd === 'nslookup kubernetes.default.svc.corp.example 127.0.0.1 >/dev/null');
   assert.equal(parseKube2skyArgs(byName.get('kube2sky')?.args ?? [], {}).domain, 'corp.example.');
   assert.equal(parseSkydnsArgs([...(byName.get('skydns')?.args ?? [])], {}).domain, 'corp.example.');
-  assert.equal(new Service(docs[4] as never).spec?.clusterIP, '10.96.0.10');
+  assert.equal(new Service(docs[6] as never).spec?.clusterIP, '10.96.0.10');
 });
 
 test('render.sh with no flags reproduces the checked-in manifests', () => {

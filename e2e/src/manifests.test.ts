@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { Pod, ReplicationController, Service, ServiceAccount, type IContainer } from 'kubernetes-models/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { parseExechealthzArgs } from '@kube-dns-legacy/exechealthz';
 import { parseKube2skyArgs } from '@kube-dns-legacy/kube2sky';
 import { parseSkydnsArgs } from '@kube-dns-legacy/skydns';
@@ -14,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
 
 type Doc = Record<string, unknown>;
-type Validated = ReplicationController | Service | ServiceAccount | Pod | ClusterRole | ClusterRoleBinding;
+type Validated = ReplicationController | Deployment | Service | ServiceAccount | Pod | ClusterRole | ClusterRoleBinding | Role | RoleBinding;
 
 /** Schema-validate one document with the kubernetes-models class for its apiVersion and kind. */
 function validated(doc: Doc, where: string): Validated {
@@ -38,6 +39,15 @@ function validated(doc: Doc, where: string): Validated {
       break;
     case 'rbac.authorization.k8s.io/v1/ClusterRoleBinding':
       model = new ClusterRoleBinding(doc as never);
+      break;
+    case 'rbac.authorization.k8s.io/v1/Role':
+      model = new Role(doc as never);
+      break;
+    case 'rbac.authorization.k8s.io/v1/RoleBinding':
+      model = new RoleBinding(doc as never);
+      break;
+    case 'apps/v1/Deployment':
+      model = new Deployment(doc as never);
       break;
     default:
       throw new Error(`${where}: no schema for ${kind} (add it to the test)`);
@@ -303,6 +313,31 @@ test('rbac.yaml: kube2sky may only get/list/watch exactly what it reads', () => 
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
   const rc = only(load('skydns-rc.yaml'), ReplicationController);
   assert.equal(podSpecOf(rc).serviceAccountName, sa.metadata?.name);
+  // --leader-elect: create Leases in kube-system, get and update only kube2sky's.
+  const lease = only(docs, Role);
+  assert.equal(lease.metadata?.namespace, 'kube-system');
+  assert.deepEqual(lease.rules?.map((r) => [r.apiGroups, r.resources, r.resourceNames, [...(r.verbs ?? [])].sort()]), [
+    [['coordination.k8s.io'], ['leases'], undefined, ['create']],
+    [['coordination.k8s.io'], ['leases'], ['kube2sky'], ['get', 'update']],
+  ]);
+  const leaseBinding = only(docs, RoleBinding);
+  assert.deepEqual(leaseBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: lease.metadata?.name });
+  assert.deepEqual(leaseBinding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
+});
+
+test('examples/shared-etcd.yaml: N pods of kube2sky + skydns on an external etcd, kube2sky electing one writer', () => {
+  const deployment = only(load('examples/shared-etcd.yaml'), Deployment);
+  const spec = deployment.spec?.template?.spec;
+  assert.ok(spec);
+  assert.deepEqual(spec.containers.map((c) => c.name), ['kube2sky', 'skydns', 'healthz']);
+  assert.equal(spec.serviceAccountName, 'kube-dns');
+  const args = (name: string): string[] => spec.containers.find((c) => c.name === name)?.args ?? [];
+  const kube2sky = parseKube2skyArgs(args('kube2sky'), {});
+  assert.equal(kube2sky.etcdServers.length, 3);
+  assert.deepEqual(kube2sky.leaderElection && [kube2sky.leaderElection.namespace, kube2sky.leaderElection.name], ['kube-system', 'kube2sky']);
+  const skydns = parseSkydnsArgs(args('skydns'), {});
+  assert.equal(skydns.machines.length, 3);
+  assert.ok(deployment.spec?.template?.metadata?.labels?.['k8s-app'] === 'kube-dns', 'the kube-dns Service selects these pods');
 });
 
 test('busybox.yaml: a busybox 1.28 pod with the cluster\'s DNS policy', () => {

@@ -31,10 +31,16 @@ function statusMessage(status: number, body: string): string {
  * `<what> took longer than <timeoutMs> ms` (the request aborted) when the answer is not complete in time.
  */
 export async function getJson(kubeConfig: KubeConfig, path: string, what: string, timeoutMs: number): Promise<unknown> {
+  return requestJson(kubeConfig, 'GET', path, what, timeoutMs);
+}
+
+/** Like getJson, for any method with an optional JSON body; 200 and 201 are success. */
+export async function requestJson(kubeConfig: KubeConfig, method: string, path: string, what: string, timeoutMs: number, body?: unknown): Promise<unknown> {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (server === undefined) throw new Error('no current cluster in the Kubernetes client configuration');
   const url = new URL(server.replace(/\/+$/, '') + path);
-  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const options: RequestOptions = { method, headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) } };
   await kubeConfig.applyToHTTPSOptions(options);
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
@@ -44,14 +50,14 @@ export async function getJson(kubeConfig: KubeConfig, path: string, what: string
       res.on('error', reject);
       res.on('end', () => {
         clearTimeout(timer);
-        const body = Buffer.concat(chunks).toString('utf8');
+        const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        if (status !== 200) {
-          reject(new ApiStatusError(`${what}: ${statusMessage(status, body)}`, status));
+        if (status !== 200 && status !== 201) {
+          reject(new ApiStatusError(`${what}: ${statusMessage(status, text)}`, status));
           return;
         }
         try {
-          resolve(JSON.parse(body));
+          resolve(JSON.parse(text));
         } catch (err) {
           reject(new Error(`${what}: the answer is not JSON: ${(err as Error).message}`));
         }
@@ -62,6 +68,6 @@ export async function getJson(kubeConfig: KubeConfig, path: string, what: string
       clearTimeout(timer);
       reject(err);
     });
-    req.end();
+    req.end(payload);
   });
 }

@@ -76,3 +76,20 @@ test('durations (Go units or bare seconds) and env expansion', () => {
   assert.throws(() => parseKube2skyArgs(['--etcd-mutation-timeout=1d'], {}), /--etcd-mutation-timeout: invalid duration "1d"/);
   assert.equal(expandEnv('a${X}b$Y-$Z', { X: '1', Y: '2' }), 'a1b2-');
 });
+
+test('--leader-elect and its timings, spelled as Kubernetes components spell them', () => {
+  assert.equal(parseKube2skyArgs([], {}).leaderElection, undefined, 'off by default (one pod, one etcd)');
+  assert.deepEqual(parseKube2skyArgs(['--leader-elect'], {}).leaderElection, { namespace: 'kube-system', name: 'kube2sky', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+  assert.equal(parseKube2skyArgs(['--leader-elect=false'], {}).leaderElection, undefined);
+  const custom = parseKube2skyArgs(['-leader-elect=true', '--leader-elect-lease-duration=30s', '--leader-elect-renew-deadline=20s', '--leader-elect-retry-period=5s',
+    '--leader-elect-resource-name=dns-writer', '--leader-elect-resource-namespace=dns'], {});
+  assert.deepEqual(custom.leaderElection, { namespace: 'dns', name: 'dns-writer', leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5_000 });
+  const bad: Array<[string[], RegExp]> = [
+    [['--leader-elect', '--leader-elect-lease-duration=10s'], /lease-duration must be longer than --leader-elect-renew-deadline/],
+    [['--leader-elect', '--leader-elect-retry-period=9s'], /renew-deadline must be longer than 1\.2 × --leader-elect-retry-period/],
+    [['--leader-elect', '--leader-elect-resource-name=Not_A_Name'], /not a valid object name/],
+    [['--leader-elect', '--leader-elect-resource-namespace=a.b'], /not a valid namespace/],
+    [['--leader-elect', '--leader-elect-retry-period=soon'], /--leader-elect-retry-period/],
+  ];
+  for (const [args, message] of bad) assert.throws(() => parseKube2skyArgs(args, {}), (err: Error) => err instanceof Kube2skyArgsError && message.test(err.message), args.join(' '));
+});

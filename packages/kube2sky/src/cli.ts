@@ -3,6 +3,7 @@ import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { expandEnv } from './env.js';
+import type { LeaderElectionConfig } from './leader.js';
 
 /** kube2sky's configuration, from its flags. */
 export interface Kube2skyConfig {
@@ -32,6 +33,8 @@ export interface Kube2skyConfig {
   readonly podRecords: 'verified' | 'disabled';
   /** `timeoutSeconds` of each watch request; a watch silent for twice as long is re-listed. */
   readonly watchTimeoutSeconds: number;
+  /** With --leader-elect: the Lease and timings replicas elect their one writer with (the identity is chosen at start). */
+  readonly leaderElection?: Omit<LeaderElectionConfig, 'identity'>;
   /** winston log level. */
   readonly logLevel: string;
   /** Deprecation notes about the flags used, to be logged at start. */
@@ -89,6 +92,12 @@ export function kube2skyParser(args: readonly string[]): Argv {
     .option('resync-period', { type: 'string', default: '30m', describe: 'How often etcd is re-read and compared with the objects (writes only differences)' })
     .option('pod-records', { type: 'string', choices: ['verified', 'disabled'], default: 'verified', describe: 'verified: watch pods and publish <a-b-c-d>.<ns>.pod.<domain>; disabled: no pod watch' })
     .option('watch-timeout', { type: 'string', default: '5m', describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed' })
+    .option('leader-elect', { type: 'boolean', default: false, describe: 'Elect one writer among replicas sharing an etcd with a coordination.k8s.io Lease; the others keep their caches warm' })
+    .option('leader-elect-lease-duration', { type: 'string', default: '15s', describe: 'How long a Lease holds without renewal before another replica may take it' })
+    .option('leader-elect-renew-deadline', { type: 'string', default: '10s', describe: 'How long the leader tries to renew before it stops writing (less than the lease duration)' })
+    .option('leader-elect-retry-period', { type: 'string', default: '2s', describe: 'How often each replica tries to acquire or renew the Lease' })
+    .option('leader-elect-resource-name', { type: 'string', default: 'kube2sky', describe: 'Name of the Lease' })
+    .option('leader-elect-resource-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
     .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], default: 'info', describe: 'Log level (debug logs every record written)' })
     .strict()
     .help(false)
@@ -164,6 +173,7 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
   if ((etcdCertFile === undefined) !== (etcdKeyFile === undefined)) throw new Kube2skyArgsError('--etcd-certfile and --etcd-keyfile go together');
   const metricsPort = get('metrics-port');
   const watchTimeoutMs = duration('watch-timeout', get('watch-timeout'));
+  const leaderElection = get('leader-elect') === true ? leaderElectionConfig(get) : undefined;
 
   return {
     domain: fqdn(domainText),
@@ -180,7 +190,23 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     resyncPeriodMs: duration('resync-period', get('resync-period')),
     podRecords: get('pod-records') === 'disabled' ? 'disabled' : 'verified',
     watchTimeoutSeconds: Math.max(1, Math.round(watchTimeoutMs / 1000)),
+    ...(leaderElection !== undefined ? { leaderElection } : {}),
     logLevel: String(get('log-level')),
     warnings,
   };
+}
+
+/** The --leader-elect-* flags, checked as client-go checks them. */
+function leaderElectionConfig(get: (flag: string) => unknown): Omit<LeaderElectionConfig, 'identity'> {
+  const leaseDurationMs = duration('leader-elect-lease-duration', get('leader-elect-lease-duration'));
+  const renewDeadlineMs = duration('leader-elect-renew-deadline', get('leader-elect-renew-deadline'));
+  const retryPeriodMs = duration('leader-elect-retry-period', get('leader-elect-retry-period'));
+  if (leaseDurationMs <= renewDeadlineMs) throw new Kube2skyArgsError('--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline');
+  // Each retry waits up to 20 % more (jitter): the leader must get more than one try before its deadline.
+  if (renewDeadlineMs <= 1.2 * retryPeriodMs) throw new Kube2skyArgsError('--leader-elect-renew-deadline must be longer than 1.2 × --leader-elect-retry-period');
+  const name = String(get('leader-elect-resource-name'));
+  const namespace = String(get('leader-elect-resource-namespace'));
+  if (!isDnsSubdomain(name)) throw new Kube2skyArgsError(`--leader-elect-resource-name: ${JSON.stringify(name)} is not a valid object name`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new Kube2skyArgsError(`--leader-elect-resource-namespace: ${JSON.stringify(namespace)} is not a valid namespace`);
+  return { namespace, name, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }

@@ -6,6 +6,8 @@ import type { Registry } from 'prom-client';
 export interface HealthSource {
   /** True once the initial lists are written to etcd. */
   ready(): boolean;
+  /** With leader election: `leader`, or `follower (<who> leads)`; said on /readiness. */
+  role?(): string | undefined;
   /** Overall health and its parts (`etcd`, each watched resource). */
   health(): { ok: boolean; checks: Record<string, boolean> };
 }
@@ -27,7 +29,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<{
     };
     if (path === '/readiness' && options.source) {
       const ready = options.source.ready();
-      send(ready ? 200 : 503, ready ? 'ok' : 'initial sync not written to etcd yet');
+      const role = options.source.role?.();
+      send(ready ? 200 : 503, `${ready ? 'ok' : 'initial sync not written to etcd yet'}${role === undefined ? '' : `; ${role}`}`);
     } else if (path === '/healthz' && options.source) {
       const { ok, checks } = options.source.health();
       send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ok' : 'unhealthy', checks }), 'application/json');

@@ -33,6 +33,10 @@ export class Metrics {
   readonly lists = new Counter({ name: 'kube2sky_lists_total', help: 'Complete lists of a resource, by reason (start, expired: 410 Gone or a silent watch).', labelNames: ['resource', 'reason'] as const, registers: [this.registry] });
   /** BOOKMARK events received (the server's progress notes on a quiet watch). */
   readonly bookmarks = new Counter({ name: 'kube2sky_watch_bookmarks_total', help: 'BOOKMARK events received, by resource.', labelNames: ['resource'] as const, registers: [this.registry] });
+  /** 1 while this replica leads (with --leader-elect), 0 while it follows; labelled with its identity. */
+  readonly leader = new Gauge({ name: 'kube2sky_leader', help: 'Whether this replica leads and writes to etcd (1) or follows (0), with --leader-elect.', labelNames: ['identity'] as const, registers: [this.registry] });
+  /** Times this replica started leading. */
+  readonly leaderTransitions = new Counter({ name: 'kube2sky_leader_transitions_total', help: 'Times this replica started leading.', registers: [this.registry] });
 
   /** Also collect the Node.js process metrics (heap, event loop lag, file descriptors). */
   collectProcessMetrics(): void {

@@ -17,6 +17,11 @@ export interface ReconcilerOptions {
   /** First and longest delay between retries when etcd fails, in milliseconds. */
   readonly backoffBaseMs?: number;
   readonly backoffCapMs?: number;
+  /**
+   * With leader election: start without writing (setWriting(true) once elected), and be ready as soon
+   * as the initial lists are in, since a follower never writes or sweeps.
+   */
+  readonly elected?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export class Reconciler {
   private epoch: StoreEpoch | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly readyWaiters: Array<() => void> = [];
+  /** False while another replica leads (with leader election): changes are tracked, nothing is written. */
+  private writing: boolean;
   private readonly batchSize: number;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
@@ -50,6 +57,19 @@ export class Reconciler {
     this.batchSize = options.batchSize ?? 128;
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
     this.backoffCapMs = options.backoffCapMs ?? 1_000;
+    this.writing = options.elected !== true;
+  }
+
+  /**
+   * Start or stop writing (leader election). Stopping takes effect before the next transaction; starting
+   * re-reads etcd and compares everything, so a new leader writes only what is not right yet.
+   */
+  setWriting(enabled: boolean): void {
+    if (enabled === this.writing) return;
+    this.writing = enabled;
+    this.reload = true;
+    if (enabled) this.requestFullDiff();
+    else this.pendingSince = undefined;
   }
 
   /** Replace the records of one object (`owner` is a stable id such as `svc/<ns>/<name>`). */
@@ -70,6 +90,7 @@ export class Reconciler {
   /** Every watched resource has been listed: compare everything once, deleting stale keys. */
   markSynced(): void {
     this.synced = true;
+    if (this.ready) for (const resolve of this.readyWaiters.splice(0)) resolve();
     this.requestFullDiff();
   }
 
@@ -79,9 +100,9 @@ export class Reconciler {
     this.requestFullDiff();
   }
 
-  /** True once the initial lists have been written to etcd and stale keys swept. */
+  /** True once the initial lists have been written to etcd and stale keys swept (with leader election: once they are in). */
   get ready(): boolean {
-    return this.swept;
+    return this.swept || (this.options.elected === true && this.synced);
   }
 
   /** False when the last etcd request failed (true before the first one). */
@@ -96,7 +117,7 @@ export class Reconciler {
 
   /** Resolves once `ready` is true. */
   whenReady(): Promise<void> {
-    return this.swept ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+    return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Resolves when nothing is pending or in flight (tests use it to observe a settled state). */
@@ -129,6 +150,8 @@ export class Reconciler {
   private markDirty(slots: readonly Slot[]): void {
     this.options.metrics.desiredKeys.set(this.table.size);
     if (slots.length === 0) return;
+    // A follower keeps the desired records; whoever leads next re-reads etcd and compares them all.
+    if (!this.writing) return;
     for (const slot of slots) this.dirty.add(slot);
     this.pendingSince ??= Date.now();
     this.schedule();
@@ -136,12 +159,12 @@ export class Reconciler {
 
   private requestFullDiff(): void {
     this.fullDiff = true;
-    this.pendingSince ??= Date.now();
+    if (this.writing) this.pendingSince ??= Date.now();
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.closed || this.scheduled || this.running !== undefined || this.retryTimer !== undefined) return;
+    if (!this.writing || this.closed || this.scheduled || this.running !== undefined || this.retryTimer !== undefined) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -193,6 +216,8 @@ export class Reconciler {
       await this.write(puts, deletes);
       this.etcdOk = true;
       this.attempt = 0;
+      // Stopped leading in the middle: what was not written is compared again by the next leader.
+      if (!this.writing) return;
       if (sweeping && !this.swept) {
         this.swept = true;
         logger.info('initial sync written to etcd', { keys: this.table.size, stale_deleted: deletes.length });
@@ -225,7 +250,7 @@ export class Reconciler {
   private async write(puts: Array<[Slot, string]>, deletes: Slot[]): Promise<void> {
     const { store, logger, metrics } = this.options;
     const debug = logger.isDebugEnabled();
-    for (let i = 0; i < puts.length; i += this.batchSize) {
+    for (let i = 0; i < puts.length && this.writing; i += this.batchSize) {
       const batch = puts.slice(i, i + this.batchSize);
       this.observe(await this.timed('txn', () => store.apply(batch.map(([slot, value]) => [slot.key, value]), [])));
       metrics.transactions.inc();
@@ -235,7 +260,7 @@ export class Reconciler {
         if (debug) logger.debug('set record', { key: slot.key, value });
       }
     }
-    for (let i = 0; i < deletes.length; i += this.batchSize) {
+    for (let i = 0; i < deletes.length && this.writing; i += this.batchSize) {
       const batch = deletes.slice(i, i + this.batchSize);
       this.observe(await this.timed('txn', () => store.apply([], batch.map((slot) => slot.key))));
       metrics.transactions.inc();

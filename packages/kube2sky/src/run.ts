@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Kube2skyConfig } from './cli.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
@@ -6,6 +8,7 @@ import { loadKubeConfig } from './kubeconfig.js';
 import { collectGarbage } from '@kube-dns-legacy/heap';
 import { backoffDelay, ConfigError, createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
+import { LeaderElector } from './leader.js';
 import { Reconciler } from './reconcile.js';
 import { Etcd3Store } from './store.js';
 import { servesEndpointSlices, SyncController } from './sync.js';
@@ -45,13 +48,21 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     endpoints: config.etcdServers, timeoutMs: config.etcdMutationTimeoutMs,
     ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
   });
-  const reconciler = new Reconciler({ store, ctx, logger, metrics });
+  const reconciler = new Reconciler({ store, ctx, logger, metrics, elected: config.leaderElection !== undefined });
   metrics.lagSource = () => reconciler.lagSeconds();
+  const elector = config.leaderElection === undefined ? undefined : new LeaderElector({
+    ...config.leaderElection,
+    identity: `${hostname()}_${randomUUID().slice(0, 8)}`,
+    kubeConfig, logger, metrics,
+    onStartedLeading: () => reconciler.setWriting(true),
+    onStoppedLeading: () => reconciler.setWriting(false),
+  });
 
   let sync: SyncController | undefined;
   const servers: Server[] = [];
   const source = {
     ready: () => reconciler.ready,
+    role: () => (elector === undefined ? undefined : elector.isLeader ? 'leader' : `follower (${elector.leader || 'no one'} leads)`),
     health: () => {
       const watches = sync?.health() ?? {};
       const checks = { etcd: reconciler.etcdHealthy, api_discovery: sync !== undefined, ...watches };
@@ -81,6 +92,8 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     logger.info('shutting down; waiting for in-flight etcd writes', { signal });
     clearInterval(resyncTimer);
     clearInterval(etcdCheckTimer);
+    // Stop writing and release the Lease first, so a successor takes over at once.
+    await elector?.stop();
     await sync?.stop();
     await reconciler.close();
     for (const server of servers) server.close();
@@ -108,8 +121,9 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
   etcdCheckTimer = setInterval(() => void reconciler.checkEtcd(), ETCD_CHECK_MS);
   void reconciler.whenReady().then(() => {
-    logger.info('ready: initial lists written to etcd');
+    logger.info(elector === undefined ? 'ready: initial lists written to etcd' : 'ready: initial lists in; writing to etcd only while leading');
     collectGarbage();
   });
+  elector?.start();
 }
 
