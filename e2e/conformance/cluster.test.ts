@@ -6,7 +6,7 @@ import type { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { waitFor } from '@kube-dns-legacy/testkit';
 import { sh } from '../src/pod.js';
 import { DnsPod, MANIFESTS, UPSTREAM_ADDRESS, startControlPlane } from './pod.js';
-import { MANUAL_ENDPOINTS, NS, PODS, SERVICES, expectedRecords, podStatus } from './objects.js';
+import { NS, createTestObjects, expectedRecords } from './objects.js';
 
 // The user's flow, the pod's identity and the records of real objects, against a real
 // kube-apiserver and kube-controller-manager (e2e/conformance/README in docs/conformance.md).
@@ -71,14 +71,7 @@ test('kube2sky runs as kube-system/kube-dns with exactly the RBAC of manifests/r
 });
 
 test('records for real objects are exactly what docs/records.md says, and skydns answers them', async () => {
-  await plane.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  await waitFor('the default ServiceAccount of the new namespace', async () => (await plane.get(`/api/v1/namespaces/${NS}/serviceaccounts/default`)).status === 200, 30_000);
-  await plane.apply(...SERVICES, MANUAL_ENDPOINTS, ...PODS.map((p) => p.object));
-  for (const p of PODS) {
-    await plane.kubectl(['patch', 'pod', p.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus(p.ips, p.ready))]);
-  }
-  const services = JSON.parse(await plane.kubectl(['get', 'services', '-A', '-o', 'json'])) as { items: Array<{ metadata: { name: string; namespace: string }; spec: { clusterIPs?: string[] } }> };
-  const clusterIps = new Map(services.items.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, (s.spec.clusterIPs ?? []).filter((ip) => ip !== 'None')]));
+  const clusterIps = await createTestObjects(plane);
   assert.equal(clusterIps.get(`${NS}/dual`)?.length, 2, 'the dual-stack Service has an IPv4 and an IPv6 ClusterIP');
   assert.match(clusterIps.get(`${NS}/v6`)?.[0] ?? '', /^fd00:10::/, 'the IPv6 Service has an IPv6 ClusterIP');
   // The controller manager mirrored the hand-written Endpoints into a slice.

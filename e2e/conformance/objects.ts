@@ -1,4 +1,6 @@
+import type { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { encodeRecord, leafLabel, nameToKey, podLabel, reverseName } from '@kube-dns-legacy/skymsg';
+import { waitFor } from '@kube-dns-legacy/testkit';
 import { kubeRecord } from '../src/reliability-cluster.js';
 import { NODE } from './pod.js';
 
@@ -100,4 +102,16 @@ export function expectedRecords(clusterIps: ReadonlyMap<string, readonly string[
     for (const ip of p.ips) out.set(`${nameToKey(`${podLabel(ip)}.${NS}.pod.${DOMAIN}`)}/${leafLabel(kubeRecord(ip))}`, kubeRecord(ip));
   }
   return out;
+}
+
+/** Create the namespace, Services, Endpoints and Pods (with their status) on `plane`; resolves with every Service's ClusterIPs (`namespace/name` → IPs). */
+export async function createTestObjects(plane: ControlPlane): Promise<Map<string, string[]>> {
+  await plane.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  await waitFor('the default ServiceAccount of the new namespace', async () => (await plane.get(`/api/v1/namespaces/${NS}/serviceaccounts/default`)).status === 200, 30_000);
+  await plane.apply(...SERVICES, MANUAL_ENDPOINTS, ...PODS.map((p) => p.object));
+  for (const p of PODS) {
+    await plane.kubectl(['patch', 'pod', p.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus(p.ips, p.ready))]);
+  }
+  const services = JSON.parse(await plane.kubectl(['get', 'services', '-A', '-o', 'json'])) as { items: Array<{ metadata: { name: string; namespace: string }; spec: { clusterIPs?: string[] } }> };
+  return new Map(services.items.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, (s.spec.clusterIPs ?? []).filter((ip) => ip !== 'None')]));
 }

@@ -5,7 +5,8 @@ import { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { EtcdServer, ManagedProcess, freeDnsPort, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from '../src/pod.js';
 import { diffRecords, diffSize, expectedRecords, type ApiObject, type RecordDiff } from '../src/reliability-cluster.js';
-import { startUpstream } from '../src/reliability-dns.js';
+import { createServer, type Server } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 // The DNS pod as local processes beside a real control plane: its own etcd, kube2sky running as the
 // kube-dns ServiceAccount with a token the API server issued (in-cluster files bound at
@@ -22,16 +23,79 @@ export interface Skydns {
   readonly process: ManagedProcess;
   readonly port: number;
   readonly metricsPort: number;
-  readonly upstream: { queries: number; close(): void };
+  readonly upstream: Upstream;
+}
+
+/** A stand-in for the node's upstream resolver, on UDP and TCP. */
+export interface Upstream {
+  readonly port: number;
+  close(): void;
+}
+
+/**
+ * The upstream's reply to `query`, as the internet would answer for an IPv4-only name: an A question
+ * for a name outside the reverse zones gets UPSTREAM_ADDRESS (TTL 60), other types of it no records
+ * (NOERROR); reverse names are NXDOMAIN, as for private addresses.
+ */
+function upstreamReply(query: Buffer): Buffer | undefined {
+  if (query.length < 12) return undefined;
+  let end = 12;
+  const labels: string[] = [];
+  while (end < query.length && query[end] !== 0) {
+    labels.push(query.toString('latin1', end + 1, end + 1 + (query[end] ?? 0)).toLowerCase());
+    end += 1 + (query[end] ?? 0);
+  }
+  if (end + 5 > query.length) return undefined;
+  const question = query.subarray(12, end + 5);
+  const type = query.readUInt16BE(end + 1);
+  const reverse = labels.at(-1) === 'arpa';
+  const answer = type === 1 && !reverse;
+  const header = Buffer.from(query.subarray(0, 12));
+  header.writeUInt16BE(reverse ? 0x8183 : 0x8180, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(answer ? 1 : 0, 6);
+  header.writeUInt32BE(0, 8);
+  const [a, b, c, d] = UPSTREAM_ADDRESS.split('.').map(Number);
+  const record = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, a ?? 0, b ?? 0, c ?? 0, d ?? 0]);
+  return Buffer.concat(answer ? [header, question, record] : [header, question]);
+}
+
+async function startUpstream(): Promise<Upstream> {
+  const port = await freeDnsPort();
+  const udp = createSocket('udp4');
+  udp.on('message', (msg, peer) => {
+    const reply = upstreamReply(msg);
+    if (reply !== undefined) udp.send(reply, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(port, '127.0.0.1', resolve);
+  });
+  const tcp: Server = createServer((socket) => {
+    let data = Buffer.alloc(0);
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      while (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
+        const reply = upstreamReply(data.subarray(2, 2 + data.readUInt16BE(0)));
+        data = data.subarray(2 + data.readUInt16BE(0));
+        if (reply === undefined) continue;
+        const length = Buffer.alloc(2);
+        length.writeUInt16BE(reply.length);
+        socket.write(Buffer.concat([length, reply]));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
+  return { port, close: () => { udp.close(); tcp.close(); } };
 }
 
 async function startSkydns(etcdEndpoint: string): Promise<Skydns> {
   const port = await freeDnsPort();
   const metricsPort = await freePort();
-  const upstreamPort = await freeDnsPort();
-  const upstream = await startUpstream(upstreamPort);
+  const upstream = await startUpstream();
   const proc = new ManagedProcess('skydns', process.execPath, [SKYDNS, `-machines=${etcdEndpoint}`, `-addr=127.0.0.1:${port}`, '-ns-rotate=false',
-    '-domain=cluster.local.', `-nameservers=127.0.0.1:${upstreamPort}`, `-metrics-port=${metricsPort}`]);
+    '-domain=cluster.local.', `-nameservers=127.0.0.1:${upstream.port}`, `-metrics-port=${metricsPort}`]);
   await proc.waitForOutput(/ready for queries/, 30_000);
   return { process: proc, port, metricsPort, upstream };
 }

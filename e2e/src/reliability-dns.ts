@@ -24,7 +24,16 @@ export interface WireReply {
   readonly id: number;
   readonly rcode: string;
   readonly truncated: boolean;
+  /** AA: the server is authoritative for the answer. */
+  readonly authoritative: boolean;
+  /** RA: the server offers recursion. */
+  readonly recursionAvailable: boolean;
   readonly answers: readonly WireRecord[];
+  readonly authority: readonly WireRecord[];
+  /** The additional section without the OPT record. */
+  readonly additional: readonly WireRecord[];
+  /** True when the reply carries an EDNS0 OPT record. */
+  readonly edns: boolean;
   readonly size: number;
 }
 
@@ -77,32 +86,61 @@ function readName(buf: Buffer, offset: number): { name: string; next: number } {
   throw new Error('compression loop');
 }
 
-/** Decode a reply's header and answer section; throws on malformed replies. */
+/** The RDATA of a record as text: addresses, names, SRV and SOA fields; hex for other types. */
+function rdataText(buf: Buffer, type: number, start: number, rdlen: number): string {
+  if (type === QTYPE.A && rdlen === 4) return [...buf.subarray(start, start + 4)].join('.');
+  if (type === QTYPE.AAAA && rdlen === 16) {
+    // The URL parser writes IPv6 addresses in their canonical (RFC 5952) form.
+    const words = Array.from({ length: 8 }, (_, k) => buf.readUInt16BE(start + 2 * k).toString(16));
+    return new URL(`http://[${words.join(':')}]/`).hostname.slice(1, -1);
+  }
+  if (type === QTYPE.CNAME || type === QTYPE.PTR || type === QTYPE.NS) return readName(buf, start).name;
+  if (type === QTYPE.SRV) return `${buf.readUInt16BE(start)} ${buf.readUInt16BE(start + 2)} ${buf.readUInt16BE(start + 4)} ${readName(buf, start + 6).name}`;
+  if (type === QTYPE.SOA) {
+    const mname = readName(buf, start);
+    const rname = readName(buf, mname.next);
+    const n = (i: number): number => buf.readUInt32BE(rname.next + 4 * i);
+    return `${mname.name} ${rname.name} ${n(0)} ${n(1)} ${n(2)} ${n(3)} ${n(4)}`;
+  }
+  if (type === QTYPE.TXT) {
+    const strings: string[] = [];
+    for (let pos = start; pos < start + rdlen; pos += 1 + (buf[pos] ?? 0)) strings.push(JSON.stringify(buf.toString('latin1', pos + 1, pos + 1 + (buf[pos] ?? 0))));
+    return strings.join(' ');
+  }
+  return buf.toString('hex', start, start + rdlen);
+}
+
+/** Decode a reply: header flags and every section; throws on malformed replies. */
 export function decodeReply(buf: Buffer): WireReply {
   if (buf.length < 12) throw new Error(`reply of ${buf.length} bytes`);
   const flags = buf.readUInt16BE(2);
-  const qd = buf.readUInt16BE(4);
-  const an = buf.readUInt16BE(6);
+  const counts = [buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
   let pos = 12;
-  for (let i = 0; i < qd; i++) pos = readName(buf, pos).next + 4;
-  const answers: WireRecord[] = [];
-  for (let i = 0; i < an; i++) {
-    const owner = readName(buf, pos);
-    pos = owner.next;
-    const type = buf.readUInt16BE(pos);
-    const ttl = buf.readUInt32BE(pos + 4);
-    const rdlen = buf.readUInt16BE(pos + 8);
-    const start = pos + 10;
-    if (start + rdlen > buf.length) throw new Error('rdata past the end');
-    let data: string;
-    if (type === QTYPE.A && rdlen === 4) data = [...buf.subarray(start, start + 4)].join('.');
-    else if (type === QTYPE.CNAME || type === QTYPE.PTR) data = readName(buf, start).name;
-    else if (type === QTYPE.SRV) data = `${buf.readUInt16BE(start)} ${buf.readUInt16BE(start + 2)} ${buf.readUInt16BE(start + 4)} ${readName(buf, start + 6).name}`;
-    else data = buf.toString('hex', start, start + rdlen);
-    answers.push({ name: owner.name, type, ttl, data });
-    pos = start + rdlen;
+  for (let i = 0; i < buf.readUInt16BE(4); i++) pos = readName(buf, pos).next + 4;
+  const sections: WireRecord[][] = [[], [], []];
+  let edns = false;
+  for (const [section, count] of counts.entries()) {
+    for (let i = 0; i < (count ?? 0); i++) {
+      const owner = readName(buf, pos);
+      pos = owner.next;
+      const type = buf.readUInt16BE(pos);
+      const ttl = buf.readUInt32BE(pos + 4);
+      const rdlen = buf.readUInt16BE(pos + 8);
+      const start = pos + 10;
+      if (start + rdlen > buf.length) throw new Error('rdata past the end');
+      pos = start + rdlen;
+      if (type === QTYPE.OPT) {
+        edns = true;
+        continue;
+      }
+      sections[section]?.push({ name: owner.name, type, ttl, data: rdataText(buf, type, start, rdlen) });
+    }
   }
-  return { id: buf.readUInt16BE(0), rcode: RCODE_NAMES[flags & 0xf] ?? `RCODE${flags & 0xf}`, truncated: (flags & 0x0200) !== 0, answers, size: buf.length };
+  return {
+    id: buf.readUInt16BE(0), rcode: RCODE_NAMES[flags & 0xf] ?? `RCODE${flags & 0xf}`, truncated: (flags & 0x0200) !== 0,
+    authoritative: (flags & 0x0400) !== 0, recursionAvailable: (flags & 0x0080) !== 0,
+    answers: sections[0] ?? [], authority: sections[1] ?? [], additional: sections[2] ?? [], edns, size: buf.length,
+  };
 }
 
 let nextId = 1;
@@ -133,9 +171,9 @@ export async function udpQuery(port: number, name: string, type: number = QTYPE.
 }
 
 /** Ask one question over a new TCP connection (length-prefixed); rejects after `timeoutMs`. */
-export async function tcpQuery(port: number, name: string, type: number = QTYPE.A, timeoutMs = 5_000): Promise<WireReply> {
+export async function tcpQuery(port: number, name: string, type: number = QTYPE.A, timeoutMs = 5_000, udpSize?: number): Promise<WireReply> {
   const id = (nextId = (nextId + 1) & 0xffff);
-  const query = encodeQuery(id, name, type);
+  const query = encodeQuery(id, name, type, udpSize);
   const prefix = Buffer.alloc(2);
   prefix.writeUInt16BE(query.length);
   return new Promise<WireReply>((resolve, reject) => {

@@ -120,9 +120,11 @@ export async function forwardQuery(options: ForwardOptions, msg: Buffer, tcp: bo
 
 /**
  * Addresses for a CNAME target outside the domain, asked upstream with the dns2 client (UDP, RD=1),
- * TTLs set to `ttl` (SkyDNS: `rcache_ttl`); empty when every server fails or answers nothing.
+ * TTLs set to `ttl` (SkyDNS: `rcache_ttl`): empty when the target has none of that type (NOERROR);
+ * undefined when every server fails or answers with an error code such as NXDOMAIN (SkyDNS's
+ * "incomplete CNAME chain").
  */
-export async function lookupExternal(options: ForwardOptions, name: string, type: 'A' | 'AAAA', ttl: number): Promise<Rr[]> {
+export async function lookupExternal(options: ForwardOptions, name: string, type: 'A' | 'AAAA', ttl: number): Promise<Rr[] | undefined> {
   for (const server of options.servers) {
     try {
       const resolve = dns2.UDPClient({ dns: server.host, port: server.port, timeout: options.timeoutMs, socketType: isIP(server.host) === 6 ? 'udp6' : 'udp4' });
@@ -142,5 +144,5 @@ export async function lookupExternal(options: ForwardOptions, name: string, type
       // next server
     }
   }
-  return [];
+  return undefined;
 }

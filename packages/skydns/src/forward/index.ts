@@ -68,9 +68,9 @@ export class Forwarder {
     return result.reply;
   }
 
-  /** The upstream addresses of each target, in order (empty where a target yields nothing). */
-  async lookupTargets(targets: readonly ExternalTarget[]): Promise<Rr[][]> {
-    const found: Rr[][] = [];
+  /** The upstream addresses of each target, in order (undefined where the lookup failed or the target does not exist). */
+  async lookupTargets(targets: readonly ExternalTarget[]): Promise<Array<Rr[] | undefined>> {
+    const found: Array<Rr[] | undefined> = [];
     for (const { cname, type } of targets) found.push(await lookupExternal(this.options.forward, cname.target, type, this.options.rcacheTtl));
     return found;
   }

@@ -104,14 +104,15 @@ export function authoritative(ctx: ResolveContext, lookup: Lookup): Resolution {
 
 /**
  * The answer once the addresses of CNAME targets outside the domain came back from upstream
- * (`found[i]` for `res.external[i]`): each target's records are appended, and a target that
- * yielded nothing empties the answer so far (SkyDNS drops such a CNAME).
+ * (`found[i]` for `res.external[i]`): each target's records are appended; a target whose lookup
+ * failed or that does not exist (undefined) empties the answer so far (SkyDNS drops such a CNAME),
+ * while one without records of the type keeps its CNAME, as SkyDNS does.
  */
-export function completeExternal(ctx: ResolveContext, res: Resolution, found: readonly (readonly Rr[])[]): Resolution {
+export function completeExternal(ctx: ResolveContext, res: Resolution, found: readonly (readonly Rr[] | undefined)[]): Resolution {
   let answer: Rr[] = [...res.answer];
   res.external.forEach((_, i) => {
-    const records = found[i] ?? [];
-    if (records.length === 0) answer = [];
+    const records = found[i];
+    if (records === undefined) answer = [];
     else answer.push(...records);
   });
   return authoritative(ctx, { exists: true, answer, additional: res.additional, external: [] });

@@ -5,6 +5,7 @@ import { TreeBuilder, kubeA, testContext } from '../testing.js';
 import { resolveQuery, CLASS_CHAOS } from './index.js';
 import type { ResolveContext } from './context.js';
 import { splitText } from './txt.js';
+import { completeExternal } from './answer.js';
 
 const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, ANY: 255, HINFO: 13 };
 const SERIAL = Date.UTC(2026, 0, 1, 12) / 1000;
@@ -201,6 +202,22 @@ test('CNAME chains inside the domain, loops, limits and external targets', () =>
   ]);
 });
 
+test('a CNAME question for an ExternalName (its one record below the name) answers the CNAME', () => {
+  const b = new TreeBuilder();
+  b.leaf('ext.default.svc.cluster.local.', { host: 'db.example.com', ttl: 30 });
+  b.leaf('web.default.svc.cluster.local.', { host: '10.0.0.5', ttl: 30 });
+  b.leaf('_http._tcp.web.default.svc.cluster.local.', { host: 'web.default.svc.cluster.local.', port: 80, ttl: 30 });
+  b.leaf('two.default.svc.cluster.local.', { host: 'a.example.com', ttl: 30 });
+  b.leaf('two.default.svc.cluster.local.', { host: 'b.example.com', ttl: 30 });
+  check(testContext(b.tree), [
+    { name: 'ext.default.svc.cluster.local.', type: 'CNAME', answer: ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'] },
+    { name: 'EXT.default.svc.cluster.local.', type: 'CNAME', answer: ['EXT.default.svc.cluster.local. 30 CNAME db.example.com.'] },
+    { name: 'web.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
+    { name: '_http._tcp.web.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
+    { name: 'two.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
+  ]);
+});
+
 test('TXT split at 255 bytes, MX with glue, NS and SOA at the apex, other types', () => {
   const b = cluster();
   b.leaf('txt.cluster.local.', { text: 'a'.repeat(300), ttl: 10 });
@@ -352,4 +369,16 @@ test('SRV builds at most 2,300 records (more never fit in 64 KiB) and looks up g
   assert.equal(formatRr(r.additional[0] as Parameters<typeof formatRr>[0]), 't0.many.cluster.local. 3600 A 10.9.0.0');
   for (let i = 0; i < 3000; i++) b.leaf('lots.cluster.local.', { host: `10.8.${i >> 8}.${i & 255}`, port: 80 });
   assert.equal(resolveQuery(testContext(b.tree), { name: 'lots.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 }).answer.length, 2300);
+});
+
+test('an external CNAME target without records of the type keeps the CNAME; a failed or NXDOMAIN lookup drops it (SkyDNS)', () => {
+  const b = new TreeBuilder();
+  b.leaf('ext.default.svc.cluster.local.', { host: 'db.example.com', ttl: 30 });
+  const ctx = testContext(b.tree);
+  const res = resolveQuery(ctx, { name: 'ext.default.svc.cluster.local.', type: TYPES['AAAA'] ?? 0, qclass: 1 });
+  assert.equal(res.external.length, 1);
+  const show = (found: Parameters<typeof completeExternal>[2]): string[] => completeExternal(ctx, res, found).answer.map(formatRr);
+  assert.deepEqual(show([[]]), ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'], 'NOERROR without AAAA: the CNAME stays');
+  assert.deepEqual(show([undefined]), [], 'NXDOMAIN or no upstream: the chain is dropped');
+  assert.deepEqual(show([[{ name: 'db.example.com.', ttl: 60, type: 'AAAA', address: 'fd00::1' }]]), ['ext.default.svc.cluster.local. 30 CNAME db.example.com.', 'db.example.com. 30 AAAA fd00::1']);
 });
