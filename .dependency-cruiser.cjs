@@ -14,7 +14,8 @@ module.exports = {
     {
       name: 'resolve-is-pure',
       severity: 'error',
-      comment: 'skydns resolve/ decides from the records alone: nothing from the handler, server, forward, caches, encoder, store or process.',
+      comment:
+        'skydns resolve/ decides from the records alone: nothing from the handler, server, forward, caches, encoder, store or process.',
       from: { path: '^packages/skydns/src/resolve/', pathNot: '[.]test[.]ts$' },
       to: {
         path: '^packages/skydns/src/',
@@ -59,8 +60,12 @@ module.exports = {
     {
       name: 'no-test-code-in-production',
       severity: 'error',
-      comment: 'The shipped packages (the images\' executables and what they import) import no test file, test helper or testkit; the test tools (local-pod, control-plane, sandbox-apiserver) may.',
-      from: { path: '^packages/(skydns|kube2sky|exechealthz|skymsg|goflags|heap|etcdkit|processkit)/src/', pathNot: ['[.]test[.]ts$', '^packages/skydns/src/testing[.]ts$'] },
+      comment:
+        "The shipped packages (the images' executables and what they import) import no test file, test helper or testkit; the test tools (local-pod, control-plane, sandbox-apiserver) may.",
+      from: {
+        path: '^packages/(skydns|kube2sky|exechealthz|skymsg|goflags|heap|etcdkit|processkit)/src/',
+        pathNot: ['[.]test[.]ts$', '^packages/skydns/src/testing[.]ts$'],
+      },
       to: { path: ['[.]test[.]ts$', '^packages/skydns/src/testing[.]ts$', '^packages/testkit/'] },
     },
   ],

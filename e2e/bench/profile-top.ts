@@ -17,12 +17,32 @@ if (files.length === 0) {
 for (const file of files.filter((f) => f.endsWith('.heapprofile'))) {
   const t = topAllocations(file, repoRoot, top);
   process.stdout.write(`### ${file} (${fmt(t.totalBytes / 1048576, 1)} MiB sampled live)\n\nAllocated here (MiB):\n\n`);
-  process.stdout.write(`${table(['MiB', '%', 'frame'], t.bySelf.map((r) => [fmt(r.selfMs, 1), fmt((100 * r.selfMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]))}\n\nAllocated here and in callees (MiB):\n\n`);
-  process.stdout.write(`${table(['MiB', '%', 'frame'], t.byTotal.map((r) => [fmt(r.totalMs, 1), fmt((100 * r.totalMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]))}\n\n`);
+  process.stdout.write(
+    `${table(
+      ['MiB', '%', 'frame'],
+      t.bySelf.map((r) => [fmt(r.selfMs, 1), fmt((100 * r.selfMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]),
+    )}\n\nAllocated here and in callees (MiB):\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['MiB', '%', 'frame'],
+      t.byTotal.map((r) => [fmt(r.totalMs, 1), fmt((100 * r.totalMs * 1048576) / t.totalBytes, 1), `\`${r.frame}\``]),
+    )}\n\n`,
+  );
 }
 for (const file of files.filter((f) => !f.endsWith('.heapprofile'))) {
   const t = topFrames(file, repoRoot, top);
   process.stdout.write(`### ${file} (${fmt(t.totalMs / 1000, 2)} s sampled)\n\nSelf time:\n\n`);
-  process.stdout.write(`${table(['ms', '%', 'frame'], t.bySelf.map((r) => [fmt(r.selfMs, 0), fmt((100 * r.selfMs) / t.totalMs, 1), `\`${r.frame}\``]))}\n\nTotal time (frame and callees):\n\n`);
-  process.stdout.write(`${table(['ms', '%', 'frame'], t.byTotal.map((r) => [fmt(r.totalMs, 0), fmt((100 * r.totalMs) / t.totalMs, 1), `\`${r.frame}\``]))}\n\n`);
+  process.stdout.write(
+    `${table(
+      ['ms', '%', 'frame'],
+      t.bySelf.map((r) => [fmt(r.selfMs, 0), fmt((100 * r.selfMs) / t.totalMs, 1), `\`${r.frame}\``]),
+    )}\n\nTotal time (frame and callees):\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['ms', '%', 'frame'],
+      t.byTotal.map((r) => [fmt(r.totalMs, 0), fmt((100 * r.totalMs) / t.totalMs, 1), `\`${r.frame}\``]),
+    )}\n\n`,
+  );
 }

@@ -12,8 +12,14 @@ const BENCHMARKS = ['dns', 'propagation', 'scale'] as const;
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('npm run bench --')
-  .usage('$0 [--quick] [--only dns,propagation,scale]\n\nRuns the benchmarks (issues 7 and 12: ours beside CoreDNS, Knot DNS and dnsmasq) one after the other and writes e2e/bench/results/summary.md and the SVG figures beside it.')
-  .option('quick', { type: 'boolean', default: false, describe: 'Short runs with small sizes (checks that everything works; numbers are not meaningful)' })
+  .usage(
+    '$0 [--quick] [--only dns,propagation,scale]\n\nRuns the benchmarks (issues 7 and 12: ours beside CoreDNS, Knot DNS and dnsmasq) one after the other and writes e2e/bench/results/summary.md and the SVG figures beside it.',
+  )
+  .option('quick', {
+    type: 'boolean',
+    default: false,
+    describe: 'Short runs with small sizes (checks that everything works; numbers are not meaningful)',
+  })
   .option('only', { type: 'string', default: BENCHMARKS.join(','), describe: 'Comma-separated benchmarks to run' })
   .strict()
   .help()
@@ -28,7 +34,10 @@ function run(name: string): Promise<number> {
   });
 }
 
-const wanted = argv.only.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const wanted = argv.only
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 for (const name of wanted) {
   if (!(BENCHMARKS as readonly string[]).includes(name)) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(name)} (known: ${BENCHMARKS.join(', ')})\n`);
@@ -58,14 +67,22 @@ const summary = [
   '',
   `Started ${started}${argv.quick ? ' · **--quick** (short runs; numbers not meaningful)' : ''}.`,
   '',
-  table(['Benchmark', 'Goal', 'Measured', 'Met'], goals.map((g) => [g.bench, g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**'])),
+  table(
+    ['Benchmark', 'Goal', 'Measured', 'Met'],
+    goals.map((g) => [g.bench, g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**']),
+  ),
   '',
   ...(failed.length > 0 ? [`Failed: ${failed.join(', ')}`, ''] : []),
   ...sections,
 ].join('\n');
 const file = join(RESULTS_DIR, 'summary.md');
 writeFileSync(file, summary);
-process.stdout.write(`\n${table(['Benchmark', 'Goal', 'Measured', 'Met'], goals.map((g) => [g.bench, g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**']))}\n\nSummary written to ${file}\n`);
+process.stdout.write(
+  `\n${table(
+    ['Benchmark', 'Goal', 'Measured', 'Met'],
+    goals.map((g) => [g.bench, g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**']),
+  )}\n\nSummary written to ${file}\n`,
+);
 if (failed.length > 0) {
   process.stderr.write(`benchmarks failed: ${failed.join(', ')}\n`);
   process.exit(1);

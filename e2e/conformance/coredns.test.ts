@@ -27,17 +27,29 @@ before(async () => {
   const want = expectedRecords(clusterIps);
   await waitFor('kube2sky to write every record', async () => (await pod.records()).size === want.size, 60_000);
   const zones = ['cluster.local', 'in-addr.arpa', 'ip6.arpa'];
-  kubernetes = await CoreDns.start(zones, [
-    `kubernetes ${zones.join(' ')} {`,
-    `  kubeconfig ${plane.kubeconfig} kube-dns-legacy`,
-    '  pods verified',
-    '  ttl 30',
-    '}',
-  ].join('\n'));
-  etcdPlugin = await CoreDns.start(zones, [`etcd ${zones.join(' ')} {`, `  endpoint ${pod.etcd.endpoint}`, '  path /skydns', '}'].join('\n'));
+  kubernetes = await CoreDns.start(
+    zones,
+    [
+      `kubernetes ${zones.join(' ')} {`,
+      `  kubeconfig ${plane.kubeconfig} kube-dns-legacy`,
+      '  pods verified',
+      '  ttl 30',
+      '}',
+    ].join('\n'),
+  );
+  etcdPlugin = await CoreDns.start(
+    zones,
+    [`etcd ${zones.join(' ')} {`, `  endpoint ${pod.etcd.endpoint}`, '  path /skydns', '}'].join('\n'),
+  );
   corpus = buildCorpus(clusterIps);
   // CoreDNS's kubernetes plugin answers once its informers have synced.
-  await waitFor('CoreDNS to answer kubernetes.default', async () => (await udpQuery(kubernetes.port, 'kubernetes.default.svc.cluster.local.', QTYPE.A, 500)).answers.length > 0, 60_000, 200);
+  await waitFor(
+    'CoreDNS to answer kubernetes.default',
+    async () =>
+      (await udpQuery(kubernetes.port, 'kubernetes.default.svc.cluster.local.', QTYPE.A, 500)).answers.length > 0,
+    60_000,
+    200,
+  );
 });
 
 after(async () => {
@@ -49,21 +61,37 @@ after(async () => {
 
 test('the corpus is big enough and covers every kind of question', () => {
   assert.ok(corpus.length >= 1_000, `${corpus.length} questions (each asked over UDP and TCP)`);
-  for (const type of ['A', 'AAAA', 'SRV', 'PTR', 'CNAME', 'TXT', 'NS', 'SOA']) assert.ok(corpus.some((q) => q.type === type), type);
+  for (const type of ['A', 'AAAA', 'SRV', 'PTR', 'CNAME', 'TXT', 'NS', 'SOA'])
+    assert.ok(
+      corpus.some((q) => q.type === type),
+      type,
+    );
 });
 
 test('CoreDNS kubernetes plugin and skydns: every difference is intended', async () => {
   const { asked, differences } = await compareServers(pod.skydns.port, kubernetes.port, corpus);
   assert.ok(asked >= 2_000, `${asked} questions asked`);
   const { unexplained, counts } = classify(differences, COREDNS_KUBERNETES);
-  console.log(`CoreDNS kubernetes plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`);
-  assert.equal(unexplained.length, 0, `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`);
+  console.log(
+    `CoreDNS kubernetes plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
+  assert.equal(
+    unexplained.length,
+    0,
+    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
 });
 
 test('CoreDNS etcd plugin on our etcd and skydns: every difference is intended', async () => {
   const { asked, differences } = await compareServers(pod.skydns.port, etcdPlugin.port, corpus);
   assert.ok(asked >= 2_000, `${asked} questions asked`);
   const { unexplained, counts } = classify(differences, COREDNS_ETCD);
-  console.log(`CoreDNS etcd plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`);
-  assert.equal(unexplained.length, 0, `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`);
+  console.log(
+    `CoreDNS etcd plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
+  assert.equal(
+    unexplained.length,
+    0,
+    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
 });

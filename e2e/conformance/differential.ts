@@ -27,7 +27,8 @@ export function aspects(reply: WireReply): Record<Aspect, string> {
     answer: sorted(reply.answers.map(rr)),
     ttl: sorted(reply.answers.map((r) => `${r.name} ${typeName(r.type)} ${r.ttl}`)),
     authority: sorted(reply.authority.map((r) => `${r.name} ${typeName(r.type)}`)),
-    flags: `${reply.authoritative ? 'aa ' : ''}${reply.recursionAvailable ? 'ra ' : ''}${reply.truncated ? 'tc' : ''}`.trim(),
+    flags:
+      `${reply.authoritative ? 'aa ' : ''}${reply.recursionAvailable ? 'ra ' : ''}${reply.truncated ? 'tc' : ''}`.trim(),
   };
 }
 
@@ -35,15 +36,22 @@ async function ask(port: number, q: Question, transport: 'udp' | 'tcp'): Promise
   const type = QTYPE[q.type];
   for (let attempt = 0; ; attempt++) {
     try {
-      return transport === 'udp' ? await udpQuery(port, q.name, type, 2_000, q.udpSize) : await tcpQuery(port, q.name, type, 5_000, q.udpSize);
+      return transport === 'udp'
+        ? await udpQuery(port, q.name, type, 2_000, q.udpSize)
+        : await tcpQuery(port, q.name, type, 5_000, q.udpSize);
     } catch (err) {
-      if (attempt >= 2) throw new Error(`${q.name} ${q.type} over ${transport} to port ${port}: ${(err as Error).message}`);
+      if (attempt >= 2)
+        throw new Error(`${q.name} ${q.type} over ${transport} to port ${port}: ${(err as Error).message}`);
     }
   }
 }
 
 /** Ask both servers every question over UDP and TCP (16 at a time) and return every difference. */
-export async function compareServers(ours: number, theirs: number, corpus: readonly Question[]): Promise<{ asked: number; differences: Difference[] }> {
+export async function compareServers(
+  ours: number,
+  theirs: number,
+  corpus: readonly Question[],
+): Promise<{ asked: number; differences: Difference[] }> {
   const differences: Difference[] = [];
   const jobs = corpus.flatMap((question) => (['udp', 'tcp'] as const).map((transport) => ({ question, transport })));
   let next = 0;
@@ -54,7 +62,8 @@ export async function compareServers(ours: number, theirs: number, corpus: reado
       const mine = aspects(a);
       const peer = aspects(b);
       for (const aspect of Object.keys(mine) as Aspect[]) {
-        if (mine[aspect] !== peer[aspect]) differences.push({ question, transport, aspect, ours: mine[aspect], theirs: peer[aspect] });
+        if (mine[aspect] !== peer[aspect])
+          differences.push({ question, transport, aspect, ours: mine[aspect], theirs: peer[aspect] });
       }
     }
   };
@@ -70,7 +79,10 @@ export interface IntendedDifference {
 }
 
 /** The differences no intended difference explains, and how many each intended one explained. */
-export function classify(differences: readonly Difference[], intended: readonly IntendedDifference[]): { unexplained: Difference[]; counts: Map<string, number> } {
+export function classify(
+  differences: readonly Difference[],
+  intended: readonly IntendedDifference[],
+): { unexplained: Difference[]; counts: Map<string, number> } {
   const counts = new Map<string, number>(intended.map((i) => [i.id, 0]));
   const unexplained: Difference[] = [];
   for (const d of differences) {
@@ -90,6 +102,11 @@ export function summarize(differences: readonly Difference[], limit = 60): strin
     if (g === undefined) groups.set(key, { count: 1, example: d });
     else g.count++;
   }
-  return [...groups].slice(0, limit).map(([key, { count, example: e }]) =>
-    `${count}× ${key}: ${e.question.name} (${e.transport}${e.question.udpSize ? ' edns' : ''})\n    ours:   ${e.ours}\n    theirs: ${e.theirs}`).join('\n');
+  return [...groups]
+    .slice(0, limit)
+    .map(
+      ([key, { count, example: e }]) =>
+        `${count}× ${key}: ${e.question.name} (${e.transport}${e.question.udpSize ? ' edns' : ''})\n    ours:   ${e.ours}\n    theirs: ${e.theirs}`,
+    )
+    .join('\n');
 }

@@ -87,21 +87,36 @@ async function startUpstream(): Promise<Upstream> {
     });
   });
   await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => { udp.close(); tcp.close(); } };
+  return {
+    port,
+    close: () => {
+      udp.close();
+      tcp.close();
+    },
+  };
 }
 
 async function startSkydns(etcdEndpoint: string): Promise<Skydns> {
   const port = await freeDnsPort();
   const metricsPort = await freePort();
   const upstream = await startUpstream();
-  const proc = new ManagedProcess('skydns', process.execPath, [SKYDNS, `-machines=${etcdEndpoint}`, `-addr=127.0.0.1:${port}`, '-ns-rotate=false',
-    '-domain=cluster.local.', `-nameservers=127.0.0.1:${upstream.port}`, `-metrics-port=${metricsPort}`]);
+  const proc = new ManagedProcess('skydns', process.execPath, [
+    SKYDNS,
+    `-machines=${etcdEndpoint}`,
+    `-addr=127.0.0.1:${port}`,
+    '-ns-rotate=false',
+    '-domain=cluster.local.',
+    `-nameservers=127.0.0.1:${upstream.port}`,
+    `-metrics-port=${metricsPort}`,
+  ]);
   await proc.waitForOutput(/ready for queries/, 30_000);
   return { process: proc, port, metricsPort, upstream };
 }
 
 /** The user's manifests, in the order the README creates them. */
-export const MANIFESTS = ['manifests/rbac.yaml', 'manifests/skydns-rc.yaml', 'manifests/skydns-svc.yaml'].map((m) => join(repoRoot, m));
+export const MANIFESTS = ['manifests/rbac.yaml', 'manifests/skydns-rc.yaml', 'manifests/skydns-svc.yaml'].map((m) =>
+  join(repoRoot, m),
+);
 
 /** A node the pods are "scheduled" to: the EndpointSlice controller skips pods whose node does not exist. */
 export const NODE = 'node-1';
@@ -112,12 +127,29 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const plane = await ControlPlane.start();
   try {
     await plane.kubectl(['create', ...MANIFESTS.flatMap((m) => ['-f', m])]);
-    await plane.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } } });
+    await plane.apply({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
+    });
     // The API server's own binding of the bootstrap role system:kube-dns would also grant the kube-dns
     // ServiceAccount list/watch on services and endpoints; empty it (and stop its reconciliation) so
     // kube2sky runs with exactly the RBAC of manifests/rbac.yaml.
-    await plane.kubectl(['annotate', '--overwrite', 'clusterrolebinding', 'system:kube-dns', 'rbac.authorization.kubernetes.io/autoupdate=false']);
-    await plane.kubectl(['patch', 'clusterrolebinding', 'system:kube-dns', '--type=json', '-p', '[{"op":"remove","path":"/subjects"}]']);
+    await plane.kubectl([
+      'annotate',
+      '--overwrite',
+      'clusterrolebinding',
+      'system:kube-dns',
+      'rbac.authorization.kubernetes.io/autoupdate=false',
+    ]);
+    await plane.kubectl([
+      'patch',
+      'clusterrolebinding',
+      'system:kube-dns',
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/subjects"}]',
+    ]);
   } catch (err) {
     await plane.stop();
     throw err;
@@ -152,7 +184,11 @@ export class DnsPod {
   }
 
   /** Restart kube2sky (SIGTERM, or SIGKILL as a crash) with the same token files and etcd. */
-  async restartKube2sky(signal: NodeJS.Signals = 'SIGTERM', args: readonly string[] = [], waitReady = true): Promise<void> {
+  async restartKube2sky(
+    signal: NodeJS.Signals = 'SIGTERM',
+    args: readonly string[] = [],
+    waitReady = true,
+  ): Promise<void> {
     await this.kube2sky.stop(signal);
     this.kube2sky = await startKube2sky(this.plane, this.etcd, this.accountDir, this.healthzPort, args);
     if (waitReady) await this.waitReady();
@@ -161,10 +197,15 @@ export class DnsPod {
   /** Wait until kube2sky's /readiness answers 200. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     const proc = this.kube2sky;
-    await waitFor('kube2sky /readiness 200', async () => {
-      if (!proc.alive) throw new Error(`kube2sky exited:\n${proc.output.slice(-4_000)}`);
-      return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`).catch(() => undefined))?.status === 200;
-    }, timeoutMs, 200);
+    await waitFor(
+      'kube2sky /readiness 200',
+      async () => {
+        if (!proc.alive) throw new Error(`kube2sky exited:\n${proc.output.slice(-4_000)}`);
+        return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`).catch(() => undefined))?.status === 200;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   /** One of kube2sky's metrics (summed over series matching `labels`, e.g. `resource="pods"`). */
@@ -194,25 +235,58 @@ export class DnsPod {
   }
 }
 
-async function startKube2sky(plane: ControlPlane, etcd: EtcdServer, accountDir: string, healthzPort: number, args: readonly string[]): Promise<ManagedProcess> {
-  const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
-  return new ManagedProcess('kube2sky', 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, accountDir, process.execPath, KUBE2SKY,
-    '--domain=cluster.local', `--etcd-server=${etcd.endpoint}`, `--healthz-port=${healthzPort}`, ...args], { env: { PATH: process.env['PATH'], ...plane.inClusterEnv } });
+async function startKube2sky(
+  plane: ControlPlane,
+  etcd: EtcdServer,
+  accountDir: string,
+  healthzPort: number,
+  args: readonly string[],
+): Promise<ManagedProcess> {
+  const script =
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
+  return new ManagedProcess(
+    'kube2sky',
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      accountDir,
+      process.execPath,
+      KUBE2SKY,
+      '--domain=cluster.local',
+      `--etcd-server=${etcd.endpoint}`,
+      `--healthz-port=${healthzPort}`,
+      ...args,
+    ],
+    { env: { PATH: process.env['PATH'], ...plane.inClusterEnv } },
+  );
 }
 
 /** The records the control plane's Services and Pods call for (ClusterIP, ExternalName, pods; no headless), per docs/kube2sky.md. */
 export async function desiredRecords(plane: ControlPlane): Promise<Map<string, string>> {
-  const list = async (kind: string): Promise<ApiObject[]> => (JSON.parse(await plane.kubectl(['get', kind, '-A', '-o', 'json'])) as { items: ApiObject[] }).items;
+  const list = async (kind: string): Promise<ApiObject[]> =>
+    (JSON.parse(await plane.kubectl(['get', kind, '-A', '-o', 'json'])) as { items: ApiObject[] }).items;
   return expectedRecords(await list('services'), await list('pods'));
 }
 
 /** Wait until the pod's etcd holds exactly what the API objects call for: no stale key, none missing, none different. */
 export async function converge(pod: DnsPod, what: string, timeoutMs = 60_000): Promise<void> {
   let diff: RecordDiff = { missing: [], stale: [], wrong: [] };
-  await waitFor(what, async () => {
-    diff = diffRecords(await desiredRecords(pod.plane), await pod.records());
-    return diffSize(diff) === 0;
-  }, timeoutMs, 500).catch((err: Error) => {
-    throw new Error(`${err.message}: ${JSON.stringify(diff).slice(0, 3_000)}\nkube2sky:\n${pod.kube2sky.output.slice(-3_000)}`);
+  await waitFor(
+    what,
+    async () => {
+      diff = diffRecords(await desiredRecords(pod.plane), await pod.records());
+      return diffSize(diff) === 0;
+    },
+    timeoutMs,
+    500,
+  ).catch((err: Error) => {
+    throw new Error(
+      `${err.message}: ${JSON.stringify(diff).slice(0, 3_000)}\nkube2sky:\n${pod.kube2sky.output.slice(-3_000)}`,
+    );
   });
 }

@@ -30,11 +30,26 @@ async function churn(count: number): Promise<void> {
   const first = serial;
   for (let i = 0; i < count; i++) {
     serial++;
-    await plane.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${serial}`, namespace: NS }, spec: { ports: [{ name: 'http', port: 80 + (serial % 5) }] } });
+    await plane.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${serial}`, namespace: NS },
+      spec: { ports: [{ name: 'http', port: 80 + (serial % 5) }] },
+    });
   }
   const name = `pod-${serial}`;
   await plane.apply({ ...pod(name, { app: 'churn' }), metadata: { name, namespace: NS, labels: { app: 'churn' } } });
-  await plane.kubectl(['patch', 'pod', name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus([`10.245.${serial >> 8}.${serial & 255}`], true))]);
+  await plane.kubectl([
+    'patch',
+    'pod',
+    name,
+    '-n',
+    NS,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify(podStatus([`10.245.${serial >> 8}.${serial & 255}`], true)),
+  ]);
   await plane.kubectl(['delete', 'service', `svc-${first + 1}`, '-n', NS, '--wait=false']);
 }
 
@@ -46,7 +61,10 @@ test('bookmarks arrive on quiet watches, which then resume without a re-list', a
   // The real server sends a BOOKMARK only when it carries a newer resourceVersion than the watcher has:
   // services and pods changed in the churn; no EndpointSlice did (its watch just resumes every 20 s).
   for (const resource of ['services', 'pods']) {
-    assert.ok(await dns.metric('kube2sky_watch_bookmarks_total', `resource="${resource}"`) > 0, `no BOOKMARK on the ${resource} watch in 45 s`);
+    assert.ok(
+      (await dns.metric('kube2sky_watch_bookmarks_total', `resource="${resource}"`)) > 0,
+      `no BOOKMARK on the ${resource} watch in 45 s`,
+    );
   }
   assert.equal(await dns.metric('kube2sky_lists_total', 'reason="expired"'), before, 'a quiet watch was re-listed');
   await churn(2);
@@ -61,14 +79,21 @@ test('an expired resourceVersion (410 after compaction and an API server restart
     await churn(5);
     // A Service kube2sky knew, deleted while it cannot see: only the re-list tells it.
     await plane.kubectl(['delete', 'service', 'svc-2', '-n', NS, '--wait=false']);
-    const revision = (JSON.parse(await plane.etcd.etcdctl('endpoint', 'status', '-w', 'json')) as Array<{ Status: { header: { revision: number } } }>)[0]?.Status.header.revision;
+    const revision = (
+      JSON.parse(await plane.etcd.etcdctl('endpoint', 'status', '-w', 'json')) as Array<{
+        Status: { header: { revision: number } };
+      }>
+    )[0]?.Status.header.revision;
     await plane.etcd.etcdctl('compact', String(revision));
     await plane.restartApiServer();
   } finally {
     process.kill(dns.kube2sky.child.pid ?? 0, 'SIGCONT');
   }
   await converge(dns, 'etcd after the re-list');
-  assert.ok(await dns.metric('kube2sky_lists_total', 'reason="expired"') > expired, 'kube2sky did not re-list after the 410');
+  assert.ok(
+    (await dns.metric('kube2sky_lists_total', 'reason="expired"')) > expired,
+    'kube2sky did not re-list after the 410',
+  );
 });
 
 test('kube-apiserver killed and restarted: kube2sky carries on and converges exactly', async () => {

@@ -9,7 +9,14 @@ import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { Cluster, putRecord, startSkydns } from '../src/reliability-cluster.js';
 import { Churn, Prober, rng } from '../src/reliability-churn.js';
 import { QTYPE } from '../src/reliability-dns.js';
-import { PacketFuzzer, fuzz, keepRegression, startControl, startStallProbe, type Probe } from '../src/reliability-fuzz.js';
+import {
+  PacketFuzzer,
+  fuzz,
+  keepRegression,
+  startControl,
+  startStallProbe,
+  type Probe,
+} from '../src/reliability-fuzz.js';
 import { runStoreScale } from '../src/reliability-scale.js';
 import { runTokenRotation } from '../src/reliability-credentials.js';
 
@@ -43,15 +50,27 @@ async function soakFuzz(): Promise<void> {
   try {
     const kube = { priority: 10, weight: 10, ttl: 30 };
     await putRecord(etcd, `kubernetes.default.${SVC}`, { host: '10.0.0.1', ...kube });
-    await putRecord(etcd, `_https._tcp.kubernetes.default.${SVC}`, { host: `kubernetes.default.${SVC}`, port: 443, ...kube });
-    await etcd.etcdctl('put', '/skydns/arpa/in-addr/10/0/0/1', JSON.stringify({ host: `kubernetes.default.${SVC}`, ...kube }));
+    await putRecord(etcd, `_https._tcp.kubernetes.default.${SVC}`, {
+      host: `kubernetes.default.${SVC}`,
+      port: 443,
+      ...kube,
+    });
+    await etcd.etcdctl(
+      'put',
+      '/skydns/arpa/in-addr/10/0/0/1',
+      JSON.stringify({ host: `kubernetes.default.${SVC}`, ...kube }),
+    );
     for (let i = 0; i < 40; i++) await putRecord(etcd, `big.default.${SVC}`, { host: `10.9.0.${i + 1}`, ...kube });
     const skydns = await startSkydns(etcd.endpoint, [], true);
     const pid = skydns.process.child.pid;
     const probes: Probe[] = [
       { name: `kubernetes.default.${SVC}`, type: QTYPE.A, answer: '10.0.0.1' },
       { name: '1.0.0.10.in-addr.arpa.', type: QTYPE.PTR, answer: `kubernetes.default.${SVC}` },
-      { name: `_https._tcp.kubernetes.default.${SVC}`, type: QTYPE.SRV, answer: `10 100 443 kubernetes.default.${SVC}` },
+      {
+        name: `_https._tcp.kubernetes.default.${SVC}`,
+        type: QTYPE.SRV,
+        answer: `10 100 443 kubernetes.default.${SVC}`,
+      },
     ];
     const fuzzer = new PacketFuzzer(SEED);
     await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds');
@@ -61,21 +80,53 @@ async function soakFuzz(): Promise<void> {
     let lagMaxMs = 0;
     let ownMaxMs = 0;
     const sampler = setInterval(() => {
-      void Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds').then((s) => {
-        lagMaxMs = Math.max(lagMaxMs, Math.round(s * 1000));
-      }, () => undefined);
+      void Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds').then(
+        (s) => {
+          lagMaxMs = Math.max(lagMaxMs, Math.round(s * 1000));
+        },
+        () => undefined,
+      );
     }, 10_000);
     const result = await fuzz(skydns.port, fuzzer, probes, PACKETS, 200, async (problem, recent) => {
       log(`kept ${await keepRegression(SEED, problem, recent)} for: ${problem}`);
     });
     clearInterval(sampler);
-    lagMaxMs = Math.max(lagMaxMs, Math.round((await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds').catch(() => 0)) * 1000));
+    lagMaxMs = Math.max(
+      lagMaxMs,
+      Math.round(
+        (await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds').catch(() => 0)) *
+          1000,
+      ),
+    );
     const controlMs = await control.stop();
     const stall = await probe.stop();
     ownMaxMs = Math.max(0, lagMaxMs - controlMs);
     const crashes = skydns.process.alive && skydns.process.child.pid === pid ? 0 : 1;
-    report['fuzz'] = { packetsSent: result.sent, udp: result.udp, tcp: result.tcp, validAnswered: result.validAnswered, wrongAnswers: result.wrong.length, udpRetries: result.udpRetries, tcpClosedByServer: result.tcpClosedByServer, crashes, elapsedMs: result.elapsedMs, packetsPerSecond: Math.round(result.sent / (result.elapsedMs / 1000)), kinds: Object.fromEntries(fuzzer.counts), longestStallMs: { skydnsEventLoop: lagMaxMs, idleControl: controlMs, skydnsOwn: ownMaxMs, probeReply: stall.maxMs, probeRepliesOver100ms: stall.over100ms, probeLost: stall.lost, probeSent: stall.sent } };
-    log(`fuzz: ${result.sent} packets (${result.udp} UDP, ${result.tcp} TCP) in ${Math.round(result.elapsedMs / 1000)} s, ${result.validAnswered} valid questions answered, ${result.wrong.length} wrong, crashes ${crashes}, longest event-loop stall ${lagMaxMs} ms (idle control ${controlMs} ms), probe's slowest reply ${stall.maxMs} ms`);
+    report['fuzz'] = {
+      packetsSent: result.sent,
+      udp: result.udp,
+      tcp: result.tcp,
+      validAnswered: result.validAnswered,
+      wrongAnswers: result.wrong.length,
+      udpRetries: result.udpRetries,
+      tcpClosedByServer: result.tcpClosedByServer,
+      crashes,
+      elapsedMs: result.elapsedMs,
+      packetsPerSecond: Math.round(result.sent / (result.elapsedMs / 1000)),
+      kinds: Object.fromEntries(fuzzer.counts),
+      longestStallMs: {
+        skydnsEventLoop: lagMaxMs,
+        idleControl: controlMs,
+        skydnsOwn: ownMaxMs,
+        probeReply: stall.maxMs,
+        probeRepliesOver100ms: stall.over100ms,
+        probeLost: stall.lost,
+        probeSent: stall.sent,
+      },
+    };
+    log(
+      `fuzz: ${result.sent} packets (${result.udp} UDP, ${result.tcp} TCP) in ${Math.round(result.elapsedMs / 1000)} s, ${result.validAnswered} valid questions answered, ${result.wrong.length} wrong, crashes ${crashes}, longest event-loop stall ${lagMaxMs} ms (idle control ${controlMs} ms), probe's slowest reply ${stall.maxMs} ms`,
+    );
     if (crashes > 0) failures.push('fuzz: skydns crashed');
     if (result.wrong.length > 0) failures.push(`fuzz: wrong answers: ${result.wrong.join('; ')}`);
     if (result.sent < PACKETS) failures.push(`fuzz: only ${result.sent} packets sent`);
@@ -87,7 +138,15 @@ async function soakFuzz(): Promise<void> {
 }
 
 type Fault = 'etcd-kill' | 'etcd-kill-empty' | 'kube2sky-kill' | 'watch-drop' | 'watch-410' | 'api-500' | 'skydns-kill';
-const FAULTS: readonly Fault[] = ['etcd-kill', 'etcd-kill-empty', 'kube2sky-kill', 'watch-drop', 'watch-410', 'api-500', 'skydns-kill'];
+const FAULTS: readonly Fault[] = [
+  'etcd-kill',
+  'etcd-kill-empty',
+  'kube2sky-kill',
+  'watch-drop',
+  'watch-410',
+  'api-500',
+  'skydns-kill',
+];
 
 async function inject(cluster: Cluster, fault: Fault): Promise<void> {
   const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -152,7 +211,10 @@ async function soakChurn(): Promise<void> {
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, Math.min(20_000 + random() * 20_000, Math.max(0, end - Date.now()))));
       if (Date.now() >= end) break;
-      for (const [name, proc] of [['kube2sky', cluster.kube2sky], ['skydns', cluster.skydns]] as const) {
+      for (const [name, proc] of [
+        ['kube2sky', cluster.kube2sky],
+        ['skydns', cluster.skydns],
+      ] as const) {
         if (proc?.alive !== true) {
           crashes++;
           log(`${name} crashed: ${proc?.output.slice(-2000) ?? ''}`);
@@ -166,7 +228,8 @@ async function soakChurn(): Promise<void> {
       await inject(cluster, fault);
       // Names that exist must keep answering through every fault but a skydns restart (no server)
       // and an etcd that came back empty (nothing to serve until kube2sky has rewritten it).
-      if (fault !== 'skydns-kill' && fault !== 'etcd-kill-empty') outageBad.push(...prober.bad.map((b) => `${fault}: ${b}`));
+      if (fault !== 'skydns-kill' && fault !== 'etcd-kill-empty')
+        outageBad.push(...prober.bad.map((b) => `${fault}: ${b}`));
       await churn.stop();
       const t0 = Date.now();
       await cluster.converge(`convergence after ${fault}`, 120_000);
@@ -176,7 +239,9 @@ async function soakChurn(): Promise<void> {
       churn.start();
     }
     await churn.stop();
-    await cluster.converge('the final records', 120_000).catch((err: Error) => failures.push(err.message.slice(0, 2000)));
+    await cluster
+      .converge('the final records', 120_000)
+      .catch((err: Error) => failures.push(err.message.slice(0, 2000)));
     finalDiff = Object.values(await cluster.diff()).reduce((n, keys: string[]) => n + keys.length, 0);
     answersChecked += await cluster.checkAnswers();
   } finally {
@@ -185,11 +250,29 @@ async function soakChurn(): Promise<void> {
     await cluster.close();
   }
   const injected = Object.values(faults).reduce((a, b) => a + b, 0);
-  report['churn'] = { minutes: MINUTES, operations: churn.counts, faultsInjected: injected, faults, crashes, convergeMs: { max: Math.max(0, ...convergeMs), mean: Math.round(convergeMs.reduce((a, b) => a + b, 0) / Math.max(1, convergeMs.length)) }, answersChecked, badAnswersDuringOutages: outageBad.length, finalDiff };
-  log(`churn: ${churn.total} changes, ${injected} faults injected ${JSON.stringify(faults)}, crashes ${crashes}, final diff ${finalDiff}, ${answersChecked} answers checked`);
+  report['churn'] = {
+    minutes: MINUTES,
+    operations: churn.counts,
+    faultsInjected: injected,
+    faults,
+    crashes,
+    convergeMs: {
+      max: Math.max(0, ...convergeMs),
+      mean: Math.round(convergeMs.reduce((a, b) => a + b, 0) / Math.max(1, convergeMs.length)),
+    },
+    answersChecked,
+    badAnswersDuringOutages: outageBad.length,
+    finalDiff,
+  };
+  log(
+    `churn: ${churn.total} changes, ${injected} faults injected ${JSON.stringify(faults)}, crashes ${crashes}, final diff ${finalDiff}, ${answersChecked} answers checked`,
+  );
   if (crashes > 0) failures.push(`churn: ${crashes} crashes`);
   if (finalDiff !== 0) failures.push(`churn: final diff ${finalDiff}`);
-  if (outageBad.length > 0) failures.push(`churn: ${outageBad.length} bad answers for existing names during faults: ${outageBad.slice(0, 5).join('; ')}`);
+  if (outageBad.length > 0)
+    failures.push(
+      `churn: ${outageBad.length} bad answers for existing names during faults: ${outageBad.slice(0, 5).join('; ')}`,
+    );
 }
 
 async function soakScale(): Promise<void> {
@@ -209,7 +292,12 @@ async function soakCredentials(): Promise<void> {
 }
 
 const started = Date.now();
-for (const [name, part] of [['fuzz', soakFuzz], ['churn', soakChurn], ['scale', soakScale], ['credentials', soakCredentials]] as const) {
+for (const [name, part] of [
+  ['fuzz', soakFuzz],
+  ['churn', soakChurn],
+  ['scale', soakScale],
+  ['credentials', soakCredentials],
+] as const) {
   if (ONLY !== undefined && ONLY !== name) continue;
   try {
     await part();

@@ -1,7 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +41,10 @@ function args(instruction: Instruction): string[] {
 }
 
 function flag(instruction: Instruction, name: string): string | undefined {
-  const flags = (instruction as Instruction & { getFlags?: () => Array<{ getName(): string; getValue(): string | null }> }).getFlags?.() ?? [];
+  const flags =
+    (
+      instruction as Instruction & { getFlags?: () => Array<{ getName(): string; getValue(): string | null }> }
+    ).getFlags?.() ?? [];
   return flags.find((f) => f.getName() === name)?.getValue() ?? undefined;
 }
 
@@ -79,7 +92,9 @@ function ignored(path: string): boolean {
 
 /** Workspace packages `pkg` depends on at run time (its own @kube-dns-legacy dependencies, transitively). */
 function workspaceDeps(pkg: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const direct = Object.keys(manifest.dependencies ?? {})
     .filter((d) => d.startsWith('@kube-dns-legacy/'))
     .map((d) => d.slice('@kube-dns-legacy/'.length));
@@ -98,9 +113,15 @@ test('.dockerignore is parsed the way Docker reads it', () => {
 
 test('there is one Dockerfile per image we ship, named like the manifest images', () => {
   const files = readdirSync(join(ROOT, 'docker')).filter((f) => f.endsWith('.Dockerfile'));
-  assert.deepEqual(files.sort(), Object.keys(IMAGES).map((n) => `${n}.Dockerfile`).sort());
+  assert.deepEqual(
+    files.sort(),
+    Object.keys(IMAGES)
+      .map((n) => `${n}.Dockerfile`)
+      .sort(),
+  );
   const rc = readFileSync(join(ROOT, 'manifests', 'skydns-rc.yaml'), 'utf8');
-  for (const name of Object.keys(IMAGES)) assert.match(rc, new RegExp(`/kube-dns-legacy-${name}:`), `the manifest uses the ${name} image`);
+  for (const name of Object.keys(IMAGES))
+    assert.match(rc, new RegExp(`/kube-dns-legacy-${name}:`), `the manifest uses the ${name} image`);
 });
 
 for (const [name, pkg] of Object.entries(IMAGES)) {
@@ -120,8 +141,14 @@ for (const [name, pkg] of Object.entries(IMAGES)) {
     }
     const build = all[0] ?? [];
     const runs = build.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
-    assert.ok(runs.some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev/.test(r)), 'npm ci with dev dependencies to build');
-    assert.ok(runs.some((r) => new RegExp(`\\btsc -b packages/${pkg}\\b`).test(r)), `tsc -b packages/${pkg}`);
+    assert.ok(
+      runs.some((r) => /\bnpm ci\b/.test(r) && !/--omit=dev/.test(r)),
+      'npm ci with dev dependencies to build',
+    );
+    assert.ok(
+      runs.some((r) => new RegExp(`\\btsc -b packages/${pkg}\\b`).test(r)),
+      `tsc -b packages/${pkg}`,
+    );
     assert.ok(
       runs.some((r) => new RegExp(`npm ci [^&]*--omit=dev[^&]*--workspace=packages/${pkg}\\b`).test(r)),
       'production dependencies of this package only',
@@ -129,8 +156,17 @@ for (const [name, pkg] of Object.entries(IMAGES)) {
 
     const runtime = all.at(-1) ?? [];
     for (const i of runtime) {
-      if (i.getKeyword() === 'COPY') assert.ok(flag(i, 'from') !== undefined, `runtime COPY ${args(i).join(' ')} takes built files from a stage, not sources`);
-      if (i.getKeyword() === 'RUN') assert.doesNotMatch(i.getArgumentsContent() ?? '', /\b(npm|npx|tsc)\b/, 'no build tools run in the runtime stage');
+      if (i.getKeyword() === 'COPY')
+        assert.ok(
+          flag(i, 'from') !== undefined,
+          `runtime COPY ${args(i).join(' ')} takes built files from a stage, not sources`,
+        );
+      if (i.getKeyword() === 'RUN')
+        assert.doesNotMatch(
+          i.getArgumentsContent() ?? '',
+          /\b(npm|npx|tsc)\b/,
+          'no build tools run in the runtime stage',
+        );
     }
     assert.match(runtime.find((i) => i.getKeyword() === 'ENV')?.getArgumentsContent() ?? '', /NODE_ENV=production/);
   });
@@ -201,17 +237,39 @@ for (const [name, pkg] of Object.entries(IMAGES)) {
     const repoPath = buildPath.slice(buildDir.length + 1);
     assert.equal(repoPath, `packages/${pkg}/dist/main.js`, 'the file tsc -b produces for the package');
 
-    const tsconfig = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'tsconfig.json'), 'utf8')) as { compilerOptions?: { rootDir?: string; outDir?: string } };
-    assert.deepEqual([tsconfig.compilerOptions?.rootDir, tsconfig.compilerOptions?.outDir], ['src', 'dist'], 'src/main.ts compiles to dist/main.js');
-    assert.ok(existsSync(join(ROOT, 'packages', pkg, 'src', 'main.ts')), `packages/${pkg}/src/main.ts does not exist yet: the ${pkg} executable has not landed`);
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
-    assert.ok(Object.values(manifest.bin ?? {}).includes('./dist/main.js'), 'the same file is the package\'s bin');
+    const tsconfig = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions?: { rootDir?: string; outDir?: string };
+    };
+    assert.deepEqual(
+      [tsconfig.compilerOptions?.rootDir, tsconfig.compilerOptions?.outDir],
+      ['src', 'dist'],
+      'src/main.ts compiles to dist/main.js',
+    );
+    assert.ok(
+      existsSync(join(ROOT, 'packages', pkg, 'src', 'main.ts')),
+      `packages/${pkg}/src/main.ts does not exist yet: the ${pkg} executable has not landed`,
+    );
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as {
+      bin?: Record<string, string>;
+    };
+    assert.ok(Object.values(manifest.bin ?? {}).includes('./dist/main.js'), "the same file is the package's bin");
 
     const built = join(ROOT, repoPath);
-    assert.ok(existsSync(built), `${repoPath} does not exist: build it with "npx tsc -b packages/${pkg}" (npm test builds first)`);
-    const help = spawnSync(process.execPath, [built, '--help'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_ENV: 'production' } });
+    assert.ok(
+      existsSync(built),
+      `${repoPath} does not exist: build it with "npx tsc -b packages/${pkg}" (npm test builds first)`,
+    );
+    const help = spawnSync(process.execPath, [built, '--help'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     assert.equal(help.status, 0, `${repoPath} --help exits 0; output:\n${help.stdout}${help.stderr}`);
-    assert.match(help.stdout, new RegExp(`(usage|${name}).*\\n[\\s\\S]*--\\w`, 'i'), 'prints its usage (name and flags) on stdout');
+    assert.match(
+      help.stdout,
+      new RegExp(`(usage|${name}).*\\n[\\s\\S]*--\\w`, 'i'),
+      'prints its usage (name and flags) on stdout',
+    );
   });
 }
 
@@ -229,13 +287,19 @@ function symlinks(dir: string): string[] {
 /** The root package.json's workspace folders (`packages/*`, `e2e`), expanded. */
 function workspaceDirs(): string[] {
   const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
-  return root.workspaces.flatMap((w) =>
-    w.endsWith('/*') ? readdirSync(join(ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w],
-  ).filter((d) => existsSync(join(ROOT, d, 'package.json')));
+  return root.workspaces
+    .flatMap((w) =>
+      w.endsWith('/*') ? readdirSync(join(ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w],
+    )
+    .filter((d) => existsSync(join(ROOT, d, 'package.json')));
 }
 
 /** Run a command to completion, collecting its output (async, so the image checks below can overlap). */
-function run(command: string, argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ status: number | null; output: string }> {
+function run(
+  command: string,
+  argv: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -256,7 +320,8 @@ describe('images assembled without Docker', { concurrency: true }, () => {
       const all = stages(parse(name));
       const build = all[0] ?? [];
       const runtime = all.at(-1) ?? [];
-      const workdir = (stage: Instruction[]): string => posix.resolve('/', args(stage.filter((i) => i.getKeyword() === 'WORKDIR').at(-1) as Instruction)[0] ?? '/');
+      const workdir = (stage: Instruction[]): string =>
+        posix.resolve('/', args(stage.filter((i) => i.getKeyword() === 'WORKDIR').at(-1) as Instruction)[0] ?? '/');
       const buildWorkdir = workdir(build);
       const appWorkdir = workdir(runtime);
       const tmp = mkdtempSync(join(tmpdir(), `docker-${name}-`));
@@ -273,12 +338,19 @@ describe('images assembled without Docker', { concurrency: true }, () => {
           cpSync(dist, join(buildDir, 'packages', p, 'dist'), { recursive: true });
         }
 
-        const prune = build.map((i) => (i.getKeyword() === 'RUN' ? (i.getArgumentsContent() ?? '') : '')).find((r) => r.includes('--omit=dev'));
+        const prune = build
+          .map((i) => (i.getKeyword() === 'RUN' ? (i.getArgumentsContent() ?? '') : ''))
+          .find((r) => r.includes('--omit=dev'));
         assert.ok(prune, 'a RUN that keeps production dependencies only');
         const pruned = await run('sh', ['-c', prune], {
           cwd: buildDir,
           timeoutMs: 240_000,
-          env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+          env: {
+            ...process.env,
+            npm_config_prefer_offline: 'true',
+            npm_config_update_notifier: 'false',
+            npm_config_fund: 'false',
+          },
         });
         assert.equal(pruned.status, 0, `the prune step fails:\n${pruned.output}`);
 
@@ -299,18 +371,34 @@ describe('images assembled without Docker', { concurrency: true }, () => {
           } catch {
             assert.fail(`${relative(appDir, link)} is a dangling link in the image`);
           }
-          assert.ok(resolved.startsWith(appDir + '/') && !lstatSync(resolved).isSymbolicLink(), `${relative(appDir, link)} points inside the image`);
+          assert.ok(
+            resolved.startsWith(appDir + '/') && !lstatSync(resolved).isSymbolicLink(),
+            `${relative(appDir, link)} points inside the image`,
+          );
         }
-        assert.equal(existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', 'testkit')), false, 'no test helpers in the image');
+        assert.equal(
+          existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', 'testkit')),
+          false,
+          'no test helpers in the image',
+        );
         for (const dep of workspaceDeps(pkg)) {
-          assert.ok(existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', dep, 'dist')), `the workspace dependency ${dep} is in the image's node_modules`);
+          assert.ok(
+            existsSync(join(appDir, 'node_modules', '@kube-dns-legacy', dep, 'dist')),
+            `the workspace dependency ${dep} is in the image's node_modules`,
+          );
         }
         assert.equal(existsSync(join(appDir, 'node_modules', 'typescript')), false, 'no dev dependencies in the image');
 
-        const entry = runtime.find((i) => i.getKeyword() === 'ENTRYPOINT') as Instruction & { getJSONStrings(): Array<{ getJSONValue(): string }> };
+        const entry = runtime.find((i) => i.getKeyword() === 'ENTRYPOINT') as Instruction & {
+          getJSONStrings(): Array<{ getJSONValue(): string }>;
+        };
         const file = entry.getJSONStrings().map((s) => s.getJSONValue())[1] ?? '';
         const local = join(appDir, file.slice(appWorkdir.length + 1));
-        const help = await run(process.execPath, [local, '--help'], { cwd: appDir, timeoutMs: 30_000, env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' } });
+        const help = await run(process.execPath, [local, '--help'], {
+          cwd: appDir,
+          timeoutMs: 30_000,
+          env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' },
+        });
         assert.equal(help.status, 0, `${file} --help in the assembled image exits 0; output:\n${help.output}`);
         assert.match(help.output, /--\w/, 'prints its flags');
       } finally {
@@ -323,7 +411,11 @@ describe('images assembled without Docker', { concurrency: true }, () => {
 test('docker/exechealthz.Dockerfile: the runtime has the nslookup the probe command calls', () => {
   const runtime = stages(parse('exechealthz')).at(-1) ?? [];
   const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
-  assert.ok(runs.some((r) => /apt-get install[^&]*\bbusybox\b/.test(r) && /ln -s \/bin\/busybox \/usr\/local\/bin\/nslookup/.test(r)));
+  assert.ok(
+    runs.some(
+      (r) => /apt-get install[^&]*\bbusybox\b/.test(r) && /ln -s \/bin\/busybox \/usr\/local\/bin\/nslookup/.test(r),
+    ),
+  );
   const rc = readFileSync(join(ROOT, 'manifests', 'skydns-rc.yaml'), 'utf8');
   assert.match(rc, /-cmd=nslookup /, 'the manifest probe uses nslookup from PATH');
 });

@@ -29,8 +29,16 @@ before(async () => {
   });
   const stable = new Map<string, string>([['kubernetes.default.svc.cluster.local.', '10.0.0.1']]);
   for (let i = 0; i < 4; i++) {
-    assert.equal(await cluster.apiSend('POST', '/api/v1/namespaces/default/services', { metadata: { name: `stable-${i}` }, spec: { ports: [{ name: 'http', port: 80 }] } }), 201);
-    const svc = await cluster.apiGet<{ spec: { clusterIP: string } }>(`/api/v1/namespaces/default/services/stable-${i}`);
+    assert.equal(
+      await cluster.apiSend('POST', '/api/v1/namespaces/default/services', {
+        metadata: { name: `stable-${i}` },
+        spec: { ports: [{ name: 'http', port: 80 }] },
+      }),
+      201,
+    );
+    const svc = await cluster.apiGet<{ spec: { clusterIP: string } }>(
+      `/api/v1/namespaces/default/services/stable-${i}`,
+    );
     stable.set(`stable-${i}.default.svc.cluster.local.`, svc.spec.clusterIP);
   }
   await cluster.converge('the stable services in etcd');
@@ -57,9 +65,22 @@ async function churnFor(ms: number): Promise<void> {
 /** Milliseconds from now until a new Service created through the API answers in DNS (writes flow end to end). */
 async function timeToWrite(name: string): Promise<number> {
   const start = Date.now();
-  assert.equal(await cluster.apiSend('POST', '/api/v1/namespaces/default/services', { metadata: { name }, spec: { ports: [{ name: 'http', port: 80 }] } }), 201);
-  const ip = (await cluster.apiGet<{ spec: { clusterIP: string } }>(`/api/v1/namespaces/default/services/${name}`)).spec.clusterIP;
-  await waitFor(`${name} to answer`, async () => (await udpQuery(cluster.dnsPort, `${name}.default.svc.cluster.local.`, QTYPE.A, 500)).answers[0]?.data === ip, 60_000, 50);
+  assert.equal(
+    await cluster.apiSend('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    }),
+    201,
+  );
+  const ip = (await cluster.apiGet<{ spec: { clusterIP: string } }>(`/api/v1/namespaces/default/services/${name}`)).spec
+    .clusterIP;
+  await waitFor(
+    `${name} to answer`,
+    async () =>
+      (await udpQuery(cluster.dnsPort, `${name}.default.svc.cluster.local.`, QTYPE.A, 500)).answers[0]?.data === ip,
+    60_000,
+    50,
+  );
   return Date.now() - start;
 }
 
@@ -109,8 +130,28 @@ test('remove a member and add it back empty: answers stay right and etcd converg
   // The re-added member holds every record: read through it alone.
   // A range limited to one key still reports the count of all; --consistency=s reads the member's own copy.
   const count = async (...endpoints: string[]): Promise<number | undefined> =>
-    (JSON.parse(await etcd.etcdctl(['--endpoints', endpoints.join(','), 'get', '--prefix', '/skydns/', '--limit=1', '--keys-only', '--consistency=s', '-w', 'json'])) as { count?: number }).count;
-  await waitFor('the re-added member to hold every record', async () => (await count(etcd.endpoints[member] ?? '')) === (await count(...etcd.endpoints)), 10_000, 200);
+    (
+      JSON.parse(
+        await etcd.etcdctl([
+          '--endpoints',
+          endpoints.join(','),
+          'get',
+          '--prefix',
+          '/skydns/',
+          '--limit=1',
+          '--keys-only',
+          '--consistency=s',
+          '-w',
+          'json',
+        ]),
+      ) as { count?: number }
+    ).count;
+  await waitFor(
+    'the re-added member to hold every record',
+    async () => (await count(etcd.endpoints[member] ?? '')) === (await count(...etcd.endpoints)),
+    10_000,
+    200,
+  );
   checkProber('while a member was removed and added back');
   figures['writeAfterReAddMs'] = await timeToWrite('after-re-add');
 });

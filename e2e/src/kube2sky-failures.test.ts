@@ -15,7 +15,8 @@ after(async () => {
 
 /** A port-bearing ClusterIP service body (unnamed port: A and PTR only). */
 const service = (name: string, ip: string): { namespace: string; body: V1Service } => ({
-  namespace: 'default', body: { metadata: { name }, spec: { clusterIP: ip, ports: [{ port: 80, protocol: 'TCP' }] } },
+  namespace: 'default',
+  body: { metadata: { name }, spec: { clusterIP: ip, ports: [{ port: 80, protocol: 'TCP' }] } },
 });
 /** The records of such a service. */
 function add(expected: Map<string, string>, name: string, ip: string): void {
@@ -31,7 +32,14 @@ async function healthz(): Promise<{ status: number; body: { checks: Record<strin
 test('restart with deletions made while kube2sky was down: stale keys are swept', async () => {
   const expected = baseRecords();
   await k.core.createNamespacedService(service('gone', '10.0.0.30'));
-  await k.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'pgone' }, spec: { containers: [{ name: 'c', image: 'x' }] }, status: { podIP: '10.244.9.9' } } });
+  await k.core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'pgone' },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+      status: { podIP: '10.244.9.9' },
+    },
+  });
   add(expected, 'gone', '10.0.0.30');
   expected.set(`/skydns/local/cluster/pod/default/10-244-9-9/${h('10.244.9.9')}`, a('10.244.9.9'));
   await k.expectEtcd(expected, 'before the restart');
@@ -54,7 +62,12 @@ test('etcd stopped and restarted mid-change (and restarted empty): kube2sky stay
   await k.etcd.kill();
   await k.core.createNamespacedService(service('during', '10.0.0.32'));
   add(expected, 'during', '10.0.0.32');
-  await waitFor('kube2sky to count etcd errors', async () => (await k.metric('kube2sky_errors_total', 'kind="etcd"')) > errorsBefore, 20_000, 100);
+  await waitFor(
+    'kube2sky to count etcd errors',
+    async () => (await k.metric('kube2sky_errors_total', 'kind="etcd"')) > errorsBefore,
+    20_000,
+    100,
+  );
   const sick = await healthz();
   assert.equal(sick.status, 503);
   assert.equal(sick.body.checks['etcd'], false);
@@ -83,14 +96,20 @@ test('the API server drops watches, answers 410, then 500s: kube2sky converges',
   await k.core.createNamespacedService(service('during-410', '10.0.0.41'));
   await k.core.deleteNamespacedService({ name: 'after-drop', namespace: 'default' });
   add(expected, 'during-410', '10.0.0.41');
-  for (const key of [...expected.keys()]) if (key.includes('/after-drop/') || key === '/skydns/arpa/in-addr/10/0/0/40') expected.delete(key);
+  for (const key of [...expected.keys()])
+    if (key.includes('/after-drop/') || key === '/skydns/arpa/in-addr/10/0/0/40') expected.delete(key);
   await k.expectEtcd(expected, 'after 410 Gone on watches (re-list)');
   k.api.faults.goneOnWatch(false);
 
   const restarts = await k.metric('kube2sky_watch_restarts_total');
   k.api.faults.failWith(500);
   k.api.faults.dropWatches();
-  await waitFor('kube2sky to restart failed watches', async () => (await k.metric('kube2sky_watch_restarts_total')) >= restarts + 3, 15_000, 100);
+  await waitFor(
+    'kube2sky to restart failed watches',
+    async () => (await k.metric('kube2sky_watch_restarts_total')) >= restarts + 3,
+    15_000,
+    100,
+  );
   const sick = await healthz();
   assert.equal(sick.status, 503);
   assert.equal(sick.body.checks['services'], false);

@@ -10,7 +10,8 @@ const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', impor
 /** The value kube2sky writes for an address (or CNAME target) record; used by process tests. */
 export const a = (host: string): string => `{"host":"${host}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
 /** The value kube2sky writes for an SRV record. */
-export const srv = (host: string, port: number): string => `{"host":"${host}","port":${port},"priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
+export const srv = (host: string, port: number): string =>
+  `{"host":"${host}","port":${port},"priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
 /** The FNV leaf label of an address record (skymsg's contract). */
 export const h = (ip: string): string => leafLabel(a(ip));
 const VERSION_VALUE = '{"text":"1.1.0","ttl":28800,"targetstrip":0}';
@@ -20,7 +21,10 @@ export function baseRecords(): Map<string, string> {
   return new Map([
     [`/skydns/local/cluster/dns-version/${leafLabel(VERSION_VALUE)}`, VERSION_VALUE],
     ['/skydns/local/cluster/svc/default/kubernetes/c88f1059', a('10.0.0.1')],
-    ['/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/c88f1059', srv('kubernetes.default.svc.cluster.local.', 443)],
+    [
+      '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/c88f1059',
+      srv('kubernetes.default.svc.cluster.local.', 443),
+    ],
     ['/skydns/arpa/in-addr/10/0/0/1', a('kubernetes.default.svc.cluster.local.')],
   ]);
 }
@@ -57,13 +61,22 @@ export class Harness {
   async startKube2sky(...extra: string[]): Promise<ManagedProcess> {
     this.healthzPort = await freePort();
     const proc = new ManagedProcess('kube2sky', 'node', [
-      MAIN, `--etcd-server=${this.etcd.endpoint}`, `--kubecfg-file=${this.api.kubeconfigPath}`, `--healthz-port=${this.healthzPort}`, ...extra,
+      MAIN,
+      `--etcd-server=${this.etcd.endpoint}`,
+      `--kubecfg-file=${this.api.kubeconfigPath}`,
+      `--healthz-port=${this.healthzPort}`,
+      ...extra,
     ]);
     this.kube2sky = proc;
-    await waitFor('kube2sky /readiness to answer 200', async () => {
-      if (!proc.alive) throw new Error(`kube2sky exited: ${proc.output}`);
-      return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`)).status === 200;
-    }, 30_000, 50).catch((err: Error) => {
+    await waitFor(
+      'kube2sky /readiness to answer 200',
+      async () => {
+        if (!proc.alive) throw new Error(`kube2sky exited: ${proc.output}`);
+        return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`)).status === 200;
+      },
+      30_000,
+      50,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${proc.output}`);
     });
     return proc;
@@ -90,20 +103,28 @@ export class Harness {
 
   /** etcd's current revision (unchanged when nothing was written). */
   async revision(): Promise<number> {
-    const out = JSON.parse(await this.etcd.etcdctl('get', 'no-such-key', '-w', 'json')) as { header: { revision: number } };
+    const out = JSON.parse(await this.etcd.etcdctl('get', 'no-such-key', '-w', 'json')) as {
+      header: { revision: number };
+    };
     return Number(out.header.revision);
   }
 
   /** Wait until `etcdctl get --prefix /skydns/` lists exactly `expected`; fails with a diff. */
   async expectEtcd(expected: ReadonlyMap<string, string>, what: string, timeoutMs = 15_000): Promise<void> {
-    const sortedMap = (m: ReadonlyMap<string, string>): Map<string, string> => new Map([...m].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+    const sortedMap = (m: ReadonlyMap<string, string>): Map<string, string> =>
+      new Map([...m].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
     const want = sortedMap(expected);
     let last = new Map<string, string>();
     try {
-      await waitFor(what, async () => {
-        last = sortedMap(await this.etcd.dump('/skydns/'));
-        return JSON.stringify([...last]) === JSON.stringify([...want]);
-      }, timeoutMs, 50);
+      await waitFor(
+        what,
+        async () => {
+          last = sortedMap(await this.etcd.dump('/skydns/'));
+          return JSON.stringify([...last]) === JSON.stringify([...want]);
+        },
+        timeoutMs,
+        50,
+      );
     } catch {
       assert.deepEqual(last, want, `${what}\nkube2sky output:\n${this.kube2sky?.output.slice(-4000) ?? ''}`);
     }

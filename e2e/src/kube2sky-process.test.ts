@@ -19,27 +19,48 @@ test('ClusterIP, headless (EndpointSlices, with and without hostnames), External
   const expected = baseRecords();
   await k.expectEtcd(expected, 'only default/kubernetes and dns-version at start');
 
-  await k.core.createNamespacedService({ namespace: ns, body: {
-    metadata: { name: 'api' },
-    spec: { clusterIP: '10.0.0.10', ports: [{ name: 'http', protocol: 'TCP', port: 80 }, { name: 'metrics', protocol: 'TCP', port: 9090 }] },
-  } });
+  await k.core.createNamespacedService({
+    namespace: ns,
+    body: {
+      metadata: { name: 'api' },
+      spec: {
+        clusterIP: '10.0.0.10',
+        ports: [
+          { name: 'http', protocol: 'TCP', port: 80 },
+          { name: 'metrics', protocol: 'TCP', port: 9090 },
+        ],
+      },
+    },
+  });
   expected.set('/skydns/local/cluster/svc/default/api/21172049', a('10.0.0.10'));
   expected.set('/skydns/local/cluster/svc/default/api/_tcp/_http/21172049', srv('api.default.svc.cluster.local.', 80));
-  expected.set('/skydns/local/cluster/svc/default/api/_tcp/_metrics/21172049', srv('api.default.svc.cluster.local.', 9090));
+  expected.set(
+    '/skydns/local/cluster/svc/default/api/_tcp/_metrics/21172049',
+    srv('api.default.svc.cluster.local.', 9090),
+  );
   expected.set('/skydns/arpa/in-addr/10/0/0/10', a('api.default.svc.cluster.local.'));
   await k.expectEtcd(expected, 'ClusterIP service');
 
-  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { clusterIP: 'None', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } } });
-  await k.discovery.createNamespacedEndpointSlice({ namespace: ns, body: {
-    metadata: { name: 'web-abc', labels: { 'kubernetes.io/service-name': 'web' } },
-    addressType: 'IPv4',
-    endpoints: [
-      { addresses: ['10.244.1.5'], hostname: 'web-0', conditions: { ready: true } },
-      { addresses: ['10.244.2.7'], conditions: { ready: true } },
-      { addresses: ['10.244.3.9'], conditions: { ready: false } },
-    ],
-    ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
-  } });
+  await k.core.createNamespacedService({
+    namespace: ns,
+    body: {
+      metadata: { name: 'web' },
+      spec: { clusterIP: 'None', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] },
+    },
+  });
+  await k.discovery.createNamespacedEndpointSlice({
+    namespace: ns,
+    body: {
+      metadata: { name: 'web-abc', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [
+        { addresses: ['10.244.1.5'], hostname: 'web-0', conditions: { ready: true } },
+        { addresses: ['10.244.2.7'], conditions: { ready: true } },
+        { addresses: ['10.244.3.9'], conditions: { ready: false } },
+      ],
+      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    },
+  });
   expected.set('/skydns/local/cluster/svc/default/web/web-0', a('10.244.1.5'));
   expected.set('/skydns/local/cluster/svc/default/web/c89ee3', a('10.244.2.7'));
   expected.set('/skydns/local/cluster/svc/default/web/_tcp/_http/web-0', web('web-0'));
@@ -47,30 +68,57 @@ test('ClusterIP, headless (EndpointSlices, with and without hostnames), External
   expected.set('/skydns/arpa/in-addr/10/244/1/5', a('web-0.web.default.svc.cluster.local.'));
   await k.expectEtcd(expected, 'headless service with ready endpoints');
 
-  await k.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } } });
+  await k.core.createNamespacedService({
+    namespace: ns,
+    body: { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } },
+  });
   expected.set(`/skydns/local/cluster/svc/default/ext/${h('db.example.com')}`, a('db.example.com'));
   // The API server requires ports on a ClusterIP service (the port-less case is in the records tests):
   // an unnamed port gets no SRV; a headless service without ports gets its A records only.
-  await k.core.createNamespacedService({ namespace: 'kube-system', body: { metadata: { name: 'bare' }, spec: { clusterIP: '10.0.0.20', ports: [{ port: 80, protocol: 'TCP' }] } } });
-  await k.core.createNamespacedService({ namespace: 'kube-system', body: { metadata: { name: 'noports' }, spec: { clusterIP: 'None' } } });
-  await k.discovery.createNamespacedEndpointSlice({ namespace: 'kube-system', body: {
-    metadata: { name: 'noports-1', labels: { 'kubernetes.io/service-name': 'noports' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.5.5'] }],
-  } });
+  await k.core.createNamespacedService({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'bare' }, spec: { clusterIP: '10.0.0.20', ports: [{ port: 80, protocol: 'TCP' }] } },
+  });
+  await k.core.createNamespacedService({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'noports' }, spec: { clusterIP: 'None' } },
+  });
+  await k.discovery.createNamespacedEndpointSlice({
+    namespace: 'kube-system',
+    body: {
+      metadata: { name: 'noports-1', labels: { 'kubernetes.io/service-name': 'noports' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.5.5'] }],
+    },
+  });
   expected.set(`/skydns/local/cluster/svc/kube-system/noports/${h('10.244.5.5')}`, a('10.244.5.5'));
   // IPv6 endpoints: AAAA data and an ip6.arpa PTR (nibbles read forwards in the key).
-  await k.core.createNamespacedService({ namespace: 'kube-system', body: { metadata: { name: 'v6' }, spec: { clusterIP: 'None' } } });
-  await k.discovery.createNamespacedEndpointSlice({ namespace: 'kube-system', body: {
-    metadata: { name: 'v6-1', labels: { 'kubernetes.io/service-name': 'v6' } }, addressType: 'IPv6', endpoints: [{ addresses: ['fd00::5'], hostname: 'six' }],
-  } });
+  await k.core.createNamespacedService({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'v6' }, spec: { clusterIP: 'None' } },
+  });
+  await k.discovery.createNamespacedEndpointSlice({
+    namespace: 'kube-system',
+    body: {
+      metadata: { name: 'v6-1', labels: { 'kubernetes.io/service-name': 'v6' } },
+      addressType: 'IPv6',
+      endpoints: [{ addresses: ['fd00::5'], hostname: 'six' }],
+    },
+  });
   expected.set('/skydns/local/cluster/svc/kube-system/v6/six', a('fd00::5'));
   expected.set(`/skydns/arpa/ip6/f/d/${'0/'.repeat(29)}5`, a('six.v6.kube-system.svc.cluster.local.'));
   expected.set(`/skydns/local/cluster/svc/kube-system/bare/${h('10.0.0.20')}`, a('10.0.0.20'));
   expected.set('/skydns/arpa/in-addr/10/0/0/20', a('bare.kube-system.svc.cluster.local.'));
   await k.expectEtcd(expected, 'ExternalName and port-less services');
 
-  const pod = (name: string, ip: string): Parameters<typeof k.core.createNamespacedPod>[0] => ({ namespace: ns, body: {
-    metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox:1.28' }] }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
-  } });
+  const pod = (name: string, ip: string): Parameters<typeof k.core.createNamespacedPod>[0] => ({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'busybox:1.28' }] },
+      status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+    },
+  });
   await k.core.createNamespacedPod(pod('p1', '10.244.1.5'));
   await k.core.createNamespacedPod(pod('p2', '10.244.1.6'));
   expected.set('/skydns/local/cluster/pod/default/10-244-1-5/9e51737e', a('10.244.1.5'));
@@ -113,7 +161,10 @@ test('ClusterIP, headless (EndpointSlices, with and without hostnames), External
   const again = await k.core.readNamespacedService({ name: 'api', namespace: ns });
   again.metadata!.labels = { touched: 'yes' };
   await k.core.replaceNamespacedService({ name: 'api', namespace: ns, body: again });
-  await waitFor('kube2sky to see the update', async () => (await k.metric('kube2sky_events_total', 'kind="services",type="update"')) > updatesBefore);
+  await waitFor(
+    'kube2sky to see the update',
+    async () => (await k.metric('kube2sky_events_total', 'kind="services",type="update"')) > updatesBefore,
+  );
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(await k.revision(), revision, 'etcd revision unchanged by a no-op update');
   assert.equal(await k.metric('kube2sky_etcd_keys_put_total'), puts);
@@ -123,7 +174,13 @@ test('ClusterIP, headless (EndpointSlices, with and without hostnames), External
   await k.core.deleteNamespacedService({ name: 'ext', namespace: ns });
   await k.core.deleteNamespacedPod({ name: 'p1', namespace: ns });
   for (const key of [...expected.keys()]) {
-    if (key.includes('/svc/default/web/') || key.includes('/svc/default/ext/') || key.includes('/pod/default/10-244-1-5/') || key === '/skydns/arpa/in-addr/10/244/3/9') expected.delete(key);
+    if (
+      key.includes('/svc/default/web/') ||
+      key.includes('/svc/default/ext/') ||
+      key.includes('/pod/default/10-244-1-5/') ||
+      key === '/skydns/arpa/in-addr/10/244/3/9'
+    )
+      expected.delete(key);
   }
   await k.expectEtcd(expected, 'after deletes');
 });
@@ -138,11 +195,31 @@ test('kubectl create -f of a Service manifest shows up in etcd', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kube2sky-kubectl-'));
   try {
     const manifest = join(dir, 'svc.yaml');
-    await writeFile(manifest, [
-      'apiVersion: v1', 'kind: Service', 'metadata:', '  name: kube-dns', '  namespace: kube-system', 'spec:', '  clusterIP: 10.0.0.53',
-      '  ports:', '  - name: dns', '    port: 53', '    protocol: UDP', '  - name: dns-tcp', '    port: 53', '    protocol: TCP', '',
-    ].join('\n'));
-    await new Promise<void>((resolve, reject) => execFile('kubectl', ['--kubeconfig', k.api.kubeconfigPath, 'create', '-f', manifest], (err, _out, stderr) => (err ? reject(new Error(stderr)) : resolve())));
+    await writeFile(
+      manifest,
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: kube-dns',
+        '  namespace: kube-system',
+        'spec:',
+        '  clusterIP: 10.0.0.53',
+        '  ports:',
+        '  - name: dns',
+        '    port: 53',
+        '    protocol: UDP',
+        '  - name: dns-tcp',
+        '    port: 53',
+        '    protocol: TCP',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve, reject) =>
+      execFile('kubectl', ['--kubeconfig', k.api.kubeconfigPath, 'create', '-f', manifest], (err, _out, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(),
+      ),
+    );
     const label = h('10.0.0.53');
     const target = 'kube-dns.kube-system.svc.cluster.local.';
     const want = new Map([
@@ -151,10 +228,15 @@ test('kubectl create -f of a Service manifest shows up in etcd', async () => {
       [`/skydns/local/cluster/svc/kube-system/kube-dns/_tcp/_dns-tcp/${label}`, srv(target, 53)],
       ['/skydns/arpa/in-addr/10/0/0/53', a(target)],
     ]);
-    await waitFor('the kubectl-created service in etcd', async () => {
-      const dump = await k.etcd.dump('/skydns/');
-      return [...want].every(([key, value]) => dump.get(key) === value);
-    }, 15_000, 50);
+    await waitFor(
+      'the kubectl-created service in etcd',
+      async () => {
+        const dump = await k.etcd.dump('/skydns/');
+        return [...want].every(([key, value]) => dump.get(key) === value);
+      },
+      15_000,
+      50,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

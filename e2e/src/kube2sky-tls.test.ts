@@ -17,11 +17,52 @@ const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', impor
 async function makeCertificates(dir: string): Promise<void> {
   requireTool('openssl');
   const ossl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  await ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kube2sky-test-ca');
+  await ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=kube2sky-test-ca',
+  );
   for (const name of ['server', 'client']) {
-    await ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    await ossl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+    );
     await writeFile(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await ossl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    await ossl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
 }
 
@@ -35,25 +76,65 @@ test('etcd over TLS with client certificates (--etcd-cafile/--etcd-certfile/--et
     await makeCertificates(dir);
     const [client, peer, healthz] = [await freePort(), await freePort(), await freePort()];
     const endpoint = `https://127.0.0.1:${client}`;
-    procs.push(new ManagedProcess('etcd', 'etcd', [
-      '--name', 'tls', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `tls=http://127.0.0.1:${peer}`,
-      '--cert-file', join(dir, 'server.pem'), '--key-file', join(dir, 'server.key'), '--trusted-ca-file', join(dir, 'ca.pem'), '--client-cert-auth',
-      '--log-level', 'error',
-    ]));
-    const tlsArgs = [`--endpoints=${endpoint}`, `--cacert=${join(dir, 'ca.pem')}`, `--cert=${join(dir, 'client.pem')}`, `--key=${join(dir, 'client.key')}`];
-    const etcdctl = async (...args: string[]): Promise<string> => (await run('etcdctl', [...tlsArgs, ...args], { env: { ...process.env, ETCDCTL_API: '3' } })).stdout;
-    await waitFor('etcd to answer over TLS', async () => (await etcdctl('put', '/probe', 'x')).includes('OK'), 20_000, 100);
+    procs.push(
+      new ManagedProcess('etcd', 'etcd', [
+        '--name',
+        'tls',
+        '--data-dir',
+        join(dir, 'data'),
+        '--listen-client-urls',
+        endpoint,
+        '--advertise-client-urls',
+        endpoint,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-cluster',
+        `tls=http://127.0.0.1:${peer}`,
+        '--cert-file',
+        join(dir, 'server.pem'),
+        '--key-file',
+        join(dir, 'server.key'),
+        '--trusted-ca-file',
+        join(dir, 'ca.pem'),
+        '--client-cert-auth',
+        '--log-level',
+        'error',
+      ]),
+    );
+    const tlsArgs = [
+      `--endpoints=${endpoint}`,
+      `--cacert=${join(dir, 'ca.pem')}`,
+      `--cert=${join(dir, 'client.pem')}`,
+      `--key=${join(dir, 'client.key')}`,
+    ];
+    const etcdctl = async (...args: string[]): Promise<string> =>
+      (await run('etcdctl', [...tlsArgs, ...args], { env: { ...process.env, ETCDCTL_API: '3' } })).stdout;
+    await waitFor(
+      'etcd to answer over TLS',
+      async () => (await etcdctl('put', '/probe', 'x')).includes('OK'),
+      20_000,
+      100,
+    );
 
     api = await SandboxApiServer.start({ port: 0 });
     const kube2sky = new ManagedProcess('kube2sky', 'node', [
-      MAIN, `--etcd-server=${endpoint}`, `--etcd-cafile=${join(dir, 'ca.pem')}`, `--etcd-certfile=${join(dir, 'client.pem')}`, `--etcd-keyfile=${join(dir, 'client.key')}`,
-      `--kubecfg-file=${api.kubeconfigPath}`, `--healthz-port=${healthz}`,
+      MAIN,
+      `--etcd-server=${endpoint}`,
+      `--etcd-cafile=${join(dir, 'ca.pem')}`,
+      `--etcd-certfile=${join(dir, 'client.pem')}`,
+      `--etcd-keyfile=${join(dir, 'client.key')}`,
+      `--kubecfg-file=${api.kubeconfigPath}`,
+      `--healthz-port=${healthz}`,
     ]);
     procs.push(kube2sky);
-    await waitFor('kube2sky to be ready', async () => (await fetch(`http://127.0.0.1:${healthz}/readiness`)).status === 200, 30_000, 100)
-      .catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output}`));
+    await waitFor(
+      'kube2sky to be ready',
+      async () => (await fetch(`http://127.0.0.1:${healthz}/readiness`)).status === 200,
+      30_000,
+      100,
+    ).catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output}`));
     const out = await etcdctl('get', '/skydns/local/cluster/svc/default/kubernetes/c88f1059', '--print-value-only');
     assert.equal(out.trim(), a('10.0.0.1'));
     assert.equal(await kube2sky.stop('SIGTERM'), 0);

@@ -39,25 +39,43 @@ function validate(doc: Doc): void {
 }
 
 test('render.sh substitutes domain, DNS IP, registry, version and replicas, and the result is still valid', () => {
-  const run = render(['--domain=corp.example', '--dns-ip', '10.96.0.10', '--registry=registry.corp.example:5000/dns', '--version=1.2.3', '--replicas=2']);
+  const run = render([
+    '--domain=corp.example',
+    '--dns-ip',
+    '10.96.0.10',
+    '--registry=registry.corp.example:5000/dns',
+    '--version=1.2.3',
+    '--replicas=2',
+  ]);
   assert.equal(run.status, 0, run.stderr);
-  for (const old of ['cluster.local', '10.0.0.10', 'localhost:5000', ':0.1.0']) assert.ok(!run.stdout.includes(old), `no ${old} left`);
+  for (const old of ['cluster.local', '10.0.0.10', 'localhost:5000', ':0.1.0'])
+    assert.ok(!run.stdout.includes(old), `no ${old} left`);
 
   const docs = yaml.loadAll(run.stdout) as Doc[];
-  assert.deepEqual(docs.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ReplicationController', 'Service']);
+  assert.deepEqual(
+    docs.map((d) => d.kind),
+    ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ReplicationController', 'Service'],
+  );
   docs.forEach(validate);
 
   const rc = new ReplicationController(docs[5] as never);
   assert.equal(rc.spec?.replicas, 2);
   const byName = new Map<string, IContainer>((rc.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c]));
-  assert.deepEqual(byName.get('skydns')?.args, ['-machines=http://127.0.0.1:4001', '-addr=0.0.0.0:53', '-ns-rotate=false', '-domain=corp.example.']);
+  assert.deepEqual(byName.get('skydns')?.args, [
+    '-machines=http://127.0.0.1:4001',
+    '-addr=0.0.0.0:53',
+    '-ns-rotate=false',
+    '-domain=corp.example.',
+  ]);
   assert.equal(byName.get('kube2sky')?.image, 'registry.corp.example:5000/dns/kube-dns-legacy-kube2sky:1.2.3');
   assert.equal(byName.get('skydns')?.image, 'registry.corp.example:5000/dns/kube-dns-legacy-skydns:1.2.3');
   assert.equal(byName.get('healthz')?.image, 'registry.corp.example:5000/dns/kube-dns-legacy-exechealthz:1.2.3');
   assert.match(byName.get('etcd')?.image ?? '', /^registry\.k8s\.io\/etcd:/, 'etcd keeps its upstream image');
 
   const healthz = parseExechealthzArgs(byName.get('healthz')?.args ?? [], {});
-  assert.ok(!healthz.help && healthz.config.cmd === 'nslookup kubernetes.default.svc.corp.example 127.0.0.1 >/dev/null');
+  assert.ok(
+    !healthz.help && healthz.config.cmd === 'nslookup kubernetes.default.svc.corp.example 127.0.0.1 >/dev/null',
+  );
   assert.equal(parseKube2skyArgs(byName.get('kube2sky')?.args ?? [], {}).domain, 'corp.example.');
   assert.equal(parseSkydnsArgs([...(byName.get('skydns')?.args ?? [])], {}).domain, 'corp.example.');
   assert.equal(new Service(docs[6] as never).spec?.clusterIP, '10.96.0.10');
@@ -66,7 +84,9 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
 test('render.sh with no flags reproduces the checked-in manifests', () => {
   const run = render([]);
   assert.equal(run.status, 0, run.stderr);
-  const expected = ['rbac.yaml', 'skydns-rc.yaml', 'skydns-svc.yaml'].map((f) => readFileSync(join(ROOT, 'manifests', f), 'utf8')).join('---\n');
+  const expected = ['rbac.yaml', 'skydns-rc.yaml', 'skydns-svc.yaml']
+    .map((f) => readFileSync(join(ROOT, 'manifests', f), 'utf8'))
+    .join('---\n');
   assert.equal(run.stdout, expected);
 });
 

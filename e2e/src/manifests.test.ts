@@ -15,7 +15,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
 
 type Doc = Record<string, unknown>;
-type Validated = ReplicationController | Deployment | Service | ServiceAccount | Pod | ClusterRole | ClusterRoleBinding | Role | RoleBinding;
+type Validated =
+  | ReplicationController
+  | Deployment
+  | Service
+  | ServiceAccount
+  | Pod
+  | ClusterRole
+  | ClusterRoleBinding
+  | Role
+  | RoleBinding;
 
 /** Schema-validate one document with the kubernetes-models class for its apiVersion and kind. */
 function validated(doc: Doc, where: string): Validated {
@@ -78,7 +87,9 @@ function only<T extends Validated>(docs: Validated[], type: abstract new (...arg
   return found[0] as T;
 }
 
-function podSpecOf(rc: ReplicationController): NonNullable<NonNullable<NonNullable<ReplicationController['spec']>['template']>['spec']> {
+function podSpecOf(
+  rc: ReplicationController,
+): NonNullable<NonNullable<NonNullable<ReplicationController['spec']>['template']>['spec']> {
   const spec = rc.spec?.template?.spec;
   assert.ok(spec, 'the ReplicationController has a pod template');
   return spec;
@@ -93,24 +104,39 @@ function container(rc: ReplicationController, name: string): IContainer {
 const IANA_SVC_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
 const OUR_IMAGE = /^(?<registry>[^\s]+)\/kube-dns-legacy-(?<name>kube2sky|skydns|exechealthz):(?<version>[\w][\w.-]*)$/;
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'packages', 'skydns', 'package.json'), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'packages', 'skydns', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 test('every manifest document passes the Kubernetes OpenAPI schema', () => {
   const files = readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml'));
   assert.deepEqual(files.sort(), ['busybox.yaml', 'rbac.yaml', 'skydns-rc.yaml', 'skydns-svc.yaml']);
-  const examples = readdirSync(join(MANIFESTS, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f));
+  const examples = readdirSync(join(MANIFESTS, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('examples', f));
   for (const file of [...files, ...examples]) assert.ok(load(file).length > 0, `${file} has documents`);
 });
 
 test('the schema check rejects broken documents (so a pass means something)', () => {
   const rc = yaml.load(readFileSync(join(MANIFESTS, 'skydns-rc.yaml'), 'utf8')) as Doc;
-  const broken = structuredClone(rc) as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
-  broken.spec.template.spec.containers[2] = { ...broken.spec.template.spec.containers[2], ports: [{ containerPort: 'fifty-three' }] };
+  const broken = structuredClone(rc) as {
+    spec: { template: { spec: { containers: Array<Record<string, unknown>> } } };
+  };
+  broken.spec.template.spec.containers[2] = {
+    ...broken.spec.template.spec.containers[2],
+    ports: [{ containerPort: 'fifty-three' }],
+  };
   assert.throws(() => validated(broken as Doc, 'broken'), /containerPort must be integer/);
   const nameless = structuredClone(rc) as typeof broken;
   delete nameless.spec.template.spec.containers[0]?.['name'];
-  assert.throws(() => validated(nameless as Doc, 'nameless'), /must have required property 'name'|must have required property name/);
-  assert.throws(() => validated({ apiVersion: 'v1', kind: 'Service', spec: { ports: [{ port: '53' }] } }, 'svc'), /port must be integer/);
+  assert.throws(
+    () => validated(nameless as Doc, 'nameless'),
+    /must have required property 'name'|must have required property name/,
+  );
+  assert.throws(
+    () => validated({ apiVersion: 'v1', kind: 'Service', spec: { ports: [{ port: '53' }] } }, 'svc'),
+    /port must be integer/,
+  );
 });
 
 test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the original ran', () => {
@@ -122,12 +148,16 @@ test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the or
     assert.equal(rc.metadata?.labels?.[key], value, `RC label ${key}`);
     assert.equal(rc.spec?.template?.metadata?.labels?.[key], value, `template label ${key}`);
   }
-  for (const [key, value] of Object.entries(rc.spec?.selector ?? {})) assert.equal(rc.spec?.template?.metadata?.labels?.[key], value, `selector ${key} matches the template`);
+  for (const [key, value] of Object.entries(rc.spec?.selector ?? {}))
+    assert.equal(rc.spec?.template?.metadata?.labels?.[key], value, `selector ${key} matches the template`);
   assert.deepEqual(rc.spec?.selector, { 'k8s-app': 'kube-dns', version: 'v11' });
   assert.equal(rc.spec?.replicas, 1);
 
   const pod = podSpecOf(rc);
-  assert.deepEqual(pod.containers.map((c) => c.name), ['etcd', 'kube2sky', 'skydns', 'healthz']);
+  assert.deepEqual(
+    pod.containers.map((c) => c.name),
+    ['etcd', 'kube2sky', 'skydns', 'healthz'],
+  );
   assert.equal(pod.dnsPolicy, 'Default');
   assert.equal(pod.hostNetwork ?? false, false);
   assert.equal(pod.serviceAccountName, 'kube-dns');
@@ -141,13 +171,23 @@ test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the or
 
   const etcd = container(rc, 'etcd');
   const etcdWords = [...(etcd.command ?? []), ...(etcd.args ?? [])];
-  assert.match(etcd.image ?? '', /^registry\.k8s\.io\/etcd:3\.5\.\d+-0@sha256:[0-9a-f]{64}$/, 'etcd v3.5, pinned by tag and digest');
+  assert.match(
+    etcd.image ?? '',
+    /^registry\.k8s\.io\/etcd:3\.5\.\d+-0@sha256:[0-9a-f]{64}$/,
+    'etcd v3.5, pinned by tag and digest',
+  );
   assert.equal(etcdWords[0], '/usr/local/bin/etcd');
   const flag = (name: string): string | undefined => {
     const i = etcdWords.findIndex((w) => w === `-${name}` || w === `--${name}`);
-    return i >= 0 ? etcdWords[i + 1] : etcdWords.find((w) => w.startsWith(`-${name}=`) || w.startsWith(`--${name}=`))?.split('=')[1];
+    return i >= 0
+      ? etcdWords[i + 1]
+      : etcdWords.find((w) => w.startsWith(`-${name}=`) || w.startsWith(`--${name}=`))?.split('=')[1];
   };
-  assert.equal(flag('listen-client-urls'), 'http://127.0.0.1:2379,http://127.0.0.1:4001', 'etcd listens on loopback only, 2379 and the legacy 4001');
+  assert.equal(
+    flag('listen-client-urls'),
+    'http://127.0.0.1:2379,http://127.0.0.1:4001',
+    'etcd listens on loopback only, 2379 and the legacy 4001',
+  );
   assert.equal(flag('advertise-client-urls'), 'http://127.0.0.1:2379,http://127.0.0.1:4001');
   const dataDir = flag('data-dir');
   const mount = etcd.volumeMounts?.find((m) => m.mountPath === dataDir);
@@ -155,7 +195,12 @@ test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the or
   assert.ok(pod.volumes?.find((v) => v.name === mount.name)?.emptyDir, 'the etcd data volume is an emptyDir');
 
   const skydns = container(rc, 'skydns');
-  assert.deepEqual(skydns.args, ['-machines=http://127.0.0.1:4001', '-addr=0.0.0.0:53', '-ns-rotate=false', '-domain=cluster.local.']);
+  assert.deepEqual(skydns.args, [
+    '-machines=http://127.0.0.1:4001',
+    '-addr=0.0.0.0:53',
+    '-ns-rotate=false',
+    '-domain=cluster.local.',
+  ]);
   assert.deepEqual(skydns.env, [{ name: 'PROMETHEUS_PORT', value: '9153' }]);
   assert.deepEqual(
     skydns.ports?.map((p) => [p.name, p.containerPort, p.protocol]),
@@ -171,16 +216,32 @@ test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the or
   assert.deepEqual(kube2sky.args, ['--domain=cluster.local']);
   const live = kube2sky.livenessProbe;
   assert.deepEqual(
-    [live?.httpGet?.path, live?.httpGet?.port, live?.initialDelaySeconds, live?.timeoutSeconds, live?.successThreshold, live?.failureThreshold],
+    [
+      live?.httpGet?.path,
+      live?.httpGet?.port,
+      live?.initialDelaySeconds,
+      live?.timeoutSeconds,
+      live?.successThreshold,
+      live?.failureThreshold,
+    ],
     ['/healthz', 8080, 60, 5, 1, 5],
     'kube2sky liveness goes through the healthz sidecar, as v11',
   );
   const ready = kube2sky.readinessProbe;
-  assert.deepEqual([ready?.httpGet?.path, ready?.httpGet?.port, ready?.initialDelaySeconds, ready?.timeoutSeconds], ['/readiness', 8081, 30, 5]);
+  assert.deepEqual(
+    [ready?.httpGet?.path, ready?.httpGet?.port, ready?.initialDelaySeconds, ready?.timeoutSeconds],
+    ['/readiness', 8081, 30, 5],
+  );
 
   const healthz = container(rc, 'healthz');
-  assert.deepEqual(healthz.args, ['-cmd=nslookup kubernetes.default.svc.cluster.local 127.0.0.1 >/dev/null', '-port=8080']);
-  assert.deepEqual(healthz.ports?.map((p) => [p.name, p.containerPort, p.protocol]), [['healthz', 8080, 'TCP']]);
+  assert.deepEqual(healthz.args, [
+    '-cmd=nslookup kubernetes.default.svc.cluster.local 127.0.0.1 >/dev/null',
+    '-port=8080',
+  ]);
+  assert.deepEqual(
+    healthz.ports?.map((p) => [p.name, p.containerPort, p.protocol]),
+    [['healthz', 8080, 'TCP']],
+  );
 });
 
 test('skydns-rc.yaml: every probe targets a port a container declares, and port names are valid', () => {
@@ -196,7 +257,10 @@ test('skydns-rc.yaml: every probe targets a port a container declares, and port 
     for (const probe of [c.livenessProbe, c.readinessProbe]) {
       const port = probe?.httpGet?.port;
       if (port === undefined) continue;
-      assert.ok(typeof port === 'number' && declared.has(port), `probe port ${port} of ${c.name} is declared by a container`);
+      assert.ok(
+        typeof port === 'number' && declared.has(port),
+        `probe port ${port} of ${c.name} is declared by a container`,
+      );
     }
   }
 });
@@ -209,7 +273,11 @@ test('skydns-rc.yaml: hardened containers (no privilege escalation, read-only ro
     assert.equal(sc?.readOnlyRootFilesystem, true, `${c.name} readOnlyRootFilesystem`);
     assert.equal(sc?.privileged ?? false, false, `${c.name} not privileged`);
     assert.deepEqual(sc?.capabilities?.drop, ['ALL'], `${c.name} drops all capabilities`);
-    assert.deepEqual(sc?.capabilities?.add ?? [], c.name === 'skydns' ? ['NET_BIND_SERVICE'] : [], `${c.name} added capabilities`);
+    assert.deepEqual(
+      sc?.capabilities?.add ?? [],
+      c.name === 'skydns' ? ['NET_BIND_SERVICE'] : [],
+      `${c.name} added capabilities`,
+    );
     assert.notEqual(sc?.runAsUser, 0, `${c.name} not root`);
     assert.notEqual(sc?.runAsNonRoot, false, `${c.name} does not override runAsNonRoot`);
   }
@@ -234,7 +302,7 @@ test('skydns-rc.yaml: every container has requests and limits, requests within l
   assert.ok(quantity(container(rc, 'healthz').resources?.limits?.['memory'], 'memory') >= 64 * 1024 ** 2);
 });
 
-test('skydns-rc.yaml: our images are <registry>/kube-dns-legacy-<name>:<version> with the packages\' version', () => {
+test("skydns-rc.yaml: our images are <registry>/kube-dns-legacy-<name>:<version> with the packages' version", () => {
   const rc = only(load('skydns-rc.yaml'), ReplicationController);
   const expected: Record<string, string> = { kube2sky: 'kube2sky', skydns: 'skydns', healthz: 'exechealthz' };
   const registries = new Set<string>();
@@ -262,7 +330,7 @@ test('skydns-rc.yaml: the container args parse with our own command lines', () =
   const kube2sky = parseKube2skyArgs(container(rc, 'kube2sky').args ?? [], {});
   assert.equal(kube2sky.domain, 'cluster.local.');
   assert.equal(kube2sky.healthzPort, 8081, 'kube2sky serves /readiness where the readiness probe looks');
-  assert.deepEqual(kube2sky.etcdServers, ['http://127.0.0.1:4001'], 'kube2sky\'s default etcd is the pod\'s etcd');
+  assert.deepEqual(kube2sky.etcdServers, ['http://127.0.0.1:4001'], "kube2sky's default etcd is the pod's etcd");
 
   const skydnsContainer = container(rc, 'skydns');
   const env = Object.fromEntries((skydnsContainer.env ?? []).map((e) => [e.name, e.value ?? '']));
@@ -271,9 +339,17 @@ test('skydns-rc.yaml: the container args parse with our own command lines', () =
   assert.equal(skydns.domain, 'cluster.local.');
   assert.deepEqual(skydns.machines, ['http://127.0.0.1:4001']);
   assert.equal(skydns.nsRotate, false);
-  assert.equal(skydns.metricsPort, 9153, 'PROMETHEUS_PORT turns on /metrics and /healthz where the liveness probe looks');
+  assert.equal(
+    skydns.metricsPort,
+    9153,
+    'PROMETHEUS_PORT turns on /metrics and /healthz where the liveness probe looks',
+  );
   assert.equal(kube2sky.domain, skydns.domain, 'kube2sky writes the domain skydns serves');
-  if (!healthz.help) assert.ok(healthz.config.cmd.includes(`kubernetes.default.svc.${skydns.domain.replace(/\.$/, '')} 127.0.0.1`), 'the healthz probe asks skydns for a name in its domain');
+  if (!healthz.help)
+    assert.ok(
+      healthz.config.cmd.includes(`kubernetes.default.svc.${skydns.domain.replace(/\.$/, '')} 127.0.0.1`),
+      'the healthz probe asks skydns for a name in its domain',
+    );
 });
 
 test('skydns-svc.yaml: the kube-dns Service on the static cluster IP', () => {
@@ -292,7 +368,8 @@ test('skydns-svc.yaml: the kube-dns Service on the static cluster IP', () => {
     ],
   );
   const rc = only(load('skydns-rc.yaml'), ReplicationController);
-  for (const [key, value] of Object.entries(svc.spec?.selector ?? {})) assert.equal(rc.spec?.template?.metadata?.labels?.[key], value, 'the Service selects the DNS pods');
+  for (const [key, value] of Object.entries(svc.spec?.selector ?? {}))
+    assert.equal(rc.spec?.template?.metadata?.labels?.[key], value, 'the Service selects the DNS pods');
 });
 
 test('rbac.yaml: kube2sky may only get/list/watch exactly what it reads', () => {
@@ -306,22 +383,40 @@ test('rbac.yaml: kube2sky may only get/list/watch exactly what it reads', () => 
     assert.deepEqual([...(rule.verbs ?? [])].sort(), ['get', 'list', 'watch'], 'read-only verbs');
     assert.equal(rule.resourceNames, undefined);
     assert.equal(rule.nonResourceURLs, undefined);
-    for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) granted.add(`${group}/${resource}`);
+    for (const group of rule.apiGroups ?? [])
+      for (const resource of rule.resources ?? []) granted.add(`${group}/${resource}`);
   }
-  assert.deepEqual([...granted].sort(), ['/endpoints', '/namespaces', '/pods', '/services', 'discovery.k8s.io/endpointslices']);
-  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata?.name });
+  assert.deepEqual([...granted].sort(), [
+    '/endpoints',
+    '/namespaces',
+    '/pods',
+    '/services',
+    'discovery.k8s.io/endpointslices',
+  ]);
+  assert.deepEqual(binding.roleRef, {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'ClusterRole',
+    name: role.metadata?.name,
+  });
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
   const rc = only(load('skydns-rc.yaml'), ReplicationController);
   assert.equal(podSpecOf(rc).serviceAccountName, sa.metadata?.name);
   // --leader-elect: create Leases in kube-system, get and update only kube2sky's.
   const lease = only(docs, Role);
   assert.equal(lease.metadata?.namespace, 'kube-system');
-  assert.deepEqual(lease.rules?.map((r) => [r.apiGroups, r.resources, r.resourceNames, [...(r.verbs ?? [])].sort()]), [
-    [['coordination.k8s.io'], ['leases'], undefined, ['create']],
-    [['coordination.k8s.io'], ['leases'], ['kube2sky'], ['get', 'update']],
-  ]);
+  assert.deepEqual(
+    lease.rules?.map((r) => [r.apiGroups, r.resources, r.resourceNames, [...(r.verbs ?? [])].sort()]),
+    [
+      [['coordination.k8s.io'], ['leases'], undefined, ['create']],
+      [['coordination.k8s.io'], ['leases'], ['kube2sky'], ['get', 'update']],
+    ],
+  );
   const leaseBinding = only(docs, RoleBinding);
-  assert.deepEqual(leaseBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: lease.metadata?.name });
+  assert.deepEqual(leaseBinding.roleRef, {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'Role',
+    name: lease.metadata?.name,
+  });
   assert.deepEqual(leaseBinding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
 });
 
@@ -329,18 +424,27 @@ test('examples/shared-etcd.yaml: N pods of kube2sky + skydns on an external etcd
   const deployment = only(load('examples/shared-etcd.yaml'), Deployment);
   const spec = deployment.spec?.template?.spec;
   assert.ok(spec);
-  assert.deepEqual(spec.containers.map((c) => c.name), ['kube2sky', 'skydns', 'healthz']);
+  assert.deepEqual(
+    spec.containers.map((c) => c.name),
+    ['kube2sky', 'skydns', 'healthz'],
+  );
   assert.equal(spec.serviceAccountName, 'kube-dns');
   const args = (name: string): string[] => spec.containers.find((c) => c.name === name)?.args ?? [];
   const kube2sky = parseKube2skyArgs(args('kube2sky'), {});
   assert.equal(kube2sky.etcdServers.length, 3);
-  assert.deepEqual(kube2sky.leaderElection && [kube2sky.leaderElection.namespace, kube2sky.leaderElection.name], ['kube-system', 'kube2sky']);
+  assert.deepEqual(kube2sky.leaderElection && [kube2sky.leaderElection.namespace, kube2sky.leaderElection.name], [
+    'kube-system',
+    'kube2sky',
+  ]);
   const skydns = parseSkydnsArgs(args('skydns'), {});
   assert.equal(skydns.machines.length, 3);
-  assert.ok(deployment.spec?.template?.metadata?.labels?.['k8s-app'] === 'kube-dns', 'the kube-dns Service selects these pods');
+  assert.ok(
+    deployment.spec?.template?.metadata?.labels?.['k8s-app'] === 'kube-dns',
+    'the kube-dns Service selects these pods',
+  );
 });
 
-test('busybox.yaml: a busybox 1.28 pod with the cluster\'s DNS policy', () => {
+test("busybox.yaml: a busybox 1.28 pod with the cluster's DNS policy", () => {
   const pod = only(load('busybox.yaml'), Pod);
   assert.equal(pod.metadata?.name, 'busybox');
   assert.equal(pod.spec?.dnsPolicy, 'ClusterFirst');

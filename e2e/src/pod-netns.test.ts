@@ -33,9 +33,17 @@ sh -c 'busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1 >/dev/nul
 test('inside a pod network namespace, glibc with the search path and busybox nslookup resolve kubernetes.default', async () => {
   if (process.getuid?.() !== 0) assert.fail('this test needs root for unshare --net --mount (run npm test as root)');
   for (const tool of ['unshare', 'ip', 'getent', 'busybox', 'etcd']) requireTool(tool);
-  const { stdout } = await exec('unshare', ['--net', '--mount', 'sh', '-c', SCRIPT, 'netns', join(repoRoot, 'packages', 'local-pod', 'dist', 'main.js')], { timeout: 120_000 });
+  const { stdout } = await exec(
+    'unshare',
+    ['--net', '--mount', 'sh', '-c', SCRIPT, 'netns', join(repoRoot, 'packages', 'local-pod', 'dist', 'main.js')],
+    { timeout: 120_000 },
+  );
   const section = (name: string): string => stdout.split(`== ${name}\n`)[1]?.split('\n== ')[0] ?? '';
   assert.match(section('getent'), /^10\.0\.0\.1\s+kubernetes\.default\.svc\.cluster\.local$/m, stdout);
-  assert.match(section('nslookup'), /Server:\s+127\.0\.0\.1\nAddress:\s+127\.0\.0\.1:53\n\nName:\s+kubernetes\.default\.svc\.cluster\.local\nAddress: 10\.0\.0\.1\n/, stdout);
+  assert.match(
+    section('nslookup'),
+    /Server:\s+127\.0\.0\.1\nAddress:\s+127\.0\.0\.1:53\n\nName:\s+kubernetes\.default\.svc\.cluster\.local\nAddress: 10\.0\.0\.1\n/,
+    stdout,
+  );
   assert.match(section('healthz'), /^healthz command ok$/m, stdout);
 });

@@ -26,7 +26,12 @@ export interface LocalPod {
 /** Start the local pod with the sandbox API on free ports and wait until it says it is ready. */
 export async function startLocalPod(extraArgs: readonly string[] = []): Promise<LocalPod> {
   const stateDir = await mkdtemp(join(tmpdir(), 'kdl-pod-'));
-  const process = new ManagedProcess('kube-dns-pod', 'node', [join(repoRoot, 'packages', 'local-pod', 'dist', 'main.js'), '--free-ports', '--state-dir', stateDir, ...extraArgs], { cwd: repoRoot });
+  const process = new ManagedProcess(
+    'kube-dns-pod',
+    'node',
+    [join(repoRoot, 'packages', 'local-pod', 'dist', 'main.js'), '--free-ports', '--state-dir', stateDir, ...extraArgs],
+    { cwd: repoRoot },
+  );
   try {
     await process.waitForOutput(/Stop with Ctrl-C\./, 90_000);
   } catch (err) {
@@ -44,7 +49,10 @@ export async function startLocalPod(extraArgs: readonly string[] = []): Promise<
     dnsPort: Number(serving?.[1]),
     etcdEndpoint: etcd?.[1] ?? '',
     kubeconfig: join(stateDir, 'kubeconfig'),
-    tryCommands: tryBlock.split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    tryCommands: tryBlock
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== ''),
     async stop(): Promise<void> {
       await process.stop('SIGINT', 20_000);
       await rm(stateDir, { recursive: true, force: true });
@@ -54,7 +62,11 @@ export async function startLocalPod(extraArgs: readonly string[] = []): Promise<
 
 /** Run a command line with `sh -c` in the repository (as a user would paste it); resolves with stdout. */
 export async function sh(command: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const { stdout } = await exec('sh', ['-c', command], { cwd: repoRoot, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await exec('sh', ['-c', command], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -62,7 +74,10 @@ export async function sh(command: string, env: NodeJS.ProcessEnv = {}): Promise<
 export async function digShort(pod: LocalPod, name: string, type = 'A', ...options: string[]): Promise<string[]> {
   requireTool('dig');
   const out = await sh(`dig @127.0.0.1 -p ${pod.dnsPort} +short +time=2 +tries=1 ${options.join(' ')} ${type} ${name}`);
-  return out.split('\n').filter((l) => l !== '').sort();
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 }
 
 /** The status line of a full `dig` answer (`NOERROR`, `NXDOMAIN`, …). */

@@ -51,8 +51,15 @@ export class Churn {
     if (target === undefined || (r < 0.45 && this.names.length < this.maxServices)) {
       const name = `churn-${this.serial++}`;
       const external = this.random() < 0.25;
-      const spec = external ? { type: 'ExternalName', externalName: `e${this.serial}.example.com` } : { type: 'ClusterIP', ports: this.ports() };
-      const status = await this.cluster.apiSend('POST', SERVICES, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
+      const spec = external
+        ? { type: 'ExternalName', externalName: `e${this.serial}.example.com` }
+        : { type: 'ClusterIP', ports: this.ports() };
+      const status = await this.cluster.apiSend('POST', SERVICES, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name },
+        spec,
+      });
       if (status !== 201) return this.fail();
       this.names.push(name);
       if (external) this.external.add(name);
@@ -61,8 +68,15 @@ export class Churn {
     }
     if (r < 0.75) {
       // An ExternalName service gets a new target, a ClusterIP service new ports.
-      const spec = this.external.has(target) ? { externalName: `u${this.serial++}.example.org` } : { ports: this.ports() };
-      const status = await this.cluster.apiSend('PATCH', `${SERVICES}/${target}`, { spec }, 'application/merge-patch+json');
+      const spec = this.external.has(target)
+        ? { externalName: `u${this.serial++}.example.org` }
+        : { ports: this.ports() };
+      const status = await this.cluster.apiSend(
+        'PATCH',
+        `${SERVICES}/${target}`,
+        { spec },
+        'application/merge-patch+json',
+      );
       if (status !== 200) return this.fail();
       this.counts.update++;
       return 'update';
@@ -129,16 +143,18 @@ export class Prober {
     this.running = true;
     this.loop = (async (): Promise<void> => {
       while (this.running) {
-        await Promise.all([...this.names].map(async ([name, ip]) => {
-          try {
-            const reply = await udpQuery(this.port, name, QTYPE.A, 1_000);
-            const got = reply.answers.map((a) => a.data).join(',');
-            if (reply.rcode === 'NOERROR' && got === ip) this.ok++;
-            else this.bad.push(`${new Date().toISOString()} ${name}: ${reply.rcode} ${got}`);
-          } catch {
-            this.timeouts++;
-          }
-        }));
+        await Promise.all(
+          [...this.names].map(async ([name, ip]) => {
+            try {
+              const reply = await udpQuery(this.port, name, QTYPE.A, 1_000);
+              const got = reply.answers.map((a) => a.data).join(',');
+              if (reply.rcode === 'NOERROR' && got === ip) this.ok++;
+              else this.bad.push(`${new Date().toISOString()} ${name}: ${reply.rcode} ${got}`);
+            } catch {
+              this.timeouts++;
+            }
+          }),
+        );
         await new Promise((r) => setTimeout(r, this.intervalMs));
       }
     })();

@@ -1,7 +1,16 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { dnsNameProblem, encodeRecord, fqdn, leafLabel, nameToKey, podLabel, reverseName, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import {
+  dnsNameProblem,
+  encodeRecord,
+  fqdn,
+  leafLabel,
+  nameToKey,
+  podLabel,
+  reverseName,
+  type SkyRecord,
+} from '@kube-dns-legacy/skymsg';
 import { EtcdServer, ManagedProcess, freeDnsPort, freePort, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from './pod.js';
 import { QTYPE, startUpstream, udpQuery } from './reliability-dns.js';
@@ -16,12 +25,25 @@ const DOMAIN = 'cluster.local.';
 /** A Service or Pod as the API lists it (only the fields the records depend on). */
 export interface ApiObject {
   metadata: { name: string; namespace: string };
-  spec?: { type?: string; clusterIP?: string; clusterIPs?: string[]; externalName?: string; ports?: { name?: string; port: number; protocol?: string }[] };
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    externalName?: string;
+    ports?: { name?: string; port: number; protocol?: string }[];
+  };
   status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] };
 }
 
 /** The value kube2sky writes for an address (or, with a port, an SRV) record. */
-export const kubeRecord = (host: string, port?: number): string => encodeRecord({ host, ...(port === undefined ? {} : { port }), priority: 10, weight: 10, ttl: 30 } satisfies SkyRecord);
+export const kubeRecord = (host: string, port?: number): string =>
+  encodeRecord({
+    host,
+    ...(port === undefined ? {} : { port }),
+    priority: 10,
+    weight: 10,
+    ttl: 30,
+  } satisfies SkyRecord);
 
 /**
  * The records the API objects call for, computed here from the specification (docs/kube2sky.md) with
@@ -42,7 +64,9 @@ export function expectedRecords(services: readonly ApiObject[], pods: readonly A
       out.set(`${key}/${leafLabel(value)}`, value);
       continue;
     }
-    const ips = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== 'None' && ip !== '');
+    const ips = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter(
+      (ip) => ip !== 'None' && ip !== '',
+    );
     if (ips.length === 0) continue;
     for (const ip of ips) {
       const value = kubeRecord(ip);
@@ -52,12 +76,17 @@ export function expectedRecords(services: readonly ApiObject[], pods: readonly A
     const primary = leafLabel(kubeRecord(ips[0] ?? ''));
     for (const port of spec.ports ?? []) {
       if (!port.name) continue;
-      out.set(`${nameToKey(`_${port.name}._${(port.protocol ?? 'TCP').toLowerCase()}.${name}`)}/${primary}`, kubeRecord(name, port.port));
+      out.set(
+        `${nameToKey(`_${port.name}._${(port.protocol ?? 'TCP').toLowerCase()}.${name}`)}/${primary}`,
+        kubeRecord(name, port.port),
+      );
     }
   }
   for (const pod of pods) {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-    const ips = (pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : [])).filter((ip) => isIP(ip) !== 0);
+    const ips = (pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : [])).filter(
+      (ip) => isIP(ip) !== 0,
+    );
     for (const ip of ips) {
       const value = kubeRecord(ip);
       out.set(`${nameToKey(`${podLabel(ip)}.${pod.metadata.namespace}.pod.${DOMAIN}`)}/${leafLabel(value)}`, value);
@@ -98,13 +127,32 @@ export interface Skydns {
  * With `raised`, it runs at nice -15 (we are root), so stalls measured in it are its own and not the
  * scheduler serving the other work on this shared machine.
  */
-export async function startSkydns(etcdEndpoint: string, extra: readonly string[] = [], raised = false): Promise<Skydns> {
+export async function startSkydns(
+  etcdEndpoint: string,
+  extra: readonly string[] = [],
+  raised = false,
+): Promise<Skydns> {
   const port = await freeDnsPort();
   const metricsPort = await freePort();
-  const args = [SKYDNS, `-machines=${etcdEndpoint}`, `-addr=127.0.0.1:${port}`, `-domain=${DOMAIN}`, '-no-rec', `-metrics-port=${metricsPort}`, ...extra];
-  const proc = raised ? new ManagedProcess('skydns', 'nice', ['-n', '-15', 'node', ...args]) : new ManagedProcess('skydns', 'node', args);
+  const args = [
+    SKYDNS,
+    `-machines=${etcdEndpoint}`,
+    `-addr=127.0.0.1:${port}`,
+    `-domain=${DOMAIN}`,
+    '-no-rec',
+    `-metrics-port=${metricsPort}`,
+    ...extra,
+  ];
+  const proc = raised
+    ? new ManagedProcess('skydns', 'nice', ['-n', '-15', 'node', ...args])
+    : new ManagedProcess('skydns', 'node', args);
   await proc.waitForOutput(/ready for queries/, 30_000);
-  await waitFor('skydns /readiness 200', async () => (await fetch(`http://127.0.0.1:${metricsPort}/readiness`)).status === 200, 30_000, 50);
+  await waitFor(
+    'skydns /readiness 200',
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/readiness`)).status === 200,
+    30_000,
+    50,
+  );
   return { process: proc, port, metricsPort };
 }
 
@@ -157,12 +205,25 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
     const etcd = options.etcd ?? ((await EtcdServer.start()) as EtcdBackend as E);
     let api: SandboxApiServer | undefined;
     try {
-      api = await SandboxApiServer.start({ port: 0, bookmarkIntervalMs: 1000, endpointSlices: options.endpointSlices ?? true });
+      api = await SandboxApiServer.start({
+        port: 0,
+        bookmarkIntervalMs: 1000,
+        endpointSlices: options.endpointSlices ?? true,
+      });
       // ExternalName targets resolve through a tiny upstream that answers 192.0.2.1 for every name.
       const upstreamPort = await freeDnsPort();
       const upstream = await startUpstream(upstreamPort);
       const skydnsArgs = [`-nameservers=127.0.0.1:${upstreamPort}`, '-rtimeout=500ms', ...(options.skydnsArgs ?? [])];
-      const cluster = new Cluster(etcd, api, await freeDnsPort(), await freePort(), await freePort(), skydnsArgs, options.kube2skyArgs ?? [], upstream);
+      const cluster = new Cluster(
+        etcd,
+        api,
+        await freeDnsPort(),
+        await freePort(),
+        await freePort(),
+        skydnsArgs,
+        options.kube2skyArgs ?? [],
+        upstream,
+      );
       await cluster.startKube2sky();
       await cluster.startSkydns();
       return cluster;
@@ -180,23 +241,47 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
 
   /** Start kube2sky (the built dist/main.js) and wait for /readiness 200. */
   async startKube2sky(): Promise<void> {
-    const proc = new ManagedProcess('kube2sky', 'node', [KUBE2SKY, `--etcd-server=${this.etcd.endpoint}`, `--kubecfg-file=${this.api.kubeconfigPath}`, `--healthz-port=${this.healthzPort}`, '--etcd-mutation-timeout=2s', ...this.kube2skyExtra]);
+    const proc = new ManagedProcess('kube2sky', 'node', [
+      KUBE2SKY,
+      `--etcd-server=${this.etcd.endpoint}`,
+      `--kubecfg-file=${this.api.kubeconfigPath}`,
+      `--healthz-port=${this.healthzPort}`,
+      '--etcd-mutation-timeout=2s',
+      ...this.kube2skyExtra,
+    ]);
     this.kube2sky = proc;
-    await waitFor('kube2sky /readiness 200', async () => {
-      if (!proc.alive) throw new Error(`kube2sky exited: ${proc.output}`);
-      return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`)).status === 200;
-    }, 60_000, 50);
+    await waitFor(
+      'kube2sky /readiness 200',
+      async () => {
+        if (!proc.alive) throw new Error(`kube2sky exited: ${proc.output}`);
+        return (await fetch(`http://127.0.0.1:${this.healthzPort}/readiness`)).status === 200;
+      },
+      60_000,
+      50,
+    );
   }
 
   /** Start skydns (the built dist/main.js) and wait until it answers `kubernetes.default`. */
   async startSkydns(): Promise<void> {
-    const proc = new ManagedProcess('skydns', 'node', [SKYDNS, `-machines=${this.etcd.endpoint}`, `-addr=127.0.0.1:${this.dnsPort}`, `-domain=${DOMAIN}`, `-metrics-port=${this.metricsPort}`, ...this.skydnsExtra]);
+    const proc = new ManagedProcess('skydns', 'node', [
+      SKYDNS,
+      `-machines=${this.etcd.endpoint}`,
+      `-addr=127.0.0.1:${this.dnsPort}`,
+      `-domain=${DOMAIN}`,
+      `-metrics-port=${this.metricsPort}`,
+      ...this.skydnsExtra,
+    ]);
     this.skydns = proc;
-    await waitFor('skydns to answer kubernetes.default', async () => {
-      if (!proc.alive) throw new Error(`skydns exited: ${proc.output}`);
-      const reply = await udpQuery(this.dnsPort, `kubernetes.default.svc.${DOMAIN}`, QTYPE.A, 500);
-      return reply.rcode === 'NOERROR' && reply.answers.length > 0;
-    }, 60_000, 100);
+    await waitFor(
+      'skydns to answer kubernetes.default',
+      async () => {
+        if (!proc.alive) throw new Error(`skydns exited: ${proc.output}`);
+        const reply = await udpQuery(this.dnsPort, `kubernetes.default.svc.${DOMAIN}`, QTYPE.A, 500);
+        return reply.rcode === 'NOERROR' && reply.answers.length > 0;
+      },
+      60_000,
+      100,
+    );
   }
 
   /** SIGKILL kube2sky (its output is kept in `history`). */
@@ -220,7 +305,11 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
 
   /** Send a request to the sandbox API; resolves with the status (never throws on HTTP errors). */
   async apiSend(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<number> {
-    const res = await fetch(`${this.api.url}${path}`, { method, headers: { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.api.url}${path}`, {
+      method,
+      headers: { 'content-type': contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     await res.arrayBuffer();
     return res.status;
   }
@@ -242,12 +331,19 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
   async converge(what: string, timeoutMs = 60_000): Promise<void> {
     let last: RecordDiff = { missing: [], stale: [], wrong: [] };
     try {
-      await waitFor(what, async () => {
-        last = await this.diff();
-        return diffSize(last) === 0;
-      }, timeoutMs, 200);
+      await waitFor(
+        what,
+        async () => {
+          last = await this.diff();
+          return diffSize(last) === 0;
+        },
+        timeoutMs,
+        200,
+      );
     } catch (err) {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(last).slice(0, 3000)}\nkube2sky:\n${this.kube2sky?.output.slice(-3000) ?? ''}`);
+      throw new Error(
+        `${(err as Error).message}: ${JSON.stringify(last).slice(0, 3000)}\nkube2sky:\n${this.kube2sky?.output.slice(-3000) ?? ''}`,
+      );
     }
   }
 
@@ -270,24 +366,29 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
   private async wrongAnswers(services: ApiObject[]): Promise<string[]> {
     const problems: string[] = [];
     for (let i = 0; i < services.length; i += 16) {
-      await Promise.all(services.slice(i, i + 16).map(async (svc) => {
-        const name = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${DOMAIN}`;
-        const external = svc.spec?.type === 'ExternalName';
-        // An ExternalName answers with a CNAME to its target, followed by the upstream's address.
-        const want = external ? ['192.0.2.1', fqdn(svc.spec?.externalName ?? '').toLowerCase()] : [...(svc.spec?.clusterIPs ?? [])].sort();
-        let got: string[] = [];
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            const reply = await udpQuery(this.dnsPort, name, QTYPE.A, 1_000);
-            got = reply.answers.map((a) => a.data).sort();
-            if (reply.rcode !== 'NOERROR') got = [reply.rcode];
-            break;
-          } catch (err) {
-            got = [(err as Error).message];
+      await Promise.all(
+        services.slice(i, i + 16).map(async (svc) => {
+          const name = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${DOMAIN}`;
+          const external = svc.spec?.type === 'ExternalName';
+          // An ExternalName answers with a CNAME to its target, followed by the upstream's address.
+          const want = external
+            ? ['192.0.2.1', fqdn(svc.spec?.externalName ?? '').toLowerCase()]
+            : [...(svc.spec?.clusterIPs ?? [])].sort();
+          let got: string[] = [];
+          for (let attempt = 0; attempt < 3; attempt++) {
+            try {
+              const reply = await udpQuery(this.dnsPort, name, QTYPE.A, 1_000);
+              got = reply.answers.map((a) => a.data).sort();
+              if (reply.rcode !== 'NOERROR') got = [reply.rcode];
+              break;
+            } catch (err) {
+              got = [(err as Error).message];
+            }
           }
-        }
-        if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name}: want ${want.join(',')}, got ${got.join(',')}`);
-      }));
+          if (JSON.stringify(got) !== JSON.stringify(want))
+            problems.push(`${name}: want ${want.join(',')}, got ${got.join(',')}`);
+        }),
+      );
     }
     return problems;
   }
@@ -297,7 +398,8 @@ export class Cluster<E extends EtcdBackend = EtcdServer> {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     let sum = 0;
     for (const line of text.split('\n')) {
-      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels)) sum += Number(line.split(' ').pop());
+      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+        sum += Number(line.split(' ').pop());
     }
     return sum;
   }

@@ -33,10 +33,28 @@ export async function startInCluster(tokens: readonly string[], foreignCa?: stri
   const account = api.writeServiceAccount(root);
   if (foreignCa !== undefined) await writeFile(join(account.dir, 'ca.crt'), foreignCa);
   const healthzPort = await freePort();
-  const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
-  const kube2sky = new ManagedProcess('kube2sky (in-cluster)', 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, account.dir, process.execPath, KUBE2SKY, `--etcd-server=${etcd.endpoint}`, `--healthz-port=${healthzPort}`], {
-    env: { PATH: process.env['PATH'], ...account.env },
-  });
+  const script =
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
+  const kube2sky = new ManagedProcess(
+    'kube2sky (in-cluster)',
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      script,
+      account.dir,
+      process.execPath,
+      KUBE2SKY,
+      `--etcd-server=${etcd.endpoint}`,
+      `--healthz-port=${healthzPort}`,
+    ],
+    {
+      env: { PATH: process.env['PATH'], ...account.env },
+    },
+  );
   return {
     api,
     etcd,
@@ -54,10 +72,15 @@ export async function startInCluster(tokens: readonly string[], foreignCa?: stri
 
 /** Wait until kube2sky's /readiness answers 200. */
 export async function waitReady(c: InCluster, timeoutMs = 60_000): Promise<void> {
-  await waitFor('in-cluster kube2sky /readiness 200', async () => {
-    if (!c.kube2sky.alive) throw new Error(`kube2sky exited: ${c.kube2sky.output}`);
-    return (await fetch(`http://127.0.0.1:${c.healthzPort}/readiness`)).status === 200;
-  }, timeoutMs, 200).catch((err: Error) => {
+  await waitFor(
+    'in-cluster kube2sky /readiness 200',
+    async () => {
+      if (!c.kube2sky.alive) throw new Error(`kube2sky exited: ${c.kube2sky.output}`);
+      return (await fetch(`http://127.0.0.1:${c.healthzPort}/readiness`)).status === 200;
+    },
+    timeoutMs,
+    200,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\n${c.kube2sky.output.slice(-3000)}`);
   });
 }
@@ -67,10 +90,14 @@ export async function createService(c: InCluster, name: string, token: string): 
   const ca = await readFile(c.api.caPath ?? '');
   const body = JSON.stringify({ metadata: { name }, spec: { ports: [{ port: 80 }] } });
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request(`${c.api.url}/api/v1/namespaces/default/services`, { method: 'POST', ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${c.api.url}/api/v1/namespaces/default/services`,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -96,8 +123,17 @@ export async function runTokenRotation(): Promise<{ figures: Record<string, unkn
     c.api.faults.dropWatches();
     await createService(c, 'after-rotation', 'token-2');
     const key = '/skydns/local/cluster/svc/default/after-rotation/';
-    const seen = await waitFor('the service created after the rotation in etcd', async () => (await c.etcd.dump(key)).size > 0, 60_000, 500).then(() => Date.now() - rotated, () => undefined);
-    if (seen === undefined) problems.push(`after the token rotation kube2sky stopped syncing:\n${c.kube2sky.output.slice(-2000)}`);
+    const seen = await waitFor(
+      'the service created after the rotation in etcd',
+      async () => (await c.etcd.dump(key)).size > 0,
+      60_000,
+      500,
+    ).then(
+      () => Date.now() - rotated,
+      () => undefined,
+    );
+    if (seen === undefined)
+      problems.push(`after the token rotation kube2sky stopped syncing:\n${c.kube2sky.output.slice(-2000)}`);
     if (!c.kube2sky.alive) problems.push('kube2sky died');
     return { figures: { syncedAfterRotationMs: seen }, problems };
   } finally {

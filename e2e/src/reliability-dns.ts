@@ -40,7 +40,10 @@ export interface WireReply {
 /** The wire form of a name (`a.b.` → 1 a 1 b 0). */
 export function encodeName(name: string): Buffer {
   const parts = name.split('.').filter((l) => l !== '');
-  return Buffer.concat([...parts.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...parts.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])),
+    Buffer.from([0]),
+  ]);
 }
 
 /** A standard query (RD set); with `udpSize` an EDNS0 OPT record advertising that size is added. */
@@ -95,7 +98,8 @@ function rdataText(buf: Buffer, type: number, start: number, rdlen: number): str
     return new URL(`http://[${words.join(':')}]/`).hostname.slice(1, -1);
   }
   if (type === QTYPE.CNAME || type === QTYPE.PTR || type === QTYPE.NS) return readName(buf, start).name;
-  if (type === QTYPE.SRV) return `${buf.readUInt16BE(start)} ${buf.readUInt16BE(start + 2)} ${buf.readUInt16BE(start + 4)} ${readName(buf, start + 6).name}`;
+  if (type === QTYPE.SRV)
+    return `${buf.readUInt16BE(start)} ${buf.readUInt16BE(start + 2)} ${buf.readUInt16BE(start + 4)} ${readName(buf, start + 6).name}`;
   if (type === QTYPE.SOA) {
     const mname = readName(buf, start);
     const rname = readName(buf, mname.next);
@@ -104,7 +108,8 @@ function rdataText(buf: Buffer, type: number, start: number, rdlen: number): str
   }
   if (type === QTYPE.TXT) {
     const strings: string[] = [];
-    for (let pos = start; pos < start + rdlen; pos += 1 + (buf[pos] ?? 0)) strings.push(JSON.stringify(buf.toString('latin1', pos + 1, pos + 1 + (buf[pos] ?? 0))));
+    for (let pos = start; pos < start + rdlen; pos += 1 + (buf[pos] ?? 0))
+      strings.push(JSON.stringify(buf.toString('latin1', pos + 1, pos + 1 + (buf[pos] ?? 0))));
     return strings.join(' ');
   }
   return buf.toString('hex', start, start + rdlen);
@@ -137,16 +142,29 @@ export function decodeReply(buf: Buffer): WireReply {
     }
   }
   return {
-    id: buf.readUInt16BE(0), rcode: RCODE_NAMES[flags & 0xf] ?? `RCODE${flags & 0xf}`, truncated: (flags & 0x0200) !== 0,
-    authoritative: (flags & 0x0400) !== 0, recursionAvailable: (flags & 0x0080) !== 0,
-    answers: sections[0] ?? [], authority: sections[1] ?? [], additional: sections[2] ?? [], edns, size: buf.length,
+    id: buf.readUInt16BE(0),
+    rcode: RCODE_NAMES[flags & 0xf] ?? `RCODE${flags & 0xf}`,
+    truncated: (flags & 0x0200) !== 0,
+    authoritative: (flags & 0x0400) !== 0,
+    recursionAvailable: (flags & 0x0080) !== 0,
+    answers: sections[0] ?? [],
+    authority: sections[1] ?? [],
+    additional: sections[2] ?? [],
+    edns,
+    size: buf.length,
   };
 }
 
 let nextId = 1;
 
 /** Ask one question over UDP; rejects after `timeoutMs` without a reply with the same ID. */
-export async function udpQuery(port: number, name: string, type: number = QTYPE.A, timeoutMs = 2_000, udpSize?: number): Promise<WireReply> {
+export async function udpQuery(
+  port: number,
+  name: string,
+  type: number = QTYPE.A,
+  timeoutMs = 2_000,
+  udpSize?: number,
+): Promise<WireReply> {
   const id = (nextId = (nextId + 1) & 0xffff);
   const socket = createSocket('udp4');
   try {
@@ -171,7 +189,13 @@ export async function udpQuery(port: number, name: string, type: number = QTYPE.
 }
 
 /** Ask one question over a new TCP connection (length-prefixed); rejects after `timeoutMs`. */
-export async function tcpQuery(port: number, name: string, type: number = QTYPE.A, timeoutMs = 5_000, udpSize?: number): Promise<WireReply> {
+export async function tcpQuery(
+  port: number,
+  name: string,
+  type: number = QTYPE.A,
+  timeoutMs = 5_000,
+  udpSize?: number,
+): Promise<WireReply> {
   const id = (nextId = (nextId + 1) & 0xffff);
   const query = encodeQuery(id, name, type, udpSize);
   const prefix = Buffer.alloc(2);

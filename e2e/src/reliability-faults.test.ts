@@ -17,9 +17,14 @@ before(async () => {
   cluster = await Cluster.start();
   const stable = new Map<string, string>();
   for (let i = 0; i < 4; i++) {
-    const status = await cluster.apiSend('POST', '/api/v1/namespaces/default/services', { metadata: { name: `stable-${i}` }, spec: { ports: [{ name: 'http', port: 80 }] } });
+    const status = await cluster.apiSend('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: `stable-${i}` },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    });
     assert.equal(status, 201);
-    const svc = await cluster.apiGet<{ spec: { clusterIP: string } }>(`/api/v1/namespaces/default/services/stable-${i}`);
+    const svc = await cluster.apiGet<{ spec: { clusterIP: string } }>(
+      `/api/v1/namespaces/default/services/stable-${i}`,
+    );
     stable.set(`stable-${i}.default.svc.cluster.local.`, svc.spec.clusterIP);
   }
   stable.set('kubernetes.default.svc.cluster.local.', '10.0.0.1');
@@ -71,12 +76,27 @@ async function checkConverged(what: string): Promise<void> {
 async function checkOutage(): Promise<void> {
   const pid = cluster.kube2sky?.child.pid;
   const errorsBefore = await Cluster.metric(cluster.healthzPort, 'kube2sky_errors_total', 'kind="etcd"');
-  await waitFor('kube2sky /healthz to show etcd down', async () => {
-    const health = await kube2skyHealth();
-    return health.status === 503 && health.checks['etcd'] === false;
-  }, 20_000, 100);
-  await waitFor('kube2sky to count etcd errors', async () => (await Cluster.metric(cluster.healthzPort, 'kube2sky_errors_total', 'kind="etcd"')) > errorsBefore, 20_000, 100);
-  await waitFor('skydns to notice etcd is down', async () => (await Cluster.metric(cluster.metricsPort, 'skydns_skydns_etcd_up')) === 0, 20_000, 100);
+  await waitFor(
+    'kube2sky /healthz to show etcd down',
+    async () => {
+      const health = await kube2skyHealth();
+      return health.status === 503 && health.checks['etcd'] === false;
+    },
+    20_000,
+    100,
+  );
+  await waitFor(
+    'kube2sky to count etcd errors',
+    async () => (await Cluster.metric(cluster.healthzPort, 'kube2sky_errors_total', 'kind="etcd"')) > errorsBefore,
+    20_000,
+    100,
+  );
+  await waitFor(
+    'skydns to notice etcd is down',
+    async () => (await Cluster.metric(cluster.metricsPort, 'skydns_skydns_etcd_up')) === 0,
+    20_000,
+    100,
+  );
   const answered = prober.ok;
   await churnFor(1_000);
   assert.ok(prober.ok > answered, 'skydns keeps answering while etcd is down');
@@ -108,18 +128,39 @@ test('kill -9 etcd and restart it empty (the emptyDir was lost)', async () => {
   await checkConverged('after etcd came back empty');
   // skydns keeps serving its last good data while kube2sky refills the empty etcd, and switches to
   // the refilled data once the refill has been quiet for a second (at most 30 s).
-  const switched = /"heldMs":(\d+),[^\n]*"message":"switched to the refilled etcd data"|"message":"switched to the refilled etcd data"[^\n]*"heldMs":(\d+)/;
-  await waitFor('skydns to switch to the refilled data', () => switched.test(cluster.skydns?.output ?? ''), 40_000, 100);
+  const switched =
+    /"heldMs":(\d+),[^\n]*"message":"switched to the refilled etcd data"|"message":"switched to the refilled etcd data"[^\n]*"heldMs":(\d+)/;
+  await waitFor(
+    'skydns to switch to the refilled data',
+    () => switched.test(cluster.skydns?.output ?? ''),
+    40_000,
+    100,
+  );
   const match = switched.exec(cluster.skydns?.output ?? '');
-  console.log(`etcd restarted empty: ${prober.bad.length} NXDOMAIN, SERVFAIL or wrong answers for existing names and ${prober.ok - answeredBefore} right ones in the ${Date.now() - back} ms after etcd came back; skydns held its last good data for ${match?.[1] ?? match?.[2]} ms while kube2sky refilled etcd`);
-  assert.deepEqual(prober.bad, [], 'no NXDOMAIN, SERVFAIL or wrong answer for an existing name while etcd was refilled');
+  console.log(
+    `etcd restarted empty: ${prober.bad.length} NXDOMAIN, SERVFAIL or wrong answers for existing names and ${prober.ok - answeredBefore} right ones in the ${Date.now() - back} ms after etcd came back; skydns held its last good data for ${match?.[1] ?? match?.[2]} ms while kube2sky refilled etcd`,
+  );
+  assert.deepEqual(
+    prober.bad,
+    [],
+    'no NXDOMAIN, SERVFAIL or wrong answer for an existing name while etcd was refilled',
+  );
   assert.equal(prober.timeouts, 0, 'no unanswered query');
-  assert.equal(await Cluster.metric(cluster.metricsPort, 'skydns_skydns_store_holds_total', 'reason="quiet"'), 1, 'the hold is counted, ended by a quiet refill');
+  assert.equal(
+    await Cluster.metric(cluster.metricsPort, 'skydns_skydns_store_holds_total', 'reason="quiet"'),
+    1,
+    'the hold is counted, ended by a quiet refill',
+  );
 });
 
 test('kill -9 kube2sky in the middle of a burst of changes', async () => {
   await churnFor(500);
-  const burst = Array.from({ length: 30 }, (_, i) => cluster.apiSend('POST', '/api/v1/namespaces/default/services', { metadata: { name: `burst-${i}` }, spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } }));
+  const burst = Array.from({ length: 30 }, (_, i) =>
+    cluster.apiSend('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: `burst-${i}` },
+      spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    }),
+  );
   await Promise.all(burst);
   await new Promise((r) => setTimeout(r, 30));
   await cluster.killKube2sky();
@@ -141,16 +182,24 @@ test('the API server drops every watch, answers 410 Gone, then 500s for a while'
   cluster.api.faults.goneOnWatch(false);
   cluster.api.faults.failWith(500);
   cluster.api.faults.dropWatches();
-  await waitFor('kube2sky /healthz to show the failing watches', async () => {
-    const health = await kube2skyHealth();
-    return health.status === 503 && Object.values(health.checks).includes(false);
-  }, 20_000, 100);
+  await waitFor(
+    'kube2sky /healthz to show the failing watches',
+    async () => {
+      const health = await kube2skyHealth();
+      return health.status === 503 && Object.values(health.checks).includes(false);
+    },
+    20_000,
+    100,
+  );
   await new Promise((r) => setTimeout(r, 2_000));
   assert.ok(cluster.kube2sky?.alive, 'kube2sky keeps running through the 500s');
   cluster.api.faults.failWith(undefined);
   await churnFor(1_000);
   await checkConverged('after the API server recovered');
-  assert.ok((await Cluster.metric(cluster.healthzPort, 'kube2sky_watch_restarts_total')) > restarts, 'watch restarts counted');
+  assert.ok(
+    (await Cluster.metric(cluster.healthzPort, 'kube2sky_watch_restarts_total')) > restarts,
+    'watch restarts counted',
+  );
   await waitFor('kube2sky /healthz 200 again', async () => (await kube2skyHealth()).status === 200, 30_000, 100);
   assert.deepEqual(prober.bad, []);
 });
@@ -164,6 +213,11 @@ test('skydns killed and restarted', async () => {
   await checkConverged('after skydns restarted');
   await waitFor('the prober to get answers from the new skydns', () => prober.ok > 0, 10_000);
   // A restarting skydns answers SERVFAIL until its first load (documented); never NXDOMAIN or a wrong address.
-  assert.deepEqual(prober.bad.filter((b) => !/: SERVFAIL $/.test(b)), []);
-  console.log(`churn: ${JSON.stringify(churn.counts)}; prober: ${prober.ok} answers, ${prober.timeouts} timeouts, ${prober.bad.length} SERVFAIL in the last window`);
+  assert.deepEqual(
+    prober.bad.filter((b) => !/: SERVFAIL $/.test(b)),
+    [],
+  );
+  console.log(
+    `churn: ${JSON.stringify(churn.counts)}; prober: ${prober.ok} answers, ${prober.timeouts} timeouts, ${prober.bad.length} SERVFAIL in the last window`,
+  );
 });

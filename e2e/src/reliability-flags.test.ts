@@ -20,7 +20,10 @@ const BIN: Readonly<Record<string, string>> = {
 /** Run an executable to its end (killed after 30 s); resolves with its exit status and stderr+stdout. */
 function run(bin: string, args: readonly string[]): Promise<{ code: number | string; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] },
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -49,8 +52,21 @@ function cases(): [string, string[], RegExp][] {
     ['kube2sky', ['--kube-master-url=not a url'], /kube-master-url|URL|url/],
     ['kube2sky', [`--kubecfg-file=${missing}`], /missing\.pem|kubecfg/],
     ['kube2sky', [`--kubecfg-file=${garbage}`, '--healthz-port=0'], /garbage\.pem|kubecfg|kubeconfig/],
-    ['kube2sky', ['--kube-master-url=http://127.0.0.1:1', `--etcd-cafile=${missing}`, `--etcd-certfile=${missing}`, `--etcd-keyfile=${missing}`], /missing\.pem/],
-    ['kube2sky', ['--kube-master-url=http://127.0.0.1:1', `--etcd-cafile=${directory}`], /etcd-cafile|directory|EISDIR|read/i],
+    [
+      'kube2sky',
+      [
+        '--kube-master-url=http://127.0.0.1:1',
+        `--etcd-cafile=${missing}`,
+        `--etcd-certfile=${missing}`,
+        `--etcd-keyfile=${missing}`,
+      ],
+      /missing\.pem/,
+    ],
+    [
+      'kube2sky',
+      ['--kube-master-url=http://127.0.0.1:1', `--etcd-cafile=${directory}`],
+      /etcd-cafile|directory|EISDIR|read/i,
+    ],
     ['kube2sky', ['--pod-records=sometimes'], /pod-records/],
     ['skydns', ['-bogus-flag'], /bogus-flag/],
     ['skydns', ['-addr=nowhere'], /addr/],
@@ -58,7 +74,11 @@ function cases(): [string, string[], RegExp][] {
     ['skydns', ['-dnssec=example.org'], /dnssec/],
     ['skydns', ['-systemd'], /systemd/],
     ['skydns', ['-udp-size=huge'], /udp-size/],
-    ['skydns', ['-machines=http://127.0.0.1:1', `-ca-cert=${missing}`, `-tls-pem=${missing}`, `-tls-key=${missing}`], /missing\.pem/],
+    [
+      'skydns',
+      ['-machines=http://127.0.0.1:1', `-ca-cert=${missing}`, `-tls-pem=${missing}`, `-tls-key=${missing}`],
+      /missing\.pem/,
+    ],
     ['skydns', ['-machines=http://127.0.0.1:1', `-ca-cert=${directory}`], /ca-cert|directory|EISDIR|read/i],
     ['exechealthz', ['--bogus-flag'], /bogus-flag/],
     ['exechealthz', ['--period=often'], /period|duration/],
@@ -79,14 +99,18 @@ test('every executable refuses bad flags and configuration with a clear message,
     const problems: string[] = [];
     const all = cases();
     for (let i = 0; i < all.length; i += 2) {
-      await Promise.all(all.slice(i, i + 2).map(async ([name, args, mention]) => {
-        const { code, output } = await run(BIN[name] ?? '', args);
-        const what = `${name} ${args.join(' ')}`;
-        if (code === 0 || typeof code === 'string') problems.push(`${what}: exit ${code}`);
-        if (STACK.test(output)) problems.push(`${what}: stack trace:\n${output.slice(0, 1500)}`);
-        if (!mention.test(output)) problems.push(`${what}: message does not mention ${mention}:\n${output.slice(0, 600)}`);
-        if (output.trim().split('\n').length > 40) problems.push(`${what}: ${output.split('\n').length} lines of output`);
-      }));
+      await Promise.all(
+        all.slice(i, i + 2).map(async ([name, args, mention]) => {
+          const { code, output } = await run(BIN[name] ?? '', args);
+          const what = `${name} ${args.join(' ')}`;
+          if (code === 0 || typeof code === 'string') problems.push(`${what}: exit ${code}`);
+          if (STACK.test(output)) problems.push(`${what}: stack trace:\n${output.slice(0, 1500)}`);
+          if (!mention.test(output))
+            problems.push(`${what}: message does not mention ${mention}:\n${output.slice(0, 600)}`);
+          if (output.trim().split('\n').length > 40)
+            problems.push(`${what}: ${output.split('\n').length} lines of output`);
+        }),
+      );
     }
     assert.deepEqual(problems, [], problems.join('\n\n'));
   } finally {

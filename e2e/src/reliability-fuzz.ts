@@ -17,11 +17,31 @@ export interface Probe {
   readonly answer: string;
 }
 
-const TEMPLATE_NAMES = ['kubernetes.default.svc.cluster.local.', 'big.default.svc.cluster.local.', '_https._tcp.kubernetes.default.svc.cluster.local.', '1.0.0.10.in-addr.arpa.', 'cluster.local.', 'nope.cluster.local.'];
+const TEMPLATE_NAMES = [
+  'kubernetes.default.svc.cluster.local.',
+  'big.default.svc.cluster.local.',
+  '_https._tcp.kubernetes.default.svc.cluster.local.',
+  '1.0.0.10.in-addr.arpa.',
+  'cluster.local.',
+  'nope.cluster.local.',
+];
 const TEMPLATE_TYPES = [QTYPE.A, QTYPE.AAAA, QTYPE.SRV, QTYPE.PTR, QTYPE.TXT, QTYPE.SOA, QTYPE.NS, QTYPE.ANY, 0, 65535];
 
 /** Names of the mutation kinds, for counting. */
-export const KINDS = ['random', 'truncated', 'pointer-loop', 'huge-counts', 'bad-label-length', 'bad-edns', 'bit-flips', 'response', 'many-questions', 'long-name', 'odd-header', 'valid-edns'] as const;
+export const KINDS = [
+  'random',
+  'truncated',
+  'pointer-loop',
+  'huge-counts',
+  'bad-label-length',
+  'bad-edns',
+  'bit-flips',
+  'response',
+  'many-questions',
+  'long-name',
+  'odd-header',
+  'valid-edns',
+] as const;
 /** One mutation kind. */
 export type FuzzKind = (typeof KINDS)[number];
 
@@ -55,9 +75,12 @@ export class PacketFuzzer {
   private badOpt(): Buffer {
     const choice = this.int(5);
     const options = this.bytes(this.int(40));
-    const rdata = choice === 0 ? Buffer.concat([Buffer.from([0, 10, 0xff, 0xff]), options]) // option length past the end
-      : choice === 1 ? Buffer.from([0, 8, 0, 1, 2]) // option header cut short
-        : options;
+    const rdata =
+      choice === 0
+        ? Buffer.concat([Buffer.from([0, 10, 0xff, 0xff]), options]) // option length past the end
+        : choice === 1
+          ? Buffer.from([0, 8, 0, 1, 2]) // option header cut short
+          : options;
     const opt = Buffer.alloc(11);
     if (choice === 3) opt[0] = 0xc0; // a non-root owner (a pointer)
     opt.writeUInt16BE(QTYPE.OPT, 1);
@@ -86,12 +109,18 @@ export class PacketFuzzer {
         const header = Buffer.from(q.subarray(0, 12));
         header.writeUInt16BE(1, 4);
         header.writeUInt16BE(0, 10);
-        const loops = [Buffer.from([0xc0, 12]), Buffer.from([0xc0, 14, 0xc0, 12]), Buffer.from([1, 0x61, 0xc0, 12]), Buffer.from([0xc0 | this.int(64), this.int(256)])];
+        const loops = [
+          Buffer.from([0xc0, 12]),
+          Buffer.from([0xc0, 14, 0xc0, 12]),
+          Buffer.from([1, 0x61, 0xc0, 12]),
+          Buffer.from([0xc0 | this.int(64), this.int(256)]),
+        ];
         return Buffer.concat([header, loops[this.int(loops.length)] ?? Buffer.alloc(0), Buffer.from([0, 1, 0, 1])]);
       }
       case 'huge-counts': {
         const out = Buffer.from(q);
-        for (const at of [4, 6, 8, 10]) if (this.random() < 0.6) out.writeUInt16BE(this.random() < 0.5 ? 65535 : this.int(65536), at);
+        for (const at of [4, 6, 8, 10])
+          if (this.random() < 0.6) out.writeUInt16BE(this.random() < 0.5 ? 65535 : this.int(65536), at);
         return out;
       }
       case 'bad-label-length': {
@@ -125,7 +154,10 @@ export class PacketFuzzer {
         const header = Buffer.from(q.subarray(0, 12));
         header.writeUInt16BE(count, 4);
         header.writeUInt16BE(0, 10);
-        const question = Buffer.concat([encodeName(TEMPLATE_NAMES[this.int(TEMPLATE_NAMES.length)] ?? '.'), Buffer.from([0, 1, 0, 1])]);
+        const question = Buffer.concat([
+          encodeName(TEMPLATE_NAMES[this.int(TEMPLATE_NAMES.length)] ?? '.'),
+          Buffer.from([0, 1, 0, 1]),
+        ]);
         return Buffer.concat([header, ...Array.from({ length: count }, () => question)]);
       }
       case 'long-name': {
@@ -134,8 +166,15 @@ export class PacketFuzzer {
           const len = 1 + this.int(63);
           return Buffer.concat([Buffer.from([len]), this.random() < 0.5 ? Buffer.alloc(len, 0x61) : this.bytes(len)]);
         };
-        const name = Buffer.concat([...Array.from({ length: 2 + this.int(12) }, label), encodeName('svc.cluster.local.')]);
-        return Buffer.concat([q.subarray(0, 12).fill(0, 10, 12), name, Buffer.from([0, this.int(256), 0, this.random() < 0.8 ? 1 : this.int(256)])]);
+        const name = Buffer.concat([
+          ...Array.from({ length: 2 + this.int(12) }, label),
+          encodeName('svc.cluster.local.'),
+        ]);
+        return Buffer.concat([
+          q.subarray(0, 12).fill(0, 10, 12),
+          name,
+          Buffer.from([0, this.int(256), 0, this.random() < 0.8 ? 1 : this.int(256)]),
+        ]);
       }
       case 'odd-header': {
         const out = Buffer.from(q);
@@ -144,7 +183,12 @@ export class PacketFuzzer {
         return out;
       }
       case 'valid-edns':
-        return encodeQuery(this.int(65536), TEMPLATE_NAMES[this.int(TEMPLATE_NAMES.length)] ?? '.', TEMPLATE_TYPES[this.int(TEMPLATE_TYPES.length)] ?? 1, 512 + this.int(65024));
+        return encodeQuery(
+          this.int(65536),
+          TEMPLATE_NAMES[this.int(TEMPLATE_NAMES.length)] ?? '.',
+          TEMPLATE_TYPES[this.int(TEMPLATE_TYPES.length)] ?? 1,
+          512 + this.int(65024),
+        );
     }
   }
 }
@@ -169,7 +213,13 @@ export interface FuzzResult {
 }
 
 /** One valid question whose answer is checked, over UDP; resolves with a problem or undefined. */
-async function checkUdp(socket: ReturnType<typeof createSocket>, port: number, probe: Probe, id: number, waiters: Map<number, (b: Buffer) => void>): Promise<string | undefined> {
+async function checkUdp(
+  socket: ReturnType<typeof createSocket>,
+  port: number,
+  probe: Probe,
+  id: number,
+  waiters: Map<number, (b: Buffer) => void>,
+): Promise<string | undefined> {
   const mixedCase = probe.name.replace(/[a-z]/g, (c) => (id % 2 === 0 ? c.toUpperCase() : c));
   const reply = await new Promise<Buffer | undefined>((resolve) => {
     const timer = setTimeout(() => {
@@ -204,7 +254,12 @@ function frame(message: Buffer): Buffer {
 }
 
 /** Write fuzz frames then one valid query on a TCP connection; returns a problem, 'closed' or undefined. */
-async function tcpBatch(port: number, packets: readonly Buffer[], probe: Probe, id: number): Promise<string | undefined> {
+async function tcpBatch(
+  port: number,
+  packets: readonly Buffer[],
+  probe: Probe,
+  id: number,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let data = Buffer.alloc(0);
@@ -238,9 +293,27 @@ async function tcpBatch(port: number, packets: readonly Buffer[], probe: Probe, 
  * Send `total` hostile packets to skydns (every `tcpEvery`th batch over TCP, the rest UDP), with a valid question from `probes`
  * after every `batch` packets whose answer must be right. Stops early after `maxProblems` wrong answers.
  */
-export async function fuzz(port: number, fuzzer: PacketSource, probes: readonly Probe[], total: number, batch = 200, onProblem?: (problem: string, recent: readonly Buffer[]) => Promise<void>, tcpEvery = 10): Promise<FuzzResult> {
+export async function fuzz(
+  port: number,
+  fuzzer: PacketSource,
+  probes: readonly Probe[],
+  total: number,
+  batch = 200,
+  onProblem?: (problem: string, recent: readonly Buffer[]) => Promise<void>,
+  tcpEvery = 10,
+): Promise<FuzzResult> {
   const started = Date.now();
-  const result: FuzzResult = { sent: 0, udp: 0, tcp: 0, validAnswered: 0, wrong: [], replies: 0, tcpClosedByServer: 0, udpRetries: 0, elapsedMs: 0 };
+  const result: FuzzResult = {
+    sent: 0,
+    udp: 0,
+    tcp: 0,
+    validAnswered: 0,
+    wrong: [],
+    replies: 0,
+    tcpClosedByServer: 0,
+    udpRetries: 0,
+    elapsedMs: 0,
+  };
   const socket = createSocket('udp4');
   const waiters = new Map<number, (b: Buffer) => void>();
   socket.on('message', (msg) => {
@@ -262,7 +335,9 @@ export async function fuzz(port: number, fuzzer: PacketSource, probes: readonly 
       // Valid-question IDs live in 0xf000-0xffff; fuzz packets keep their random IDs (collisions are told apart by the QR bit and the answer check).
       const id = 0xf000 | (round & 0x0fff);
       const packets = Array.from({ length: Math.min(batch, total - result.sent) }, () => fuzzer.next().packet);
-      for (const packet of packets) if (packet.length >= 2 && packet.readUInt16BE(0) >= 0xf000) packet.writeUInt16BE(packet.readUInt16BE(0) & 0x0fff, 0);
+      for (const packet of packets)
+        if (packet.length >= 2 && packet.readUInt16BE(0) >= 0xf000)
+          packet.writeUInt16BE(packet.readUInt16BE(0) & 0x0fff, 0);
       let problem: string | undefined;
       if (round % tcpEvery === 0) {
         problem = await tcpBatch(port, packets.slice(0, 50), probe, id);
@@ -382,7 +457,12 @@ export interface StallSummary {
 
 /** Start the stall probe against a DNS port (asks `name` A every 10 ms from a separate process). */
 export async function startStallProbe(port: number, name: string): Promise<{ stop(): Promise<StallSummary> }> {
-  const proc = new ManagedProcess('stall probe', process.execPath, ['-e', PROBE_SCRIPT, String(port), encodeQuery(0, name, QTYPE.A).toString('hex')]);
+  const proc = new ManagedProcess('stall probe', process.execPath, [
+    '-e',
+    PROBE_SCRIPT,
+    String(port),
+    encodeQuery(0, name, QTYPE.A).toString('hex'),
+  ]);
   await proc.waitForOutput(/probing/);
   return {
     async stop(): Promise<StallSummary> {

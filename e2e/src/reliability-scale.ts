@@ -14,14 +14,18 @@ export async function bulkPut(etcd: EtcdServer, entries: readonly (readonly [str
   const chunks: (readonly (readonly [string, string])[])[] = [];
   for (let i = 0; i < entries.length; i += 128) chunks.push(entries.slice(i, i + 128));
   for (let i = 0; i < chunks.length; i += 8) {
-    await Promise.all(chunks.slice(i, i + 8).map(async (chunk) => {
-      const res = await fetch(`${etcd.endpoint}/v3/kv/txn`, {
-        method: 'POST',
-        body: JSON.stringify({ success: chunk.map(([key, value]) => ({ requestPut: { key: b64(key), value: b64(value) } })) }),
-      });
-      if (!res.ok) throw new Error(`etcd txn: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }));
+    await Promise.all(
+      chunks.slice(i, i + 8).map(async (chunk) => {
+        const res = await fetch(`${etcd.endpoint}/v3/kv/txn`, {
+          method: 'POST',
+          body: JSON.stringify({
+            success: chunk.map(([key, value]) => ({ requestPut: { key: b64(key), value: b64(value) } })),
+          }),
+        });
+        if (!res.ok) throw new Error(`etcd txn: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }),
+    );
   }
 }
 
@@ -29,7 +33,12 @@ export async function bulkPut(etcd: EtcdServer, entries: readonly (readonly [str
 export function hugeEntries(name: string, count: number): [string, string][] {
   const entries: [string, string][] = [];
   for (let i = 0; i < count; i++) {
-    const value = encodeRecord({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, priority: 10, weight: 10, ttl: 30 });
+    const value = encodeRecord({
+      host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      priority: 10,
+      weight: 10,
+      ttl: 30,
+    });
     entries.push([`${nameToKey(name)}/${leafLabel(value)}`, value]);
   }
   return entries;
@@ -72,7 +81,10 @@ export function bigAnswerProblems({ replies, timings }: BigAnswers): string[] {
   }
   for (const label of ['tcp', 'srv', 'wildcard']) {
     const r = replies[label];
-    if (r?.rcode !== 'NOERROR' || r.answers.length === 0) problems.push(`${label} over TCP: no records (${r?.rcode}, ${r?.answers.length} records); a capped answer was expected`);
+    if (r?.rcode !== 'NOERROR' || r.answers.length === 0)
+      problems.push(
+        `${label} over TCP: no records (${r?.rcode}, ${r?.answers.length} records); a capped answer was expected`,
+      );
   }
   for (const [label, ms] of Object.entries(timings)) if (ms > 1_000) problems.push(`${label}: took ${ms} ms`);
   return problems;
@@ -80,7 +92,12 @@ export function bigAnswerProblems({ replies, timings }: BigAnswers): string[] {
 
 /** One line per big answer: rcode, records, bytes, TC. */
 export function bigAnswerSummary({ replies }: BigAnswers): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(replies).map(([k, r]) => [k, { rcode: r.rcode, records: r.answers.length, bytes: r.size, tc: r.truncated }]));
+  return Object.fromEntries(
+    Object.entries(replies).map(([k, r]) => [
+      k,
+      { rcode: r.rcode, records: r.answers.length, bytes: r.size, tc: r.truncated },
+    ]),
+  );
 }
 
 /** Figures of one scale run, and every requirement it missed. */
@@ -103,7 +120,12 @@ export async function runStoreScale(keys: number): Promise<ScaleResult> {
       const started = Date.now();
       await bulkPut(etcd, entries);
       const writtenMs = Date.now() - started;
-      await waitFor(`skydns to hold ${keys} records`, async () => (await Cluster.metric(skydns.metricsPort, 'skydns_skydns_store_records')) >= keys, 180_000, 200);
+      await waitFor(
+        `skydns to hold ${keys} records`,
+        async () => (await Cluster.metric(skydns.metricsPort, 'skydns_skydns_store_records')) >= keys,
+        180_000,
+        200,
+      );
       const loadedMs = Date.now() - started;
 
       const probe = await startStallProbe(skydns.port, GOOD);
@@ -111,9 +133,15 @@ export async function runStoreScale(keys: number): Promise<ScaleResult> {
       const stall: StallSummary = await probe.stop();
 
       const problems = bigAnswerProblems(big);
-      if (stall.lost > 0 || stall.maxMs > 100) problems.push(`a small question asked every 10 ms waited up to ${stall.maxMs} ms (${stall.over100ms} over 100 ms, ${stall.lost} lost) behind the big ones`);
+      if (stall.lost > 0 || stall.maxMs > 100)
+        problems.push(
+          `a small question asked every 10 ms waited up to ${stall.maxMs} ms (${stall.over100ms} over 100 ms, ${stall.lost} lost) behind the big ones`,
+        );
       if (!skydns.process.alive) problems.push('skydns died');
-      return { figures: { keys, writtenMs, loadedMs, timings: big.timings, replies: bigAnswerSummary(big), probe: stall }, problems };
+      return {
+        figures: { keys, writtenMs, loadedMs, timings: big.timings, replies: bigAnswerSummary(big), probe: stall },
+        problems,
+      };
     } finally {
       await skydns.process.stop();
     }

@@ -21,7 +21,9 @@ let skydns: Skydns;
 
 /** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
@@ -56,12 +58,21 @@ test('values that are not JSON, have wrong types or are a megabyte long are skip
   ]);
   await waitFor('five bad values counted', async () => (await bad()) - before >= 5, 10_000, 100);
   await good();
-  assert.equal((await udpQuery(skydns.port, 'bad.default.svc.cluster.local.', QTYPE.A)).answers.length, 0, 'nothing answered from bad values');
+  assert.equal(
+    (await udpQuery(skydns.port, 'bad.default.svc.cluster.local.', QTYPE.A)).answers.length,
+    0,
+    'nothing answered from bad values',
+  );
 
   // Valid JSON, but a megabyte long: a host name that is not a name, and a TXT record of a megabyte.
   await bulkPut(etcd, [[`${nameToKey('megahost.default.svc.cluster.local.')}/x`, encodeRecord({ host: mega })]]);
   await bulkPut(etcd, [[`${nameToKey('megatext.default.svc.cluster.local.')}/x`, encodeRecord({ text: mega })]]);
-  await waitFor('the megabyte TXT record loaded', async () => (await udpQuery(skydns.port, 'megatext.default.svc.cluster.local.', QTYPE.TXT)).truncated, 10_000, 100);
+  await waitFor(
+    'the megabyte TXT record loaded',
+    async () => (await udpQuery(skydns.port, 'megatext.default.svc.cluster.local.', QTYPE.TXT)).truncated,
+    10_000,
+    100,
+  );
   for (const name of ['megahost.default.svc.cluster.local.', 'megatext.default.svc.cluster.local.']) {
     for (const type of [QTYPE.A, QTYPE.TXT, QTYPE.SRV]) {
       const started = Date.now();
@@ -97,7 +108,13 @@ test('100,000 keys under one name and wildcards over the tree: capped answers, o
     // A change empties skydns's answer cache, so every round resolves the big names afresh.
     const changed = `10.0.9.${round}`;
     await bulkPut(etcd, [[`${nameToKey('churn.default.svc.cluster.local.')}/x`, encodeRecord({ host: changed })]]);
-    await waitFor('the change seen', async () => (await udpQuery(skydns.port, 'churn.default.svc.cluster.local.', QTYPE.A)).answers[0]?.data === changed, 5_000, 20);
+    await waitFor(
+      'the change seen',
+      async () =>
+        (await udpQuery(skydns.port, 'churn.default.svc.cluster.local.', QTYPE.A)).answers[0]?.data === changed,
+      5_000,
+      20,
+    );
     const cpuBefore = cpuMs(pid);
     const big = await askBig(skydns.port, huge);
     cpu += cpuMs(pid) - cpuBefore;
@@ -105,18 +122,40 @@ test('100,000 keys under one name and wildcards over the tree: capped answers, o
     timings.push(...Object.values(big.timings));
     rounds.push(bigAnswerSummary(big));
   }
-  const lagMaxMs = Math.round((await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds')) * 1000);
+  const lagMaxMs = Math.round(
+    (await Cluster.metric(skydns.metricsPort, 'skydns_skydns_nodejs_eventloop_lag_max_seconds')) * 1000,
+  );
   const controlMs = await control.stop();
   const stall = await probe.stop();
   const cpuPerQuestionMs = Math.round(cpu / timings.length);
-  console.log(JSON.stringify({ loadedMs, bigQuestions: timings.length, cpuPerQuestionMs, slowestBigMs: Math.max(...timings), answers: rounds[0], eventLoopLagMaxMs: lagMaxMs, controlLagMaxMs: controlMs, probe: stall }));
+  console.log(
+    JSON.stringify({
+      loadedMs,
+      bigQuestions: timings.length,
+      cpuPerQuestionMs,
+      slowestBigMs: Math.max(...timings),
+      answers: rounds[0],
+      eventLoopLagMaxMs: lagMaxMs,
+      controlLagMaxMs: controlMs,
+      probe: stall,
+    }),
+  );
   assert.deepEqual(problems, []);
   // Before lookups were bounded, each of these questions cost 130-250 ms of CPU, all of it holding
   // the event loop. CPU time does not depend on what else this shared machine is running.
   assert.ok(cpuPerQuestionMs < 80, `a big question costs ${cpuPerQuestionMs} ms of skydns's CPU on average (under 80)`);
-  assert.ok(stall.answered > 0 && stall.lost === 0, `the small question was answered throughout: ${JSON.stringify(stall)}`);
+  assert.ok(
+    stall.answered > 0 && stall.lost === 0,
+    `the small question was answered throughout: ${JSON.stringify(stall)}`,
+  );
   // Wall-clock stalls also carry the machine's own scheduling delays (the idle control's), so they get more room.
-  assert.ok(lagMaxMs - controlMs < 150, `skydns's event loop never stalled 150 ms of its own (max ${lagMaxMs} ms, idle control ${controlMs} ms)`);
-  assert.ok(stall.maxMs - controlMs < 150, `the small question never waited 150 ms behind the big ones (max ${stall.maxMs} ms, idle control ${controlMs} ms)`);
+  assert.ok(
+    lagMaxMs - controlMs < 150,
+    `skydns's event loop never stalled 150 ms of its own (max ${lagMaxMs} ms, idle control ${controlMs} ms)`,
+  );
+  assert.ok(
+    stall.maxMs - controlMs < 150,
+    `the small question never waited 150 ms behind the big ones (max ${stall.maxMs} ms, idle control ${controlMs} ms)`,
+  );
   await good();
 });

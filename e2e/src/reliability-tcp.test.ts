@@ -73,7 +73,12 @@ test(`idle connections: at most ${CAP} are kept, the rest are closed at once; al
   assert.ok(openNow >= CAP / 2, `${openNow} connections accepted`);
   const slowest = await udpWhile(20);
   assert.ok(slowest < 500, `UDP answers while TCP is full (slowest ${slowest} ms)`);
-  await waitFor('every idle connection to be closed by the server', () => held.every((h) => h.closedAt !== undefined), IDLE_MS * 6, 50);
+  await waitFor(
+    'every idle connection to be closed by the server',
+    () => held.every((h) => h.closedAt !== undefined),
+    IDLE_MS * 6,
+    50,
+  );
   const longest = Math.max(...held.map((h) => (h.closedAt ?? 0) - h.openedAt));
   assert.ok(longest < IDLE_MS * 4, `longest idle connection lived ${longest} ms (idle timeout ${IDLE_MS} ms)`);
   const reply = await tcpQuery(skydns.port, NAME);
@@ -94,12 +99,24 @@ test('slow writers (one byte every 200 ms) and half-open connections (a partial 
   try {
     const slowest = await udpWhile(20);
     assert.ok(slowest < 500, `UDP answers while TCP is held by slow writers (slowest ${slowest} ms)`);
-    await waitFor('the half-open connections to be closed', () => partial.every((p) => p.closedAt !== undefined), IDLE_MS * 6, 50);
+    await waitFor(
+      'the half-open connections to be closed',
+      () => partial.every((p) => p.closedAt !== undefined),
+      IDLE_MS * 6,
+      50,
+    );
     // A writer sending a byte every 200 ms is never idle for a whole second: it lasts as long as its
     // message (about 11 s) at most, and holds one slot of the cap meanwhile.
-    await waitFor('the slow writers to finish or be cut off', () => writers.every((w) => w.closedAt !== undefined), 30_000, 100);
+    await waitFor(
+      'the slow writers to finish or be cut off',
+      () => writers.every((w) => w.closedAt !== undefined),
+      30_000,
+      100,
+    );
     const longest = Math.max(...writers.map((w) => (w.closedAt ?? 0) - w.openedAt));
-    console.log(`slow writers: the longest held a connection for ${longest} ms (message ${query.length} bytes at 5 bytes/s)`);
+    console.log(
+      `slow writers: the longest held a connection for ${longest} ms (message ${query.length} bytes at 5 bytes/s)`,
+    );
     assert.ok(longest < query.length * 200 + IDLE_MS * 4, `slow writers are bounded (${longest} ms)`);
   } finally {
     for (const t of timers) clearInterval(t);
@@ -121,8 +138,15 @@ test('a client that sends thousands of queries and never reads is cut off; memor
   const rssAfter = await Cluster.metric(skydns.metricsPort, 'skydns_skydns_process_resident_memory_bytes');
   const looked = Date.now();
   held.socket.resume();
-  await waitFor('the connection of the client that did not read to be closed by the server', () => held.closedAt !== undefined, 5_000, 20);
-  console.log(`non-reading client: closed by the server ${(held.closedAt ?? 0) < looked ? 'with a reset (backlog limit)' : 'after the idle timeout'}; resident memory ${Math.round(rssBefore / 1e6)} -> ${Math.round(rssAfter / 1e6)} MB`);
+  await waitFor(
+    'the connection of the client that did not read to be closed by the server',
+    () => held.closedAt !== undefined,
+    5_000,
+    20,
+  );
+  console.log(
+    `non-reading client: closed by the server ${(held.closedAt ?? 0) < looked ? 'with a reset (backlog limit)' : 'after the idle timeout'}; resident memory ${Math.round(rssBefore / 1e6)} -> ${Math.round(rssAfter / 1e6)} MB`,
+  );
   assert.ok(rssAfter - rssBefore < 100e6, `resident memory grew ${Math.round((rssAfter - rssBefore) / 1e6)} MB`);
   assert.ok(skydns.process.alive);
   assert.ok((await udpWhile(5)) < 500);

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { ManagedProcess, freeDnsPort, freePort, makeTestCertificates, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import {
+  ManagedProcess,
+  freeDnsPort,
+  freePort,
+  makeTestCertificates,
+  requireTool,
+  waitFor,
+} from '@kube-dns-legacy/testkit';
 import { repoRoot } from './pod.js';
 import { QTYPE, udpQuery } from './reliability-dns.js';
 
@@ -26,7 +33,12 @@ const procs: ManagedProcess[] = [];
 const file = (name: string): string => join(dir, name);
 
 async function etcdctl(...args: string[]): Promise<string> {
-  const tls = [`--endpoints=${endpoint}`, `--cacert=${file('ca.pem')}`, `--cert=${file('client.pem')}`, `--key=${file('client.key')}`];
+  const tls = [
+    `--endpoints=${endpoint}`,
+    `--cacert=${file('ca.pem')}`,
+    `--cert=${file('client.pem')}`,
+    `--key=${file('client.key')}`,
+  ];
   return (await run('etcdctl', [...tls, ...args], { env: { ...process.env, ETCDCTL_API: '3' } })).stdout;
 }
 
@@ -40,14 +52,39 @@ before(async () => {
   await makeTestCertificates(dir, 'other-ca', ['stranger']);
   const [client, peer] = [await freePort(), await freePort()];
   endpoint = `https://127.0.0.1:${client}`;
-  procs.push(new ManagedProcess('etcd', 'etcd', [
-    '--name', 'tls', '--data-dir', file('data'),
-    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `tls=http://127.0.0.1:${peer}`,
-    '--cert-file', file('server.pem'), '--key-file', file('server.key'), '--trusted-ca-file', file('ca.pem'), '--client-cert-auth',
-    '--log-level', 'error',
-  ]));
-  await waitFor('etcd to answer over TLS', async () => (await etcdctl('put', '/probe', 'x')).includes('OK'), 20_000, 100);
+  procs.push(
+    new ManagedProcess('etcd', 'etcd', [
+      '--name',
+      'tls',
+      '--data-dir',
+      file('data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `tls=http://127.0.0.1:${peer}`,
+      '--cert-file',
+      file('server.pem'),
+      '--key-file',
+      file('server.key'),
+      '--trusted-ca-file',
+      file('ca.pem'),
+      '--client-cert-auth',
+      '--log-level',
+      'error',
+    ]),
+  );
+  await waitFor(
+    'etcd to answer over TLS',
+    async () => (await etcdctl('put', '/probe', 'x')).includes('OK'),
+    20_000,
+    100,
+  );
   api = await SandboxApiServer.start({ port: 0 });
 });
 
@@ -60,38 +97,96 @@ after(async () => {
 test('kube2sky and skydns both use etcd over TLS with client certificates; a service reaches DNS', async () => {
   const healthz = await freePort();
   const kube2sky = new ManagedProcess('kube2sky', 'node', [
-    KUBE2SKY, `--etcd-server=${endpoint}`, `--etcd-cafile=${file('ca.pem')}`, `--etcd-certfile=${file('client.pem')}`, `--etcd-keyfile=${file('client.key')}`,
-    `--kubecfg-file=${api.kubeconfigPath}`, `--healthz-port=${healthz}`,
+    KUBE2SKY,
+    `--etcd-server=${endpoint}`,
+    `--etcd-cafile=${file('ca.pem')}`,
+    `--etcd-certfile=${file('client.pem')}`,
+    `--etcd-keyfile=${file('client.key')}`,
+    `--kubecfg-file=${api.kubeconfigPath}`,
+    `--healthz-port=${healthz}`,
   ]);
   procs.push(kube2sky);
-  await waitFor('kube2sky ready over TLS', async () => (await fetch(`http://127.0.0.1:${healthz}/readiness`)).status === 200, 60_000, 100)
-    .catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output}`));
+  await waitFor(
+    'kube2sky ready over TLS',
+    async () => (await fetch(`http://127.0.0.1:${healthz}/readiness`)).status === 200,
+    60_000,
+    100,
+  ).catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output}`));
   const dns = await freeDnsPort();
-  const skydns = new ManagedProcess('skydns', 'node', [SKYDNS, `-machines=${endpoint}`, `-ca-cert=${file('ca.pem')}`, `-tls-pem=${file('client.pem')}`, `-tls-key=${file('client.key')}`, `-addr=127.0.0.1:${dns}`, '-domain=cluster.local.', '-no-rec']);
+  const skydns = new ManagedProcess('skydns', 'node', [
+    SKYDNS,
+    `-machines=${endpoint}`,
+    `-ca-cert=${file('ca.pem')}`,
+    `-tls-pem=${file('client.pem')}`,
+    `-tls-key=${file('client.key')}`,
+    `-addr=127.0.0.1:${dns}`,
+    '-domain=cluster.local.',
+    '-no-rec',
+  ]);
   procs.push(skydns);
-  const res = await fetch(`${api.url}/api/v1/namespaces/default/services`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'secure' }, spec: { ports: [{ port: 443 }] } }) });
+  const res = await fetch(`${api.url}/api/v1/namespaces/default/services`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metadata: { name: 'secure' }, spec: { ports: [{ port: 443 }] } }),
+  });
   const ip = ((await res.json()) as { spec: { clusterIP: string } }).spec.clusterIP;
-  await waitFor('secure.default answered by skydns over a TLS-fed store', async () => (await udpQuery(dns, 'secure.default.svc.cluster.local.', QTYPE.A, 500)).answers[0]?.data === ip, 60_000, 200)
-    .catch((err: Error) => assert.fail(`${err.message}\n${skydns.output.slice(-2000)}`));
-  assert.match(await etcdctl('get', '--prefix', '/skydns/local/cluster/svc/default/secure', '--keys-only'), /secure\/[0-9a-f]+/);
+  await waitFor(
+    'secure.default answered by skydns over a TLS-fed store',
+    async () => (await udpQuery(dns, 'secure.default.svc.cluster.local.', QTYPE.A, 500)).answers[0]?.data === ip,
+    60_000,
+    200,
+  ).catch((err: Error) => assert.fail(`${err.message}\n${skydns.output.slice(-2000)}`));
+  assert.match(
+    await etcdctl('get', '--prefix', '/skydns/local/cluster/svc/default/secure', '--keys-only'),
+    /secure\/[0-9a-f]+/,
+  );
   assert.equal(await kube2sky.stop('SIGTERM'), 0);
   assert.equal(await skydns.stop('SIGTERM'), 0);
 });
 
 test('etcd refuses a client without a certificate; a kube2sky trusting another CA writes nothing and says so', async () => {
-  await assert.rejects(run('etcdctl', [`--endpoints=${endpoint}`, `--cacert=${file('ca.pem')}`, '--dial-timeout=2s', '--command-timeout=3s', 'get', '/probe'], { env: { ...process.env, ETCDCTL_API: '3' } }), 'no client certificate, no answer');
+  await assert.rejects(
+    run(
+      'etcdctl',
+      [
+        `--endpoints=${endpoint}`,
+        `--cacert=${file('ca.pem')}`,
+        '--dial-timeout=2s',
+        '--command-timeout=3s',
+        'get',
+        '/probe',
+      ],
+      { env: { ...process.env, ETCDCTL_API: '3' } },
+    ),
+    'no client certificate, no answer',
+  );
   await etcdctl('del', '--prefix', '/skydns/');
   const healthz = await freePort();
   const kube2sky = new ManagedProcess('kube2sky', 'node', [
-    KUBE2SKY, `--etcd-server=${endpoint}`, `--etcd-cafile=${file('other-ca.pem')}`, `--etcd-certfile=${file('stranger.pem')}`, `--etcd-keyfile=${file('stranger.key')}`,
-    `--kubecfg-file=${api.kubeconfigPath}`, `--healthz-port=${healthz}`, '--etcd-mutation-timeout=2s',
+    KUBE2SKY,
+    `--etcd-server=${endpoint}`,
+    `--etcd-cafile=${file('other-ca.pem')}`,
+    `--etcd-certfile=${file('stranger.pem')}`,
+    `--etcd-keyfile=${file('stranger.key')}`,
+    `--kubecfg-file=${api.kubeconfigPath}`,
+    `--healthz-port=${healthz}`,
+    '--etcd-mutation-timeout=2s',
   ]);
   procs.push(kube2sky);
-  await waitFor('kube2sky /healthz to show etcd failing', async () => {
-    const r = await fetch(`http://127.0.0.1:${healthz}/healthz`);
-    return r.status === 503 && ((await r.json()) as { checks: Record<string, boolean> }).checks['etcd'] === false;
-  }, 60_000, 200).catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output.slice(-2000)}`));
-  assert.equal((await etcdctl('get', '--prefix', '/skydns/', '--keys-only')).trim(), '', 'nothing written through an untrusted connection');
+  await waitFor(
+    'kube2sky /healthz to show etcd failing',
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${healthz}/healthz`);
+      return r.status === 503 && ((await r.json()) as { checks: Record<string, boolean> }).checks['etcd'] === false;
+    },
+    60_000,
+    200,
+  ).catch((err: Error) => assert.fail(`${err.message}\n${kube2sky.output.slice(-2000)}`));
+  assert.equal(
+    (await etcdctl('get', '--prefix', '/skydns/', '--keys-only')).trim(),
+    '',
+    'nothing written through an untrusted connection',
+  );
   assert.notEqual((await fetch(`http://127.0.0.1:${healthz}/readiness`)).status, 200);
   assert.ok(kube2sky.alive, 'kube2sky keeps retrying instead of crashing');
   await kube2sky.stop('SIGTERM');
@@ -108,21 +203,41 @@ test('key files the process cannot read (mode 000, run as nobody) stop kube2sky 
   await chmod(join(locked, 'ca.pem'), 0o644);
   await chmod(join(locked, 'client.pem'), 0o644);
   await chmod(join(locked, 'client.key'), 0o000);
-  const asNobody = (args: string[]): Promise<{ code: number | null; output: string }> => new Promise((resolve) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
+  const asNobody = (args: string[]): Promise<{ code: number | null; output: string }> =>
+    new Promise((resolve) => {
+      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: '/',
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
     });
-  });
   const key = join(locked, 'client.key');
   const results = await Promise.all([
-    asNobody([KUBE2SKY, `--etcd-server=${endpoint}`, `--etcd-cafile=${join(locked, 'ca.pem')}`, `--etcd-certfile=${join(locked, 'client.pem')}`, `--etcd-keyfile=${key}`, '--kube-master-url=http://127.0.0.1:1', '--healthz-port=0']),
-    asNobody([SKYDNS, `-machines=${endpoint}`, `-ca-cert=${join(locked, 'ca.pem')}`, `-tls-pem=${join(locked, 'client.pem')}`, `-tls-key=${key}`, `-addr=127.0.0.1:${await freeDnsPort()}`, '-domain=cluster.local.']),
+    asNobody([
+      KUBE2SKY,
+      `--etcd-server=${endpoint}`,
+      `--etcd-cafile=${join(locked, 'ca.pem')}`,
+      `--etcd-certfile=${join(locked, 'client.pem')}`,
+      `--etcd-keyfile=${key}`,
+      '--kube-master-url=http://127.0.0.1:1',
+      '--healthz-port=0',
+    ]),
+    asNobody([
+      SKYDNS,
+      `-machines=${endpoint}`,
+      `-ca-cert=${join(locked, 'ca.pem')}`,
+      `-tls-pem=${join(locked, 'client.pem')}`,
+      `-tls-key=${key}`,
+      `-addr=127.0.0.1:${await freeDnsPort()}`,
+      '-domain=cluster.local.',
+    ]),
   ]);
   for (const [i, { code, output }] of results.entries()) {
     const name = i === 0 ? 'kube2sky' : 'skydns';

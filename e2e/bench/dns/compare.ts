@@ -22,13 +22,17 @@ import { DOMAIN, kube2skyReady, pidOf, repoRoot, startKube2sky, startSandbox, st
 import { fmt, int } from '../lib/stats.js';
 import { createFixture, existingAndMissing, hostsEntries, serviceName, srvEntries } from './fixture.js';
 
-const args = parseArgs('bench-dns-compare', 'Scenario (a) against several skydns builds and dnsmasq, alternating (env BENCH_SKYDNS_BUILDS=label=path/to/dist/main.js,…).', {
-  seconds: ['dnsperf -l: seconds per run', 10, 2],
-  rate: ['dnsperf -Q of the saturating latency run', 50_000, 50_000],
-  'low-rate': ['dnsperf -Q of the latency run below saturation', 10_000, 5_000],
-  rounds: ['rounds (each round runs every target once per kind of run; medians are reported)', 3, 1],
-  services: ['services created (half the names of the query file)', 500, 500],
-});
+const args = parseArgs(
+  'bench-dns-compare',
+  'Scenario (a) against several skydns builds and dnsmasq, alternating (env BENCH_SKYDNS_BUILDS=label=path/to/dist/main.js,…).',
+  {
+    seconds: ['dnsperf -l: seconds per run', 10, 2],
+    rate: ['dnsperf -Q of the saturating latency run', 50_000, 50_000],
+    'low-rate': ['dnsperf -Q of the latency run below saturation', 10_000, 5_000],
+    rounds: ['rounds (each round runs every target once per kind of run; medians are reported)', 3, 1],
+    services: ['services created (half the names of the query file)', 500, 500],
+  },
+);
 
 interface Target {
   readonly label: string;
@@ -39,22 +43,45 @@ interface Target {
 
 /** The builds to compare: those named in BENCH_SKYDNS_BUILDS, else the working tree's. */
 function builds(): Array<{ label: string; main: string; nodeFlags: string[] }> {
-  const extra = (process.env['BENCH_SKYDNS_BUILDS'] ?? '').split(',').filter((s) => s !== '').map((s) => {
-    const at = s.indexOf('=');
-    if (at <= 0) throw new Error(`BENCH_SKYDNS_BUILDS entry "${s}" is not label=path [node flags]`);
-    const [main, ...nodeFlags] = s.slice(at + 1).split(' ').filter((w) => w !== '');
-    return { label: s.slice(0, at), main: resolve(main ?? ''), nodeFlags };
-  });
-  return extra.length > 0 ? extra : [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js'), nodeFlags: [] }];
+  const extra = (process.env['BENCH_SKYDNS_BUILDS'] ?? '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map((s) => {
+      const at = s.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_SKYDNS_BUILDS entry "${s}" is not label=path [node flags]`);
+      const [main, ...nodeFlags] = s
+        .slice(at + 1)
+        .split(' ')
+        .filter((w) => w !== '');
+      return { label: s.slice(0, at), main: resolve(main ?? ''), nodeFlags };
+    });
+  return extra.length > 0
+    ? extra
+    : [{ label: 'current', main: join(repoRoot, 'packages', 'skydns', 'dist', 'main.js'), nodeFlags: [] }];
 }
 
-async function startBuild(etcd: EtcdServer, label: string, main: string, nodeFlags: readonly string[]): Promise<ManagedProcess & { dnsPort?: number }> {
+async function startBuild(
+  etcd: EtcdServer,
+  label: string,
+  main: string,
+  nodeFlags: readonly string[],
+): Promise<ManagedProcess & { dnsPort?: number }> {
   const dnsPort = await freeDnsPort();
   const metricsPort = await freePort();
   const cpu = process.env['BENCH_CPU_PROF'];
-  const flags = cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`, `--cpu-prof-name=skydns-${label}-${Date.now()}.cpuprofile`] : [];
+  const flags = cpu
+    ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`, `--cpu-prof-name=skydns-${label}-${Date.now()}.cpuprofile`]
+    : [];
   const proc = new ManagedProcess(`skydns-${label}`, process.execPath, [
-    ...flags, ...nodeFlags, main, `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`,
+    ...flags,
+    ...nodeFlags,
+    main,
+    `-machines=${etcd.endpoint}`,
+    `-addr=127.0.0.1:${dnsPort}`,
+    '-ns-rotate=false',
+    `-domain=${DOMAIN}.`,
+    '-no-rec',
+    `--metrics-port=${metricsPort}`,
   ]);
   await proc.waitForOutput(/ready for queries/, 30_000);
   return Object.assign(proc, { dnsPort });
@@ -73,7 +100,9 @@ async function main(): Promise<void> {
   let etcd: EtcdServer | undefined;
   let masq: Dnsmasq | undefined;
   const started = new Date().toISOString();
-  const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   try {
     etcd = await EtcdServer.start();
     const sandbox = await startSandbox(dir);
@@ -92,10 +121,26 @@ async function main(): Promise<void> {
       const p = await startBuild(etcd, b.label, b.main, b.nodeFlags);
       procs.push(p);
       skydnsProcs.set(b.label, p);
-      targets.push({ label: `skydns ${b.label}`, port: p.dnsPort as number, pid: pidOf(p), runs: { tput: [], high: [], low: [] } });
+      targets.push({
+        label: `skydns ${b.label}`,
+        port: p.dnsPort as number,
+        pid: pidOf(p),
+        runs: { tput: [], high: [], low: [] },
+      });
     }
-    masq = await startDnsmasq(dir, 'cluster.local', hostsEntries(fixture, '10.0.0.1'), srvEntries(fixture), serviceName(fixture.services[0] as { name: string; namespace: string }));
-    targets.push({ label: 'dnsmasq', port: masq.port, pid: pidOf(masq.process), runs: { tput: [], high: [], low: [] } });
+    masq = await startDnsmasq(
+      dir,
+      'cluster.local',
+      hostsEntries(fixture, '10.0.0.1'),
+      srvEntries(fixture),
+      serviceName(fixture.services[0] as { name: string; namespace: string }),
+    );
+    targets.push({
+      label: 'dnsmasq',
+      port: masq.port,
+      pid: pidOf(masq.process),
+      runs: { tput: [], high: [], low: [] },
+    });
 
     const file = join(dir, 'queries-a.txt');
     writeFileSync(file, `${existingAndMissing(fixture, 2 * args.services).join('\n')}\n`);
@@ -105,25 +150,70 @@ async function main(): Promise<void> {
       for (const t of order) {
         process.stderr.write(`[compare] round ${round + 1}: ${t.label} (load ${loadavg()[0]?.toFixed(2)})\n`);
         t.runs.tput.push(await dnsperf({ port: t.port, queryFile: file, seconds: args.seconds, serverPid: t.pid }));
-        t.runs.high.push(await dnsperf({ port: t.port, queryFile: file, seconds: args.seconds, maxQps: args.rate, serverPid: t.pid, verboseFile }));
-        t.runs.low.push(await dnsperf({ port: t.port, queryFile: file, seconds: args.seconds, maxQps: args['low-rate'], serverPid: t.pid, verboseFile }));
+        t.runs.high.push(
+          await dnsperf({
+            port: t.port,
+            queryFile: file,
+            seconds: args.seconds,
+            maxQps: args.rate,
+            serverPid: t.pid,
+            verboseFile,
+          }),
+        );
+        t.runs.low.push(
+          await dnsperf({
+            port: t.port,
+            queryFile: file,
+            seconds: args.seconds,
+            maxQps: args['low-rate'],
+            serverPid: t.pid,
+            verboseFile,
+          }),
+        );
       }
     }
     const m = (rs: DnsperfResult[], f: (r: DnsperfResult) => number): number => median(rs.map(f));
     const out = [
-      `Started ${started}; load average at start ${loadAtStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${args.rounds} round(s) of ${args.seconds} s runs, targets alternating; medians over the rounds.`,
+      `Started ${started}; load average at start ${loadAtStart}, at end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; ${args.rounds} round(s) of ${args.seconds} s runs, targets alternating; medians over the rounds.`,
       '',
       table(
-        ['Server', 'qps', 'CPU µs/query', `answered at -Q ${args.rate}`, `p99 ms at -Q ${args.rate}`, `p50 ms at -Q ${args['low-rate']}`, `p99 ms at -Q ${args['low-rate']}`, `p99.9 ms at -Q ${args['low-rate']}`, 'lost (all runs)'],
+        [
+          'Server',
+          'qps',
+          'CPU µs/query',
+          `answered at -Q ${args.rate}`,
+          `p99 ms at -Q ${args.rate}`,
+          `p50 ms at -Q ${args['low-rate']}`,
+          `p99 ms at -Q ${args['low-rate']}`,
+          `p99.9 ms at -Q ${args['low-rate']}`,
+          'lost (all runs)',
+        ],
         targets.map((t) => [
           t.label,
           int(m(t.runs.tput, (r) => r.qps)),
-          fmt(m(t.runs.tput, (r) => (1e6 * r.serverCpuSeconds) / Math.max(1, r.completed)), 1),
+          fmt(
+            m(t.runs.tput, (r) => (1e6 * r.serverCpuSeconds) / Math.max(1, r.completed)),
+            1,
+          ),
           int(m(t.runs.high, (r) => r.qps)),
-          fmt(m(t.runs.high, (r) => r.latency?.p99 ?? NaN), 3),
-          fmt(m(t.runs.low, (r) => r.latency?.p50 ?? NaN), 3),
-          fmt(m(t.runs.low, (r) => r.latency?.p99 ?? NaN), 3),
-          fmt(m(t.runs.low, (r) => r.latency?.p999 ?? NaN), 3),
+          fmt(
+            m(t.runs.high, (r) => r.latency?.p99 ?? NaN),
+            3,
+          ),
+          fmt(
+            m(t.runs.low, (r) => r.latency?.p50 ?? NaN),
+            3,
+          ),
+          fmt(
+            m(t.runs.low, (r) => r.latency?.p99 ?? NaN),
+            3,
+          ),
+          fmt(
+            m(t.runs.low, (r) => r.latency?.p999 ?? NaN),
+            3,
+          ),
           int([...t.runs.tput, ...t.runs.high, ...t.runs.low].reduce((n, r) => n + r.lost, 0)),
         ]),
       ),

@@ -38,13 +38,25 @@ export const PORTS = [
  * or a real kube-apiserver), and `headless` headless services with one EndpointSlice of `endpoints` ready
  * endpoints each (hostnames `web-<k>`, addresses 10.244.x.y), as an endpoint-slice controller would write it.
  */
-export async function createFixture(api: ApiClient, count: number, namespaceCount: number, headless = 0, endpoints = 10): Promise<DnsFixture> {
+export async function createFixture(
+  api: ApiClient,
+  count: number,
+  namespaceCount: number,
+  headless = 0,
+  endpoints = 10,
+): Promise<DnsFixture> {
   const namespaces = Array.from({ length: namespaceCount }, (_, i) => `ns${i}`);
   for (const ns of namespaces) await api.namespace(ns);
-  const wanted = Array.from({ length: count }, (_, i) => ({ name: `svc-${Math.floor(i / namespaceCount)}`, namespace: namespaces[i % namespaceCount] as string }));
+  const wanted = Array.from({ length: count }, (_, i) => ({
+    name: `svc-${Math.floor(i / namespaceCount)}`,
+    namespace: namespaces[i % namespaceCount] as string,
+  }));
   const services: FixtureService[] = new Array(count);
   await pool(wanted, 16, async (w, i) => {
-    const created = await api.create<{ spec: { clusterIP: string } }>(`/api/v1/namespaces/${w.namespace}/services`, clusterIpService(w.name, PORTS));
+    const created = await api.create<{ spec: { clusterIP: string } }>(
+      `/api/v1/namespaces/${w.namespace}/services`,
+      clusterIpService(w.name, PORTS),
+    );
     services[i] = { ...w, ip: created.spec.clusterIP };
   });
   const heads: FixtureHeadless[] = Array.from({ length: headless }, (_, i) => ({
@@ -56,7 +68,10 @@ export async function createFixture(api: ApiClient, count: number, namespaceCoun
     }),
   }));
   await pool(heads, 16, async (h) => {
-    await api.create(`/api/v1/namespaces/${h.namespace}/services`, { metadata: { name: h.name }, spec: { clusterIP: 'None', ports: [{ ...HEADLESS_PORT, targetPort: HEADLESS_PORT.port }] } });
+    await api.create(`/api/v1/namespaces/${h.namespace}/services`, {
+      metadata: { name: h.name },
+      spec: { clusterIP: 'None', ports: [{ ...HEADLESS_PORT, targetPort: HEADLESS_PORT.port }] },
+    });
     await api.create(`/apis/discovery.k8s.io/v1/namespaces/${h.namespace}/endpointslices`, {
       metadata: { name: `${h.name}-abcde`, labels: { 'kubernetes.io/service-name': h.name } },
       addressType: 'IPv4',
@@ -82,23 +97,34 @@ export function hostsEntries(f: DnsFixture, kubernetesIp: string): Array<[string
   return [
     [kubernetesIp, `kubernetes.default.svc.${DOMAIN}`],
     ...f.services.map((s): [string, string] => [s.ip, serviceName(s)]),
-    ...f.headless.flatMap((h) => h.ips.flatMap((ip, k): Array<[string, string]> => [[ip, serviceName(h)], [ip, endpointName(h, k)]])),
+    ...f.headless.flatMap((h) =>
+      h.ips.flatMap(
+        (ip, k): Array<[string, string]> => [
+          [ip, serviceName(h)],
+          [ip, endpointName(h, k)],
+        ],
+      ),
+    ),
   ];
 }
 
 /** SRV records, as kube2sky publishes them: per ClusterIP service port, target the service name; per headless endpoint, target its hostname name. */
 export function srvEntries(f: DnsFixture): SrvHost[] {
-  const srv = (p: { name: string; protocol: string }, svc: { name: string; namespace: string }): string => `_${p.name}._${p.protocol.toLowerCase()}.${serviceName(svc)}`;
+  const srv = (p: { name: string; protocol: string }, svc: { name: string; namespace: string }): string =>
+    `_${p.name}._${p.protocol.toLowerCase()}.${serviceName(svc)}`;
   return [
     ...f.services.flatMap((s) => PORTS.map((p) => ({ name: srv(p, s), target: serviceName(s), port: p.port }))),
-    ...f.headless.flatMap((h) => h.ips.map((_, k) => ({ name: srv(HEADLESS_PORT, h), target: endpointName(h, k), port: HEADLESS_PORT.port }))),
+    ...f.headless.flatMap((h) =>
+      h.ips.map((_, k) => ({ name: srv(HEADLESS_PORT, h), target: endpointName(h, k), port: HEADLESS_PORT.port })),
+    ),
   ];
 }
 
 /** A zone file for an authoritative server (Knot) holding exactly the names above, TTL 30 as skydns. */
 export function zoneFile(f: DnsFixture, kubernetesIp: string): string {
   const lines = [
-    `$ORIGIN ${DOMAIN}.`, '$TTL 30',
+    `$ORIGIN ${DOMAIN}.`,
+    '$TTL 30',
     `@ SOA ns.dns.${DOMAIN}. hostmaster.${DOMAIN}. 1 28800 7200 604800 30`,
     `@ NS ns.dns.${DOMAIN}.`,
     'ns.dns A 127.0.0.1',
@@ -126,7 +152,9 @@ export function existingAndMissing(f: DnsFixture, total: number): string[] {
 
 /** (b) SRV questions for the named ports of every service. */
 export function srvQuestions(f: DnsFixture, total: number): string[] {
-  const all = f.services.flatMap((s) => PORTS.map((p) => `_${p.name}._${p.protocol.toLowerCase()}.${serviceName(s)} SRV`));
+  const all = f.services.flatMap((s) =>
+    PORTS.map((p) => `_${p.name}._${p.protocol.toLowerCase()}.${serviceName(s)} SRV`),
+  );
   return all.slice(0, total);
 }
 
@@ -159,7 +187,11 @@ export function searchPathQuestions(f: DnsFixture, lookups: number): string[] {
         ask([`${s.name}.${s.namespace}.${list[0]}`, `${s.name}.${s.namespace}.${list[1]}`]);
         break;
       case 2: // `svc.ns.svc`: the third candidate exists
-        ask([`${s.name}.${s.namespace}.svc.${list[0]}`, `${s.name}.${s.namespace}.svc.${list[1]}`, `${s.name}.${s.namespace}.svc.${list[2]}`]);
+        ask([
+          `${s.name}.${s.namespace}.svc.${list[0]}`,
+          `${s.name}.${s.namespace}.svc.${list[1]}`,
+          `${s.name}.${s.namespace}.svc.${list[2]}`,
+        ]);
         break;
       default: // `kubernetes.default`
         ask([`kubernetes.default.${list[0]}`, `kubernetes.default.${list[1]}`]);

@@ -24,12 +24,17 @@ export interface FrameCost {
 
 function label(n: ProfileNode, root: string): string {
   const f = n.callFrame;
-  const where = f.url === '' ? '' : ` ${f.url.startsWith('file://') ? relative(root, f.url.slice(7)) : f.url}:${f.lineNumber + 1}`;
+  const where =
+    f.url === '' ? '' : ` ${f.url.startsWith('file://') ? relative(root, f.url.slice(7)) : f.url}:${f.lineNumber + 1}`;
   return `${f.functionName || '(anonymous)'}${where}`;
 }
 
 /** The frames of a V8 .cpuprofile (node --cpu-prof) with the most self and total time; idle and GC are reported as V8 names them. */
-export function topFrames(file: string, root: string, count = 15): { bySelf: FrameCost[]; byTotal: FrameCost[]; totalMs: number } {
+export function topFrames(
+  file: string,
+  root: string,
+  count = 15,
+): { bySelf: FrameCost[]; byTotal: FrameCost[]; totalMs: number } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -54,10 +59,15 @@ export function topFrames(file: string, root: string, count = 15): { bySelf: Fra
       total.set(l, (total.get(l) ?? 0) + ms);
     }
   });
-  const rows = [...self.keys(), ...total.keys()].filter((v, i, a) => a.indexOf(v) === i).map((frame) => ({ frame, selfMs: self.get(frame) ?? 0, totalMs: total.get(frame) ?? 0 }));
+  const rows = [...self.keys(), ...total.keys()]
+    .filter((v, i, a) => a.indexOf(v) === i)
+    .map((frame) => ({ frame, selfMs: self.get(frame) ?? 0, totalMs: total.get(frame) ?? 0 }));
   return {
     bySelf: [...rows].sort((a, b) => b.selfMs - a.selfMs).slice(0, count),
-    byTotal: [...rows].filter((r) => !/^\((root|program|idle|garbage collector)\)/.test(r.frame)).sort((a, b) => b.totalMs - a.totalMs).slice(0, count),
+    byTotal: [...rows]
+      .filter((r) => !/^\((root|program|idle|garbage collector)\)/.test(r.frame))
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, count),
     totalMs: all,
   };
 }
@@ -69,7 +79,11 @@ interface HeapNode {
 }
 
 /** The allocation sites holding the most memory in a V8 sampling .heapprofile (node --heap-prof), self and with callees. */
-export function topAllocations(file: string, root: string, count = 15): { bySelf: FrameCost[]; byTotal: FrameCost[]; totalBytes: number } {
+export function topAllocations(
+  file: string,
+  root: string,
+  count = 15,
+): { bySelf: FrameCost[]; byTotal: FrameCost[]; totalBytes: number } {
   const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head;
   const self = new Map<string, number>();
   const total = new Map<string, number>();
@@ -84,10 +98,17 @@ export function topAllocations(file: string, root: string, count = 15): { bySelf
     return sum;
   };
   const all = walk(head, new Set());
-  const rows = [...total.keys()].map((frame) => ({ frame, selfMs: (self.get(frame) ?? 0) / 1048576, totalMs: (total.get(frame) ?? 0) / 1048576 }));
+  const rows = [...total.keys()].map((frame) => ({
+    frame,
+    selfMs: (self.get(frame) ?? 0) / 1048576,
+    totalMs: (total.get(frame) ?? 0) / 1048576,
+  }));
   return {
     bySelf: [...rows].sort((a, b) => b.selfMs - a.selfMs).slice(0, count),
-    byTotal: [...rows].filter((r) => !/^\(root\)/.test(r.frame)).sort((a, b) => b.totalMs - a.totalMs).slice(0, count),
+    byTotal: [...rows]
+      .filter((r) => !/^\(root\)/.test(r.frame))
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, count),
     totalBytes: all,
   };
 }

@@ -15,9 +15,18 @@ export interface DigResult {
 }
 
 /** Ask `name` once with the real dig (`+ignore`: a truncated UDP reply is reported as such, not retried over TCP). */
-export async function dig(port: number, name: string, type: string, options: readonly string[] = []): Promise<DigResult> {
+export async function dig(
+  port: number,
+  name: string,
+  type: string,
+  options: readonly string[] = [],
+): Promise<DigResult> {
   requireTool('dig');
-  const { stdout } = await run('dig', [`@127.0.0.1`, '-p', String(port), '+time=10', '+tries=1', '+ignore', ...options, type, name], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(
+    'dig',
+    [`@127.0.0.1`, '-p', String(port), '+time=10', '+tries=1', '+ignore', ...options, type, name],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   const header = /status: (\w+).*\n;; flags: ([a-z ]*);.*ANSWER: (\d+)/.exec(stdout);
   if (header === null) throw new Error(`dig ${name} ${type}: no reply header in:\n${stdout.slice(0, 500)}`);
   return {

@@ -22,7 +22,13 @@ export interface SrvHost {
  * plus `--addn-hosts` (the generated hosts file), `--local=/domain/` so unknown names get NXDOMAIN
  * rather than REFUSED, SRV records from a generated conf file, TTL 30 as skydns.
  */
-export async function startDnsmasq(dir: string, domain: string, hosts: ReadonlyArray<readonly [string, string]>, srv: readonly SrvHost[], probeName: string): Promise<Dnsmasq> {
+export async function startDnsmasq(
+  dir: string,
+  domain: string,
+  hosts: ReadonlyArray<readonly [string, string]>,
+  srv: readonly SrvHost[],
+  probeName: string,
+): Promise<Dnsmasq> {
   requireTool('dnsmasq');
   const hostsFile = join(dir, 'dnsmasq.hosts');
   const confFile = join(dir, 'dnsmasq.conf');
@@ -30,17 +36,33 @@ export async function startDnsmasq(dir: string, domain: string, hosts: ReadonlyA
   writeFileSync(confFile, srv.map((s) => `srv-host=${s.name},${s.target},${s.port},10,10\n`).join(''));
   const port = await freeDnsPort();
   const args = [
-    '--keep-in-foreground', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-    `--addn-hosts=${hostsFile}`, `--conf-file=${confFile}`, `--local=/${domain}/`, '--local-ttl=30', `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--user=root', '--log-facility=-',
+    '--keep-in-foreground',
+    `--port=${port}`,
+    '--listen-address=127.0.0.1',
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    `--addn-hosts=${hostsFile}`,
+    `--conf-file=${confFile}`,
+    `--local=/${domain}/`,
+    '--local-ttl=30',
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--user=root',
+    '--log-facility=-',
   ];
   const proc = new ManagedProcess('dnsmasq', 'dnsmasq', args);
   const probe = await UdpProbe.open(port);
   try {
-    await waitFor('dnsmasq to answer', async () => {
-      if (!proc.alive) throw new Error(`dnsmasq exited: ${proc.output}`);
-      const reply = await probe.query(probeName, QTYPES.A, 200);
-      return reply !== undefined && reply.answers > 0;
-    }, 10_000, 50);
+    await waitFor(
+      'dnsmasq to answer',
+      async () => {
+        if (!proc.alive) throw new Error(`dnsmasq exited: ${proc.output}`);
+        const reply = await probe.query(probeName, QTYPES.A, 200);
+        return reply !== undefined && reply.answers > 0;
+      },
+      10_000,
+      50,
+    );
   } finally {
     probe.close();
   }

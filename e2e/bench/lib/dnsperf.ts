@@ -66,7 +66,20 @@ export function verboseLatencies(text: string): Float64Array {
 /** Run dnsperf once and parse its statistics. */
 export async function dnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   requireTool('dnsperf');
-  const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.queryFile, '-c', String(o.clients ?? 4), '-T', String(o.threads ?? 1), '-l', String(o.seconds)];
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-d',
+    o.queryFile,
+    '-c',
+    String(o.clients ?? 4),
+    '-T',
+    String(o.threads ?? 1),
+    '-l',
+    String(o.seconds),
+  ];
   if (o.outstanding !== undefined) args.push('-q', String(o.outstanding));
   if (o.maxQps !== undefined) args.push('-Q', String(o.maxQps));
   if (o.verboseFile !== undefined) args.push('-v');
@@ -91,7 +104,8 @@ export async function dnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   }
   if (code !== 0) throw new Error(`dnsperf ${args.join(' ')} exited with ${code}:\n${text}`);
   const rcodes: Record<string, number> = {};
-  for (const m of (/Response codes:\s+(.*)/.exec(text)?.[1] ?? '').matchAll(/([A-Z]+) (\d+)/g)) rcodes[m[1] as string] = Number(m[2]);
+  for (const m of (/Response codes:\s+(.*)/.exec(text)?.[1] ?? '').matchAll(/([A-Z]+) (\d+)/g))
+    rcodes[m[1] as string] = Number(m[2]);
   const avg = /Average Latency \(s\):\s+([\d.]+) \(min [\d.]+, max ([\d.]+)\)/.exec(text);
   return {
     sent: field(text, 'Queries sent'),

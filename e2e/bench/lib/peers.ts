@@ -36,20 +36,16 @@ export interface CorednsOptions {
 
 /** The Corefile for these options on `port`. */
 export function corefile(o: CorednsOptions, port: number): string {
-  const plugin = o.backend.plugin === 'kubernetes'
-    ? [
-      `  kubernetes ${DOMAIN} in-addr.arpa ip6.arpa {`,
-      `    kubeconfig ${o.backend.kubeconfig}`,
-      '    pods verified',
-      '    ttl 30',
-      '  }',
-    ]
-    : [
-      `  etcd ${DOMAIN} {`,
-      '    path /skydns',
-      `    endpoint ${o.backend.endpoint}`,
-      '  }',
-    ];
+  const plugin =
+    o.backend.plugin === 'kubernetes'
+      ? [
+          `  kubernetes ${DOMAIN} in-addr.arpa ip6.arpa {`,
+          `    kubeconfig ${o.backend.kubeconfig}`,
+          '    pods verified',
+          '    ttl 30',
+          '  }',
+        ]
+      : [`  etcd ${DOMAIN} {`, '    path /skydns', `    endpoint ${o.backend.endpoint}`, '  }'];
   const zones = o.backend.plugin === 'kubernetes' ? [DOMAIN, 'in-addr.arpa', 'ip6.arpa'] : [DOMAIN];
   return [
     `${zones.map((z) => `${z}:${port}`).join(' ')} {`,
@@ -83,20 +79,25 @@ export async function startCoredns(dir: string, o: CorednsOptions): Promise<Peer
   const proc = new ManagedProcess(name, binary, ['-conf', file]);
   const probe = await UdpProbe.open(port);
   try {
-    await waitFor(`${name} to answer`, async () => {
-      if (!proc.alive) throw new Error(`${name} exited: ${proc.output}`);
-      if (o.readyPort !== undefined) {
-        try {
-          const res = await fetch(`http://127.0.0.1:${o.readyPort}/ready`);
-          await res.arrayBuffer();
-          if (res.status !== 200) return false;
-        } catch {
-          return false;
+    await waitFor(
+      `${name} to answer`,
+      async () => {
+        if (!proc.alive) throw new Error(`${name} exited: ${proc.output}`);
+        if (o.readyPort !== undefined) {
+          try {
+            const res = await fetch(`http://127.0.0.1:${o.readyPort}/ready`);
+            await res.arrayBuffer();
+            if (res.status !== 200) return false;
+          } catch {
+            return false;
+          }
         }
-      }
-      const reply = await probe.query(o.probeName ?? `kubernetes.default.svc.${DOMAIN}`, QTYPES.A, 200);
-      return reply !== undefined && (o.probeName === undefined || reply.answers > 0);
-    }, 600_000, 50);
+        const reply = await probe.query(o.probeName ?? `kubernetes.default.svc.${DOMAIN}`, QTYPES.A, 200);
+        return reply !== undefined && (o.probeName === undefined || reply.answers > 0);
+      },
+      600_000,
+      50,
+    );
   } finally {
     probe.close();
   }
@@ -145,11 +146,16 @@ export async function startKnot(dir: string, zone: string, probeName: string): P
   const proc = new ManagedProcess('knotd', 'knotd', ['-c', file]);
   const probe = await UdpProbe.open(port);
   try {
-    await waitFor('knotd to answer', async () => {
-      if (!proc.alive) throw new Error(`knotd exited: ${proc.output}`);
-      const reply = await probe.query(probeName, QTYPES.A, 200);
-      return reply !== undefined && reply.answers > 0;
-    }, 60_000, 50);
+    await waitFor(
+      'knotd to answer',
+      async () => {
+        if (!proc.alive) throw new Error(`knotd exited: ${proc.output}`);
+        const reply = await probe.query(probeName, QTYPES.A, 200);
+        return reply !== undefined && reply.answers > 0;
+      },
+      60_000,
+      50,
+    );
   } finally {
     probe.close();
   }

@@ -23,13 +23,18 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 
 /** The goals as a markdown table. */
 export function goalTable(goals: readonly GoalResult[]): string {
-  return table(['Goal', 'Measured', 'Met'], goals.map((g) => [g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**']));
+  return table(
+    ['Goal', 'Measured', 'Met'],
+    goals.map((g) => [g.goal, g.measured, g.met === undefined ? 'not measured' : g.met ? 'yes' : '**no**']),
+  );
 }
 
 /** The machine, the time and the load, for the record. */
 export function machineLine(): string {
   const model = cpus()[0]?.model ?? 'unknown CPU';
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   return `${new Date().toISOString()} · ${cpus().length} × ${model} · Node ${process.version} · load average at start: ${load}`;
 }
 
@@ -73,7 +78,10 @@ export class Report {
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${this.name}.md`);
     writeFileSync(file, markdown);
-    writeFileSync(join(RESULTS_DIR, `${this.name}.json`), `${JSON.stringify({ name: this.name, title: this.title, goals: this.goals, data: this.data }, null, 2)}\n`);
+    writeFileSync(
+      join(RESULTS_DIR, `${this.name}.json`),
+      `${JSON.stringify({ name: this.name, title: this.title, goals: this.goals, data: this.data }, null, 2)}\n`,
+    );
     return file;
   }
 }

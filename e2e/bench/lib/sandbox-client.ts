@@ -15,27 +15,47 @@ export class ApiClient {
   private readonly url: URL;
   private readonly agent: Agent;
 
-  constructor(base: string, private readonly credentials?: ApiCredentials) {
+  constructor(
+    base: string,
+    private readonly credentials?: ApiCredentials,
+  ) {
     this.url = new URL(base);
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: credentials?.ca }) : new Agent({ keepAlive: true, maxSockets: 64 });
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: credentials?.ca })
+        : new Agent({ keepAlive: true, maxSockets: 64 });
   }
 
-  private call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; text: string }> {
+  private call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<{ status: number; text: string }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const send = this.url.protocol === 'https:' ? httpsRequest : request;
     return new Promise((resolve, reject) => {
-      const req = send({
-        host: this.url.hostname, port: this.url.port, path, method, agent: this.agent,
-        headers: {
-          ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
-          ...(this.credentials === undefined ? {} : { authorization: `Bearer ${this.credentials.token}` }),
+      const req = send(
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          path,
+          method,
+          agent: this.agent,
+          headers: {
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
+            ...(this.credentials === undefined ? {} : { authorization: `Bearer ${this.credentials.token}` }),
+          },
         },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -79,7 +99,11 @@ export class ApiClient {
 }
 
 /** Run `work` over `items` with at most `concurrency` in flight; rejects on the first failure. */
-export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -91,7 +115,10 @@ export async function pool<T>(items: readonly T[], concurrency: number, work: (i
 }
 
 /** A ClusterIP Service with named ports. */
-export function clusterIpService(name: string, ports: ReadonlyArray<{ name: string; port: number; protocol: 'TCP' | 'UDP' }>): Record<string, unknown> {
+export function clusterIpService(
+  name: string,
+  ports: ReadonlyArray<{ name: string; port: number; protocol: 'TCP' | 'UDP' }>,
+): Record<string, unknown> {
   return { metadata: { name }, spec: { type: 'ClusterIP', ports: ports.map((p) => ({ ...p, targetPort: p.port })) } };
 }
 
@@ -101,47 +128,61 @@ export function clusterIpService(name: string, ports: ReadonlyArray<{ name: stri
  * or a closed stream (a real API server answers "Too large resource version" while its watch cache lags)
  * starts the watch again after `retryMs`.
  */
-export function watchNames(base: string, path: string, onEvent: (type: string, name: string) => void, credentials?: ApiCredentials, retryMs = 200): Promise<() => void> {
+export function watchNames(
+  base: string,
+  path: string,
+  onEvent: (type: string, name: string) => void,
+  credentials?: ApiCredentials,
+  retryMs = 200,
+): Promise<() => void> {
   const url = new URL(`${base}${path}${path.includes('?') ? '&' : '?'}watch=1`);
   const send = url.protocol === 'https:' ? httpsRequest : request;
   let stopped = false;
   let current: ClientRequest | undefined;
-  const open = (): Promise<void> => new Promise((resolve, reject) => {
-    const again = (): void => {
-      if (!stopped) setTimeout(() => void open().catch(() => again()), retryMs);
-    };
-    const req = send({
-      host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`,
-      ...(credentials === undefined ? {} : { ca: credentials.ca, headers: { authorization: `Bearer ${credentials.token}` } }),
-    }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
-        return;
-      }
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line.trim() === '') continue;
-          const event = JSON.parse(line) as { type: string; object?: { metadata?: { name?: string } } };
-          if (event.type === 'ERROR') {
-            req.destroy();
+  const open = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const again = (): void => {
+        if (!stopped) setTimeout(() => void open().catch(() => again()), retryMs);
+      };
+      const req = send(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          ...(credentials === undefined
+            ? {}
+            : { ca: credentials.ca, headers: { authorization: `Bearer ${credentials.token}` } }),
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
             return;
           }
-          onEvent(event.type, event.object?.metadata?.name ?? '');
-        }
-      });
-      res.on('error', () => undefined);
-      res.on('close', again);
-      resolve();
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+              const line = buffer.slice(0, nl);
+              buffer = buffer.slice(nl + 1);
+              if (line.trim() === '') continue;
+              const event = JSON.parse(line) as { type: string; object?: { metadata?: { name?: string } } };
+              if (event.type === 'ERROR') {
+                req.destroy();
+                return;
+              }
+              onEvent(event.type, event.object?.metadata?.name ?? '');
+            }
+          });
+          res.on('error', () => undefined);
+          res.on('close', again);
+          resolve();
+        },
+      );
+      current = req;
+      req.on('error', (err) => reject(err));
+      req.end();
     });
-    current = req;
-    req.on('error', (err) => reject(err));
-    req.end();
-  });
   return open().then(() => () => {
     stopped = true;
     current?.destroy();

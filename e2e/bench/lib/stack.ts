@@ -51,15 +51,31 @@ export async function startRealApi(dir: string, serviceCidr = '10.0.0.0/16,fd00:
   const plane = await ControlPlane.start({ stateDir: join(dir, 'control-plane'), serviceCidr });
   const proc = plane.apiServerProcess;
   if (proc === undefined) throw new Error('kube-apiserver is not running');
-  return { process: proc, url: plane.url, kubeconfig: plane.kubeconfig, credentials: { token: plane.adminToken, ca: readFileSync(plane.pki.caCert) }, stop: () => plane.stop() };
+  return {
+    process: proc,
+    url: plane.url,
+    kubeconfig: plane.kubeconfig,
+    credentials: { token: plane.adminToken, ca: readFileSync(plane.pki.caCert) },
+    stop: () => plane.stop(),
+  };
 }
 
 /** Start the sandbox API server (`sandbox-apiserver` executable) with a service CIDR large enough for the benchmark. */
 export async function startSandbox(dir: string, serviceCidr = '10.0.0.0/16'): Promise<Sandbox> {
   const kubeconfig = join(dir, 'kubeconfig');
   const proc = new ManagedProcess('sandbox-apiserver', process.execPath, [
-    ...nodeFlags('sandbox-apiserver'), mainOf('sandbox-apiserver'),
-    '--port', '0', '--kubeconfig', kubeconfig, '--service-cidr', serviceCidr, '--history', '100000', '--log-level', 'warn',
+    ...nodeFlags('sandbox-apiserver'),
+    mainOf('sandbox-apiserver'),
+    '--port',
+    '0',
+    '--kubeconfig',
+    kubeconfig,
+    '--service-cidr',
+    serviceCidr,
+    '--history',
+    '100000',
+    '--log-level',
+    'warn',
   ]);
   const match = await proc.waitForOutput(/^url: (\S+)$/m, 30_000);
   return { process: proc, url: match[1] as string, kubeconfig };
@@ -75,12 +91,27 @@ export interface Kube2sky {
 const IMAGE_ENV = { ...process.env, MALLOC_ARENA_MAX: '2' };
 
 /** Start kube2sky (`dist/main.js`) against etcd and the sandbox; does not wait for readiness. */
-export async function startKube2sky(etcd: EtcdServer, kubeconfig: string, extra: readonly string[] = []): Promise<Kube2sky> {
+export async function startKube2sky(
+  etcd: EtcdServer,
+  kubeconfig: string,
+  extra: readonly string[] = [],
+): Promise<Kube2sky> {
   const healthzPort = await freePort();
-  const proc = new ManagedProcess('kube2sky', process.execPath, [
-    ...nodeFlags('kube2sky'), mainOf('kube2sky'),
-    `--domain=${DOMAIN}`, `--etcd-server=${etcd.endpoint}`, `--kubecfg-file=${kubeconfig}`, `--healthz-port=${healthzPort}`, '--log-level=warn', ...extra,
-  ], { env: IMAGE_ENV });
+  const proc = new ManagedProcess(
+    'kube2sky',
+    process.execPath,
+    [
+      ...nodeFlags('kube2sky'),
+      mainOf('kube2sky'),
+      `--domain=${DOMAIN}`,
+      `--etcd-server=${etcd.endpoint}`,
+      `--kubecfg-file=${kubeconfig}`,
+      `--healthz-port=${healthzPort}`,
+      '--log-level=warn',
+      ...extra,
+    ],
+    { env: IMAGE_ENV },
+  );
   return { process: proc, healthzPort };
 }
 
@@ -96,7 +127,8 @@ export async function kube2skyReady(k: Kube2sky, timeoutMs = 300_000): Promise<n
     } catch {
       // not listening yet
     }
-    if (performance.now() > deadline) throw new Error(`kube2sky was not ready within ${timeoutMs} ms:\n${k.process.output.slice(-4000)}`);
+    if (performance.now() > deadline)
+      throw new Error(`kube2sky was not ready within ${timeoutMs} ms:\n${k.process.output.slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -112,10 +144,22 @@ export interface Skydns {
 export async function startSkydns(etcd: EtcdServer, extra: readonly string[] = [], name = 'skydns'): Promise<Skydns> {
   const dnsPort = await freeDnsPort();
   const metricsPort = await freePort();
-  const proc = new ManagedProcess(name, process.execPath, [
-    ...nodeFlags(name), mainOf('skydns'),
-    `-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${dnsPort}`, '-ns-rotate=false', `-domain=${DOMAIN}.`, '-no-rec', `--metrics-port=${metricsPort}`, ...extra,
-  ], { env: IMAGE_ENV });
+  const proc = new ManagedProcess(
+    name,
+    process.execPath,
+    [
+      ...nodeFlags(name),
+      mainOf('skydns'),
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${dnsPort}`,
+      '-ns-rotate=false',
+      `-domain=${DOMAIN}.`,
+      '-no-rec',
+      `--metrics-port=${metricsPort}`,
+      ...extra,
+    ],
+    { env: IMAGE_ENV },
+  );
   await proc.waitForOutput(/ready for queries/, 30_000);
   return { process: proc, dnsPort, metricsPort };
 }

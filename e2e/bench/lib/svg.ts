@@ -96,16 +96,23 @@ export function barChartSvg(c: BarChart): string {
       const v = barValue(b);
       out.push(`<text x="${labelW - 6}" y="${y + barH - 4}" text-anchor="end">${escapeXml(b.series)}</text>`);
       if (b.parts === undefined) {
-        if (Number.isFinite(v)) out.push(`<rect x="${labelW}" y="${y}" width="${(x(v) - labelW).toFixed(1)}" height="${barH}" fill="${colourOf(b.series)}"><title>${escapeXml(`${b.series}: ${v.toFixed(decimals)} ${c.unit}`)}</title></rect>`);
+        if (Number.isFinite(v))
+          out.push(
+            `<rect x="${labelW}" y="${y}" width="${(x(v) - labelW).toFixed(1)}" height="${barH}" fill="${colourOf(b.series)}"><title>${escapeXml(`${b.series}: ${v.toFixed(decimals)} ${c.unit}`)}</title></rect>`,
+          );
       } else {
         let at = 0;
         for (const p of b.parts) {
           const x0 = x(at);
           at += p.value;
-          out.push(`<rect x="${x0.toFixed(1)}" y="${y}" width="${(x(at) - x0).toFixed(1)}" height="${barH}" fill="${colourOf(p.label)}" stroke="#fff" stroke-width="0.5"><title>${escapeXml(`${p.label}: ${p.value.toFixed(decimals)} ${c.unit}`)}</title></rect>`);
+          out.push(
+            `<rect x="${x0.toFixed(1)}" y="${y}" width="${(x(at) - x0).toFixed(1)}" height="${barH}" fill="${colourOf(p.label)}" stroke="#fff" stroke-width="0.5"><title>${escapeXml(`${p.label}: ${p.value.toFixed(decimals)} ${c.unit}`)}</title></rect>`,
+          );
         }
       }
-      const text = Number.isFinite(v) ? `${v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}${b.note === undefined ? '' : ` (${b.note})`}` : 'not measured';
+      const text = Number.isFinite(v)
+        ? `${v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}${b.note === undefined ? '' : ` (${b.note})`}`
+        : 'not measured';
       out.push(`<text x="${(Number.isFinite(v) ? x(v) : labelW) + 5}" y="${y + barH - 4}">${escapeXml(text)}</text>`);
       y += barH + gap;
     }
@@ -117,7 +124,9 @@ export function barChartSvg(c: BarChart): string {
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4;
     ticks.push(`<line x1="${x(v)}" y1="${top - 4}" x2="${x(v)}" y2="${axisY}" stroke="#ddd"/>`);
-    ticks.push(`<text x="${x(v)}" y="${axisY + 14}" text-anchor="middle" fill="#555">${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}</text>`);
+    ticks.push(
+      `<text x="${x(v)}" y="${axisY + 14}" text-anchor="middle" fill="#555">${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}</text>`,
+    );
   }
   // Legend for stacked parts.
   const legend: string[] = [];
@@ -125,7 +134,9 @@ export function barChartSvg(c: BarChart): string {
   let lx = labelW;
   const ly = axisY + 34;
   for (const name of partNames) {
-    legend.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colourOf(name)}"/><text x="${lx + 16}" y="${ly}">${escapeXml(name)}</text>`);
+    legend.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colourOf(name)}"/><text x="${lx + 16}" y="${ly}">${escapeXml(name)}</text>`,
+    );
     lx += 24 + name.length * 7;
   }
   const height = axisY + (partNames.length > 0 ? 48 : 26);
@@ -134,7 +145,9 @@ export function barChartSvg(c: BarChart): string {
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="8" y="20" font-size="15" font-weight="bold">${escapeXml(c.title)}</text>`,
     `<text x="8" y="38" fill="#333">${escapeXml(`${c.unit}${c.lowerIsBetter === undefined ? '' : c.lowerIsBetter ? ' (lower is better)' : ' (higher is better)'}`)}</text>`,
-    ...(c.subtitle === undefined ? [] : [`<text x="8" y="54" fill="#555" font-size="11">${escapeXml(c.subtitle)}</text>`]),
+    ...(c.subtitle === undefined
+      ? []
+      : [`<text x="8" y="54" fill="#555" font-size="11">${escapeXml(c.subtitle)}</text>`]),
     ...ticks,
     ...out,
     ...legend,

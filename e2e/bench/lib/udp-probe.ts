@@ -32,7 +32,12 @@ export function queryMessage(id: number, name: string, type: number): Buffer {
 
 /** The header facts of a reply. */
 export function readReply(msg: Buffer): ProbeReply {
-  return { rcode: (msg[3] as number) & 0x0f, answers: msg.readUInt16BE(6), truncated: ((msg[2] as number) & 0x02) !== 0, bytes: msg.length };
+  return {
+    rcode: (msg[3] as number) & 0x0f,
+    answers: msg.readUInt16BE(6),
+    truncated: ((msg[2] as number) & 0x02) !== 0,
+    bytes: msg.length,
+  };
 }
 
 /**
@@ -45,7 +50,10 @@ export class UdpProbe {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: ProbeReply | undefined) => void; timer: NodeJS.Timeout }>();
 
-  private constructor(socket: Socket, private readonly port: number) {
+  private constructor(
+    socket: Socket,
+    private readonly port: number,
+  ) {
     this.socket = socket;
     socket.on('message', (msg) => {
       if (msg.length < 12) return;

@@ -13,18 +13,39 @@ import { CpuMeter } from '../lib/procfs.js';
 import { Report, table } from '../lib/report.js';
 import type { BarGroup } from '../lib/svg.js';
 import { ApiClient, clusterIpService, watchNames } from '../lib/sandbox-client.js';
-import { DOMAIN, kube2skyReady, metric, pidOf, startKube2sky, startRealApi, startSandbox, startSkydns, stopAll, type Kube2sky, type Sandbox, type Skydns } from '../lib/stack.js';
+import {
+  DOMAIN,
+  kube2skyReady,
+  metric,
+  pidOf,
+  startKube2sky,
+  startRealApi,
+  startSandbox,
+  startSkydns,
+  stopAll,
+  type Kube2sky,
+  type Sandbox,
+  type Skydns,
+} from '../lib/stack.js';
 import { fmt, int, summarize, type Summary } from '../lib/stats.js';
 import { QTYPES, UdpProbe } from '../lib/udp-probe.js';
 
-const args = parseArgs('bench-propagation', 'Create, then delete, services at a steady rate through the API; time until skydns (and CoreDNS, on a real API server) answers (issues 7 and 12).', {
-  services: ['services created and then deleted', 1000, 200],
-  rate: ['API calls per second', 50, 50],
-  'poll-ms': ['pause between two DNS polls of the same name after a negative reply, ms', 1, 1],
-  'timeout-ms': ['give up on a name after this long, ms', 10_000, 10_000],
-}, {
-  api: ['the API server: a real kube-apiserver (CoreDNS\'s kubernetes plugin is then measured beside skydns), or the sandbox', ['real', 'sandbox']],
-});
+const args = parseArgs(
+  'bench-propagation',
+  'Create, then delete, services at a steady rate through the API; time until skydns (and CoreDNS, on a real API server) answers (issues 7 and 12).',
+  {
+    services: ['services created and then deleted', 1000, 200],
+    rate: ['API calls per second', 50, 50],
+    'poll-ms': ['pause between two DNS polls of the same name after a negative reply, ms', 1, 1],
+    'timeout-ms': ['give up on a name after this long, ms', 10_000, 10_000],
+  },
+  {
+    api: [
+      "the API server: a real kube-apiserver (CoreDNS's kubernetes plugin is then measured beside skydns), or the sandbox",
+      ['real', 'sandbox'],
+    ],
+  },
+);
 
 const NAMESPACE = 'prop';
 
@@ -45,7 +66,11 @@ interface Sample {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `name` until `done(reply)` or the timeout; resolves with the time it became true (performance.now()) and the polls sent. */
-async function pollUntil(probe: UdpProbe, name: string, done: (rcode: number, answers: number) => boolean): Promise<{ at: number; polls: number }> {
+async function pollUntil(
+  probe: UdpProbe,
+  name: string,
+  done: (rcode: number, answers: number) => boolean,
+): Promise<{ at: number; polls: number }> {
   const deadline = performance.now() + args['timeout-ms'];
   let polls = 0;
   while (performance.now() < deadline) {
@@ -58,7 +83,15 @@ async function pollUntil(probe: UdpProbe, name: string, done: (rcode: number, an
 }
 
 /** Run one phase: `call(i)` at a steady rate; for each, time until DNS shows the change, at skydns and (when given) CoreDNS, polled side by side. */
-async function phase(count: number, call: (i: number) => Promise<void>, probe: UdpProbe, peerProbe: UdpProbe | undefined, etcdSeen: Map<string, number>, apiSeen: Map<string, number>, done: (rcode: number, answers: number) => boolean): Promise<Sample[]> {
+async function phase(
+  count: number,
+  call: (i: number) => Promise<void>,
+  probe: UdpProbe,
+  peerProbe: UdpProbe | undefined,
+  etcdSeen: Map<string, number>,
+  apiSeen: Map<string, number>,
+  done: (rcode: number, answers: number) => boolean,
+): Promise<Sample[]> {
   const samples: Sample[] = new Array(count);
   const started = performance.now();
   const work: Array<Promise<void>> = [];
@@ -66,16 +99,28 @@ async function phase(count: number, call: (i: number) => Promise<void>, probe: U
     const due = started + (i * 1000) / args.rate;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    work.push((async (): Promise<void> => {
-      const service = `p-${i}`;
-      etcdSeen.delete(service);
-      apiSeen.delete(service);
-      await call(i);
-      const returned = performance.now();
-      const name = `${service}.${NAMESPACE}.svc.${DOMAIN}`;
-      const [ours, peer] = await Promise.all([pollUntil(probe, name, done), peerProbe === undefined ? undefined : pollUntil(peerProbe, name, done)]);
-      samples[i] = { returned, dns: ours.at - returned, coredns: peer === undefined ? NaN : peer.at - returned, etcd: NaN, api: NaN, polls: ours.polls + (peer?.polls ?? 0) };
-    })());
+    work.push(
+      (async (): Promise<void> => {
+        const service = `p-${i}`;
+        etcdSeen.delete(service);
+        apiSeen.delete(service);
+        await call(i);
+        const returned = performance.now();
+        const name = `${service}.${NAMESPACE}.svc.${DOMAIN}`;
+        const [ours, peer] = await Promise.all([
+          pollUntil(probe, name, done),
+          peerProbe === undefined ? undefined : pollUntil(peerProbe, name, done),
+        ]);
+        samples[i] = {
+          returned,
+          dns: ours.at - returned,
+          coredns: peer === undefined ? NaN : peer.at - returned,
+          etcd: NaN,
+          api: NaN,
+          polls: ours.polls + (peer?.polls ?? 0),
+        };
+      })(),
+    );
   }
   await Promise.all(work);
   await sleep(200);
@@ -94,9 +139,16 @@ function row(label: string, s: Summary, missing: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const report = args.api === 'real'
-    ? new Report('propagation', 'Propagation on a real kube-apiserver: API call → skydns and CoreDNS answers (e2e/bench/propagation)')
-    : new Report('propagation-sandbox', 'Propagation on the sandbox API: API call → skydns answer (e2e/bench/propagation --api sandbox)');
+  const report =
+    args.api === 'real'
+      ? new Report(
+          'propagation',
+          'Propagation on a real kube-apiserver: API call → skydns and CoreDNS answers (e2e/bench/propagation)',
+        )
+      : new Report(
+          'propagation-sandbox',
+          'Propagation on the sandbox API: API call → skydns answer (e2e/bench/propagation --api sandbox)',
+        );
   const dir = mkdtempSync(join(tmpdir(), 'bench-prop-'));
   let etcd: EtcdServer | undefined;
   let sandbox: Sandbox | undefined;
@@ -118,7 +170,10 @@ async function main(): Promise<void> {
     // CoreDNS as clusters run it, but without its cache plugin: `cache 30` would keep serving a negative answer
     // asked before the event arrived for up to the negative TTL, which measures the cache, not the propagation.
     if (args.api === 'real') {
-      coredns = await startCoredns(dir, { backend: { plugin: 'kubernetes', kubeconfig: sandbox.kubeconfig }, cache: false });
+      coredns = await startCoredns(dir, {
+        backend: { plugin: 'kubernetes', kubeconfig: sandbox.kubeconfig },
+        cache: false,
+      });
       peerProbe = await UdpProbe.open(coredns.port);
     }
 
@@ -144,9 +199,14 @@ async function main(): Promise<void> {
     watcher.on('delete', note);
     // A watch on the sandbox API in this process notes when each service's event is delivered.
     const apiSeen = new Map<string, number>();
-    const stopApiWatch = await watchNames(sandbox.url, `/api/v1/namespaces/${NAMESPACE}/services`, (type, name) => {
-      if ((type === 'ADDED' || type === 'DELETED') && !apiSeen.has(name)) apiSeen.set(name, performance.now());
-    }, sandbox.credentials);
+    const stopApiWatch = await watchNames(
+      sandbox.url,
+      `/api/v1/namespaces/${NAMESPACE}/services`,
+      (type, name) => {
+        if ((type === 'ADDED' || type === 'DELETED') && !apiSeen.has(name)) apiSeen.set(name, performance.now());
+      },
+      sandbox.credentials,
+    );
 
     const txnCount = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"');
     const txnSum = await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"');
@@ -155,15 +215,41 @@ async function main(): Promise<void> {
     const apiCpu = new CpuMeter(pidOf(sandbox.process));
     const corednsCpu = coredns === undefined ? undefined : new CpuMeter(pidOf(coredns.process));
     const t0 = performance.now();
-    const creates = await phase(args.services, (i) => api.create(`/api/v1/namespaces/${NAMESPACE}/services`, clusterIpService(`p-${i}`, [{ name: 'http', port: 80, protocol: 'TCP' }])).then(() => undefined), probe, peerProbe, etcdSeen, apiSeen, (rcode, answers) => rcode === 0 && answers > 0);
-    const deletes = await phase(args.services, (i) => api.remove(`/api/v1/namespaces/${NAMESPACE}/services/p-${i}`), probe, peerProbe, etcdSeen, apiSeen, (rcode) => rcode === 3);
+    const creates = await phase(
+      args.services,
+      (i) =>
+        api
+          .create(
+            `/api/v1/namespaces/${NAMESPACE}/services`,
+            clusterIpService(`p-${i}`, [{ name: 'http', port: 80, protocol: 'TCP' }]),
+          )
+          .then(() => undefined),
+      probe,
+      peerProbe,
+      etcdSeen,
+      apiSeen,
+      (rcode, answers) => rcode === 0 && answers > 0,
+    );
+    const deletes = await phase(
+      args.services,
+      (i) => api.remove(`/api/v1/namespaces/${NAMESPACE}/services/p-${i}`),
+      probe,
+      peerProbe,
+      etcdSeen,
+      apiSeen,
+      (rcode) => rcode === 3,
+    );
     const wall = (performance.now() - t0) / 1000;
     api.close();
     const cpu = { kube2sky: k2sCpu.stop(), skydns: skyCpu.stop(), api: apiCpu.stop(), coredns: corednsCpu?.stop() };
     await watcher.cancel();
     stopApiWatch();
-    const txns = (await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"')) - txnCount;
-    const txnMs = (1000 * ((await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"')) - txnSum)) / txns;
+    const txns =
+      (await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"')) - txnCount;
+    const txnMs =
+      (1000 *
+        ((await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_sum', 'op="txn"')) - txnSum)) /
+      txns;
 
     const stats = (samples: Sample[], pick: (s: Sample) => number): { s: Summary; missing: number } => {
       const ok = samples.map(pick).filter((v) => Number.isFinite(v));
@@ -177,26 +263,35 @@ async function main(): Promise<void> {
     const da = stats(deletes, (s) => s.api);
     const cc = stats(creates, (s) => s.coredns);
     const dc = stats(deletes, (s) => s.coredns);
-    report.add(table(['Measured (ms)', 'n', 'p50', 'p90', 'p99', 'max', 'mean', 'missing'], [
-      row('create → skydns answers A', c.s, c.missing),
-      ...(coredns === undefined ? [] : [row('create → CoreDNS (kubernetes) answers A', cc.s, cc.missing)]),
-      row('delete → skydns says NXDOMAIN', d.s, d.missing),
-      ...(coredns === undefined ? [] : [row('delete → CoreDNS (kubernetes) says NXDOMAIN', dc.s, dc.missing)]),
-      row('create → watch event from the API (another watcher)', ca.s, ca.missing),
-      row('delete → watch event from the API (another watcher)', da.s, da.missing),
-      row('create → kube2sky put seen in etcd', ce.s, ce.missing),
-      row('delete → kube2sky delete seen in etcd', de.s, de.missing),
-      row('probe round trip (existing name)', floor, 0),
-    ]));
-    report.add(`kube2sky committed ${int(txns)} etcd transactions, ${fmt(txnMs, 1)} ms each on average (kube2sky_etcd_request_duration_seconds{op="txn"}).`);
+    report.add(
+      table(
+        ['Measured (ms)', 'n', 'p50', 'p90', 'p99', 'max', 'mean', 'missing'],
+        [
+          row('create → skydns answers A', c.s, c.missing),
+          ...(coredns === undefined ? [] : [row('create → CoreDNS (kubernetes) answers A', cc.s, cc.missing)]),
+          row('delete → skydns says NXDOMAIN', d.s, d.missing),
+          ...(coredns === undefined ? [] : [row('delete → CoreDNS (kubernetes) says NXDOMAIN', dc.s, dc.missing)]),
+          row('create → watch event from the API (another watcher)', ca.s, ca.missing),
+          row('delete → watch event from the API (another watcher)', da.s, da.missing),
+          row('create → kube2sky put seen in etcd', ce.s, ce.missing),
+          row('delete → kube2sky delete seen in etcd', de.s, de.missing),
+          row('probe round trip (existing name)', floor, 0),
+        ],
+      ),
+    );
+    report.add(
+      `kube2sky committed ${int(txns)} etcd transactions, ${fmt(txnMs, 1)} ms each on average (kube2sky_etcd_request_duration_seconds{op="txn"}).`,
+    );
     const polls = [...creates, ...deletes].reduce((n, s) => n + s.polls, 0);
     const apiName = args.api === 'real' ? 'kube-apiserver' : 'sandbox API';
-    report.add(`${int(args.services)} services created at ${args.rate}/s through the ${args.api === 'real' ? 'real kube-apiserver (packages/control-plane)' : 'sandbox API'} (POST), then deleted at the same rate (DELETE), one named port each. ` +
-      `Each sample starts when the API call has returned; the name is then asked over UDP (one prebuilt query, ${args['poll-ms']} ms pause after each negative reply) until skydns ` +
-      `answers with an A record (create) or NXDOMAIN (delete)${coredns === undefined ? '' : ', and in parallel the same of CoreDNS: its `kubernetes` plugin (`pods verified`, `ttl 30`) watching the same API server, without the `cache` plugin (with `cache 30` a negative answer asked before the event arrived is served until its TTL runs out, which would measure the cache)'}. ` +
-      `The watch-event and etcd rows come from a watch on the ${apiName} and an etcd watch in the benchmark process, to show where skydns's time goes. ` +
-      `The probe's own round trip (p50 ${fmt(floor.p50, 3)} ms) bounds the method's resolution; ${int(polls)} polls in all. ` +
-      `CPU over the ${fmt(wall, 1)} s: kube2sky ${fmt(cpu.kube2sky.corePercent, 0)} %, skydns ${fmt(cpu.skydns.corePercent, 0)} %${cpu.coredns === undefined ? '' : `, CoreDNS ${fmt(cpu.coredns.corePercent, 0)} %`}, ${apiName} ${fmt(cpu.api.corePercent, 0)} % of a core.`);
+    report.add(
+      `${int(args.services)} services created at ${args.rate}/s through the ${args.api === 'real' ? 'real kube-apiserver (packages/control-plane)' : 'sandbox API'} (POST), then deleted at the same rate (DELETE), one named port each. ` +
+        `Each sample starts when the API call has returned; the name is then asked over UDP (one prebuilt query, ${args['poll-ms']} ms pause after each negative reply) until skydns ` +
+        `answers with an A record (create) or NXDOMAIN (delete)${coredns === undefined ? '' : ', and in parallel the same of CoreDNS: its `kubernetes` plugin (`pods verified`, `ttl 30`) watching the same API server, without the `cache` plugin (with `cache 30` a negative answer asked before the event arrived is served until its TTL runs out, which would measure the cache)'}. ` +
+        `The watch-event and etcd rows come from a watch on the ${apiName} and an etcd watch in the benchmark process, to show where skydns's time goes. ` +
+        `The probe's own round trip (p50 ${fmt(floor.p50, 3)} ms) bounds the method's resolution; ${int(polls)} polls in all. ` +
+        `CPU over the ${fmt(wall, 1)} s: kube2sky ${fmt(cpu.kube2sky.corePercent, 0)} %, skydns ${fmt(cpu.skydns.corePercent, 0)} %${cpu.coredns === undefined ? '' : `, CoreDNS ${fmt(cpu.coredns.corePercent, 0)} %`}, ${apiName} ${fmt(cpu.api.corePercent, 0)} % of a core.`,
+    );
     if (coredns !== undefined) {
       const bars = (label: string, ours: Summary, peer: Summary): BarGroup => ({
         label,
@@ -206,17 +301,35 @@ async function main(): Promise<void> {
         ],
       });
       report.chart('p99', {
-        title: 'Propagation: API call returned → DNS shows the change, p99', unit: 'ms', lowerIsBetter: true,
+        title: 'Propagation: API call returned → DNS shows the change, p99',
+        unit: 'ms',
+        lowerIsBetter: true,
         subtitle: `${int(args.services)} services at ${args.rate}/s on a real kube-apiserver, both servers polled side by side`,
         groups: [bars('create → A record', c.s, cc.s), bars('delete → NXDOMAIN', d.s, dc.s)],
       });
-      report.goal('create → answer p99 ≤ CoreDNS\'s', `skydns ${fmt(c.s.p99, 1)} ms vs CoreDNS ${fmt(cc.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)} vs ${fmt(cc.s.p50, 1)}); never answered ${c.missing} vs ${cc.missing}`, c.missing === 0 && c.s.p99 <= cc.s.p99);
-      report.goal('delete → NXDOMAIN p99 ≤ CoreDNS\'s', `skydns ${fmt(d.s.p99, 1)} ms vs CoreDNS ${fmt(dc.s.p99, 1)} ms (p50 ${fmt(d.s.p50, 1)} vs ${fmt(dc.s.p50, 1)}); never gone ${d.missing} vs ${dc.missing}`, d.missing === 0 && d.s.p99 <= dc.s.p99);
+      report.goal(
+        "create → answer p99 ≤ CoreDNS's",
+        `skydns ${fmt(c.s.p99, 1)} ms vs CoreDNS ${fmt(cc.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)} vs ${fmt(cc.s.p50, 1)}); never answered ${c.missing} vs ${cc.missing}`,
+        c.missing === 0 && c.s.p99 <= cc.s.p99,
+      );
+      report.goal(
+        "delete → NXDOMAIN p99 ≤ CoreDNS's",
+        `skydns ${fmt(d.s.p99, 1)} ms vs CoreDNS ${fmt(dc.s.p99, 1)} ms (p50 ${fmt(d.s.p50, 1)} vs ${fmt(dc.s.p50, 1)}); never gone ${d.missing} vs ${dc.missing}`,
+        d.missing === 0 && d.s.p99 <= dc.s.p99,
+      );
       report.data['corednsCreates'] = cc.s;
       report.data['corednsDeletes'] = dc.s;
     }
-    report.goal('create → answer p99 ≤ 50 ms', `p99 ${fmt(c.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)}, max ${fmt(c.s.max, 1)}), ${c.missing} never answered`, c.missing === 0 && c.s.p99 <= 50);
-    report.goal('delete → NXDOMAIN p99 ≤ 50 ms', `p99 ${fmt(d.s.p99, 1)} ms (p50 ${fmt(d.s.p50, 1)}, max ${fmt(d.s.max, 1)}), ${d.missing} never gone`, d.missing === 0 && d.s.p99 <= 50);
+    report.goal(
+      'create → answer p99 ≤ 50 ms',
+      `p99 ${fmt(c.s.p99, 1)} ms (p50 ${fmt(c.s.p50, 1)}, max ${fmt(c.s.max, 1)}), ${c.missing} never answered`,
+      c.missing === 0 && c.s.p99 <= 50,
+    );
+    report.goal(
+      'delete → NXDOMAIN p99 ≤ 50 ms',
+      `p99 ${fmt(d.s.p99, 1)} ms (p50 ${fmt(d.s.p50, 1)}, max ${fmt(d.s.max, 1)}), ${d.missing} never gone`,
+      d.missing === 0 && d.s.p99 <= 50,
+    );
     report.data['creates'] = c.s;
     report.data['deletes'] = d.s;
     report.data['etcdCreates'] = ce.s;

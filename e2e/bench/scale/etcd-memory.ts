@@ -15,7 +15,11 @@ import { fmt, int } from '../lib/stats.js';
 const argv = yargs(hideBin(process.argv))
   .scriptName('etcd-memory')
   .option('keys', { type: 'number', default: 120_004, describe: 'records written' })
-  .option('variants', { type: 'string', default: 'default;--snapshot-count=10000;--snapshot-count=10000 GOGC=50', describe: 'etcd settings to compare, ";"-separated: flags and NAME=value environment entries, or "default"' })
+  .option('variants', {
+    type: 'string',
+    default: 'default;--snapshot-count=10000;--snapshot-count=10000 GOGC=50',
+    describe: 'etcd settings to compare, ";"-separated: flags and NAME=value environment entries, or "default"',
+  })
   .strict()
   .help()
   .parseSync();
@@ -26,31 +30,62 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function record(i: number): [string, string] {
   const ns = `scale-${i % 50}`;
   const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  return [`/skydns/local/cluster/svc/${ns}/svc-${i}/${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}`,
-    `{"host":"${ip}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`];
+  return [
+    `/skydns/local/cluster/svc/${ns}/svc-${i}/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}`,
+    `{"host":"${ip}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`,
+  ];
 }
 
 async function measure(variant: string): Promise<{ rss: number; peak: number; writeS: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'etcd-mem-'));
   const words = variant === 'default' ? [] : variant.split(' ').filter((w) => w !== '');
-  const env = { ...process.env, ...Object.fromEntries(words.filter((w) => !w.startsWith('-')).map((w) => w.split('=', 2) as [string, string])) };
+  const env = {
+    ...process.env,
+    ...Object.fromEntries(words.filter((w) => !w.startsWith('-')).map((w) => w.split('=', 2) as [string, string])),
+  };
   const flags = words.filter((w) => w.startsWith('-'));
   const port = await freePort();
   const peer = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = new ManagedProcess('etcd', 'etcd', ['--name', 'm', '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `m=http://127.0.0.1:${peer}`,
-    '--log-level', 'error', ...flags], { env });
+  const proc = new ManagedProcess(
+    'etcd',
+    'etcd',
+    [
+      '--name',
+      'm',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      url,
+      '--advertise-client-urls',
+      url,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `m=http://127.0.0.1:${peer}`,
+      '--log-level',
+      'error',
+      ...flags,
+    ],
+    { env },
+  );
   const client = new Etcd3({ hosts: url });
   try {
-    await waitFor('etcd', async () => {
-      try {
-        await client.get('x');
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, 100);
+    await waitFor(
+      'etcd',
+      async () => {
+        try {
+          await client.get('x');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      100,
+    );
     const t = performance.now();
     for (let i = 0; i < argv.keys; i += 128) {
       const txn = client.if('/none', 'Version', '==', 0);
@@ -89,4 +124,6 @@ for (const variant of argv.variants.split(';')) {
   rows.push([variant.trim(), fmt(m.rss), fmt(m.peak), fmt(m.writeS, 1)]);
   process.stderr.write(`[etcd-memory] ${variant}: ${fmt(m.rss)} MiB\n`);
 }
-process.stdout.write(`${int(argv.keys)} kube2sky-shaped records, transactions of 128 keys, then two paged reads of the whole tree; RSS 5 s after:\n\n${table(['etcd setting', 'steady RSS MiB', 'peak RSS MiB', 'write s'], rows)}\n`);
+process.stdout.write(
+  `${int(argv.keys)} kube2sky-shaped records, transactions of 128 keys, then two paged reads of the whole tree; RSS 5 s after:\n\n${table(['etcd setting', 'steady RSS MiB', 'peak RSS MiB', 'write s'], rows)}\n`,
+);

@@ -25,19 +25,30 @@ export async function populate(api: ApiClient, s: ScaleSizes, concurrency = 32):
   for (const ns of namespaces) await api.namespace(ns);
   // A real API server admits pods only once the controller manager made the namespace's default ServiceAccount.
   for (const ns of namespaces) {
-    for (let tries = 0; (await api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 404 && tries < 300; tries++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let tries = 0;
+      (await api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 404 && tries < 300;
+      tries++
+    )
+      await new Promise((r) => setTimeout(r, 100));
   }
   const nsOf = (i: number): string => namespaces[i % namespaces.length] as string;
   const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   await pool(ids(s.clusterIpServices), concurrency, async (i) => {
-    await api.create(`/api/v1/namespaces/${nsOf(i)}/services`, clusterIpService(`svc-${i}`, [
-      { name: 'http', port: 80, protocol: 'TCP' },
-      { name: 'grpc', port: 9090, protocol: 'TCP' },
-    ]));
+    await api.create(
+      `/api/v1/namespaces/${nsOf(i)}/services`,
+      clusterIpService(`svc-${i}`, [
+        { name: 'http', port: 80, protocol: 'TCP' },
+        { name: 'grpc', port: 9090, protocol: 'TCP' },
+      ]),
+    );
   });
   await pool(ids(s.headlessServices), concurrency, async (i) => {
     const ns = nsOf(i);
-    await api.create(`/api/v1/namespaces/${ns}/services`, { metadata: { name: `hl-${i}` }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] } });
+    await api.create(`/api/v1/namespaces/${ns}/services`, {
+      metadata: { name: `hl-${i}` },
+      spec: { clusterIP: 'None', ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] },
+    });
     await api.create(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
       metadata: { name: `hl-${i}-abcde`, labels: { 'kubernetes.io/service-name': `hl-${i}` } },
       addressType: 'IPv4',

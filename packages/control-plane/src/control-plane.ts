@@ -78,10 +78,23 @@ export class ControlPlane {
     const serviceCidr = options.serviceCidr ?? '10.0.0.0/24,fd00:10::/108';
     const pki = makePki(stateDir, serviceCidr.split(',').map(firstAddress), options.domain ?? 'cluster.local');
     const adminToken = randomBytes(24).toString('hex');
-    await writeFile(join(stateDir, 'tokens.csv'), `${adminToken},kube-dns-legacy-admin,kube-dns-legacy-admin,system:masters\n`, { mode: 0o600 });
+    await writeFile(
+      join(stateDir, 'tokens.csv'),
+      `${adminToken},kube-dns-legacy-admin,kube-dns-legacy-admin,system:masters\n`,
+      { mode: 0o600 },
+    );
     const etcd = await EtcdServer.start();
-    const plane = new ControlPlane(binDir, stateDir, ownsStateDir, etcd, pki, options.apiPort ?? (await freePort()), serviceCidr, adminToken,
-      options.apiServerArgs ?? []);
+    const plane = new ControlPlane(
+      binDir,
+      stateDir,
+      ownsStateDir,
+      etcd,
+      pki,
+      options.apiPort ?? (await freePort()),
+      serviceCidr,
+      adminToken,
+      options.apiServerArgs ?? [],
+    );
     try {
       await writeFile(plane.kubeconfig, plane.kubeconfigYaml({ token: adminToken }), { mode: 0o600 });
       await plane.startApiServer();
@@ -145,13 +158,17 @@ export class ControlPlane {
 
   /** Run this release's kubectl as admin; resolves with stdout, rejects with stderr in the message. */
   async kubectl(args: readonly string[], input?: string): Promise<string> {
-    const child = run(join(this.binDir, 'kubectl'), ['--kubeconfig', this.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 });
+    const child = run(join(this.binDir, 'kubectl'), ['--kubeconfig', this.kubeconfig, ...args], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     if (input !== undefined) child.child.stdin?.end(input);
     try {
       return (await child).stdout;
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`kubectl ${args.join(' ')}: ${[e.stderr?.trim() || e.message, e.stdout?.trim()].filter(Boolean).join('\n')}`);
+      throw new Error(
+        `kubectl ${args.join(' ')}: ${[e.stderr?.trim() || e.message, e.stdout?.trim()].filter(Boolean).join('\n')}`,
+      );
     }
   }
 
@@ -185,13 +202,17 @@ export class ControlPlane {
   async get(path: string): Promise<{ status: number; body: string }> {
     const ca = await readFile(this.pki.caCert);
     return new Promise((resolve, reject) => {
-      const req = request(`${this.url}${path}`, { ca, headers: { authorization: `Bearer ${this.adminToken}` }, timeout: 5_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
+      const req = request(
+        `${this.url}${path}`,
+        { ca, headers: { authorization: `Bearer ${this.adminToken}` }, timeout: 5_000 },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out`)));
       req.on('error', reject);
       req.end();
@@ -237,10 +258,15 @@ export class ControlPlane {
       ...this.extraApiArgs,
     ]);
     this.apiServer = proc;
-    await waitFor('kube-apiserver /readyz', async () => {
-      if (!proc.alive) throw new Error(`kube-apiserver exited:\n${proc.output.slice(-8_000)}`);
-      return (await this.get('/readyz').catch(() => ({ status: 0 }))).status === 200;
-    }, 120_000, 250);
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => {
+        if (!proc.alive) throw new Error(`kube-apiserver exited:\n${proc.output.slice(-8_000)}`);
+        return (await this.get('/readyz').catch(() => ({ status: 0 }))).status === 200;
+      },
+      120_000,
+      250,
+    );
   }
 
   private async startControllerManager(): Promise<void> {
@@ -261,10 +287,15 @@ export class ControlPlane {
     ]);
     this.controllerManager = proc;
     // The serviceaccount controller makes `default` in every namespace; pods cannot be created before it.
-    await waitFor('kube-controller-manager to create the default ServiceAccount', async () => {
-      if (!proc.alive) throw new Error(`kube-controller-manager exited:\n${proc.output.slice(-8_000)}`);
-      return (await this.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200;
-    }, 120_000, 250);
+    await waitFor(
+      'kube-controller-manager to create the default ServiceAccount',
+      async () => {
+        if (!proc.alive) throw new Error(`kube-controller-manager exited:\n${proc.output.slice(-8_000)}`);
+        return (await this.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200;
+      },
+      120_000,
+      250,
+    );
   }
 }
 

@@ -33,11 +33,17 @@ export function connectEtcd(connection: EtcdConnection): Etcd3 {
     // No cap on replies: grpc-js refuses any message over 4 MiB by default, and a page or a whole tree of a big cluster can be larger.
     grpcOptions: { 'grpc.max_receive_message_length': -1 },
   };
-  if (connection.callerRetries === true) options.faultHandling = { host: () => noop, global: noop, watchBackoff: FIXED_WATCH_BACKOFF };
+  if (connection.callerRetries === true)
+    options.faultHandling = { host: () => noop, global: noop, watchBackoff: FIXED_WATCH_BACKOFF };
   const { ca, cert, key } = connection;
   if (ca !== undefined || cert !== undefined) {
-    options.credentials = { rootCertificate: ca ?? Buffer.alloc(0), ...(cert !== undefined ? { certChain: cert } : {}), ...(key !== undefined ? { privateKey: key } : {}) };
+    options.credentials = {
+      rootCertificate: ca ?? Buffer.alloc(0),
+      ...(cert !== undefined ? { certChain: cert } : {}),
+      ...(key !== undefined ? { privateKey: key } : {}),
+    };
   }
-  if (connection.auth !== undefined) options.auth = { username: connection.auth.username, password: connection.auth.password };
+  if (connection.auth !== undefined)
+    options.auth = { username: connection.auth.username, password: connection.auth.password };
   return new Etcd3(options);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { connectEtcd, readPrefix, readWatchLoop, watchPrefix } from './index.js';
 
-test('readPrefix reads every page at the first page\'s revision; watchPrefix continues from the next one', async () => {
+test("readPrefix reads every page at the first page's revision; watchPrefix continues from the next one", async () => {
   const etcd = await EtcdServer.start();
   const client = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
   try {
@@ -19,7 +19,11 @@ test('readPrefix reads every page at the first page\'s revision; watchPrefix con
       }
     });
     await waitFor('the late put', async () => (await client.get('/p/k9').string()) === 'late', 5000);
-    assert.deepEqual(pages, [['/p/k0', '/p/k1', '/p/k2'], ['/p/k3', '/p/k4', '/p/k5'], ['/p/k6']], 'a key written after the first page is not read');
+    assert.deepEqual(
+      pages,
+      [['/p/k0', '/p/k1', '/p/k2'], ['/p/k3', '/p/k4', '/p/k5'], ['/p/k6']],
+      'a key written after the first page is not read',
+    );
     assert.ok(read.revision > 0 && read.clusterId !== '');
     const seen: string[] = [];
     const watch = watchPrefix(client, '/p/', read.revision + 1, {

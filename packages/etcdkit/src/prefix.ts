@@ -23,14 +23,27 @@ export interface PageOptions {
  * page's, unless given), handing each page to `onPage` as it arrives; resolves with the cluster
  * and revision read at.
  */
-export async function readPrefix(client: Etcd3, prefix: string, options: PageOptions, onPage: (kvs: readonly IKeyValue[]) => void): Promise<ReadRevision> {
+export async function readPrefix(
+  client: Etcd3,
+  prefix: string,
+  options: PageOptions,
+  onPage: (kvs: readonly IKeyValue[]) => void,
+): Promise<ReadRevision> {
   const { start, end } = Range.prefix(prefix);
   let from = start;
   let read: ReadRevision | undefined;
   let revision = options.revision;
   for (;;) {
-    const request = { key: from, range_end: end, limit: options.pageSize, ...(revision !== undefined ? { revision } : {}) };
-    const res = await client.kv.range(request, options.timeoutMs === undefined ? undefined : { deadline: Date.now() + options.timeoutMs });
+    const request = {
+      key: from,
+      range_end: end,
+      limit: options.pageSize,
+      ...(revision !== undefined ? { revision } : {}),
+    };
+    const res = await client.kv.range(
+      request,
+      options.timeoutMs === undefined ? undefined : { deadline: Date.now() + options.timeoutMs },
+    );
     const at: ReadRevision = (read ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) });
     revision ??= at.revision;
     onPage(res.kvs);

@@ -58,7 +58,11 @@ export interface ReadWatchLoop {
  * throws is retried after the next back-off delay (`onError` gets the error and the failures in a
  * row), one that returns resets the back-off and starts again at once.
  */
-export function readWatchLoop(round: () => Promise<void>, backoff: BackoffOptions, onError: (err: Error, failures: number) => void): ReadWatchLoop {
+export function readWatchLoop(
+  round: () => Promise<void>,
+  backoff: BackoffOptions,
+  onError: (err: Error, failures: number) => void,
+): ReadWatchLoop {
   const delays = new Backoff(backoff);
   let stopped = false;
   let wake: () => void = () => undefined;

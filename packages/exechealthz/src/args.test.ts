@@ -48,7 +48,12 @@ test('a value that starts with a dash is taken whole after a value flag', () => 
 });
 
 test('environment supplies defaults, flags win', () => {
-  const env = { EXECHEALTHZ_CMD: 'false', EXECHEALTHZ_PORT: '9001', EXECHEALTHZ_PERIOD: '1s', EXECHEALTHZ_VERBOSE: 'true' };
+  const env = {
+    EXECHEALTHZ_CMD: 'false',
+    EXECHEALTHZ_PORT: '9001',
+    EXECHEALTHZ_PERIOD: '1s',
+    EXECHEALTHZ_VERBOSE: 'true',
+  };
   const fromEnv = config([], env);
   assert.deepEqual([fromEnv.cmd, fromEnv.port, fromEnv.periodMs, fromEnv.verbose], ['false', 9001, 1_000, true]);
   assert.equal(config(['-port=9002'], env).port, 9002);
@@ -68,7 +73,11 @@ test('bad input gets a clear error', () => {
     [['-log-level=loud'], /Invalid values/],
   ];
   for (const [argv, pattern] of cases) {
-    assert.throws(() => parseExechealthzArgs(argv, {}), (err: unknown) => err instanceof ArgsError && pattern.test(err.message), argv.join(' '));
+    assert.throws(
+      () => parseExechealthzArgs(argv, {}),
+      (err: unknown) => err instanceof ArgsError && pattern.test(err.message),
+      argv.join(' '),
+    );
   }
   assert.throws(() => parseExechealthzArgs([], { EXECHEALTHZ_VERBOSE: 'maybe' }), /EXECHEALTHZ_VERBOSE/);
 });
@@ -79,6 +88,7 @@ test('--help and -h return the usage text', () => {
     assert.equal(parsed.help, true, flag);
     if (!parsed.help) continue;
     assert.match(parsed.usage, /Usage: exechealthz/);
-    for (const name of ['--cmd', '--port', '--period', '--latency', 'EXECHEALTHZ_CMD', '/healthz']) assert.ok(parsed.usage.includes(name), name);
+    for (const name of ['--cmd', '--port', '--period', '--latency', 'EXECHEALTHZ_CMD', '/healthz'])
+      assert.ok(parsed.usage.includes(name), name);
   }
 });

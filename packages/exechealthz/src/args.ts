@@ -40,7 +40,10 @@ const ENV_PREFIX = 'EXECHEALTHZ_';
  * Parse the sidecar's flags. Accepts the original Go spellings (`-cmd=…`, `-cmd …`, `--cmd=…`,
  * `-period=2s`); `EXECHEALTHZ_<FLAG>` environment variables supply defaults that flags override.
  */
-export function parseExechealthzArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ExechealthzArgs {
+export function parseExechealthzArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ExechealthzArgs {
   let normalized: string[];
   try {
     normalized = normalizeGoFlags(argv, { valueFlags: VALUE_FLAGS }).args;
@@ -56,19 +59,40 @@ export function parseExechealthzArgs(argv: readonly string[], env: Readonly<Reco
       'Usage: exechealthz [flags]\n\n' +
         'Runs a shell command every -period and serves its result over HTTP for kubelet probes:\n' +
         '/healthz answers 200 "ok" while the last run exited 0 and is younger than -latency,\n' +
-        'and 503 with the command\'s output otherwise. Also serves / (index) and /metrics (Prometheus).',
+        "and 503 with the command's output otherwise. Also serves / (index) and /metrics (Prometheus).",
     )
     .options({
-      cmd: { type: 'string', default: fromEnv('cmd') ?? 'echo healthz', describe: 'Command to run as `sh -c <cmd>`; exit 0 = healthy' },
-      port: { type: 'string', default: fromEnv('port') ?? '8080', describe: 'Port to serve /healthz on (all interfaces)' },
-      period: { type: 'string', default: fromEnv('period') ?? '2s', describe: 'Time between runs (Go duration: 500ms, 2s, 1m)' },
+      cmd: {
+        type: 'string',
+        default: fromEnv('cmd') ?? 'echo healthz',
+        describe: 'Command to run as `sh -c <cmd>`; exit 0 = healthy',
+      },
+      port: {
+        type: 'string',
+        default: fromEnv('port') ?? '8080',
+        describe: 'Port to serve /healthz on (all interfaces)',
+      },
+      period: {
+        type: 'string',
+        default: fromEnv('period') ?? '2s',
+        describe: 'Time between runs (Go duration: 500ms, 2s, 1m)',
+      },
       latency: {
         type: 'string',
         default: fromEnv('latency') ?? '30s',
         describe: 'Maximum age of the last result before /healthz fails; a run still going after this long is killed',
       },
-      verbose: { type: 'boolean', default: parseBool(fromEnv('verbose'), 'EXECHEALTHZ_VERBOSE'), describe: 'Log every run and every probe request' },
-      'log-level': { type: 'string', default: fromEnv('log-level') ?? 'info', choices: LOG_LEVELS, describe: 'Minimum level of the JSON logs (stderr)' },
+      verbose: {
+        type: 'boolean',
+        default: parseBool(fromEnv('verbose'), 'EXECHEALTHZ_VERBOSE'),
+        describe: 'Log every run and every probe request',
+      },
+      'log-level': {
+        type: 'string',
+        default: fromEnv('log-level') ?? 'info',
+        choices: LOG_LEVELS,
+        describe: 'Minimum level of the JSON logs (stderr)',
+      },
       help: { type: 'boolean', alias: 'h', default: false, describe: 'Show this help and exit' },
     })
     .epilog(

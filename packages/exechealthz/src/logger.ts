@@ -6,7 +6,11 @@ import type { RunOutcome } from './runner.js';
 export function createLogger(level: LogLevel): winston.Logger {
   return winston.createLogger({
     level,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
     defaultMeta: { component: 'exechealthz' },
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
@@ -20,7 +24,11 @@ export function runLogger(logger: winston.Logger, cmd: string, verbose: boolean)
   let failing = false;
   return (outcome: RunOutcome): void => {
     const { error, output } = outcome.result;
-    logger.log(verbose ? 'info' : 'debug', 'worker ran the probe command', { cmd, durationMs: outcome.durationMs, error });
+    logger.log(verbose ? 'info' : 'debug', 'worker ran the probe command', {
+      cmd,
+      durationMs: outcome.durationMs,
+      error,
+    });
     if (error !== null && !failing) logger.warn('probe command failing', { cmd, error, output });
     if (error === null && failing) logger.info('probe command succeeding again', { cmd });
     failing = error !== null;

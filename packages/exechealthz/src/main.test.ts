@@ -54,7 +54,10 @@ test('/healthz follows the command: ok, then 503 with its output, then ok again;
       const answer = await get(port, '/healthz');
       return answer.status === 503 ? answer : undefined;
     });
-    assert.match(failing.body, /^Healthz probe error: Result of last exec: checked\n, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000 UTC, error exit status 1\n$/);
+    assert.match(
+      failing.body,
+      /^Healthz probe error: Result of last exec: checked\n, at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000 UTC, error exit status 1\n$/,
+    );
     const failLog = await waitFor('the failure logged', () => logs(proc, 'probe command failing')[0]);
     assert.deepEqual([failLog['level'], failLog['error'], failLog['output']], ['warn', 'exit status 1', 'checked\n']);
 
@@ -92,7 +95,10 @@ test('with no run within -latency, /healthz says the result is too old', async (
       const answer = await get(port, '/healthz');
       return answer.status === 503 ? answer : undefined;
     });
-    assert.match(stale.body, /^Latest result too old to be useful: Result of last exec: , at .* \+0000 UTC, error None\.\n$/);
+    assert.match(
+      stale.body,
+      /^Latest result too old to be useful: Result of last exec: , at .* \+0000 UTC, error None\.\n$/,
+    );
   } finally {
     assert.equal(await proc.stop('SIGTERM'), 0);
   }
@@ -103,11 +109,18 @@ test('SIGTERM while a command runs exits 0 promptly and kills the command', asyn
   const proc = start(['-cmd=sleep 29.75', `-port=${port}`, '-period=50ms']);
   try {
     await proc.waitForOutput(/serving \/healthz/);
-    await waitFor('the command to run', () => execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.75$" || true'], { encoding: 'utf8' }).trim() !== '0');
+    await waitFor(
+      'the command to run',
+      () =>
+        execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.75$" || true'], { encoding: 'utf8' }).trim() !==
+        '0',
+    );
     const began = Date.now();
     assert.equal(await proc.stop('SIGTERM'), 0);
     assert.ok(Date.now() - began < 3_000, 'stopped promptly');
-    const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.75$" || true'], { encoding: 'utf8' }).trim();
+    const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.75$" || true'], {
+      encoding: 'utf8',
+    }).trim();
     assert.equal(left, '0');
   } finally {
     await proc.stop('SIGKILL');

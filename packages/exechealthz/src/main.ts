@@ -34,7 +34,14 @@ const worker = new ExecWorker({
     runLog(outcome);
   },
 });
-const server = createHealthzServer({ worker, cmd: config.cmd, latencyMs: config.latencyMs, verbose: config.verbose, metrics, logger });
+const server = createHealthzServer({
+  worker,
+  cmd: config.cmd,
+  latencyMs: config.latencyMs,
+  verbose: config.verbose,
+  metrics,
+  logger,
+});
 
 server.on('error', (err) => {
   logger.error('cannot serve HTTP', { port: config.port, error: err.message });

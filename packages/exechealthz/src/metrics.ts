@@ -26,8 +26,16 @@ export function createMetrics(): HealthzMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const lastRun = new Gauge({ name: 'exechealthz_last_run_timestamp_seconds', help: 'When the last run finished (Unix time).', registers: [registry] });
-  const lastSuccess = new Gauge({ name: 'exechealthz_last_run_success', help: '1 if the last run exited 0, else 0.', registers: [registry] });
+  const lastRun = new Gauge({
+    name: 'exechealthz_last_run_timestamp_seconds',
+    help: 'When the last run finished (Unix time).',
+    registers: [registry],
+  });
+  const lastSuccess = new Gauge({
+    name: 'exechealthz_last_run_success',
+    help: '1 if the last run exited 0, else 0.',
+    registers: [registry],
+  });
   const probes = new Counter({
     name: 'exechealthz_healthz_requests_total',
     help: 'Requests to /healthz by HTTP status code.',

@@ -46,11 +46,18 @@ test('the manifest probe (nslookup of kubernetes.default) drives /healthz throug
     assert.deepEqual(await probe(), { status: 200, body: 'ok' });
 
     known = false;
-    const failing = await waitFor('503 once the name is gone', async () => {
-      const answer = await probe();
-      return answer.status === 503 ? answer : undefined;
-    }, 10_000);
-    assert.match(failing.body, /^Healthz probe error: Result of last exec: .*, at .* \+0000 UTC, error exit status 1\n$/s);
+    const failing = await waitFor(
+      '503 once the name is gone',
+      async () => {
+        const answer = await probe();
+        return answer.status === 503 ? answer : undefined;
+      },
+      10_000,
+    );
+    assert.match(
+      failing.body,
+      /^Healthz probe error: Result of last exec: .*, at .* \+0000 UTC, error exit status 1\n$/s,
+    );
 
     known = true;
     await waitFor('200 again', async () => (await probe()).status === 200, 10_000);

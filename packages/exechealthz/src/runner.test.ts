@@ -30,7 +30,9 @@ test('a hanging command is killed at the bound, with the processes it started', 
   assert.match(result.error ?? '', /^signal: SIGKILL \(still running after 300ms/);
   assert.match(result.output, new RegExp(marker));
   assert.ok(durationMs >= 300 && Date.now() - started < 5_000, `took ${durationMs} ms`);
-  const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.7[12]$" || true'], { encoding: 'utf8' }).trim();
+  const left = execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 29\\.7[12]$" || true'], {
+    encoding: 'utf8',
+  }).trim();
   assert.equal(left, '0', 'the sleeps were killed with the shell');
 });
 

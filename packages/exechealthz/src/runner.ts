@@ -70,7 +70,8 @@ export function runCommand(cmd: string, timeoutMs: number): RunningCommand {
       if (truncated) output += `\n[output truncated at ${MAX_OUTPUT_BYTES} bytes]`;
       let error: string | null = null;
       if (spawnError) error = `cannot run sh: ${spawnError.message}`;
-      else if (timedOut) error = `signal: SIGKILL (still running after ${formatGoDuration(timeoutMs)}, the -latency bound)`;
+      else if (timedOut)
+        error = `signal: SIGKILL (still running after ${formatGoDuration(timeoutMs)}, the -latency bound)`;
       else if (signal !== null) error = `signal: ${signal}`;
       else if (code !== 0) error = `exit status ${code ?? 'unknown'}`;
       resolve({ result: { output, error, at: new Date() }, durationMs: Date.now() - started, timedOut });

@@ -15,7 +15,12 @@ test('the first run happens one period after start, then results follow the comm
   const dir = tempDir();
   const flag = join(dir, 'healthy');
   const outcomes: RunOutcome[] = [];
-  const worker = new ExecWorker({ cmd: `test -f ${flag}`, periodMs: 400, timeoutMs: 5_000, onRun: (o) => outcomes.push(o) });
+  const worker = new ExecWorker({
+    cmd: `test -f ${flag}`,
+    periodMs: 400,
+    timeoutMs: 5_000,
+    onRun: (o) => outcomes.push(o),
+  });
   try {
     const startedAt = Date.now();
     worker.start();
@@ -46,8 +51,13 @@ test('runs never overlap; a command slower than the period runs back to back', a
     worker.start();
     await waitFor('four finished runs', () => (readFileSync(log, 'utf8').match(/^end/gm)?.length ?? 0) >= 4, 10_000);
     await worker.stop();
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')) as Array<[string, string]>;
-    lines.forEach(([kind], i) => assert.equal(kind, i % 2 === 0 ? 'start' : 'end', `line ${i} of ${JSON.stringify(lines)}`));
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')) as Array<[string, string]>;
+    lines.forEach(([kind], i) =>
+      assert.equal(kind, i % 2 === 0 ? 'start' : 'end', `line ${i} of ${JSON.stringify(lines)}`),
+    );
     for (let i = 2; i < lines.length; i += 2) {
       const gapMs = (Number(lines[i]?.[1]) - Number(lines[i - 1]?.[1])) / 1e6;
       assert.ok(gapMs >= 0 && gapMs < 250, `gap between runs ${gapMs} ms`);
@@ -62,7 +72,11 @@ test('a command that hangs is killed at the latency bound and counts as a failur
   const worker = new ExecWorker({ cmd: 'sleep 29.73', periodMs: 50, timeoutMs: 300 });
   try {
     worker.start();
-    const failed = await waitFor('the hung run to be killed', () => (worker.result.error !== null ? worker.result : undefined), 5_000);
+    const failed = await waitFor(
+      'the hung run to be killed',
+      () => (worker.result.error !== null ? worker.result : undefined),
+      5_000,
+    );
     assert.match(failed.error ?? '', /^signal: SIGKILL \(still running after 300ms/);
   } finally {
     await worker.stop();
@@ -71,7 +85,12 @@ test('a command that hangs is killed at the latency bound and counts as a failur
 
 test('stop() kills a run in progress and schedules nothing more', async () => {
   const outcomes: RunOutcome[] = [];
-  const worker = new ExecWorker({ cmd: 'sleep 29.74', periodMs: 20, timeoutMs: 60_000, onRun: (o) => outcomes.push(o) });
+  const worker = new ExecWorker({
+    cmd: 'sleep 29.74',
+    periodMs: 20,
+    timeoutMs: 60_000,
+    onRun: (o) => outcomes.push(o),
+  });
   worker.start();
   await new Promise((r) => setTimeout(r, 200));
   const began = Date.now();

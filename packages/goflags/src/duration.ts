@@ -2,8 +2,8 @@
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1_000,
   m: 60_000,
@@ -32,7 +32,8 @@ export function parseGoDuration(text: string, options: DurationOptions = {}): nu
     rest = rest.slice(1);
   }
   if (rest === '0') return 0;
-  const invalid = (): Error => new Error(`invalid duration ${JSON.stringify(text)} (expected a number and a unit such as 500ms, 2s, 1m30s)`);
+  const invalid = (): Error =>
+    new Error(`invalid duration ${JSON.stringify(text)} (expected a number and a unit such as 500ms, 2s, 1m30s)`);
   if (rest === '') throw invalid();
   let total = 0;
   while (rest !== '') {

@@ -35,12 +35,22 @@ export async function getJson(kubeConfig: KubeConfig, path: string, what: string
 }
 
 /** Like getJson, for any method with an optional JSON body; 200 and 201 are success. */
-export async function requestJson(kubeConfig: KubeConfig, method: string, path: string, what: string, timeoutMs: number, body?: unknown): Promise<unknown> {
+export async function requestJson(
+  kubeConfig: KubeConfig,
+  method: string,
+  path: string,
+  what: string,
+  timeoutMs: number,
+  body?: unknown,
+): Promise<unknown> {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (server === undefined) throw new Error('no current cluster in the Kubernetes client configuration');
   const url = new URL(server.replace(/\/+$/, '') + path);
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const options: RequestOptions = { method, headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) } };
+  const options: RequestOptions = {
+    method,
+    headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+  };
   await kubeConfig.applyToHTTPSOptions(options);
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {

@@ -50,7 +50,16 @@ export class Kube2skyArgsError extends ConfigError {
 }
 
 /** Flags of kube2sky ≤1.11 and glog that are accepted and ignored. */
-const IGNORED_FLAGS = new Set(['v', 'logtostderr', 'alsologtostderr', 'verbose', 'stderrthreshold', 'log-dir', 'vmodule', 'log-backtrace-at']);
+const IGNORED_FLAGS = new Set([
+  'v',
+  'logtostderr',
+  'alsologtostderr',
+  'verbose',
+  'stderrthreshold',
+  'log-dir',
+  'vmodule',
+  'log-backtrace-at',
+]);
 
 /** glog flags (`-v=2`, `-log_dir …`) take a value, as in Go, so it is dropped with them. */
 const GLOG_VALUE_FLAGS: ReadonlySet<string> = new Set(['v', 'log-dir', 'vmodule']);
@@ -66,7 +75,8 @@ export function normalizeArgs(argv: readonly string[]): { args: string[]; warnin
   const args: string[] = [];
   for (const arg of all) {
     const name = /^--?([^=]+)/.exec(arg)?.[1];
-    if (name !== undefined && IGNORED_FLAGS.has(name)) warnings.push(`flag ${arg} is ignored (kube2sky logs structured JSON; use --log-level)`);
+    if (name !== undefined && IGNORED_FLAGS.has(name))
+      warnings.push(`flag ${arg} is ignored (kube2sky logs structured JSON; use --log-level)`);
     else args.push(arg);
   }
   return { args, warnings };
@@ -76,29 +86,94 @@ export function normalizeArgs(argv: readonly string[]): { args: string[]; warnin
 export function kube2skyParser(args: readonly string[]): Argv {
   return yargs([...args])
     .scriptName('kube2sky')
-    .usage('$0 [flags]\n\nMirrors Kubernetes Services, Endpoints (or EndpointSlices) and Pods into SkyDNS records in etcd.\nOld spellings work too: -domain=cluster.local, --kube_master_url=...')
+    .usage(
+      '$0 [flags]\n\nMirrors Kubernetes Services, Endpoints (or EndpointSlices) and Pods into SkyDNS records in etcd.\nOld spellings work too: -domain=cluster.local, --kube_master_url=...',
+    )
     .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
-    .option('domain', { type: 'string', default: 'cluster.local', describe: 'Cluster domain; records are written under it' })
-    .option('etcd-server', { type: 'string', default: 'http://127.0.0.1:4001', describe: 'etcd client URL, or a comma-separated list of URLs' })
-    .option('etcd-mutation-timeout', { type: 'string', default: '10s', describe: 'Deadline of one etcd request; failed writes are retried with back-off, never fatal' })
+    .option('domain', {
+      type: 'string',
+      default: 'cluster.local',
+      describe: 'Cluster domain; records are written under it',
+    })
+    .option('etcd-server', {
+      type: 'string',
+      default: 'http://127.0.0.1:4001',
+      describe: 'etcd client URL, or a comma-separated list of URLs',
+    })
+    .option('etcd-mutation-timeout', {
+      type: 'string',
+      default: '10s',
+      describe: 'Deadline of one etcd request; failed writes are retried with back-off, never fatal',
+    })
     .option('etcd-prefix', { type: 'string', default: 'skydns', describe: 'etcd path prefix (SkyDNS -path-prefix)' })
     .option('etcd-cafile', { type: 'string', describe: 'PEM CA bundle for etcd TLS' })
     .option('etcd-certfile', { type: 'string', describe: 'PEM client certificate for etcd TLS (with --etcd-keyfile)' })
     .option('etcd-keyfile', { type: 'string', describe: 'PEM client key for etcd TLS (with --etcd-certfile)' })
-    .option('kube-master-url', { type: 'string', default: '', describe: 'Kubernetes API server URL; environment variables such as ${KUBERNETES_SERVICE_HOST} are expanded' })
-    .option('kubecfg-file', { type: 'string', default: '', describe: 'kubeconfig file; --kube-master-url overrides its server. Neither: in-cluster service account' })
-    .option('healthz-port', { type: 'number', default: 8081, describe: 'Port of /readiness (200 after the initial sync is in etcd), /healthz and /metrics' })
+    .option('kube-master-url', {
+      type: 'string',
+      default: '',
+      describe: 'Kubernetes API server URL; environment variables such as ${KUBERNETES_SERVICE_HOST} are expanded',
+    })
+    .option('kubecfg-file', {
+      type: 'string',
+      default: '',
+      describe: 'kubeconfig file; --kube-master-url overrides its server. Neither: in-cluster service account',
+    })
+    .option('healthz-port', {
+      type: 'number',
+      default: 8081,
+      describe: 'Port of /readiness (200 after the initial sync is in etcd), /healthz and /metrics',
+    })
     .option('metrics-port', { type: 'number', describe: 'Serve /metrics on this port instead of --healthz-port' })
-    .option('resync-period', { type: 'string', default: '30m', describe: 'How often etcd is re-read and compared with the objects (writes only differences)' })
-    .option('pod-records', { type: 'string', choices: ['verified', 'disabled'], default: 'verified', describe: 'verified: watch pods and publish <a-b-c-d>.<ns>.pod.<domain>; disabled: no pod watch' })
-    .option('watch-timeout', { type: 'string', default: '5m', describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed' })
-    .option('leader-elect', { type: 'boolean', default: false, describe: 'Elect one writer among replicas sharing an etcd with a coordination.k8s.io Lease; the others keep their caches warm' })
-    .option('leader-elect-lease-duration', { type: 'string', default: '15s', describe: 'How long a Lease holds without renewal before another replica may take it' })
-    .option('leader-elect-renew-deadline', { type: 'string', default: '10s', describe: 'How long the leader tries to renew before it stops writing (less than the lease duration)' })
-    .option('leader-elect-retry-period', { type: 'string', default: '2s', describe: 'How often each replica tries to acquire or renew the Lease' })
+    .option('resync-period', {
+      type: 'string',
+      default: '30m',
+      describe: 'How often etcd is re-read and compared with the objects (writes only differences)',
+    })
+    .option('pod-records', {
+      type: 'string',
+      choices: ['verified', 'disabled'],
+      default: 'verified',
+      describe: 'verified: watch pods and publish <a-b-c-d>.<ns>.pod.<domain>; disabled: no pod watch',
+    })
+    .option('watch-timeout', {
+      type: 'string',
+      default: '5m',
+      describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed',
+    })
+    .option('leader-elect', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'Elect one writer among replicas sharing an etcd with a coordination.k8s.io Lease; the others keep their caches warm',
+    })
+    .option('leader-elect-lease-duration', {
+      type: 'string',
+      default: '15s',
+      describe: 'How long a Lease holds without renewal before another replica may take it',
+    })
+    .option('leader-elect-renew-deadline', {
+      type: 'string',
+      default: '10s',
+      describe: 'How long the leader tries to renew before it stops writing (less than the lease duration)',
+    })
+    .option('leader-elect-retry-period', {
+      type: 'string',
+      default: '2s',
+      describe: 'How often each replica tries to acquire or renew the Lease',
+    })
     .option('leader-elect-resource-name', { type: 'string', default: 'kube2sky', describe: 'Name of the Lease' })
-    .option('leader-elect-resource-namespace', { type: 'string', default: 'kube-system', describe: 'Namespace of the Lease' })
-    .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], default: 'info', describe: 'Log level (debug logs every record written)' })
+    .option('leader-elect-resource-namespace', {
+      type: 'string',
+      default: 'kube-system',
+      describe: 'Namespace of the Lease',
+    })
+    .option('log-level', {
+      type: 'string',
+      choices: ['error', 'warn', 'info', 'debug'],
+      default: 'info',
+      describe: 'Log level (debug logs every record written)',
+    })
     .strict()
     .help(false)
     .version(false)
@@ -116,12 +191,14 @@ function validUrl(flag: string, text: string): string {
   } catch {
     throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} is not a URL`);
   }
-  if (!/^https?:$/.test(url.protocol) || url.hostname === '') throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} needs an http:// or https:// scheme and a host`);
+  if (!/^https?:$/.test(url.protocol) || url.hostname === '')
+    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} needs an http:// or https:// scheme and a host`);
   return text;
 }
 
 function port(flag: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new Kube2skyArgsError(`--${flag}: expected a port number from 0 to 65535`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535)
+    throw new Kube2skyArgsError(`--${flag}: expected a port number from 0 to 65535`);
   return value;
 }
 
@@ -153,12 +230,17 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
   const get = (flag: string): unknown => single(flag, parsed[flag]);
 
   const domainText = String(get('domain'));
-  if (!isDnsSubdomain(domainText.toLowerCase())) throw new Kube2skyArgsError(`--domain: ${JSON.stringify(domainText)} is not a DNS name`);
-  const etcdServers = String(get('etcd-server')).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!isDnsSubdomain(domainText.toLowerCase()))
+    throw new Kube2skyArgsError(`--domain: ${JSON.stringify(domainText)} is not a DNS name`);
+  const etcdServers = String(get('etcd-server'))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (etcdServers.length === 0) throw new Kube2skyArgsError('--etcd-server: no URL given');
   for (const url of etcdServers) validUrl('etcd-server', url);
   const prefix = String(get('etcd-prefix'));
-  if (prefix.split('/').filter((s) => s !== '').length === 0) throw new Kube2skyArgsError('--etcd-prefix must not be empty');
+  if (prefix.split('/').filter((s) => s !== '').length === 0)
+    throw new Kube2skyArgsError('--etcd-prefix must not be empty');
 
   const masterText = String(get('kube-master-url'));
   const kubeMasterUrl = masterText === '' ? undefined : validUrl('kube-master-url', expandEnv(masterText, env));
@@ -170,7 +252,8 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
   const etcdCaFile = optionalFile('etcd-cafile');
   const etcdCertFile = optionalFile('etcd-certfile');
   const etcdKeyFile = optionalFile('etcd-keyfile');
-  if ((etcdCertFile === undefined) !== (etcdKeyFile === undefined)) throw new Kube2skyArgsError('--etcd-certfile and --etcd-keyfile go together');
+  if ((etcdCertFile === undefined) !== (etcdKeyFile === undefined))
+    throw new Kube2skyArgsError('--etcd-certfile and --etcd-keyfile go together');
   const metricsPort = get('metrics-port');
   const watchTimeoutMs = duration('watch-timeout', get('watch-timeout'));
   const leaderElection = get('leader-elect') === true ? leaderElectionConfig(get) : undefined;
@@ -201,12 +284,18 @@ function leaderElectionConfig(get: (flag: string) => unknown): Omit<LeaderElecti
   const leaseDurationMs = duration('leader-elect-lease-duration', get('leader-elect-lease-duration'));
   const renewDeadlineMs = duration('leader-elect-renew-deadline', get('leader-elect-renew-deadline'));
   const retryPeriodMs = duration('leader-elect-retry-period', get('leader-elect-retry-period'));
-  if (leaseDurationMs <= renewDeadlineMs) throw new Kube2skyArgsError('--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline');
+  if (leaseDurationMs <= renewDeadlineMs)
+    throw new Kube2skyArgsError('--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline');
   // Each retry waits up to 20 % more (jitter): the leader must get more than one try before its deadline.
-  if (renewDeadlineMs <= 1.2 * retryPeriodMs) throw new Kube2skyArgsError('--leader-elect-renew-deadline must be longer than 1.2 × --leader-elect-retry-period');
+  if (renewDeadlineMs <= 1.2 * retryPeriodMs)
+    throw new Kube2skyArgsError('--leader-elect-renew-deadline must be longer than 1.2 × --leader-elect-retry-period');
   const name = String(get('leader-elect-resource-name'));
   const namespace = String(get('leader-elect-resource-namespace'));
-  if (!isDnsSubdomain(name)) throw new Kube2skyArgsError(`--leader-elect-resource-name: ${JSON.stringify(name)} is not a valid object name`);
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new Kube2skyArgsError(`--leader-elect-resource-namespace: ${JSON.stringify(namespace)} is not a valid namespace`);
+  if (!isDnsSubdomain(name))
+    throw new Kube2skyArgsError(`--leader-elect-resource-name: ${JSON.stringify(name)} is not a valid object name`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new Kube2skyArgsError(
+      `--leader-elect-resource-namespace: ${JSON.stringify(namespace)} is not a valid namespace`,
+    );
   return { namespace, name, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
 }

@@ -30,13 +30,19 @@ export async function startHealthServer(options: HealthServerOptions): Promise<{
     if (path === '/readiness' && options.source) {
       const ready = options.source.ready();
       const role = options.source.role?.();
-      send(ready ? 200 : 503, `${ready ? 'ok' : 'initial sync not written to etcd yet'}${role === undefined ? '' : `; ${role}`}`);
+      send(
+        ready ? 200 : 503,
+        `${ready ? 'ok' : 'initial sync not written to etcd yet'}${role === undefined ? '' : `; ${role}`}`,
+      );
     } else if (path === '/healthz' && options.source) {
       const { ok, checks } = options.source.health();
       send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ok' : 'unhealthy', checks }), 'application/json');
     } else if (path === '/metrics' && options.registry) {
       const registry = options.registry;
-      registry.metrics().then((text) => send(200, text, registry.contentType), (err: Error) => send(500, err.message));
+      registry.metrics().then(
+        (text) => send(200, text, registry.contentType),
+        (err: Error) => send(500, err.message),
+      );
     } else {
       send(404, 'not found');
     }

@@ -25,15 +25,27 @@ test('URL only: that server, no credentials', () => {
   const kc = loadKubeConfig({ kubeMasterUrl: 'http://master:8080' });
   assert.equal(kc.getCurrentCluster()?.server, 'http://master:8080');
   assert.equal(kc.getCurrentUser()?.token, undefined);
-  assert.equal(loadKubeConfig({ kubeMasterUrl: 'https://master:6443' }).getCurrentCluster()?.skipTLSVerify, false, 'https keeps verification on');
+  assert.equal(
+    loadKubeConfig({ kubeMasterUrl: 'https://master:6443' }).getCurrentCluster()?.skipTLSVerify,
+    false,
+    'https keeps verification on',
+  );
 });
 
-test('URL only, plain http (the original manifests\' http://master:8080): requests reach the server', async () => {
+test("URL only, plain http (the original manifests' http://master:8080): requests reach the server", async () => {
   const api = await SandboxApiServer.start({ port: 0 });
   try {
     assert.match(api.url, /^http:\/\//);
-    const list = (await getJson(loadKubeConfig({ kubeMasterUrl: api.url }), '/api/v1/namespaces/default/services', 'list services', 5_000)) as { items: Array<{ metadata: { name: string } }> };
-    assert.deepEqual(list.items.map((s) => s.metadata.name), ['kubernetes']);
+    const list = (await getJson(
+      loadKubeConfig({ kubeMasterUrl: api.url }),
+      '/api/v1/namespaces/default/services',
+      'list services',
+      5_000,
+    )) as { items: Array<{ metadata: { name: string } }> };
+    assert.deepEqual(
+      list.items.map((s) => s.metadata.name),
+      ['kubernetes'],
+    );
   } finally {
     await api.stop();
   }
@@ -51,7 +63,11 @@ test('kubeconfig, with the URL overriding its server and its credentials kept', 
     assert.equal(kc.getCurrentUser()?.token, 'secret-token');
     assert.throws(() => loadKubeConfig({ kubecfgFile: join(dir, 'missing') }), /ENOENT/);
     await writeFile(join(dir, 'broken'), 'a: [\n\t- x');
-    assert.throws(() => loadKubeConfig({ kubecfgFile: join(dir, 'broken') }), /^Error: kubeconfig \S+broken: /, 'a YAML syntax error names the file');
+    assert.throws(
+      () => loadKubeConfig({ kubecfgFile: join(dir, 'broken') }),
+      /^Error: kubeconfig \S+broken: /,
+      'a YAML syntax error names the file',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -68,9 +84,15 @@ test('neither: in-cluster service account (token file re-read, CA bundle), or a 
     const kc = loadKubeConfig({});
     assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:443');
     assert.equal(kc.getCurrentCluster()?.caFile, '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');
-    assert.equal(kc.getCurrentUser()?.authProvider?.config?.tokenFile, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+    assert.equal(
+      kc.getCurrentUser()?.authProvider?.config?.tokenFile,
+      '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    );
   } finally {
-    for (const [name, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+    for (const [name, value] of [
+      ['KUBERNETES_SERVICE_HOST', saved.host],
+      ['KUBERNETES_SERVICE_PORT', saved.port],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -34,7 +34,9 @@ export function loadKubeConfig(options: ApiServerOptions): KubeConfig {
     const url = options.kubeMasterUrl;
     if (url !== undefined) {
       kc.loadFromOptions({
-        clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, server: url, skipTLSVerify: c.skipTLSVerify || plainHttp(url) } : c)),
+        clusters: kc.clusters.map((c) =>
+          c.name === current.name ? { ...c, server: url, skipTLSVerify: c.skipTLSVerify || plainHttp(url) } : c,
+        ),
         users: kc.users,
         contexts: kc.contexts,
         currentContext: kc.currentContext,
@@ -43,11 +45,16 @@ export function loadKubeConfig(options: ApiServerOptions): KubeConfig {
     return kc;
   }
   if (options.kubeMasterUrl !== undefined) {
-    kc.loadFromClusterAndUser({ name: 'kube2sky', server: options.kubeMasterUrl, skipTLSVerify: plainHttp(options.kubeMasterUrl) }, { name: 'kube2sky' });
+    kc.loadFromClusterAndUser(
+      { name: 'kube2sky', server: options.kubeMasterUrl, skipTLSVerify: plainHttp(options.kubeMasterUrl) },
+      { name: 'kube2sky' },
+    );
     return kc;
   }
   if (!process.env['KUBERNETES_SERVICE_HOST'] || !process.env['KUBERNETES_SERVICE_PORT']) {
-    throw new Error('no --kube-master-url or --kubecfg-file, and not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)');
+    throw new Error(
+      'no --kube-master-url or --kubecfg-file, and not in a cluster (KUBERNETES_SERVICE_HOST/PORT unset)',
+    );
   }
   kc.loadFromCluster();
   return kc;

@@ -96,10 +96,15 @@ export class LeaderElector {
       const lease = await this.get();
       if (lease?.spec?.holderIdentity === this.options.identity) {
         const now = microTime(Date.now());
-        await this.put({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } });
+        await this.put({
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+        });
       }
     } catch (err) {
-      this.options.logger.warn('could not release the leader Lease; the next leader waits for it to expire', { error: (err as Error).message });
+      this.options.logger.warn('could not release the leader Lease; the next leader waits for it to expire', {
+        error: (err as Error).message,
+      });
     }
   }
 
@@ -121,7 +126,13 @@ export class LeaderElector {
 
   private async get(): Promise<Lease | undefined> {
     try {
-      return (await requestJson(this.options.kubeConfig, 'GET', this.path(this.options.name), 'reading the leader Lease', this.options.retryPeriodMs)) as Lease;
+      return (await requestJson(
+        this.options.kubeConfig,
+        'GET',
+        this.path(this.options.name),
+        'reading the leader Lease',
+        this.options.retryPeriodMs,
+      )) as Lease;
     } catch (err) {
       if (err instanceof ApiStatusError && err.statusCode === 404) return undefined;
       throw err;
@@ -129,7 +140,14 @@ export class LeaderElector {
   }
 
   private async put(lease: Lease): Promise<Lease> {
-    return (await requestJson(this.options.kubeConfig, 'PUT', this.path(lease.metadata.name), 'updating the leader Lease', this.options.retryPeriodMs, lease)) as Lease;
+    return (await requestJson(
+      this.options.kubeConfig,
+      'PUT',
+      this.path(lease.metadata.name),
+      'updating the leader Lease',
+      this.options.retryPeriodMs,
+      lease,
+    )) as Lease;
   }
 
   private async tick(): Promise<void> {
@@ -139,10 +157,25 @@ export class LeaderElector {
       const lease = await this.get();
       const now = Date.now();
       if (lease === undefined) {
-        const created = (await requestJson(this.options.kubeConfig, 'POST', this.path(), 'creating the leader Lease', this.options.retryPeriodMs, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
-        })) as Lease;
+        const created = (await requestJson(
+          this.options.kubeConfig,
+          'POST',
+          this.path(),
+          'creating the leader Lease',
+          this.options.retryPeriodMs,
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
+          },
+        )) as Lease;
         this.observe(created, now);
         this.renewed(now, 'created the Lease');
         return;
@@ -150,11 +183,18 @@ export class LeaderElector {
       this.observe(lease, now);
       const holder = lease.spec?.holderIdentity ?? '';
       if (holder === identity) {
-        this.observe(await this.put({ ...lease, spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds } }), now);
+        this.observe(
+          await this.put({
+            ...lease,
+            spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds },
+          }),
+          now,
+        );
         this.renewed(now, 'renewed');
         return;
       }
-      const expired = holder === '' || now >= this.observedAtMs + (this.observed?.durationMs ?? this.options.leaseDurationMs);
+      const expired =
+        holder === '' || now >= this.observedAtMs + (this.observed?.durationMs ?? this.options.leaseDurationMs);
       if (!expired) {
         if (this.leading) this.stopLeading(`the Lease is held by ${holder}`);
         return;
@@ -162,7 +202,14 @@ export class LeaderElector {
       const spec = lease.spec ?? {};
       const taken = await this.put({
         ...lease,
-        spec: { ...spec, holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + (holder === '' ? 0 : 1) },
+        spec: {
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (holder === '' ? 0 : 1),
+        },
       });
       this.observe(taken, now);
       this.renewed(now, holder === '' ? 'acquired the released Lease' : `took over from ${holder}`);
@@ -184,7 +231,8 @@ export class LeaderElector {
     const holder = lease.spec?.holderIdentity ?? '';
     const renewTime = lease.spec?.renewTime ?? '';
     const durationMs = (lease.spec?.leaseDurationSeconds ?? Math.ceil(this.options.leaseDurationMs / 1000)) * 1000;
-    if (this.observed === undefined || this.observed.holder !== holder || this.observed.renewTime !== renewTime) this.observedAtMs = now;
+    if (this.observed === undefined || this.observed.holder !== holder || this.observed.renewTime !== renewTime)
+      this.observedAtMs = now;
     this.observed = { holder, renewTime, durationMs };
   }
 
@@ -194,7 +242,11 @@ export class LeaderElector {
     this.leading = true;
     this.options.metrics.leader.set({ identity: this.options.identity }, 1);
     this.options.metrics.leaderTransitions.inc();
-    this.options.logger.info('started leading: this replica writes to etcd', { identity: this.options.identity, lease: `${this.options.namespace}/${this.options.name}`, how });
+    this.options.logger.info('started leading: this replica writes to etcd', {
+      identity: this.options.identity,
+      lease: `${this.options.namespace}/${this.options.name}`,
+      how,
+    });
     this.options.onStartedLeading();
   }
 
@@ -202,7 +254,10 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     this.options.metrics.leader.set({ identity: this.options.identity }, 0);
-    this.options.logger.warn('stopped leading: no more etcd writes from this replica', { identity: this.options.identity, why });
+    this.options.logger.warn('stopped leading: no more etcd writes from this replica', {
+      identity: this.options.identity,
+      why,
+    });
     this.options.onStoppedLeading();
   }
 }

@@ -12,14 +12,28 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 test('--help explains the flags and exits 0', async () => {
   const { stdout } = await run('node', [MAIN, '--help']);
-  for (const flag of ['--domain', '--etcd-server', '--etcd-mutation-timeout', '--kube-master-url', '--kubecfg-file', '--healthz-port', '--etcd-prefix', '--resync-period', '--pod-records', '--metrics-port']) {
+  for (const flag of [
+    '--domain',
+    '--etcd-server',
+    '--etcd-mutation-timeout',
+    '--kube-master-url',
+    '--kubecfg-file',
+    '--healthz-port',
+    '--etcd-prefix',
+    '--resync-period',
+    '--pod-records',
+    '--metrics-port',
+  ]) {
     assert.ok(stdout.includes(flag), flag);
   }
 });
 
 test('bad flags: clear message, exit 2, no stack trace', async () => {
   for (const args of [['--bogus'], ['-domain=a..b'], ['--healthz-port=abc']]) {
-    const err = await run('node', [MAIN, ...args]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const err = await run('node', [MAIN, ...args]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.ok(err, args.join(' '));
     assert.equal(err.code, 2, args.join(' '));
     assert.match(err.stderr, /^kube2sky: /);
@@ -32,7 +46,15 @@ test('a busy --healthz-port: clear message, exit 1, no stack trace', async () =>
   await new Promise<void>((resolve) => busy.listen(0, resolve));
   try {
     const port = (busy.address() as AddressInfo).port;
-    const err = await run('node', [MAIN, '--etcd-server=http://127.0.0.1:1', '--kube-master-url=http://127.0.0.1:1', `--healthz-port=${port}`]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const err = await run('node', [
+      MAIN,
+      '--etcd-server=http://127.0.0.1:1',
+      '--kube-master-url=http://127.0.0.1:1',
+      `--healthz-port=${port}`,
+    ]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.ok(err);
     assert.equal(err.code, 1);
     assert.match(err.stderr, new RegExp(`kube2sky: --healthz-port: cannot listen on port ${port}: .*EADDRINUSE`));
@@ -46,7 +68,12 @@ test('without an API server: not ready, unhealthy, metrics served, SIGTERM exits
   const etcd = await EtcdServer.start();
   const healthz = await freePort();
   const deadApi = await freePort();
-  const proc = new ManagedProcess('kube2sky', 'node', [MAIN, `--etcd-server=${etcd.endpoint}`, `--kube-master-url=http://127.0.0.1:${deadApi}`, `--healthz-port=${healthz}`]);
+  const proc = new ManagedProcess('kube2sky', 'node', [
+    MAIN,
+    `--etcd-server=${etcd.endpoint}`,
+    `--kube-master-url=http://127.0.0.1:${deadApi}`,
+    `--healthz-port=${healthz}`,
+  ]);
   try {
     await proc.waitForOutput(/serving \/readiness/);
     const readiness = await fetch(`http://127.0.0.1:${healthz}/readiness`);

@@ -16,7 +16,8 @@ function meta(m: ObjectMeta | undefined, annotation?: string, label?: string): O
   return defined({
     name: m?.name,
     namespace: m?.namespace,
-    annotations: annotation !== undefined && annotationValue !== undefined ? { [annotation]: annotationValue } : undefined,
+    annotations:
+      annotation !== undefined && annotationValue !== undefined ? { [annotation]: annotationValue } : undefined,
     labels: label !== undefined && labelValue !== undefined ? { [label]: labelValue } : undefined,
   });
 }
@@ -30,7 +31,13 @@ export function projectService(s: ServiceLike): ServiceLike {
   const spec = s.spec;
   return {
     metadata: meta(s.metadata),
-    spec: defined({ type: spec?.type, clusterIP: spec?.clusterIP, clusterIPs: spec?.clusterIPs, externalName: spec?.externalName, ports: ports(spec?.ports) }),
+    spec: defined({
+      type: spec?.type,
+      clusterIP: spec?.clusterIP,
+      clusterIPs: spec?.clusterIPs,
+      externalName: spec?.externalName,
+      ports: ports(spec?.ports),
+    }),
   };
 }
 
@@ -38,7 +45,12 @@ export function projectService(s: ServiceLike): ServiceLike {
 export function projectEndpoints(e: EndpointsLike): EndpointsLike {
   return defined({
     metadata: meta(e.metadata, HOSTNAMES_MAP_ANNOTATION),
-    subsets: e.subsets?.map((s) => defined({ addresses: s.addresses?.map((a) => defined({ ip: a.ip, hostname: a.hostname })), ports: ports(s.ports) })),
+    subsets: e.subsets?.map((s) =>
+      defined({
+        addresses: s.addresses?.map((a) => defined({ ip: a.ip, hostname: a.hostname })),
+        ports: ports(s.ports),
+      }),
+    ),
   });
 }
 
@@ -48,7 +60,9 @@ export function projectSlice(s: EndpointSliceLike): EndpointSliceLike {
     metadata: meta(s.metadata, undefined, SERVICE_NAME_LABEL),
     addressType: s.addressType,
     // Only ready (or unknown) endpoints, and only the address records use: the rest is never read.
-    endpoints: s.endpoints?.filter((e) => e.conditions?.ready !== false).map((e) => defined({ addresses: e.addresses?.slice(0, 1), hostname: e.hostname })),
+    endpoints: s.endpoints
+      ?.filter((e) => e.conditions?.ready !== false)
+      .map((e) => defined({ addresses: e.addresses?.slice(0, 1), hostname: e.hostname })),
     ports: ports(s.ports),
   });
 }

@@ -28,12 +28,27 @@ async function revision(): Promise<number> {
 function reconciler(batchSize?: number): { r: Reconciler; metrics: Metrics } {
   const metrics = new Metrics();
   const store = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
-  const r = new Reconciler({ store, ctx, logger: createLogger('kube2sky', 'error'), metrics, backoffBaseMs: 20, backoffCapMs: 200, ...(batchSize ? { batchSize } : {}) });
+  const r = new Reconciler({
+    store,
+    ctx,
+    logger: createLogger('kube2sky', 'error'),
+    metrics,
+    backoffBaseMs: 20,
+    backoffCapMs: 200,
+    ...(batchSize ? { batchSize } : {}),
+  });
   return { r, metrics };
 }
 
 const svc = (name: string, ip: string, ports: Array<{ name?: string; port: number }> = []): Map<string, string> =>
-  serviceRecords(ctx, { metadata: { name, namespace: 'default' }, spec: { clusterIP: ip, ports: ports.map((p) => ({ protocol: 'TCP', ...p })) } }, undefined).records;
+  serviceRecords(
+    ctx,
+    {
+      metadata: { name, namespace: 'default' },
+      spec: { clusterIP: ip, ports: ports.map((p) => ({ protocol: 'TCP', ...p })) },
+    },
+    undefined,
+  ).records;
 
 test('start-up sweep deletes stale keys of our subtrees only; no-op updates and resyncs write nothing', async () => {
   const foreign: Array<[string, string]> = [
@@ -65,11 +80,18 @@ test('start-up sweep deletes stale keys of our subtrees only; no-op updates and 
   const expected = new Map<string, string>([
     ...foreign,
     ['/skydns/local/cluster/svc/default/kubernetes/c88f1059', a('10.0.0.1')],
-    ['/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/c88f1059', '{"host":"kubernetes.default.svc.cluster.local.","port":443,"priority":10,"weight":10,"ttl":30,"targetstrip":0}'],
+    [
+      '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/c88f1059',
+      '{"host":"kubernetes.default.svc.cluster.local.","port":443,"priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    ],
     ['/skydns/arpa/in-addr/10/0/0/1', a('kubernetes.default.svc.cluster.local.')],
   ]);
   assert.deepEqual(new Map([...dump].sort()), new Map([...expected].sort()));
-  assert.equal(await metrics.keysPut.get().then((m) => m.values[0]?.value), 2, 'the existing A record was not rewritten');
+  assert.equal(
+    await metrics.keysPut.get().then((m) => m.values[0]?.value),
+    2,
+    'the existing A record was not rewritten',
+  );
   assert.equal(await metrics.keysDeleted.get().then((m) => m.values[0]?.value), 3);
 
   const rev = await revision();
@@ -82,7 +104,10 @@ test('start-up sweep deletes stale keys of our subtrees only; no-op updates and 
   r.update('svc/default/kubernetes', svc('kubernetes', '10.0.0.10', [{ name: 'https', port: 443 }]));
   await r.idle();
   const updated = await etcd.dump('/skydns/local/cluster/svc/');
-  assert.deepEqual([...updated.keys()].sort(), ['/skydns/local/cluster/svc/default/kubernetes/21172049', '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/21172049']);
+  assert.deepEqual([...updated.keys()].sort(), [
+    '/skydns/local/cluster/svc/default/kubernetes/21172049',
+    '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https/21172049',
+  ]);
   r.remove('svc/default/kubernetes');
   await r.idle();
   assert.equal((await etcd.dump('/skydns/local/cluster/svc/')).size, 0);
@@ -95,13 +120,17 @@ test('shared pod IPs keep their record until the last pod goes; big changes are 
   const { r, metrics } = reconciler(50);
   r.markSynced();
   await r.whenReady();
-  const pod = (name: string, ip: string): Map<string, string> => podRecords(ctx, { metadata: { name, namespace: 'default' }, status: { podIP: ip } }).records;
+  const pod = (name: string, ip: string): Map<string, string> =>
+    podRecords(ctx, { metadata: { name, namespace: 'default' }, status: { podIP: ip } }).records;
   r.update('pod/default/a', pod('a', '10.244.1.5'));
   r.update('pod/default/b', pod('b', '10.244.1.5'));
   await r.idle();
   r.remove('pod/default/a');
   await r.idle();
-  assert.deepEqual([...(await etcd.dump('/skydns/local/cluster/pod/')).keys()], ['/skydns/local/cluster/pod/default/10-244-1-5/9e51737e']);
+  assert.deepEqual(
+    [...(await etcd.dump('/skydns/local/cluster/pod/')).keys()],
+    ['/skydns/local/cluster/pod/default/10-244-1-5/9e51737e'],
+  );
   r.remove('pod/default/b');
   await r.idle();
   assert.equal((await etcd.dump('/skydns/local/cluster/pod/')).size, 0);
@@ -122,14 +151,26 @@ test('etcd down: no crash, back-off, convergence when it returns (even empty)', 
   await r.whenReady();
   await etcd.kill();
   r.update('svc/default/b', svc('b', '10.0.0.10'));
-  await waitFor('an etcd error to be counted', async () => ((await metrics.errors.get()).values[0]?.value ?? 0) >= 2, 15_000);
+  await waitFor(
+    'an etcd error to be counted',
+    async () => ((await metrics.errors.get()).values[0]?.value ?? 0) >= 2,
+    15_000,
+  );
   assert.equal(r.etcdHealthy, false);
   assert.ok(r.lagSeconds() > 0);
   await etcd.resume({ empty: true });
-  await waitFor('etcd to hold both services again', async () => {
-    const dump = await etcd.dump('/skydns/local/cluster/svc/');
-    return dump.has('/skydns/local/cluster/svc/default/a/c88f1059') && dump.has('/skydns/local/cluster/svc/default/b/21172049');
-  }, 20_000, 100);
+  await waitFor(
+    'etcd to hold both services again',
+    async () => {
+      const dump = await etcd.dump('/skydns/local/cluster/svc/');
+      return (
+        dump.has('/skydns/local/cluster/svc/default/a/c88f1059') &&
+        dump.has('/skydns/local/cluster/svc/default/b/21172049')
+      );
+    },
+    20_000,
+    100,
+  );
   await r.idle();
   assert.equal(r.etcdHealthy, true);
   assert.equal(r.lagSeconds(), 0);
@@ -152,10 +193,18 @@ test('etcd re-created empty between two writes: the next write notices the older
   const r = await syncedThenEtcdKilled();
   await etcd.resume({ empty: true });
   r.update('svc/default/b', svc('b', '10.0.0.10'));
-  await waitFor('both services in etcd', async () => {
-    const dump = await etcd.dump('/skydns/local/cluster/svc/');
-    return dump.has('/skydns/local/cluster/svc/default/a/c88f1059') && dump.has('/skydns/local/cluster/svc/default/b/21172049');
-  }, 20_000, 100);
+  await waitFor(
+    'both services in etcd',
+    async () => {
+      const dump = await etcd.dump('/skydns/local/cluster/svc/');
+      return (
+        dump.has('/skydns/local/cluster/svc/default/a/c88f1059') &&
+        dump.has('/skydns/local/cluster/svc/default/b/21172049')
+      );
+    },
+    20_000,
+    100,
+  );
   await r.close();
 });
 
@@ -165,11 +214,19 @@ test('etcd re-created empty while nothing changes: the idle etcd check notices a
   await etcd.resume({ empty: true });
   assert.equal((await etcd.dump('/skydns/')).size, 0);
   // As kube2sky's timer does: check every second until etcd answers again.
-  await waitFor('the record rewritten without any object changing', async () => {
-    await r.checkEtcd();
-    await r.idle();
-    return (await etcd.dump('/skydns/local/cluster/svc/')).get('/skydns/local/cluster/svc/default/a/c88f1059') === a('10.0.0.1');
-  }, 20_000, 1_000);
+  await waitFor(
+    'the record rewritten without any object changing',
+    async () => {
+      await r.checkEtcd();
+      await r.idle();
+      return (
+        (await etcd.dump('/skydns/local/cluster/svc/')).get('/skydns/local/cluster/svc/default/a/c88f1059') ===
+        a('10.0.0.1')
+      );
+    },
+    20_000,
+    1_000,
+  );
   await r.close();
 });
 
@@ -204,7 +261,11 @@ test('lists that complete while a write is in flight: ready only once their reco
   };
   await r.whenReady();
   // Checked as readiness is announced, before any later write can run.
-  assert.deepEqual(written, { puts: 80, deletes: 1 }, 'A and PTR of all 40 services written and the stale key swept before readiness');
+  assert.deepEqual(
+    written,
+    { puts: 80, deletes: 1 },
+    'A and PTR of all 40 services written and the stale key swept before readiness',
+  );
   const dump = await etcd.dump('/skydns/local/cluster/svc/');
   assert.equal(dump.size, 40);
   assert.equal(dump.has('/skydns/local/cluster/svc/default/gone/c88f1059'), false);

@@ -130,7 +130,14 @@ export class Reconciler {
    * replaced) is repaired within one check period even when no object changes.
    */
   async checkEtcd(): Promise<void> {
-    if (this.closed || this.epoch === undefined || this.running !== undefined || this.scheduled || this.retryTimer !== undefined) return;
+    if (
+      this.closed ||
+      this.epoch === undefined ||
+      this.running !== undefined ||
+      this.scheduled ||
+      this.retryTimer !== undefined
+    )
+      return;
     try {
       this.observe(await this.options.store.epoch());
       if (this.reload) this.schedule();
@@ -164,7 +171,8 @@ export class Reconciler {
   }
 
   private schedule(): void {
-    if (!this.writing || this.closed || this.scheduled || this.running !== undefined || this.retryTimer !== undefined) return;
+    if (!this.writing || this.closed || this.scheduled || this.running !== undefined || this.retryTimer !== undefined)
+      return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -192,9 +200,11 @@ export class Reconciler {
       if (this.reload) {
         const table = this.table;
         table.forgetEtcd();
-        this.epoch = await this.timed('load', () => store.load(scannedPrefixes(ctx), (key, value) => {
-          if (isOwnedKey(ctx, key, value)) table.observe(key, valueHash(value));
-        }));
+        this.epoch = await this.timed('load', () =>
+          store.load(scannedPrefixes(ctx), (key, value) => {
+            if (isOwnedKey(ctx, key, value)) table.observe(key, valueHash(value));
+          }),
+        );
         this.reload = false;
         this.fullDiff = true;
       }
@@ -230,7 +240,11 @@ export class Reconciler {
       this.etcdOk = false;
       metrics.errors.inc({ kind: 'etcd' });
       const delay = backoffDelay(this.attempt++, this.backoffBaseMs, this.backoffCapMs);
-      logger.warn('etcd request failed; retrying', { error: (err as Error).message, retry_in_ms: delay, attempt: this.attempt });
+      logger.warn('etcd request failed; retrying', {
+        error: (err as Error).message,
+        retry_in_ms: delay,
+        attempt: this.attempt,
+      });
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         this.schedule();
@@ -243,7 +257,11 @@ export class Reconciler {
     const last = this.epoch;
     this.epoch = epoch;
     if (last === undefined || (last.clusterId === epoch.clusterId && last.revision <= epoch.revision)) return;
-    this.options.logger.warn('etcd lost its data or was replaced; re-reading and rewriting every record', { cluster_id: epoch.clusterId, revision: epoch.revision, last_revision: last.revision });
+    this.options.logger.warn('etcd lost its data or was replaced; re-reading and rewriting every record', {
+      cluster_id: epoch.clusterId,
+      revision: epoch.revision,
+      last_revision: last.revision,
+    });
     this.reload = true;
   }
 
@@ -252,7 +270,14 @@ export class Reconciler {
     const debug = logger.isDebugEnabled();
     for (let i = 0; i < puts.length && this.writing; i += this.batchSize) {
       const batch = puts.slice(i, i + this.batchSize);
-      this.observe(await this.timed('txn', () => store.apply(batch.map(([slot, value]) => [slot.key, value]), [])));
+      this.observe(
+        await this.timed('txn', () =>
+          store.apply(
+            batch.map(([slot, value]) => [slot.key, value]),
+            [],
+          ),
+        ),
+      );
       metrics.transactions.inc();
       metrics.keysPut.inc(batch.length);
       for (const [slot, value] of batch) {
@@ -262,7 +287,14 @@ export class Reconciler {
     }
     for (let i = 0; i < deletes.length && this.writing; i += this.batchSize) {
       const batch = deletes.slice(i, i + this.batchSize);
-      this.observe(await this.timed('txn', () => store.apply([], batch.map((slot) => slot.key))));
+      this.observe(
+        await this.timed('txn', () =>
+          store.apply(
+            [],
+            batch.map((slot) => slot.key),
+          ),
+        ),
+      );
       metrics.transactions.inc();
       metrics.keysDeleted.inc(batch.length);
       for (const slot of batch) {

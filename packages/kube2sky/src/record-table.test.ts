@@ -40,7 +40,7 @@ test('shared keys are reference counted; the smallest owner id decides the value
   assert.equal(d.size, 1);
 });
 
-test('one slot per key holds the wanted value and the hash of etcd\'s; forgetting etcd drops unwanted slots', () => {
+test("one slot per key holds the wanted value and the hash of etcd's; forgetting etcd drops unwanted slots", () => {
   const d = new RecordTable();
   const [slot] = d.set('svc/a', m(['k1', 'v1']));
   d.observe('k1', valueHash('v1'));
@@ -49,10 +49,19 @@ test('one slot per key holds the wanted value and the hash of etcd\'s; forgettin
   assert.ok(Number.isInteger(slot?.have) && (slot?.have ?? 0) < 2 ** 31, 'hashes are small integers');
   assert.equal(valueHash('a') >>> 0, 0xe40c292c, 'FNV-1a (the published value for "a")');
   assert.notEqual(valueHash('{"host":"10.0.0.1"}'), valueHash('{"host":"10.0.0.2"}'));
-  assert.deepEqual([...d.slots()].map((s) => [s.key, wantedValue(s), s.have]), [['k1', 'v1', valueHash('v1')], ['stale', undefined, valueHash('x')]]);
+  assert.deepEqual(
+    [...d.slots()].map((s) => [s.key, wantedValue(s), s.have]),
+    [
+      ['k1', 'v1', valueHash('v1')],
+      ['stale', undefined, valueHash('x')],
+    ],
+  );
   assert.equal(d.size, 1, 'a key only etcd holds is not wanted');
   d.forgetEtcd();
-  assert.deepEqual([...d.slots()].map((s) => [s.key, s.have]), [['k1', undefined]]);
+  assert.deepEqual(
+    [...d.slots()].map((s) => [s.key, s.have]),
+    [['k1', undefined]],
+  );
   d.delete('svc/a');
   assert.equal([...d.slots()].length, 1, 'kept until the reconciler prunes it');
   d.prune(slot as Slot);
@@ -73,14 +82,32 @@ test('values come back exactly as given, whatever their shape', () => {
     '',
   ];
   values.forEach((v, i) => d.set(`svc/${i}`, m([`k${i}`, v])));
-  assert.deepEqual(values.map((_, i) => d.get(`k${i}`)), values);
+  assert.deepEqual(
+    values.map((_, i) => d.get(`k${i}`)),
+    values,
+  );
   assert.deepEqual(d.set('svc/0', m(['k0', values[0] as string])), [], 'the same value again is no change');
 });
 
 test('back-off grows, is capped and jittered into [half, full]', () => {
-  assert.equal(backoffDelay(0, 100, 5000, () => 1), 100);
-  assert.equal(backoffDelay(0, 100, 5000, () => 0), 50);
-  assert.equal(backoffDelay(3, 100, 5000, () => 1), 800);
-  assert.equal(backoffDelay(20, 100, 5000, () => 1), 5000);
-  assert.equal(backoffDelay(1000, 100, 5000, () => 0), 2500);
+  assert.equal(
+    backoffDelay(0, 100, 5000, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(0, 100, 5000, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(3, 100, 5000, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffDelay(20, 100, 5000, () => 1),
+    5000,
+  );
+  assert.equal(
+    backoffDelay(1000, 100, 5000, () => 0),
+    2500,
+  );
 });

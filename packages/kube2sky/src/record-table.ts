@@ -145,7 +145,8 @@ export class RecordTable {
 
   /** Drop `slot` when no object wants it and etcd does not hold it. */
   prune(slot: Slot): void {
-    if (slot.owner === undefined && slot.have === undefined && this.slotsByKey.get(slot.key) === slot) this.slotsByKey.delete(slot.key);
+    if (slot.owner === undefined && slot.have === undefined && this.slotsByKey.get(slot.key) === slot)
+      this.slotsByKey.delete(slot.key);
   }
 
   private claim(slot: Slot, owner: string, value: string): void {

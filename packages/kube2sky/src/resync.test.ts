@@ -12,8 +12,20 @@ test('resync repairs records changed, deleted or added by hand in kube2sky subtr
   try {
     const ctx = { domain: 'cluster.local.', prefix: 'skydns' };
     const metrics = new Metrics();
-    const r = new Reconciler({ store: new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }), ctx, logger: createLogger('kube2sky', 'error'), metrics });
-    const records = serviceRecords(ctx, { metadata: { name: 'a', namespace: 'default' }, spec: { clusterIP: '10.0.0.1', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } }, undefined).records;
+    const r = new Reconciler({
+      store: new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }),
+      ctx,
+      logger: createLogger('kube2sky', 'error'),
+      metrics,
+    });
+    const records = serviceRecords(
+      ctx,
+      {
+        metadata: { name: 'a', namespace: 'default' },
+        spec: { clusterIP: '10.0.0.1', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] },
+      },
+      undefined,
+    ).records;
     r.update('svc/default/a', records);
     r.markSynced();
     await r.whenReady();
@@ -27,7 +39,10 @@ test('resync repairs records changed, deleted or added by hand in kube2sky subtr
     r.resync();
     await r.idle();
     const repaired = await etcd.dump('/skydns/');
-    assert.deepEqual(new Map([...repaired].sort()), new Map([...good, ['/skydns/local/cluster/dns/ns/ns1', '{"host":"10.0.0.10"}'] as [string, string]].sort()));
+    assert.deepEqual(
+      new Map([...repaired].sort()),
+      new Map([...good, ['/skydns/local/cluster/dns/ns/ns1', '{"host":"10.0.0.10"}'] as [string, string]].sort()),
+    );
   } finally {
     await etcd.stop();
   }

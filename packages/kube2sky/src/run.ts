@@ -39,30 +39,48 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   } catch (err) {
     throw new Error(`cannot configure the Kubernetes client: ${(err as Error).message}`);
   }
-  logger.info('Using API server', { server: kubeConfig.getCurrentCluster()?.server, domain: config.domain, etcd: config.etcdServers, prefix: config.etcdPrefix });
+  logger.info('Using API server', {
+    server: kubeConfig.getCurrentCluster()?.server,
+    domain: config.domain,
+    etcd: config.etcdServers,
+    prefix: config.etcdPrefix,
+  });
 
   const ca = readPem('etcd-cafile', config.etcdCaFile);
   const cert = readPem('etcd-certfile', config.etcdCertFile);
   const key = readPem('etcd-keyfile', config.etcdKeyFile);
   const store = new Etcd3Store({
-    endpoints: config.etcdServers, timeoutMs: config.etcdMutationTimeoutMs,
-    ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}),
+    endpoints: config.etcdServers,
+    timeoutMs: config.etcdMutationTimeoutMs,
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
   });
   const reconciler = new Reconciler({ store, ctx, logger, metrics, elected: config.leaderElection !== undefined });
   metrics.lagSource = () => reconciler.lagSeconds();
-  const elector = config.leaderElection === undefined ? undefined : new LeaderElector({
-    ...config.leaderElection,
-    identity: `${hostname()}_${randomUUID().slice(0, 8)}`,
-    kubeConfig, logger, metrics,
-    onStartedLeading: () => reconciler.setWriting(true),
-    onStoppedLeading: () => reconciler.setWriting(false),
-  });
+  const elector =
+    config.leaderElection === undefined
+      ? undefined
+      : new LeaderElector({
+          ...config.leaderElection,
+          identity: `${hostname()}_${randomUUID().slice(0, 8)}`,
+          kubeConfig,
+          logger,
+          metrics,
+          onStartedLeading: () => reconciler.setWriting(true),
+          onStoppedLeading: () => reconciler.setWriting(false),
+        });
 
   let sync: SyncController | undefined;
   const servers: Server[] = [];
   const source = {
     ready: () => reconciler.ready,
-    role: () => (elector === undefined ? undefined : elector.isLeader ? 'leader' : `follower (${elector.leader || 'no one'} leads)`),
+    role: () =>
+      elector === undefined
+        ? undefined
+        : elector.isLeader
+          ? 'leader'
+          : `follower (${elector.leader || 'no one'} leads)`,
     health: () => {
       const watches = sync?.health() ?? {};
       const checks = { etcd: reconciler.etcdHealthy, api_discovery: sync !== undefined, ...watches };
@@ -74,7 +92,11 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     startHealthServer(options).catch((err: Error) => {
       throw new Error(`--${flag}: cannot listen on port ${options.port}: ${err.message}`);
     });
-  const health = await listen('healthz-port', { port: config.healthzPort, source, ...(separateMetrics ? {} : { registry: metrics.registry }) });
+  const health = await listen('healthz-port', {
+    port: config.healthzPort,
+    source,
+    ...(separateMetrics ? {} : { registry: metrics.registry }),
+  });
   servers.push(health.server);
   logger.info('serving /readiness, /healthz' + (separateMetrics ? '' : ' and /metrics'), { port: health.port });
   if (separateMetrics) {
@@ -116,14 +138,26 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   }
   if (stopping || useEndpointSlices === undefined) return;
   logger.info(useEndpointSlices ? 'watching discovery.k8s.io/v1 EndpointSlices' : 'watching core/v1 Endpoints');
-  sync = new SyncController({ kubeConfig, ctx, reconciler, logger, metrics, useEndpointSlices, podRecords: config.podRecords === 'verified', watchTimeoutSeconds: config.watchTimeoutSeconds });
+  sync = new SyncController({
+    kubeConfig,
+    ctx,
+    reconciler,
+    logger,
+    metrics,
+    useEndpointSlices,
+    podRecords: config.podRecords === 'verified',
+    watchTimeoutSeconds: config.watchTimeoutSeconds,
+  });
   sync.start();
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
   etcdCheckTimer = setInterval(() => void reconciler.checkEtcd(), ETCD_CHECK_MS);
   void reconciler.whenReady().then(() => {
-    logger.info(elector === undefined ? 'ready: initial lists written to etcd' : 'ready: initial lists in; writing to etcd only while leading');
+    logger.info(
+      elector === undefined
+        ? 'ready: initial lists written to etcd'
+        : 'ready: initial lists in; writing to etcd only while leading',
+    );
     collectGarbage();
   });
   elector?.start();
 }
-

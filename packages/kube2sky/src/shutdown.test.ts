@@ -28,9 +28,20 @@ test('close() waits for the etcd write in flight, then schedules nothing more', 
       close: () => etcdStore.close(),
     };
     const r = new Reconciler({ store, ctx, logger: createLogger('kube2sky', 'error'), metrics: new Metrics() });
-    r.update('svc/default/a', serviceRecords(ctx, { metadata: { name: 'a', namespace: 'default' }, spec: { clusterIP: '10.0.0.1' } }, undefined).records);
+    r.update(
+      'svc/default/a',
+      serviceRecords(ctx, { metadata: { name: 'a', namespace: 'default' }, spec: { clusterIP: '10.0.0.1' } }, undefined)
+        .records,
+    );
     await waitFor('a write to start', () => writing, 10_000, 5);
-    r.update('svc/default/b', serviceRecords(ctx, { metadata: { name: 'b', namespace: 'default' }, spec: { clusterIP: '10.0.0.10' } }, undefined).records);
+    r.update(
+      'svc/default/b',
+      serviceRecords(
+        ctx,
+        { metadata: { name: 'b', namespace: 'default' }, spec: { clusterIP: '10.0.0.10' } },
+        undefined,
+      ).records,
+    );
     await r.close();
     assert.equal(applied, 1, 'the write in flight finished before close() resolved; the later change was not started');
     const dump = await etcd.dump('/skydns/local/cluster/svc/');

@@ -10,11 +10,19 @@ import * as slimGen from './slim-gen.js';
 const SLIM_CLIENT = new URL('../dist/slim-client.js', import.meta.url).href;
 const CONFIG_MODULE = createRequire(import.meta.url).resolve('@kubernetes/client-node/dist/config.js');
 
-test('the slim barrel exports exactly what client-node\'s KubeConfig module imports from its generated code', async () => {
+test("the slim barrel exports exactly what client-node's KubeConfig module imports from its generated code", async () => {
   const source = await readFile(CONFIG_MODULE, 'utf8');
   const imports = [...source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'\.\/gen\/index\.js'/g)];
-  assert.equal(imports.length, 1, 'config.js imports ./gen/index.js once (a client-node upgrade changed it: check slim-gen.ts)');
-  const names = (imports[0]?.[1] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '').sort();
+  assert.equal(
+    imports.length,
+    1,
+    'config.js imports ./gen/index.js once (a client-node upgrade changed it: check slim-gen.ts)',
+  );
+  const names = (imports[0]?.[1] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '')
+    .sort();
   assert.deepEqual(names, Object.keys(slimGen).sort());
   for (const name of names) assert.equal(typeof (slimGen as Record<string, unknown>)[name], 'function', name);
 });
@@ -32,7 +40,11 @@ test('with the hook, KubeConfig and Watch load and work without the generated AP
     globalThis.gc();
     console.log(JSON.stringify({ heap: process.memoryUsage().heapUsed, auth: opts.headers.Authorization, agent: opts.agent.constructor.name }));`;
   const run = async (slim: boolean): Promise<{ heap: number; auth: string; agent: string }> => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--input-type=module', '-e', script(slim)], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', script(slim)],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    );
     return JSON.parse(stdout) as { heap: number; auth: string; agent: string };
   };
   const [slim, full] = await Promise.all([run(true), run(false)]);

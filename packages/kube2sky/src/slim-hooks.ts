@@ -13,7 +13,12 @@ interface ResolveContext {
  * module imports its generated-code barrel, which loads every API group's client and model (about
  * 65 MB of memory kube2sky never uses); that one import is answered with `slim-gen.js` instead.
  */
-export function resolve<R>(specifier: string, context: ResolveContext, nextResolve: (specifier: string, context: ResolveContext) => R): R | { url: string; shortCircuit: true } {
-  if (specifier === './gen/index.js' && context.parentURL?.endsWith(CONFIG_MODULE) === true) return { url: SLIM_GEN, shortCircuit: true };
+export function resolve<R>(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: (specifier: string, context: ResolveContext) => R,
+): R | { url: string; shortCircuit: true } {
+  if (specifier === './gen/index.js' && context.parentURL?.endsWith(CONFIG_MODULE) === true)
+    return { url: SLIM_GEN, shortCircuit: true };
   return nextResolve(specifier, context);
 }

@@ -52,9 +52,14 @@ export class Etcd3Store implements KeyValueStore {
     const pageSize = this.options.pageSize ?? 5_000;
     let epoch: StoreEpoch | undefined;
     for (const prefix of prefixes) {
-      const read = await readPrefix(this.client, prefix, { pageSize, revision: epoch?.revision, timeoutMs: this.options.timeoutMs }, (kvs) => {
-        for (const kv of kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
-      });
+      const read = await readPrefix(
+        this.client,
+        prefix,
+        { pageSize, revision: epoch?.revision, timeoutMs: this.options.timeoutMs },
+        (kvs) => {
+          for (const kv of kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
+        },
+      );
       epoch ??= read;
     }
     return epoch ?? this.epoch();

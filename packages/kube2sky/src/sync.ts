@@ -6,7 +6,14 @@ import type { Reconciler } from './reconcile.js';
 import { readyFromEndpoints, readyFromSlices, SERVICE_NAME_LABEL, type ReadyEndpoints } from './records/endpoints.js';
 import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
-import type { EndpointSliceLike, EndpointsLike, PodLike, RecordContext, RecordSet, ServiceLike } from './records/types.js';
+import type {
+  EndpointSliceLike,
+  EndpointsLike,
+  PodLike,
+  RecordContext,
+  RecordSet,
+  ServiceLike,
+} from './records/types.js';
 import { projectEndpoints, projectService, projectSlice } from './project.js';
 import { versionRecords } from './records/version.js';
 import { SliceIndex } from './slice-index.js';
@@ -27,7 +34,9 @@ export interface SyncOptions {
 /** True when the API server serves discovery.k8s.io/v1 EndpointSlices; false on 404; throws on other errors. */
 export async function servesEndpointSlices(kubeConfig: KubeConfig, timeoutMs = 30_000): Promise<boolean> {
   try {
-    const group = (await getJson(kubeConfig, '/apis/discovery.k8s.io/v1', 'API discovery', timeoutMs)) as { resources?: Array<{ name?: string }> };
+    const group = (await getJson(kubeConfig, '/apis/discovery.k8s.io/v1', 'API discovery', timeoutMs)) as {
+      resources?: Array<{ name?: string }>;
+    };
     return (group.resources ?? []).some((r) => r.name === 'endpointslices');
   } catch (err) {
     if (err instanceof ApiStatusError && err.statusCode === 404) return false;
@@ -51,31 +60,58 @@ export class SyncController {
   private readonly sliceIndex = new SliceIndex();
 
   constructor(private readonly options: SyncOptions) {
-    const common = { kubeConfig: options.kubeConfig, logger: options.logger, metrics: options.metrics, watchTimeoutSeconds: options.watchTimeoutSeconds, onListed: () => this.listed() };
+    const common = {
+      kubeConfig: options.kubeConfig,
+      logger: options.logger,
+      metrics: options.metrics,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      onListed: () => this.listed(),
+    };
     if (options.useEndpointSlices) {
-      this.watches.push(new ResourceWatch({
-        ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices',
-        onChange: (type, slice) => this.sliceChanged(type, slice as EndpointSliceLike),
-        onRelisted: (seen) => this.forgetUnseen(this.slices, seen, (id) => this.sliceChanged('delete', this.slices.get(id) ?? {})),
-      }));
+      this.watches.push(
+        new ResourceWatch({
+          ...common,
+          resource: 'endpointslices',
+          path: '/apis/discovery.k8s.io/v1/endpointslices',
+          onChange: (type, slice) => this.sliceChanged(type, slice as EndpointSliceLike),
+          onRelisted: (seen) =>
+            this.forgetUnseen(this.slices, seen, (id) => this.sliceChanged('delete', this.slices.get(id) ?? {})),
+        }),
+      );
     } else {
-      this.watches.push(new ResourceWatch({
-        ...common, resource: 'endpoints', path: '/api/v1/endpoints',
-        onChange: (type, ep) => this.endpointsChanged(type, ep as EndpointsLike),
-        onRelisted: (seen) => this.forgetUnseen(this.endpoints, seen, (id) => this.endpointsChanged('delete', this.endpoints.get(id) ?? {})),
-      }));
+      this.watches.push(
+        new ResourceWatch({
+          ...common,
+          resource: 'endpoints',
+          path: '/api/v1/endpoints',
+          onChange: (type, ep) => this.endpointsChanged(type, ep as EndpointsLike),
+          onRelisted: (seen) =>
+            this.forgetUnseen(this.endpoints, seen, (id) =>
+              this.endpointsChanged('delete', this.endpoints.get(id) ?? {}),
+            ),
+        }),
+      );
     }
-    this.watches.push(new ResourceWatch({
-      ...common, resource: 'services', path: '/api/v1/services',
-      onChange: (type, svc) => this.serviceChanged(type, svc as ServiceLike),
-      onRelisted: (seen) => this.forgetUnseen(this.headless, seen, (id) => this.serviceGone(id), 'svc/'),
-    }));
+    this.watches.push(
+      new ResourceWatch({
+        ...common,
+        resource: 'services',
+        path: '/api/v1/services',
+        onChange: (type, svc) => this.serviceChanged(type, svc as ServiceLike),
+        onRelisted: (seen) => this.forgetUnseen(this.headless, seen, (id) => this.serviceGone(id), 'svc/'),
+      }),
+    );
     if (options.podRecords) {
-      this.watches.push(new ResourceWatch({
-        ...common, resource: 'pods', path: '/api/v1/pods',
-        onChange: (type, pod) => this.podChanged(type, pod as PodLike),
-        onRelisted: (seen) => this.forgetUnseen(undefined, seen, (id) => this.options.reconciler.remove(`pod/${id}`), 'pod/'),
-      }));
+      this.watches.push(
+        new ResourceWatch({
+          ...common,
+          resource: 'pods',
+          path: '/api/v1/pods',
+          onChange: (type, pod) => this.podChanged(type, pod as PodLike),
+          onRelisted: (seen) =>
+            this.forgetUnseen(undefined, seen, (id) => this.options.reconciler.remove(`pod/${id}`), 'pod/'),
+        }),
+      );
     }
   }
 
@@ -100,9 +136,15 @@ export class SyncController {
   }
 
   /** After a re-list: `gone(id)` for every object known (in `cache`, or as a reconciler owner `<ownerPrefix><id>`) but not seen. */
-  private forgetUnseen(cache: ReadonlyMap<string, unknown> | undefined, seen: ReadonlySet<string>, gone: (id: string) => void, ownerPrefix?: string): void {
+  private forgetUnseen(
+    cache: ReadonlyMap<string, unknown> | undefined,
+    seen: ReadonlySet<string>,
+    gone: (id: string) => void,
+    ownerPrefix?: string,
+  ): void {
     const known = new Set(cache?.keys());
-    if (ownerPrefix !== undefined) for (const owner of this.options.reconciler.owners(ownerPrefix)) known.add(owner.slice(ownerPrefix.length));
+    if (ownerPrefix !== undefined)
+      for (const owner of this.options.reconciler.owners(ownerPrefix)) known.add(owner.slice(ownerPrefix.length));
     for (const id of known) if (!seen.has(id)) gone(id);
   }
 
@@ -140,7 +182,9 @@ export class SyncController {
     let ready: ReadyEndpoints | undefined;
     if (isHeadless(service)) {
       if (this.options.useEndpointSlices) {
-        ready = readyFromSlices(this.sliceIndex.slices(namespace, name).flatMap((slice) => this.slices.get(`${namespace}/${slice}`) ?? []));
+        ready = readyFromSlices(
+          this.sliceIndex.slices(namespace, name).flatMap((slice) => this.slices.get(`${namespace}/${slice}`) ?? []),
+        );
       } else {
         const endpoints = this.endpoints.get(id);
         ready = endpoints === undefined ? undefined : readyFromEndpoints(endpoints);

@@ -12,30 +12,52 @@ test('lists in pages, watches, re-lists on 410 and reports what a re-list no lon
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
   const create = async (name: string, ip: string): Promise<void> => {
-    const res = await fetch(`${api.url}/api/v1/namespaces/default/services`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name }, spec: { clusterIP: ip, ports: [{ port: 80 }] } }) });
+    const res = await fetch(`${api.url}/api/v1/namespaces/default/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name }, spec: { clusterIP: ip, ports: [{ port: 80 }] } }),
+    });
     assert.equal(res.status, 201);
   };
   const remove = async (name: string): Promise<void> => {
-    assert.equal((await fetch(`${api.url}/api/v1/namespaces/default/services/${name}`, { method: 'DELETE' })).status, 200);
+    assert.equal(
+      (await fetch(`${api.url}/api/v1/namespaces/default/services/${name}`, { method: 'DELETE' })).status,
+      200,
+    );
   };
   const changes: Array<[ChangeType, string]> = [];
   const relists: string[][] = [];
   let listed = 0;
   const metrics = new Metrics();
   const watch = new ResourceWatch({
-    resource: 'services', path: '/api/v1/services', kubeConfig: kc, logger: createLogger('kube2sky', 'error'), metrics, watchTimeoutSeconds: 60, pageSize: 2,
+    resource: 'services',
+    path: '/api/v1/services',
+    kubeConfig: kc,
+    logger: createLogger('kube2sky', 'error'),
+    metrics,
+    watchTimeoutSeconds: 60,
+    pageSize: 2,
     onChange: (type, object) => changes.push([type, objectId(object)]),
     onRelisted: (seen) => relists.push([...seen].sort()),
     onListed: () => listed++,
-    backoffBaseMs: 20, backoffCapMs: 100,
+    backoffBaseMs: 20,
+    backoffCapMs: 100,
   });
   try {
     for (let i = 0; i < 4; i++) await create(`s${i}`, `10.0.0.${20 + i}`);
     watch.start();
     await waitFor('the first list', () => listed === 1, 10_000, 10);
     const all = ['default/kubernetes', 'default/s0', 'default/s1', 'default/s2', 'default/s3'];
-    assert.deepEqual(changes, all.map((id) => ['list', id]));
-    const lists = async (): Promise<number> => Number(/^apiserver_request_total\{[^}]*verb="LIST"[^}]*resource="services"[^}]*code="200"[^}]*\} (\d+)/m.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
+    assert.deepEqual(
+      changes,
+      all.map((id) => ['list', id]),
+    );
+    const lists = async (): Promise<number> =>
+      Number(
+        /^apiserver_request_total\{[^}]*verb="LIST"[^}]*resource="services"[^}]*code="200"[^}]*\} (\d+)/m.exec(
+          await (await fetch(`${api.url}/metrics`)).text(),
+        )?.[1],
+      );
     assert.equal(await lists(), 3, 'five objects over three pages of two');
     assert.deepEqual(relists, [all]);
     await waitFor('the watch to be healthy', () => watch.healthy, 10_000, 10);
@@ -44,7 +66,10 @@ test('lists in pages, watches, re-lists on 410 and reports what a re-list no lon
     await create('s4', '10.0.0.30');
     await remove('s0');
     await waitFor('the watch events', () => changes.length === 2, 10_000, 10);
-    assert.deepEqual(changes, [['add', 'default/s4'], ['delete', 'default/s0']]);
+    assert.deepEqual(changes, [
+      ['add', 'default/s4'],
+      ['delete', 'default/s0'],
+    ]);
 
     // The watch is dropped and its resourceVersion has expired: a new list, whose ids tell what is gone.
     changes.length = 0;

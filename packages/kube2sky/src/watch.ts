@@ -81,13 +81,19 @@ export class ResourceWatch {
   /** Start listing and watching. */
   start(): void {
     this.stopped = false;
-    this.silenceTimer = setInterval(() => {
-      if (this.abortCurrent !== undefined && Date.now() - this.lastActivity > this.silenceMs) {
-        this.options.logger.warn('watch silent too long; re-listing', { resource: this.options.resource, silent_ms: Date.now() - this.lastActivity });
-        this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
-        this.abortCurrent();
-      }
-    }, Math.min(this.silenceMs / 2, 5_000));
+    this.silenceTimer = setInterval(
+      () => {
+        if (this.abortCurrent !== undefined && Date.now() - this.lastActivity > this.silenceMs) {
+          this.options.logger.warn('watch silent too long; re-listing', {
+            resource: this.options.resource,
+            silent_ms: Date.now() - this.lastActivity,
+          });
+          this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
+          this.abortCurrent();
+        }
+      },
+      Math.min(this.silenceMs / 2, 5_000),
+    );
     this.silenceTimer.unref();
     void this.run();
   }
@@ -132,7 +138,11 @@ export class ResourceWatch {
       this.options.onChange(type, object);
     } catch (err) {
       metrics.errors.inc({ kind: 'object' });
-      logger.warn('object skipped: it could not be handled', { resource, object: objectId(object), error: (err as Error).message });
+      logger.warn('object skipped: it could not be handled', {
+        resource,
+        object: objectId(object),
+        error: (err as Error).message,
+      });
     }
   }
 
@@ -178,10 +188,22 @@ export class ResourceWatch {
     const status = httpStatus(err);
     if (status === 401 || status === 403) {
       // Not a passing fault: the credentials or the RBAC rules are wrong until someone changes them.
-      const hint = status === 403 ? `grant get, list and watch on ${this.options.resource} (manifests/rbac.yaml)` : 'the token or client certificate was refused';
-      this.options.logger.error('list/watch not allowed; retrying', { resource: this.options.resource, error: describe(err), hint, retry_in_ms: delay });
+      const hint =
+        status === 403
+          ? `grant get, list and watch on ${this.options.resource} (manifests/rbac.yaml)`
+          : 'the token or client certificate was refused';
+      this.options.logger.error('list/watch not allowed; retrying', {
+        resource: this.options.resource,
+        error: describe(err),
+        hint,
+        retry_in_ms: delay,
+      });
     } else {
-      this.options.logger.warn('list/watch failed; restarting', { resource: this.options.resource, error: describe(err), retry_in_ms: delay });
+      this.options.logger.warn('list/watch failed; restarting', {
+        resource: this.options.resource,
+        error: describe(err),
+        retry_in_ms: delay,
+      });
     }
     this.options.metrics.watchRestarts.inc({ resource: this.options.resource });
     clearTimeout(this.restartTimer);
@@ -212,20 +234,30 @@ export class ResourceWatch {
     const abort = (): void => done({ statusCode: 410, message: 'watch silent too long' });
     this.abortCurrent = abort;
     this.lastActivity = Date.now();
-    const params = { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.options.watchTimeoutSeconds };
-    controller = await this.watch.watch(this.options.path, params, (phase: string, object: ApiObject & { code?: number }) => {
-      this.lastActivity = Date.now();
-      if (phase === 'ERROR') {
-        // The stream ends after an ERROR event; a 410 means the resourceVersion is too old: list again.
-        if (object.code === 410) this.resourceVersion = '';
-        return;
-      }
-      const type = phase === 'ADDED' ? 'add' : phase === 'MODIFIED' ? 'update' : phase === 'DELETED' ? 'delete' : undefined;
-      if (type !== undefined) this.deliver(type, object);
-      else if (phase === 'BOOKMARK') this.options.metrics.bookmarks.inc({ resource: this.options.resource });
-      const version = object.metadata?.resourceVersion;
-      if (version) this.resourceVersion = version;
-    }, done);
+    const params = {
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.options.watchTimeoutSeconds,
+    };
+    controller = await this.watch.watch(
+      this.options.path,
+      params,
+      (phase: string, object: ApiObject & { code?: number }) => {
+        this.lastActivity = Date.now();
+        if (phase === 'ERROR') {
+          // The stream ends after an ERROR event; a 410 means the resourceVersion is too old: list again.
+          if (object.code === 410) this.resourceVersion = '';
+          return;
+        }
+        const type =
+          phase === 'ADDED' ? 'add' : phase === 'MODIFIED' ? 'update' : phase === 'DELETED' ? 'delete' : undefined;
+        if (type !== undefined) this.deliver(type, object);
+        else if (phase === 'BOOKMARK') this.options.metrics.bookmarks.inc({ resource: this.options.resource });
+        const version = object.metadata?.resourceVersion;
+        if (version) this.resourceVersion = version;
+      },
+      done,
+    );
     if (finished) controller.abort();
     else {
       this.healthyNow = true;

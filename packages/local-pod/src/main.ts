@@ -16,18 +16,53 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('kube-dns-pod')
-  .usage('$0 [options]\n\nRuns the DNS pod of manifests/skydns-rc.yaml as local processes (etcd, kube2sky, skydns, healthz),\n' +
-    'with the manifest\'s own arguments adjusted for loopback. Without --kubeconfig (or KUBECONFIG) a sandbox\n' +
-    'Kubernetes API server (or, with --api real, a real control plane) is started and seeded with the kube-dns Service.\n' +
-    'Ctrl-C stops everything.')
-  .option('manifest', { type: 'string', default: join(repoRoot, 'manifests', 'skydns-rc.yaml'), describe: 'The pod manifest (ReplicationController) to run' })
-  .option('service-manifest', { type: 'string', default: join(repoRoot, 'manifests', 'skydns-svc.yaml'), describe: 'The kube-dns Service created in the sandbox API' })
-  .option('kubeconfig', { type: 'string', default: process.env.KUBECONFIG, describe: 'Watch this cluster instead of starting the sandbox API (default: $KUBECONFIG)' })
-  .option('api', { choices: ['sandbox', 'real'] as const, default: 'sandbox' as const, describe: 'Without --kubeconfig: the sandbox API server, or a real control plane (kube-apiserver and kube-controller-manager built from Go modules on first use; needs Go)' })
-  .option('state-dir', { type: 'string', default: join(repoRoot, '.kube-dns-legacy'), describe: 'Where etcd data, the sandbox kubeconfig and pid files live' })
-  .option('dns-port', { type: 'number', describe: 'Local port for DNS (UDP and TCP) [default: 10053, or a free one with --free-ports]' })
-  .option('free-ports', { type: 'boolean', default: false, describe: 'Use free loopback ports instead of the manifest\'s (etcd 2379/4001, healthz 8080, readiness 8081, metrics 9153)' })
-  .option('verbose', { type: 'boolean', default: false, describe: 'Also print the processes\' logs here (they always go to <state-dir>/logs/<name>.log)' })
+  .usage(
+    '$0 [options]\n\nRuns the DNS pod of manifests/skydns-rc.yaml as local processes (etcd, kube2sky, skydns, healthz),\n' +
+      "with the manifest's own arguments adjusted for loopback. Without --kubeconfig (or KUBECONFIG) a sandbox\n" +
+      'Kubernetes API server (or, with --api real, a real control plane) is started and seeded with the kube-dns Service.\n' +
+      'Ctrl-C stops everything.',
+  )
+  .option('manifest', {
+    type: 'string',
+    default: join(repoRoot, 'manifests', 'skydns-rc.yaml'),
+    describe: 'The pod manifest (ReplicationController) to run',
+  })
+  .option('service-manifest', {
+    type: 'string',
+    default: join(repoRoot, 'manifests', 'skydns-svc.yaml'),
+    describe: 'The kube-dns Service created in the sandbox API',
+  })
+  .option('kubeconfig', {
+    type: 'string',
+    default: process.env.KUBECONFIG,
+    describe: 'Watch this cluster instead of starting the sandbox API (default: $KUBECONFIG)',
+  })
+  .option('api', {
+    choices: ['sandbox', 'real'] as const,
+    default: 'sandbox' as const,
+    describe:
+      'Without --kubeconfig: the sandbox API server, or a real control plane (kube-apiserver and kube-controller-manager built from Go modules on first use; needs Go)',
+  })
+  .option('state-dir', {
+    type: 'string',
+    default: join(repoRoot, '.kube-dns-legacy'),
+    describe: 'Where etcd data, the sandbox kubeconfig and pid files live',
+  })
+  .option('dns-port', {
+    type: 'number',
+    describe: 'Local port for DNS (UDP and TCP) [default: 10053, or a free one with --free-ports]',
+  })
+  .option('free-ports', {
+    type: 'boolean',
+    default: false,
+    describe:
+      "Use free loopback ports instead of the manifest's (etcd 2379/4001, healthz 8080, readiness 8081, metrics 9153)",
+  })
+  .option('verbose', {
+    type: 'boolean',
+    default: false,
+    describe: "Also print the processes' logs here (they always go to <state-dir>/logs/<name>.log)",
+  })
   .strict()
   .help()
   .parseSync();
@@ -42,13 +77,20 @@ function flagValue(spec: ProcessSpec | undefined, flag: string): string | undefi
 }
 
 async function seedService(apiUrl: string, manifestPath: string): Promise<void> {
-  const service = yaml.loadAll(await readFile(manifestPath, 'utf8')).find((d) => (d as { kind?: string } | null)?.kind === 'Service') as
+  const service = yaml
+    .loadAll(await readFile(manifestPath, 'utf8'))
+    .find((d) => (d as { kind?: string } | null)?.kind === 'Service') as
     | { metadata?: { namespace?: string } }
     | undefined;
   if (service === undefined) throw new Error(`${manifestPath}: no Service found`);
   const ns = service.metadata?.namespace ?? 'default';
-  const res = await fetch(`${apiUrl}/api/v1/namespaces/${ns}/services`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(service) });
-  if (res.status !== 201 && res.status !== 409) throw new Error(`creating the Service of ${manifestPath}: HTTP ${res.status} ${await res.text()}`);
+  const res = await fetch(`${apiUrl}/api/v1/namespaces/${ns}/services`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(service),
+  });
+  if (res.status !== 201 && res.status !== 409)
+    throw new Error(`creating the Service of ${manifestPath}: HTTP ${res.status} ${await res.text()}`);
 }
 
 /** A path relative to the working directory when it lies below it, else absolute. */
@@ -79,7 +121,9 @@ async function main(): Promise<void> {
   const apiPort = ports.get(API_PORT) ?? API_PORT;
   let kubeconfig = ownApi ? join(stateDir, 'kubeconfig') : resolve(argv.kubeconfig as string);
   if (ownApi && argv.api === 'real') {
-    out('[local-pod] starting a real control plane (kube-apiserver, kube-controller-manager; built once into ~/.cache/kube-dns-legacy)');
+    out(
+      '[local-pod] starting a real control plane (kube-apiserver, kube-controller-manager; built once into ~/.cache/kube-dns-legacy)',
+    );
     const plane = await ControlPlane.start({ stateDir: join(stateDir, 'control-plane'), apiPort });
     controlPlane = plane;
     await plane.kubectl(['apply', '-f', join(repoRoot, 'manifests', 'rbac.yaml'), '-f', argv['service-manifest']]);
@@ -92,7 +136,13 @@ async function main(): Promise<void> {
     specs.push({
       name: 'apiserver',
       command: process.execPath,
-      args: [join(repoRoot, 'packages', 'sandbox-apiserver', 'dist', 'main.js'), '--port', String(apiPort), '--kubeconfig', kubeconfig],
+      args: [
+        join(repoRoot, 'packages', 'sandbox-apiserver', 'dist', 'main.js'),
+        '--port',
+        String(apiPort),
+        '--kubeconfig',
+        kubeconfig,
+      ],
       env: {},
     });
   }
@@ -119,7 +169,12 @@ async function main(): Promise<void> {
 
   const dnsPort = ports.get(POD_PORTS.dns) ?? POD_PORTS.dns;
   const etcdPort = ports.get(POD_PORTS.etcd) ?? POD_PORTS.etcd;
-  const domain = (flagValue(specs.find((s) => s.name === 'kube2sky'), 'domain') ?? 'cluster.local').replace(/\.$/, '');
+  const domain = (
+    flagValue(
+      specs.find((s) => s.name === 'kube2sky'),
+      'domain',
+    ) ?? 'cluster.local'
+  ).replace(/\.$/, '');
   out(`[local-pod] starting ${specs.map((s) => s.name).join(', ')} (state in ${stateDir})`);
   pod.start();
   const started = Date.now();
@@ -142,7 +197,8 @@ async function main(): Promise<void> {
   const local = (port: number): number => ports.get(port) ?? port;
   const kube2skyReadiness = `http://127.0.0.1:${local(POD_PORTS.readiness)}/readiness`;
   const skydnsReadiness = `http://127.0.0.1:${local(POD_PORTS.metrics)}/readiness`;
-  const httpOk = async (url: string): Promise<boolean> => (await fetch(url, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.status === 200;
+  const httpOk = async (url: string): Promise<boolean> =>
+    (await fetch(url, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.status === 200;
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([`127.0.0.1:${dnsPort}`]);
   const name = `kubernetes.default.svc.${domain}`;
@@ -151,26 +207,30 @@ async function main(): Promise<void> {
     try {
       if (!(await httpOk(kube2skyReadiness)) || !(await httpOk(skydnsReadiness))) throw new Error('not ready');
       const addresses = await resolver.resolve4(name);
-      out(`[local-pod] ready after ${((Date.now() - started) / 1000).toFixed(1)}s: kube2sky synced, skydns loaded, ${name} -> ${addresses.join(', ')}`);
+      out(
+        `[local-pod] ready after ${((Date.now() - started) / 1000).toFixed(1)}s: kube2sky synced, skydns loaded, ${name} -> ${addresses.join(', ')}`,
+      );
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  out([
-    `Health: healthz http://127.0.0.1:${local(POD_PORTS.healthz)}/healthz; kube2sky ${kube2skyReadiness} (and /healthz, /metrics); skydns http://127.0.0.1:${local(POD_PORTS.metrics)}/metrics`,
-    `Logs: ${shortPath(logDir)}/<process>.log${argv.verbose ? '' : ' (--verbose prints them here too)'}`,
-    '',
-    `kube-dns-legacy is serving ${domain} on 127.0.0.1:${dnsPort} (UDP and TCP). Try:`,
-    `  busybox nslookup kubernetes.default.svc.${domain} 127.0.0.1:${dnsPort}`,
-    `  dig @127.0.0.1 -p ${dnsPort} +short kubernetes.default.svc.${domain}`,
-    `  dig @127.0.0.1 -p ${dnsPort} SRV _https._tcp.kubernetes.default.svc.${domain}`,
-    `  ${kubectlCommand ?? `kubectl --kubeconfig ${shortPath(kubeconfig)}`} create -f ${shortPath(join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
-    `  dig @127.0.0.1 -p ${dnsPort} +short my-nginx.default.svc.${domain}`,
-    `  ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:${etcdPort} get --prefix /skydns/`,
-    'Stop with Ctrl-C.',
-    '',
-  ].join('\n'));
+  out(
+    [
+      `Health: healthz http://127.0.0.1:${local(POD_PORTS.healthz)}/healthz; kube2sky ${kube2skyReadiness} (and /healthz, /metrics); skydns http://127.0.0.1:${local(POD_PORTS.metrics)}/metrics`,
+      `Logs: ${shortPath(logDir)}/<process>.log${argv.verbose ? '' : ' (--verbose prints them here too)'}`,
+      '',
+      `kube-dns-legacy is serving ${domain} on 127.0.0.1:${dnsPort} (UDP and TCP). Try:`,
+      `  busybox nslookup kubernetes.default.svc.${domain} 127.0.0.1:${dnsPort}`,
+      `  dig @127.0.0.1 -p ${dnsPort} +short kubernetes.default.svc.${domain}`,
+      `  dig @127.0.0.1 -p ${dnsPort} SRV _https._tcp.kubernetes.default.svc.${domain}`,
+      `  ${kubectlCommand ?? `kubectl --kubeconfig ${shortPath(kubeconfig)}`} create -f ${shortPath(join(repoRoot, 'manifests', 'examples', 'my-nginx.yaml'))}`,
+      `  dig @127.0.0.1 -p ${dnsPort} +short my-nginx.default.svc.${domain}`,
+      `  ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:${etcdPort} get --prefix /skydns/`,
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch(async (err: unknown) => {

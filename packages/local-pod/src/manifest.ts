@@ -23,13 +23,15 @@ export interface ContainerSpec {
 type Json = Record<string, unknown>;
 
 function object(value: unknown, where: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: expected an object`);
   return value as Json;
 }
 
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${where}: expected a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new Error(`${where}: expected a list of strings`);
   return value;
 }
 
@@ -57,7 +59,9 @@ function probe(value: unknown, where: string): HttpProbe | undefined {
 
 /** The containers of the pod template of the first ReplicationController or Deployment in a manifest's text. */
 export function parsePodManifest(text: string, source = 'manifest'): ContainerSpec[] {
-  const docs = yaml.loadAll(text, undefined, { filename: source }).filter((d): d is Json => d !== null && typeof d === 'object');
+  const docs = yaml
+    .loadAll(text, undefined, { filename: source })
+    .filter((d): d is Json => d !== null && typeof d === 'object');
   const workload = docs.find((d) => d.kind === 'ReplicationController' || d.kind === 'Deployment');
   if (workload === undefined) throw new Error(`${source}: no ReplicationController or Deployment found`);
   const template = object(object(workload.spec, `${source}: spec`).template, `${source}: spec.template`);

@@ -58,19 +58,38 @@ test('arguments are rewritten for loopback without touching anything else', () =
 });
 
 test('the manifest becomes local processes with its own arguments', () => {
-  const specs = planProcesses(parsePodManifest(MANIFEST), { repoRoot: '/repo', stateDir: '/state', ports, kubeconfig: '/state/kubeconfig', node: '/usr/bin/node' });
-  assert.deepEqual(specs.map((s) => s.name), ['etcd', 'kube2sky', 'skydns', 'healthz']);
+  const specs = planProcesses(parsePodManifest(MANIFEST), {
+    repoRoot: '/repo',
+    stateDir: '/state',
+    ports,
+    kubeconfig: '/state/kubeconfig',
+    node: '/usr/bin/node',
+  });
+  assert.deepEqual(
+    specs.map((s) => s.name),
+    ['etcd', 'kube2sky', 'skydns', 'healthz'],
+  );
   const [etcd, kube2sky, skydns, healthz] = specs;
   assert.deepEqual(etcd, {
     name: 'etcd',
     command: 'etcd',
     args: [
-      '-data-dir', '/state/etcd-data',
-      '-listen-client-urls', 'http://127.0.0.1:22379,http://127.0.0.1:24001',
-      '-advertise-client-urls', 'http://127.0.0.1:22379,http://127.0.0.1:24001',
-      '-initial-cluster-token', 'skydns-etcd',
-      '--name', 'default', '--listen-peer-urls', 'http://127.0.0.1:22380', '--initial-advertise-peer-urls', 'http://127.0.0.1:22380',
-      '--initial-cluster', 'default=http://127.0.0.1:22380',
+      '-data-dir',
+      '/state/etcd-data',
+      '-listen-client-urls',
+      'http://127.0.0.1:22379,http://127.0.0.1:24001',
+      '-advertise-client-urls',
+      'http://127.0.0.1:22379,http://127.0.0.1:24001',
+      '-initial-cluster-token',
+      'skydns-etcd',
+      '--name',
+      'default',
+      '--listen-peer-urls',
+      'http://127.0.0.1:22380',
+      '--initial-advertise-peer-urls',
+      'http://127.0.0.1:22380',
+      '--initial-cluster',
+      'default=http://127.0.0.1:22380',
     ],
     env: {},
   });
@@ -81,33 +100,84 @@ test('the manifest becomes local processes with its own arguments', () => {
     '--healthz-port=28081',
     '--kubecfg-file=/state/kubeconfig',
   ]);
-  assert.deepEqual(kube2sky?.livenessProbe, { path: '/healthz', port: 28080, initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 });
-  assert.deepEqual(skydns?.args, ['/repo/packages/skydns/dist/main.js', '-machines=http://127.0.0.1:24001', '-addr=127.0.0.1:20053', '-ns-rotate=false', '-domain=cluster.local.']);
+  assert.deepEqual(kube2sky?.livenessProbe, {
+    path: '/healthz',
+    port: 28080,
+    initialDelaySeconds: 60,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 5,
+  });
+  assert.deepEqual(skydns?.args, [
+    '/repo/packages/skydns/dist/main.js',
+    '-machines=http://127.0.0.1:24001',
+    '-addr=127.0.0.1:20053',
+    '-ns-rotate=false',
+    '-domain=cluster.local.',
+  ]);
   assert.deepEqual(skydns?.env, { PROMETHEUS_PORT: '29153' });
   assert.equal(skydns?.livenessProbe?.port, 29153);
-  assert.deepEqual(healthz?.args, ['/repo/packages/exechealthz/dist/main.js', '-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null', '-port=28080']);
+  assert.deepEqual(healthz?.args, [
+    '/repo/packages/exechealthz/dist/main.js',
+    '-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null',
+    '-port=28080',
+  ]);
   assert.equal(healthz?.command, '/usr/bin/node');
 });
 
 test('manifests the local pod cannot run are clear errors', () => {
   assert.throws(() => parsePodManifest('kind: Service\n'), /no ReplicationController or Deployment/);
   assert.throws(() => parsePodManifest('kind: ReplicationController\nspec: {}\n'), /spec.template: expected an object/);
-  assert.throws(() => parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{args: [1]}]}}}\n'), /containers\[0\].name/);
-  assert.throws(() => parsePodManifest('a: [\n\t- x', 'bad.yaml'), /in "bad.yaml"/, 'a YAML syntax error names the file');
-  const unknown = parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{name: coredns}]}}}\n');
-  assert.throws(() => planProcesses(unknown, { repoRoot: '/r', stateDir: '/s', ports, kubeconfig: '/k', node: 'node' }), /container coredns: no local stand-in/);
+  assert.throws(
+    () => parsePodManifest('kind: ReplicationController\nspec: {template: {spec: {containers: [{args: [1]}]}}}\n'),
+    /containers\[0\].name/,
+  );
+  assert.throws(
+    () => parsePodManifest('a: [\n\t- x', 'bad.yaml'),
+    /in "bad.yaml"/,
+    'a YAML syntax error names the file',
+  );
+  const unknown = parsePodManifest(
+    'kind: ReplicationController\nspec: {template: {spec: {containers: [{name: coredns}]}}}\n',
+  );
+  assert.throws(
+    () => planProcesses(unknown, { repoRoot: '/r', stateDir: '/s', ports, kubeconfig: '/k', node: 'node' }),
+    /container coredns: no local stand-in/,
+  );
 });
 
 test('the checked-in manifest plans into the four local processes with its own arguments', async () => {
   const { loadPodManifest } = await import('./manifest.js');
   const manifest = new URL('../../../manifests/skydns-rc.yaml', import.meta.url).pathname;
-  const specs = planProcesses(await loadPodManifest(manifest), { repoRoot: '/repo', stateDir: '/state', ports, kubeconfig: '/k', node: 'node' });
-  assert.deepEqual(specs.map((s) => s.name), ['etcd', 'kube2sky', 'skydns', 'healthz']);
+  const specs = planProcesses(await loadPodManifest(manifest), {
+    repoRoot: '/repo',
+    stateDir: '/state',
+    ports,
+    kubeconfig: '/k',
+    node: 'node',
+  });
+  assert.deepEqual(
+    specs.map((s) => s.name),
+    ['etcd', 'kube2sky', 'skydns', 'healthz'],
+  );
   const byName = new Map(specs.map((s) => [s.name, s]));
-  assert.deepEqual(byName.get('skydns')?.args.slice(1), ['-machines=http://127.0.0.1:24001', '-addr=127.0.0.1:20053', '-ns-rotate=false', '-domain=cluster.local.']);
+  assert.deepEqual(byName.get('skydns')?.args.slice(1), [
+    '-machines=http://127.0.0.1:24001',
+    '-addr=127.0.0.1:20053',
+    '-ns-rotate=false',
+    '-domain=cluster.local.',
+  ]);
   assert.equal(byName.get('skydns')?.env.PROMETHEUS_PORT, '29153');
-  assert.equal(byName.get('kube2sky')?.livenessProbe?.port, 28080, 'kube2sky liveness goes through the healthz sidecar');
+  assert.equal(
+    byName.get('kube2sky')?.livenessProbe?.port,
+    28080,
+    'kube2sky liveness goes through the healthz sidecar',
+  );
   assert.ok(byName.get('kube2sky')?.args.includes('--domain=cluster.local'));
-  assert.ok(byName.get('healthz')?.args.includes('-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null'));
+  assert.ok(
+    byName
+      .get('healthz')
+      ?.args.includes('-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null'),
+  );
   assert.ok(byName.get('etcd')?.args.includes('http://127.0.0.1:22379,http://127.0.0.1:24001'));
 });

@@ -5,7 +5,15 @@ import type { ContainerSpec, HttpProbe } from './manifest.js';
 export type PortMap = ReadonlyMap<number, number>;
 
 /** The ports the pod uses: DNS, etcd client (2379 and the legacy 4001), etcd peer, healthz, kube2sky readiness, skydns metrics. */
-export const POD_PORTS = { dns: 53, etcd: 2379, etcdLegacy: 4001, etcdPeer: 2380, healthz: 8080, readiness: 8081, metrics: 9153 } as const;
+export const POD_PORTS = {
+  dns: 53,
+  etcd: 2379,
+  etcdLegacy: 4001,
+  etcdPeer: 2380,
+  healthz: 8080,
+  readiness: 8081,
+  metrics: 9153,
+} as const;
 
 /** One local process standing in for a container. */
 export interface ProcessSpec {
@@ -51,7 +59,8 @@ function hasFlag(args: readonly string[], flag: string): boolean {
 
 function etcdSpec(c: ContainerSpec, o: PlanOptions): ProcessSpec {
   const words = [...c.command, ...c.args];
-  if (words.length === 0 || basename(words[0] ?? '') !== 'etcd') throw new Error(`container ${c.name}: expected an etcd command, got ${JSON.stringify(words[0])}`);
+  if (words.length === 0 || basename(words[0] ?? '') !== 'etcd')
+    throw new Error(`container ${c.name}: expected an etcd command, got ${JSON.stringify(words[0])}`);
   const args: string[] = [];
   const rest = words.slice(1);
   for (let i = 0; i < rest.length; i++) {
@@ -68,7 +77,16 @@ function etcdSpec(c: ContainerSpec, o: PlanOptions): ProcessSpec {
   if (!hasFlag(args, 'listen-peer-urls')) {
     // The container's default peer port would clash with any other etcd on this machine.
     const peer = `http://127.0.0.1:${local(o.ports, POD_PORTS.etcdPeer)}`;
-    args.push('--name', 'default', '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `default=${peer}`);
+    args.push(
+      '--name',
+      'default',
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `default=${peer}`,
+    );
   }
   return { name: c.name, command: 'etcd', args, env: {} };
 }
@@ -76,7 +94,8 @@ function etcdSpec(c: ContainerSpec, o: PlanOptions): ProcessSpec {
 function nodeSpec(c: ContainerSpec, o: PlanOptions, pkg: string): ProcessSpec {
   const args = c.args.map((a) => rewriteArg(a, o.ports));
   if (c.name === 'kube2sky') {
-    if (!hasFlag(args, 'etcd-server')) args.push(`--etcd-server=http://127.0.0.1:${local(o.ports, POD_PORTS.etcdLegacy)}`);
+    if (!hasFlag(args, 'etcd-server'))
+      args.push(`--etcd-server=http://127.0.0.1:${local(o.ports, POD_PORTS.etcdLegacy)}`);
     if (!hasFlag(args, 'healthz-port')) args.push(`--healthz-port=${local(o.ports, POD_PORTS.readiness)}`);
     if (!hasFlag(args, 'kubecfg-file')) args.push(`--kubecfg-file=${o.kubeconfig}`);
   }
@@ -84,10 +103,15 @@ function nodeSpec(c: ContainerSpec, o: PlanOptions, pkg: string): ProcessSpec {
     // The image's nslookup is busybox's, whose server argument takes a port; the local DNS port is not 53.
     const dns = local(o.ports, POD_PORTS.dns);
     for (let i = 0; i < args.length; i++) {
-      args[i] = (args[i] ?? '').replace(/(^|\s|=)nslookup (\S+) (127\.0\.0\.1|localhost)(?=\s|$)/, `$1busybox nslookup $2 127.0.0.1:${dns}`);
+      args[i] = (args[i] ?? '').replace(
+        /(^|\s|=)nslookup (\S+) (127\.0\.0\.1|localhost)(?=\s|$)/,
+        `$1busybox nslookup $2 127.0.0.1:${dns}`,
+      );
     }
   }
-  const env = Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, /^\d+$/.test(v) ? String(local(o.ports, Number(v))) : v]));
+  const env = Object.fromEntries(
+    Object.entries(c.env).map(([k, v]) => [k, /^\d+$/.test(v) ? String(local(o.ports, Number(v))) : v]),
+  );
   const probe = c.livenessProbe ? { ...c.livenessProbe, port: local(o.ports, c.livenessProbe.port) } : undefined;
   return {
     name: c.name,
@@ -103,7 +127,8 @@ export function planProcesses(containers: readonly ContainerSpec[], options: Pla
   return containers.map((c) => {
     if (c.name === 'etcd') return etcdSpec(c, options);
     const pkg = PACKAGE_OF[c.name];
-    if (pkg === undefined) throw new Error(`container ${c.name}: no local stand-in (known: etcd, ${Object.keys(PACKAGE_OF).join(', ')})`);
+    if (pkg === undefined)
+      throw new Error(`container ${c.name}: no local stand-in (known: etcd, ${Object.keys(PACKAGE_OF).join(', ')})`);
     return nodeSpec(c, options, pkg);
   });
 }

@@ -19,8 +19,14 @@ export async function choosePorts(free: boolean, dnsPort: number | undefined): P
 
 /** What each of the pod's ports is for (for error messages). */
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
-  [POD_PORTS.dns, 'DNS'], [POD_PORTS.etcd, 'etcd'], [POD_PORTS.etcdLegacy, 'etcd (legacy client port)'], [POD_PORTS.etcdPeer, 'etcd peer'],
-  [POD_PORTS.healthz, 'healthz'], [POD_PORTS.readiness, 'kube2sky readiness'], [POD_PORTS.metrics, 'skydns metrics'], [API_PORT, 'API server'],
+  [POD_PORTS.dns, 'DNS'],
+  [POD_PORTS.etcd, 'etcd'],
+  [POD_PORTS.etcdLegacy, 'etcd (legacy client port)'],
+  [POD_PORTS.etcdPeer, 'etcd peer'],
+  [POD_PORTS.healthz, 'healthz'],
+  [POD_PORTS.readiness, 'kube2sky readiness'],
+  [POD_PORTS.metrics, 'skydns metrics'],
+  [API_PORT, 'API server'],
 ]);
 
 function probe(bind: (done: (err?: Error) => void) => void): Promise<NodeJS.ErrnoException | undefined> {
@@ -37,7 +43,10 @@ async function bindable(port: number, udp: boolean): Promise<NodeJS.ErrnoExcepti
   if (tcp !== undefined || !udp) return tcp;
   return probe((done) => {
     const socket = createSocket('udp4');
-    socket.once('error', (err) => { socket.close(); done(err); });
+    socket.once('error', (err) => {
+      socket.close();
+      done(err);
+    });
     socket.bind(port, '127.0.0.1', () => socket.close(() => done()));
   });
 }
@@ -53,7 +62,10 @@ export async function assertPortsFree(ports: PortMap, skip: readonly number[] = 
     const err = await bindable(local, podPort === POD_PORTS.dns);
     if (err === undefined) continue;
     const what = PORT_NAMES.get(podPort) ?? `pod port ${podPort}`;
-    const why = err.code === 'EADDRINUSE' ? 'is in use (another "npm run up"?)' : `cannot be bound (${err.code ?? err.message})`;
-    throw new Error(`127.0.0.1:${local} for ${what} ${why}; stop whatever holds it, or run "npm run up -- --free-ports"`);
+    const why =
+      err.code === 'EADDRINUSE' ? 'is in use (another "npm run up"?)' : `cannot be bound (${err.code ?? err.message})`;
+    throw new Error(
+      `127.0.0.1:${local} for ${what} ${why}; stop whatever holds it, or run "npm run up -- --free-ports"`,
+    );
   }
 }

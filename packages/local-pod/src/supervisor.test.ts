@@ -12,33 +12,54 @@ const fast = { initialMs: 50, maxMs: 200, resetAfterMs: 60_000 };
 test('a crashed process is restarted with back-off and its lines are prefixed', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kdl-sup-'));
   const lines: string[] = [];
-  const sup = new Supervisor([{ name: 'crasher', command: 'sh', args: ['-c', 'echo started; exit 3'], env: {} }], (l) => lines.push(l), dir, fast);
+  const sup = new Supervisor(
+    [{ name: 'crasher', command: 'sh', args: ['-c', 'echo started; exit 3'], env: {} }],
+    (l) => lines.push(l),
+    dir,
+    fast,
+  );
   try {
     sup.start();
     await waitFor('three restarts', () => (sup.restarts().crasher ?? 0) >= 3, 5_000);
     assert.ok(lines.includes('[crasher] started'));
-    assert.ok(lines.some((l) => /^\[local-pod\] crasher exited \(code 3\); restart 1 in 0.05s$/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /restart 3 in 0.2s$/.test(l)), 'the delay doubles up to the cap');
+    assert.ok(
+      lines.some((l) => /^\[local-pod\] crasher exited \(code 3\); restart 1 in 0.05s$/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /restart 3 in 0.2s$/.test(l)),
+      'the delay doubles up to the cap',
+    );
   } finally {
     await sup.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });
 
-test('with log files, the processes\' lines go to <dir>/<name>.log and are echoed only when asked', async () => {
+test("with log files, the processes' lines go to <dir>/<name>.log and are echoed only when asked", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kdl-sup-'));
   for (const echo of [false, true]) {
     const lines: string[] = [];
-    const sup = new Supervisor([{ name: 'talker', command: 'sh', args: ['-c', `echo hello-${echo}; echo oops-${echo} >&2; exit 1`], env: {} }], (l) => lines.push(l), dir, fast,
-      { dir: join(dir, 'logs'), echo });
+    const sup = new Supervisor(
+      [{ name: 'talker', command: 'sh', args: ['-c', `echo hello-${echo}; echo oops-${echo} >&2; exit 1`], env: {} }],
+      (l) => lines.push(l),
+      dir,
+      fast,
+      { dir: join(dir, 'logs'), echo },
+    );
     try {
       sup.start();
       await waitFor('a restart', () => (sup.restarts().talker ?? 0) >= 1, 5_000);
-      await waitFor('the log file', async () => (await readFile(join(dir, 'logs', 'talker.log'), 'utf8').catch(() => '')).includes(`oops-${echo}`));
+      await waitFor('the log file', async () =>
+        (await readFile(join(dir, 'logs', 'talker.log'), 'utf8').catch(() => '')).includes(`oops-${echo}`),
+      );
       const log = await readFile(join(dir, 'logs', 'talker.log'), 'utf8');
       assert.match(log, new RegExp(`^hello-${echo}$`, 'm'));
       assert.equal(lines.includes(`[talker] hello-${echo}`), echo, lines.join('\n'));
-      assert.ok(lines.some((l) => l.startsWith('[local-pod] talker exited (code 1)')), 'the supervisor\'s own lines are always shown');
+      assert.ok(
+        lines.some((l) => l.startsWith('[local-pod] talker exited (code 1)')),
+        "the supervisor's own lines are always shown",
+      );
     } finally {
       await sup.stop();
     }
@@ -57,8 +78,20 @@ test('a failing liveness probe restarts the process; stop ends it and removes it
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const lines: string[] = [];
-  const probe = { path: '/healthz', port, initialDelaySeconds: 0, periodSeconds: 0.05, timeoutSeconds: 1, failureThreshold: 2 };
-  const sup = new Supervisor([{ name: 'sleeper', command: 'sleep', args: ['60'], env: {}, livenessProbe: probe }], (l) => lines.push(l), dir, fast);
+  const probe = {
+    path: '/healthz',
+    port,
+    initialDelaySeconds: 0,
+    periodSeconds: 0.05,
+    timeoutSeconds: 1,
+    failureThreshold: 2,
+  };
+  const sup = new Supervisor(
+    [{ name: 'sleeper', command: 'sleep', args: ['60'], env: {}, livenessProbe: probe }],
+    (l) => lines.push(l),
+    dir,
+    fast,
+  );
   try {
     sup.start();
     const pid = await waitFor('a pid file', async () => (await readFile(join(dir, 'sleeper.pid'), 'utf8')).trim());
@@ -66,7 +99,10 @@ test('a failing liveness probe restarts the process; stop ends it and removes it
     assert.equal(sup.restarts().sleeper, 0, 'a healthy process is left alone');
     healthy = false;
     await waitFor('a restart after the probe fails', () => sup.restarts().sleeper === 1, 5_000);
-    assert.ok(lines.some((l) => l === '[local-pod] sleeper liveness probe failed (2/2): HTTP 503: broken'), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l === '[local-pod] sleeper liveness probe failed (2/2): HTTP 503: broken'),
+      lines.join('\n'),
+    );
     healthy = true;
     const newPid = await waitFor('a new pid', async () => {
       const p = (await readFile(join(dir, 'sleeper.pid'), 'utf8')).trim();

@@ -49,7 +49,14 @@ export class Supervisor {
   start(): void {
     if (this.logFiles !== undefined) mkdirSync(this.logFiles.dir, { recursive: true });
     for (const spec of this.specs) {
-      this.running.set(spec.name, { child: undefined, startedAt: 0, delayMs: this.backoff.initialMs, restarts: 0, probeTimer: undefined, restartTimer: undefined });
+      this.running.set(spec.name, {
+        child: undefined,
+        startedAt: 0,
+        delayMs: this.backoff.initialMs,
+        restarts: 0,
+        probeTimer: undefined,
+        restartTimer: undefined,
+      });
       this.launch(spec);
     }
   }
@@ -66,10 +73,16 @@ export class Supervisor {
   private launch(spec: ProcessSpec): void {
     const state = this.running.get(spec.name);
     if (state === undefined || this.stopping) return;
-    const child = spawn(spec.command, [...spec.args], { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(spec.command, [...spec.args], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     state.child = child;
     state.startedAt = Date.now();
-    const file = this.logFiles === undefined ? undefined : createWriteStream(join(this.logFiles.dir, `${spec.name}.log`), { flags: 'a' });
+    const file =
+      this.logFiles === undefined
+        ? undefined
+        : createWriteStream(join(this.logFiles.dir, `${spec.name}.log`), { flags: 'a' });
     const echo = this.logFiles?.echo ?? true;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;
@@ -79,7 +92,8 @@ export class Supervisor {
       });
     }
     child.once('close', () => file?.end());
-    if (child.pid !== undefined) void writeFile(join(this.stateDir, `${spec.name}.pid`), `${child.pid}\n`).catch(() => undefined);
+    if (child.pid !== undefined)
+      void writeFile(join(this.stateDir, `${spec.name}.pid`), `${child.pid}\n`).catch(() => undefined);
     child.once('error', (err) => this.log('local-pod', `${spec.name}: cannot start ${spec.command}: ${err.message}`));
     child.once('close', (code, signal) => {
       this.stopProbe(state);
@@ -89,7 +103,10 @@ export class Supervisor {
       const delay = state.delayMs;
       state.delayMs = Math.min(this.backoff.maxMs, state.delayMs * 2);
       state.restarts++;
-      this.log('local-pod', `${spec.name} exited (${signal ?? `code ${code}`}); restart ${state.restarts} in ${delay / 1000}s`);
+      this.log(
+        'local-pod',
+        `${spec.name} exited (${signal ?? `code ${code}`}); restart ${state.restarts} in ${delay / 1000}s`,
+      );
       state.restartTimer = setTimeout(() => this.launch(spec), delay);
     });
     this.startProbe(spec, state, child);
@@ -102,14 +119,17 @@ export class Supervisor {
     const check = async (): Promise<void> => {
       let problem: string | undefined;
       try {
-        const res = await fetch(`http://127.0.0.1:${probe.port}${probe.path}`, { signal: AbortSignal.timeout(probe.timeoutSeconds * 1000) });
+        const res = await fetch(`http://127.0.0.1:${probe.port}${probe.path}`, {
+          signal: AbortSignal.timeout(probe.timeoutSeconds * 1000),
+        });
         if (res.status < 200 || res.status >= 400) problem = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       } catch (err) {
         problem = (err as Error).message;
       }
       if (state.child !== child) return;
       failures = problem === undefined ? 0 : failures + 1;
-      if (problem !== undefined) this.log('local-pod', `${spec.name} liveness probe failed (${failures}/${probe.failureThreshold}): ${problem}`);
+      if (problem !== undefined)
+        this.log('local-pod', `${spec.name} liveness probe failed (${failures}/${probe.failureThreshold}): ${problem}`);
       if (failures >= probe.failureThreshold) {
         this.log('local-pod', `${spec.name} failed its liveness probe; restarting it`);
         failures = 0;

@@ -15,7 +15,9 @@ export function createLogger(component: string, level: string = 'info'): Logger 
     level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     defaultMeta: { component },
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
+    transports: [
+      new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] }),
+    ],
   });
 }
 

@@ -45,7 +45,11 @@ function ports(list: unknown, path: string, portField: string, needNames: boolea
     }
     item['protocol'] ??= 'TCP';
     if (!PROTOCOLS.includes(String(item['protocol']))) {
-      causes.push({ field: `${at}.protocol`, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(item['protocol'])}: supported values: "SCTP", "TCP", "UDP"` });
+      causes.push({
+        field: `${at}.protocol`,
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${JSON.stringify(item['protocol'])}: supported values: "SCTP", "TCP", "UDP"`,
+      });
     }
     const port = item[portField];
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -56,7 +60,12 @@ function ports(list: unknown, path: string, portField: string, needNames: boolea
     if (name !== '') {
       const problem = nameProblem(name, 'label1123');
       if (problem) causes.push(invalidValue(`${at}.name`, name, problem));
-      if (names.has(name)) causes.push({ field: `${at}.name`, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}` });
+      if (names.has(name))
+        causes.push({
+          field: `${at}.name`,
+          reason: 'FieldValueDuplicate',
+          message: `Duplicate value: ${JSON.stringify(name)}`,
+        });
       names.add(name);
     }
   });
@@ -68,7 +77,11 @@ function service(object: JsonObject, causes: FieldCause[]): void {
   spec['type'] ??= 'ClusterIP';
   const type = spec['type'];
   if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(String(type))) {
-    causes.push({ field: 'spec.type', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(type)}: supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"` });
+    causes.push({
+      field: 'spec.type',
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(type)}: supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"`,
+    });
   }
   if (type === 'ExternalName') {
     if (!asString(spec['externalName'])) causes.push(required('spec.externalName'));
@@ -76,7 +89,8 @@ function service(object: JsonObject, causes: FieldCause[]): void {
     spec['sessionAffinity'] ??= 'None';
     spec['internalTrafficPolicy'] ??= 'Cluster';
   }
-  for (const port of asArray(spec['ports'])) if (isObject(port) && port['targetPort'] === undefined) port['targetPort'] = port['port'] ?? 0;
+  for (const port of asArray(spec['ports']))
+    if (isObject(port) && port['targetPort'] === undefined) port['targetPort'] = port['port'] ?? 0;
   ports(spec['ports'], 'spec.ports', 'port', true, causes);
   const headless = spec['clusterIP'] === 'None';
   if (asArray(spec['ports']).length === 0 && !headless && type !== 'ExternalName') causes.push(required('spec.ports'));
@@ -89,7 +103,14 @@ function endpoints(object: JsonObject, causes: FieldCause[]): void {
     for (const field of ['addresses', 'notReadyAddresses']) {
       asArray(sub[field]).forEach((address, a) => {
         const ip = asString(asObject(address)['ip']) ?? '';
-        if (!isIP(ip)) causes.push(invalidValue(`subsets[${s}].${field}[${a}].ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+        if (!isIP(ip))
+          causes.push(
+            invalidValue(
+              `subsets[${s}].${field}[${a}].ip`,
+              ip,
+              'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+            ),
+          );
       });
     }
     ports(sub['ports'], `subsets[${s}].ports`, 'port', true, causes);
@@ -100,7 +121,11 @@ function endpointSlice(object: JsonObject, causes: FieldCause[]): void {
   const type = object['addressType'];
   if (type === undefined) causes.push(required('addressType'));
   else if (!['IPv4', 'IPv6', 'FQDN'].includes(String(type))) {
-    causes.push({ field: 'addressType', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(type)}: supported values: "FQDN", "IPv4", "IPv6"` });
+    causes.push({
+      field: 'addressType',
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(type)}: supported values: "FQDN", "IPv4", "IPv6"`,
+    });
   }
   if (object['endpoints'] === undefined) object['endpoints'] = null;
   asArray(object['endpoints']).forEach((endpoint, e) => {
@@ -154,7 +179,9 @@ function configKeyProblems(key: string): string[] {
   const problems: string[] = [];
   if (key.length > 253) problems.push('must be no more than 253 characters');
   if (!CONFIG_KEY.test(key)) {
-    problems.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+    problems.push(
+      "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    );
   }
   if (key === '.') problems.push("must not be '.'");
   else if (key === '..') problems.push("must not be '..'");
@@ -175,13 +202,22 @@ function configMap(object: JsonObject, causes: FieldCause[]): void {
     for (const problem of configKeyProblems(key)) causes.push(invalidValue(`binaryData[${key}]`, key, problem));
     size += Buffer.from(String(value), 'base64').length;
   }
-  if (size > MAX_CONFIG_MAP_BYTES) causes.push({ field: '', reason: 'FieldValueTooLong', message: `Too long: may not be more than ${MAX_CONFIG_MAP_BYTES} bytes` });
+  if (size > MAX_CONFIG_MAP_BYTES)
+    causes.push({
+      field: '',
+      reason: 'FieldValueTooLong',
+      message: `Too long: may not be more than ${MAX_CONFIG_MAP_BYTES} bytes`,
+    });
 }
 
 /** The update rules of an immutable ConfigMap: it stays immutable and its data stays as it is. */
 function configMapUpdate(old: JsonObject, next: JsonObject): FieldCause[] {
   if (old['immutable'] !== true) return [];
-  const forbidden = (field: string): FieldCause => ({ field, reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+  const forbidden = (field: string): FieldCause => ({
+    field,
+    reason: 'FieldValueForbidden',
+    message: 'Forbidden: field is immutable when `immutable` is set',
+  });
   const causes: FieldCause[] = [];
   if (next['immutable'] !== true) causes.push(forbidden('immutable'));
   if (!deepEqual(asObject(old['data']), asObject(next['data']))) causes.push(forbidden('data'));
@@ -193,9 +229,11 @@ function lease(object: JsonObject, causes: FieldCause[]): void {
   const spec = asObject(object['spec']);
   object['spec'] = spec;
   const duration = spec['leaseDurationSeconds'];
-  if (typeof duration === 'number' && duration <= 0) causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
+  if (typeof duration === 'number' && duration <= 0)
+    causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
   const transitions = spec['leaseTransitions'];
-  if (typeof transitions === 'number' && transitions < 0) causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
+  if (typeof transitions === 'number' && transitions < 0)
+    causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
   // MicroTime is stored as the API server writes it: UTC, six fraction digits (checkShape made sure it parses).
   for (const field of ['acquireTime', 'renewTime']) {
     const value = spec[field];

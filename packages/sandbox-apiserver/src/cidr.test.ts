@@ -24,7 +24,8 @@ describe('ClusterIP ranges and allocation', () => {
       assert.notEqual(value, undefined, input);
       assert.equal(formatIPv6(value as bigint), canonical, input);
     }
-    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', 'fe80::1%eth0', '10.0.0.1', 'g::1', '']) assert.equal(parseIPv6(bad), undefined, bad);
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', 'fe80::1%eth0', '10.0.0.1', 'g::1', ''])
+      assert.equal(parseIPv6(bad), undefined, bad);
     assert.deepEqual(parseIP('fd00::1'), { family: 'IPv6', value: (0xfd00n << 112n) | 1n });
     assert.equal(parseIP('10.0.0.1')?.family, 'IPv4');
   });
@@ -40,7 +41,11 @@ describe('ClusterIP ranges and allocation', () => {
 
     const six = new IPAllocator('fd00:10::/126');
     assert.equal(six.family, 'IPv6');
-    assert.deepEqual([six.next(), six.next(), six.next(), six.next()], ['fd00:10::1', 'fd00:10::2', 'fd00:10::3', undefined], 'IPv6 has no broadcast address: the last one is usable');
+    assert.deepEqual(
+      [six.next(), six.next(), six.next(), six.next()],
+      ['fd00:10::1', 'fd00:10::2', 'fd00:10::3', undefined],
+      'IPv6 has no broadcast address: the last one is usable',
+    );
   });
 
   it('reserves given addresses and reports taken and out-of-range ones', () => {
@@ -61,9 +66,18 @@ describe('ClusterIP ranges and allocation', () => {
   });
 
   it('reads a dual-stack --service-cluster-ip-range: one range of each family, the first primary', () => {
-    assert.deepEqual(serviceRanges('10.0.0.0/24').map((r) => r.family), ['IPv4']);
-    assert.deepEqual(serviceRanges('fd00:10::/108,10.0.0.0/24').map((r) => r.family), ['IPv6', 'IPv4']);
-    assert.deepEqual(serviceRanges('10.0.0.0/24, fd00:10::/108').map((r) => r.cidr), ['10.0.0.0/24', 'fd00:10::/108']);
+    assert.deepEqual(
+      serviceRanges('10.0.0.0/24').map((r) => r.family),
+      ['IPv4'],
+    );
+    assert.deepEqual(
+      serviceRanges('fd00:10::/108,10.0.0.0/24').map((r) => r.family),
+      ['IPv6', 'IPv4'],
+    );
+    assert.deepEqual(
+      serviceRanges('10.0.0.0/24, fd00:10::/108').map((r) => r.cidr),
+      ['10.0.0.0/24', 'fd00:10::/108'],
+    );
     assert.throws(() => serviceRanges('10.0.0.0/24,10.1.0.0/24'), /one IPv4 and one IPv6/);
     assert.throws(() => serviceRanges('10.0.0.0/24,fd00::/108,10.1.0.0/24'), /separated by a comma/);
     assert.throws(() => serviceRanges('10.0.0.0/24,'), /separated by a comma/);

@@ -81,7 +81,8 @@ export function parseIP(text: string): { family: IPFamily; value: bigint } | und
 export function canonicalIP(text: string): { family: IPFamily; text: string } | undefined {
   const parsed = parseIP(text);
   if (!parsed) return undefined;
-  if (parsed.family === 'IPv4' || parsed.value >> 32n === 0xffffn) return { family: 'IPv4', text: formatIPv4(Number(parsed.value & 0xffffffffn)) };
+  if (parsed.family === 'IPv4' || parsed.value >> 32n === 0xffffn)
+    return { family: 'IPv4', text: formatIPv4(Number(parsed.value & 0xffffffffn)) };
   return { family: 'IPv6', text: formatIPv6(parsed.value) };
 }
 
@@ -108,9 +109,11 @@ export class IPAllocator {
     const match = /^([0-9a-fA-F.:]+)\/([0-9]{1,3})$/.exec(cidr);
     const ip = match?.[1] === undefined ? undefined : parseIP(match[1]);
     const bits = Number(match?.[2]);
-    if (ip === undefined) throw new Error(`invalid service CIDR "${cidr}": want a network such as 10.0.0.0/24 or fd00:10::/108`);
+    if (ip === undefined)
+      throw new Error(`invalid service CIDR "${cidr}": want a network such as 10.0.0.0/24 or fd00:10::/108`);
     const width = ip.family === 'IPv4' ? 32 : 128;
-    if (!(bits >= 1 && bits <= width - 2)) throw new Error(`invalid service CIDR "${cidr}": the prefix must be 1-${width - 2} for ${ip.family}`);
+    if (!(bits >= 1 && bits <= width - 2))
+      throw new Error(`invalid service CIDR "${cidr}": the prefix must be 1-${width - 2} for ${ip.family}`);
     this.family = ip.family;
     const size = 1n << BigInt(width - bits);
     const base = ip.value - (ip.value % size);
@@ -127,7 +130,9 @@ export class IPAllocator {
   /** Whether `ip` is a usable address of the range. */
   contains(ip: string): boolean {
     const parsed = parseIP(ip);
-    return parsed !== undefined && parsed.family === this.family && parsed.value >= this.low && parsed.value <= this.high;
+    return (
+      parsed !== undefined && parsed.family === this.family && parsed.value >= this.low && parsed.value <= this.high
+    );
   }
 
   /** Reserve a specific address; returns the problem when it cannot be. */
@@ -182,10 +187,15 @@ export class IPAllocator {
  */
 export function serviceRanges(text: string): IPAllocator[] {
   const parts = text.split(',').map((p) => p.trim());
-  if (parts.length > 2 || parts.some((p) => p === '')) throw new Error(`invalid service CIDR "${text}": want one range, or an IPv4 and an IPv6 range separated by a comma`);
+  if (parts.length > 2 || parts.some((p) => p === ''))
+    throw new Error(
+      `invalid service CIDR "${text}": want one range, or an IPv4 and an IPv6 range separated by a comma`,
+    );
   const ranges = parts.map((p) => new IPAllocator(p));
   if (ranges.length === 2 && ranges[0]?.family === ranges[1]?.family) {
-    throw new Error(`invalid service CIDR "${text}": a dual-stack range needs one IPv4 and one IPv6 CIDR, both are ${ranges[0]?.family ?? ''}`);
+    throw new Error(
+      `invalid service CIDR "${text}": a dual-stack range needs one IPv4 and one IPv6 CIDR, both are ${ranges[0]?.family ?? ''}`,
+    );
   }
   return ranges;
 }

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { waitFor } from '@kube-dns-legacy/testkit';
 import { SandboxApiServer } from './index.js';
 
@@ -39,10 +47,16 @@ describe('with @kubernetes/client-node 1.4.0', () => {
 
   it('starts with the namespaces and default/kubernetes on the first address of the CIDR', async () => {
     const namespaces = await core.listNamespace();
-    assert.deepEqual(namespaces.items.map((n) => n.metadata?.name), ['default', 'kube-public', 'kube-system']);
+    assert.deepEqual(
+      namespaces.items.map((n) => n.metadata?.name),
+      ['default', 'kube-public', 'kube-system'],
+    );
     const kubernetes = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
     assert.equal(kubernetes.spec?.clusterIP, '10.0.0.1');
-    assert.deepEqual(kubernetes.spec?.ports?.map((p) => ({ ...p })), [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }]);
+    assert.deepEqual(
+      kubernetes.spec?.ports?.map((p) => ({ ...p })),
+      [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    );
     const endpoints = await core.readNamespacedEndpoints({ name: 'kubernetes', namespace: 'default' });
     assert.equal(endpoints.subsets?.[0]?.ports?.[0]?.port, 6443);
     const slice = await discovery.readNamespacedEndpointSlice({ name: 'kubernetes', namespace: 'default' });
@@ -59,21 +73,41 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     assert.ok(created.metadata?.creationTimestamp instanceof Date);
     assert.match(created.metadata?.resourceVersion ?? '', /^[0-9]+$/);
 
-    const dns = await core.createNamespacedService({ namespace: 'kube-system', body: service('kube-dns', { clusterIP: '10.0.0.10' }) });
+    const dns = await core.createNamespacedService({
+      namespace: 'kube-system',
+      body: service('kube-dns', { clusterIP: '10.0.0.10' }),
+    });
     assert.equal(dns.spec?.clusterIP, '10.0.0.10');
-    const headless = await core.createNamespacedService({ namespace: 'default', body: service('web', { clusterIP: 'None' }) });
+    const headless = await core.createNamespacedService({
+      namespace: 'default',
+      body: service('web', { clusterIP: 'None' }),
+    });
     assert.equal(headless.spec?.clusterIP, 'None');
 
-    await assert.rejects(core.createNamespacedService({ namespace: 'default', body: service('taken', { clusterIP: '10.0.0.10' }) }), (err: { code?: number; body?: string }) => {
-      assert.equal(err.code, 422);
-      assert.match(String(err.body), /provided IP is already allocated/);
-      return true;
-    });
-    assert.equal(await statusOf(core.createNamespacedService({ namespace: 'default', body: service('far', { clusterIP: '10.9.0.1' }) })), 422);
+    await assert.rejects(
+      core.createNamespacedService({ namespace: 'default', body: service('taken', { clusterIP: '10.0.0.10' }) }),
+      (err: { code?: number; body?: string }) => {
+        assert.equal(err.code, 422);
+        assert.match(String(err.body), /provided IP is already allocated/);
+        return true;
+      },
+    );
+    assert.equal(
+      await statusOf(
+        core.createNamespacedService({ namespace: 'default', body: service('far', { clusterIP: '10.9.0.1' }) }),
+      ),
+      422,
+    );
     assert.equal(await statusOf(core.createNamespacedService({ namespace: 'default', body: service('alpha') })), 409);
-    assert.equal(await statusOf(core.createNamespacedService({ namespace: 'default', body: service('Bad_Name') })), 422);
+    assert.equal(
+      await statusOf(core.createNamespacedService({ namespace: 'default', body: service('Bad_Name') })),
+      422,
+    );
     assert.equal(await statusOf(core.createNamespacedService({ namespace: 'nowhere', body: service('x') })), 404);
-    const generated = await core.createNamespacedService({ namespace: 'default', body: { metadata: { generateName: 'gen-' }, spec: { ports: [{ port: 1 }] } } });
+    const generated = await core.createNamespacedService({
+      namespace: 'default',
+      body: { metadata: { generateName: 'gen-' }, spec: { ports: [{ port: 1 }] } },
+    });
     assert.match(generated.metadata?.name ?? '', /^gen-[a-z0-9]{5}$/);
     assert.equal(generated.spec?.clusterIP, '10.0.0.3');
     await core.deleteNamespacedService({ name: generated.metadata?.name ?? '', namespace: 'default' });
@@ -82,16 +116,31 @@ describe('with @kubernetes/client-node 1.4.0', () => {
   });
 
   it('lists cluster-wide and per namespace with selectors and a list resourceVersion', async () => {
-    await core.createNamespacedService({ namespace: 'kube-system', body: { ...service('labelled'), metadata: { name: 'labelled', labels: { app: 'x' } } } });
+    await core.createNamespacedService({
+      namespace: 'kube-system',
+      body: { ...service('labelled'), metadata: { name: 'labelled', labels: { app: 'x' } } },
+    });
     const all = await core.listServiceForAllNamespaces();
     assert.ok(Number(all.metadata?.resourceVersion) >= Number(api.resourceVersion) - 0);
-    assert.ok(all.items.some((s) => s.metadata?.namespace === 'kube-system') && all.items.some((s) => s.metadata?.namespace === 'default'));
+    assert.ok(
+      all.items.some((s) => s.metadata?.namespace === 'kube-system') &&
+        all.items.some((s) => s.metadata?.namespace === 'default'),
+    );
     const system = await core.listNamespacedService({ namespace: 'kube-system' });
-    assert.deepEqual(system.items.map((s) => s.metadata?.name), ['kube-dns', 'labelled']);
+    assert.deepEqual(
+      system.items.map((s) => s.metadata?.name),
+      ['kube-dns', 'labelled'],
+    );
     const byLabel = await core.listServiceForAllNamespaces({ labelSelector: 'app=x' });
-    assert.deepEqual(byLabel.items.map((s) => s.metadata?.name), ['labelled']);
+    assert.deepEqual(
+      byLabel.items.map((s) => s.metadata?.name),
+      ['labelled'],
+    );
     const byName = await core.listServiceForAllNamespaces({ fieldSelector: 'metadata.name=kube-dns' });
-    assert.deepEqual(byName.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`), ['kube-system/kube-dns']);
+    assert.deepEqual(
+      byName.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),
+      ['kube-system/kube-dns'],
+    );
     const notDefault = await core.listServiceForAllNamespaces({ fieldSelector: 'metadata.namespace!=default' });
     assert.ok(notDefault.items.every((s) => s.metadata?.namespace !== 'default'));
     assert.equal(await statusOf(core.listServiceForAllNamespaces({ fieldSelector: 'spec.bogus=1' })), 400);
@@ -106,15 +155,29 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     assert.equal(updated.spec?.ports?.[0]?.port, 8080);
     assert.ok(Number(updated.metadata?.resourceVersion) > Number(stale.metadata?.resourceVersion));
     stale.spec = { ...stale.spec, ports: [{ name: 'http', port: 9 }] };
-    assert.equal(await statusOf(core.replaceNamespacedService({ name: 'alpha', namespace: 'default', body: stale })), 409);
+    assert.equal(
+      await statusOf(core.replaceNamespacedService({ name: 'alpha', namespace: 'default', body: stale })),
+      409,
+    );
     const same = await core.replaceNamespacedService({ name: 'alpha', namespace: 'default', body: updated });
-    assert.equal(same.metadata?.resourceVersion, updated.metadata?.resourceVersion, 'a no-op update does not bump the resourceVersion');
+    assert.equal(
+      same.metadata?.resourceVersion,
+      updated.metadata?.resourceVersion,
+      'a no-op update does not bump the resourceVersion',
+    );
     const moved = { ...updated, spec: { ...updated.spec, clusterIP: '10.0.0.99', clusterIPs: ['10.0.0.99'] } };
-    assert.equal(await statusOf(core.replaceNamespacedService({ name: 'alpha', namespace: 'default', body: moved })), 422);
+    assert.equal(
+      await statusOf(core.replaceNamespacedService({ name: 'alpha', namespace: 'default', body: moved })),
+      422,
+    );
   });
 
   it('patches with JSON patch, merge patch and strategic merge patch', async () => {
-    const json = await core.patchNamespacedService({ name: 'alpha', namespace: 'default', body: [{ op: 'add', path: '/metadata/labels', value: { a: '1' } }] });
+    const json = await core.patchNamespacedService({
+      name: 'alpha',
+      namespace: 'default',
+      body: [{ op: 'add', path: '/metadata/labels', value: { a: '1' } }],
+    });
     assert.deepEqual(json.metadata?.labels, { a: '1' });
     const merged = await core.patchNamespacedService(
       { name: 'alpha', namespace: 'default', body: { metadata: { labels: { a: null, b: '2' } } } },
@@ -122,25 +185,52 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     );
     assert.deepEqual(merged.metadata?.labels, { b: '2' });
     const strategic = await core.patchNamespacedService(
-      { name: 'alpha', namespace: 'default', body: { spec: { ports: [{ name: 'extra', port: 53, protocol: 'UDP' }] } } },
+      {
+        name: 'alpha',
+        namespace: 'default',
+        body: { spec: { ports: [{ name: 'extra', port: 53, protocol: 'UDP' }] } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    assert.deepEqual(strategic.spec?.ports?.map((p) => p.port), [8080, 53], 'strategic merge adds to the ports list by port');
+    assert.deepEqual(
+      strategic.spec?.ports?.map((p) => p.port),
+      [8080, 53],
+      'strategic merge adds to the ports list by port',
+    );
   });
 
   it('serves pods with a status subresource and endpointslices via DiscoveryV1Api', async () => {
-    const pod = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p1' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } });
+    const pod = await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'p1' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } },
+    });
     assert.equal(pod.status?.phase, 'Pending');
-    const withIp = await core.replaceNamespacedPodStatus({ name: 'p1', namespace: 'default', body: { ...pod, status: { phase: 'Running', podIP: '10.1.2.3' } } });
+    const withIp = await core.replaceNamespacedPodStatus({
+      name: 'p1',
+      namespace: 'default',
+      body: { ...pod, status: { phase: 'Running', podIP: '10.1.2.3' } },
+    });
     assert.equal(withIp.status?.podIP, '10.1.2.3');
-    const ignored = await core.replaceNamespacedPod({ name: 'p1', namespace: 'default', body: { ...withIp, status: { podIP: '9.9.9.9' } } });
+    const ignored = await core.replaceNamespacedPod({
+      name: 'p1',
+      namespace: 'default',
+      body: { ...withIp, status: { podIP: '9.9.9.9' } },
+    });
     assert.equal(ignored.status?.podIP, '10.1.2.3', 'PUT on the pod itself leaves status alone');
     const patched = await core.patchNamespacedPodStatus(
       { name: 'p1', namespace: 'default', body: { status: { podIP: '10.1.2.4' } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     assert.equal(patched.status?.podIP, '10.1.2.4');
-    assert.equal(await statusOf(core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p2' }, spec: { containers: [] } } })), 422);
+    assert.equal(
+      await statusOf(
+        core.createNamespacedPod({
+          namespace: 'default',
+          body: { metadata: { name: 'p2' }, spec: { containers: [] } },
+        }),
+      ),
+      422,
+    );
 
     const slice = await discovery.createNamespacedEndpointSlice({
       namespace: 'default',
@@ -153,11 +243,24 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     });
     assert.match(slice.metadata?.name ?? '', /^web-/);
     assert.equal(slice.ports?.[0]?.protocol, 'TCP');
-    const listed = await discovery.listEndpointSliceForAllNamespaces({ labelSelector: 'kubernetes.io/service-name=web' });
-    assert.deepEqual(listed.items.map((s) => s.metadata?.name), [slice.metadata?.name]);
-    await assert.rejects(discovery.createNamespacedEndpointSlice({ namespace: 'default', body: { metadata: { name: 'bad' }, addressType: 'IPv4', endpoints: [{ addresses: ['fe80::1'] }] } }));
+    const listed = await discovery.listEndpointSliceForAllNamespaces({
+      labelSelector: 'kubernetes.io/service-name=web',
+    });
+    assert.deepEqual(
+      listed.items.map((s) => s.metadata?.name),
+      [slice.metadata?.name],
+    );
+    await assert.rejects(
+      discovery.createNamespacedEndpointSlice({
+        namespace: 'default',
+        body: { metadata: { name: 'bad' }, addressType: 'IPv4', endpoints: [{ addresses: ['fe80::1'] }] },
+      }),
+    );
     await discovery.deleteNamespacedEndpointSlice({ name: slice.metadata?.name ?? '', namespace: 'default' });
-    assert.equal(await statusOf(discovery.readNamespacedEndpointSlice({ name: slice.metadata?.name ?? '', namespace: 'default' })), 404);
+    assert.equal(
+      await statusOf(discovery.readNamespacedEndpointSlice({ name: slice.metadata?.name ?? '', namespace: 'default' })),
+      404,
+    );
   });
 
   it('deletes a namespace with the objects in it', async () => {
@@ -209,7 +312,9 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     }
   });
   it('feeds an EndpointSlice informer on the discovery.k8s.io group', async () => {
-    const informer = makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces());
+    const informer = makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () =>
+      discovery.listEndpointSliceForAllNamespaces(),
+    );
     const seen = new Map<string, string[]>();
     informer.on('add', (s) => seen.set(s.metadata?.name ?? '', s.endpoints?.flatMap((e) => e.addresses) ?? []));
     informer.on('update', (s) => seen.set(s.metadata?.name ?? '', s.endpoints?.flatMap((e) => e.addresses) ?? []));
@@ -217,10 +322,18 @@ describe('with @kubernetes/client-node 1.4.0', () => {
     await informer.start();
     try {
       await waitFor('the kubernetes slice', () => seen.has('kubernetes'));
-      const body = { metadata: { name: 'db-1', labels: { 'kubernetes.io/service-name': 'db' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.2.0.1'] }] };
+      const body = {
+        metadata: { name: 'db-1', labels: { 'kubernetes.io/service-name': 'db' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.2.0.1'] }],
+      };
       await discovery.createNamespacedEndpointSlice({ namespace: 'kube-system', body });
       await waitFor('db-1 added', () => seen.get('db-1')?.[0] === '10.2.0.1');
-      await discovery.replaceNamespacedEndpointSlice({ name: 'db-1', namespace: 'kube-system', body: { ...body, endpoints: [{ addresses: ['10.2.0.2'] }] } });
+      await discovery.replaceNamespacedEndpointSlice({
+        name: 'db-1',
+        namespace: 'kube-system',
+        body: { ...body, endpoints: [{ addresses: ['10.2.0.2'] }] },
+      });
       await waitFor('db-1 updated', () => seen.get('db-1')?.[0] === '10.2.0.2');
       await discovery.deleteNamespacedEndpointSlice({ name: 'db-1', namespace: 'kube-system' });
       await waitFor('db-1 deleted', () => !seen.has('db-1'));
@@ -235,9 +348,14 @@ describe('without endpointslices', () => {
     const api = await SandboxApiServer.start({ endpointSlices: false, serviceCidr: '10.96.0.0/12' });
     try {
       const groups = (await (await fetch(`${api.url}/apis`)).json()) as { groups: { name: string }[] };
-      assert.deepEqual(groups.groups.map((g) => g.name), ['coordination.k8s.io']);
+      assert.deepEqual(
+        groups.groups.map((g) => g.name),
+        ['coordination.k8s.io'],
+      );
       assert.equal((await fetch(`${api.url}/apis/discovery.k8s.io/v1/endpointslices`)).status, 404);
-      const svc = (await (await fetch(`${api.url}/api/v1/namespaces/default/services/kubernetes`)).json()) as { spec: { clusterIP: string } };
+      const svc = (await (await fetch(`${api.url}/api/v1/namespaces/default/services/kubernetes`)).json()) as {
+        spec: { clusterIP: string };
+      };
       assert.equal(svc.spec.clusterIP, '10.96.0.1');
     } finally {
       await api.stop();

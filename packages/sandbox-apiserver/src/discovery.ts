@@ -17,18 +17,35 @@ export const SERVER_VERSION: JsonObject = {
 
 /** `/api`: the core group's versions. */
 export function apiVersions(serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 /** An APIResourceList for one group version, with status subresources where they exist. */
 export function resourceList(groupVersion: string, defs: readonly ResourceDef[]): JsonObject {
   const resources: JsonObject[] = [];
   for (const def of defs) {
-    const entry: JsonObject = { name: def.plural, singularName: def.singular, namespaced: def.namespaced, kind: def.kind, verbs: [...VERBS] };
+    const entry: JsonObject = {
+      name: def.plural,
+      singularName: def.singular,
+      namespaced: def.namespaced,
+      kind: def.kind,
+      verbs: [...VERBS],
+    };
     if (def.shortNames.length > 0) entry['shortNames'] = [...def.shortNames];
     if (def.categories.length > 0) entry['categories'] = [...def.categories];
     resources.push(entry);
-    if (def.statusSubresource) resources.push({ name: `${def.plural}/status`, singularName: '', namespaced: def.namespaced, kind: def.kind, verbs: ['get', 'patch', 'update'] });
+    if (def.statusSubresource)
+      resources.push({
+        name: `${def.plural}/status`,
+        singularName: '',
+        namespaced: def.namespaced,
+        kind: def.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
@@ -44,6 +61,10 @@ export function apiGroupList(groups: readonly JsonObject[]): JsonObject {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: groups.map((g) => ({ name: g['name'] ?? null, versions: g['versions'] ?? [], preferredVersion: g['preferredVersion'] ?? null })),
+    groups: groups.map((g) => ({
+      name: g['name'] ?? null,
+      versions: g['versions'] ?? [],
+      preferredVersion: g['preferredVersion'] ?? null,
+    })),
   };
 }

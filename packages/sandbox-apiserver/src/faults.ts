@@ -26,7 +26,8 @@ export class Faults {
 
   /** Answer every request with this HTTP status and a Status body, until called with undefined. */
   failWith(code: number | undefined): void {
-    if (code !== undefined && !(Number.isInteger(code) && code >= 400 && code <= 599)) throw new Error(`failWith wants an HTTP error status (400-599), got ${code}`);
+    if (code !== undefined && !(Number.isInteger(code) && code >= 400 && code <= 599))
+      throw new Error(`failWith wants an HTTP error status (400-599), got ${code}`);
     this.failCode = code;
   }
 

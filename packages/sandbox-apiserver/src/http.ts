@@ -71,14 +71,23 @@ function listOf(def: ResourceDef, items: JsonObject[], resourceVersion: string):
   return { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion }, items: bare };
 }
 
-function served(ctx: ApiContext, segments: readonly string[]): { defs: readonly ResourceDef[]; rest: readonly string[] } | undefined {
+function served(
+  ctx: ApiContext,
+  segments: readonly string[],
+): { defs: readonly ResourceDef[]; rest: readonly string[] } | undefined {
   if (segments[0] === 'api' && segments[1] === 'v1') return { defs: CORE_RESOURCES, rest: segments.slice(2) };
   if (segments[0] !== 'apis') return undefined;
   const group = namedGroups(ctx.endpointSlices).find((g) => g.group === segments[1] && g.version === segments[2]);
   return group && { defs: group.resources, rest: segments.slice(3) };
 }
 
-function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): void {
+function getCollection(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ApiContext,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): void {
   const { def, namespace } = route;
   const labels = labelSelector(query.get('labelSelector'));
   const fields = fieldSelector(query.get('fieldSelector'), def.selectableFields, def.kind);
@@ -86,16 +95,21 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
   const watch = query.get('watch');
   if (watch === 'true' || watch === '1') {
     const timeout = query.get('timeoutSeconds');
-    if (timeout !== null && !/^[0-9]+$/.test(timeout)) throw new ApiError(400, `timeoutSeconds: Invalid value: "${timeout}": must be a non-negative integer`);
-    serveWatch(res, {
-      def,
-      namespace,
-      matches,
-      resourceVersion: query.get('resourceVersion') ?? '',
-      timeoutSeconds: timeout === null ? undefined : Number(timeout),
-      bookmarks: query.get('allowWatchBookmarks') === 'true',
-      table: wantsTable(req) ? includeObject(query) : undefined,
-    }, ctx);
+    if (timeout !== null && !/^[0-9]+$/.test(timeout))
+      throw new ApiError(400, `timeoutSeconds: Invalid value: "${timeout}": must be a non-negative integer`);
+    serveWatch(
+      res,
+      {
+        def,
+        namespace,
+        matches,
+        resourceVersion: query.get('resourceVersion') ?? '',
+        timeoutSeconds: timeout === null ? undefined : Number(timeout),
+        bookmarks: query.get('allowWatchBookmarks') === 'true',
+        table: wantsTable(req) ? includeObject(query) : undefined,
+      },
+      ctx,
+    );
     return;
   }
   const limit = parseLimit(query.get('limit'));
@@ -112,8 +126,17 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
     const page = limit === undefined ? matching : matching.slice(0, limit);
     const rest = matching.length - page.length;
     const last = page[page.length - 1];
-    const list = listOf(def, page.map(({ object }) => clone(object)), String(start.rv));
-    if (rest > 0 && last !== undefined) list['metadata'] = { resourceVersion: String(start.rv), continue: encodeContinue(start.rv, last.id), remainingItemCount: rest };
+    const list = listOf(
+      def,
+      page.map(({ object }) => clone(object)),
+      String(start.rv),
+    );
+    if (rest > 0 && last !== undefined)
+      list['metadata'] = {
+        resourceVersion: String(start.rv),
+        continue: encodeContinue(start.rv, last.id),
+        remainingItemCount: rest,
+      };
     send(res, 200, list);
     return;
   }
@@ -122,12 +145,20 @@ function getCollection(req: IncomingMessage, res: ServerResponse, ctx: ApiContex
   send(res, 200, wantsTable(req) ? toTable(def, items, rv, includeObject(query)) : listOf(def, items, rv));
 }
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
 
 async function patchBody(req: IncomingMessage, def: ResourceDef, current: JsonObject): Promise<Json> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
   if (!PATCH_TYPES.includes(type)) {
-    throw new ApiError(415, `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`, 'UnsupportedMediaType');
+    throw new ApiError(
+      415,
+      `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+      'UnsupportedMediaType',
+    );
   }
   const body = await readJson(req);
   if (type === 'application/merge-patch+json') return mergePatch(current, body);
@@ -135,15 +166,23 @@ async function patchBody(req: IncomingMessage, def: ResourceDef, current: JsonOb
   return jsonPatch(current, body);
 }
 
-async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiContext, route: ResourceRoute, query: URLSearchParams): Promise<void> {
+async function resource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ApiContext,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
   const { def, name, subresource } = route;
   const namespace = def.namespaced ? route.namespace : '';
-  if (subresource !== '' && !(subresource === 'status' && def.statusSubresource)) throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
+  if (subresource !== '' && !(subresource === 'status' && def.statusSubresource))
+    throw new ApiError(404, 'the server could not find the requested resource', 'NotFound');
   const method = req.method ?? 'GET';
   if (name === undefined) {
     if (method === 'GET') return getCollection(req, res, ctx, route, query);
     if (method === 'POST') {
-      if (namespace === undefined) throw new ApiError(405, `POST is not supported on ${def.plural} across all namespaces`, 'MethodNotAllowed');
+      if (namespace === undefined)
+        throw new ApiError(405, `POST is not supported on ${def.plural} across all namespaces`, 'MethodNotAllowed');
       send(res, 201, ctx.registry.create(def, namespace, await readJson(req), dryRun(query)));
       return;
     }
@@ -154,7 +193,18 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
   switch (method) {
     case 'GET': {
       const object = ctx.registry.get(target);
-      send(res, 200, wantsTable(req) ? toTable(def, [object], asString(asObject(object['metadata'])['resourceVersion']) ?? '', includeObject(query)) : object);
+      send(
+        res,
+        200,
+        wantsTable(req)
+          ? toTable(
+              def,
+              [object],
+              asString(asObject(object['metadata'])['resourceVersion']) ?? '',
+              includeObject(query),
+            )
+          : object,
+      );
       return;
     }
     case 'PUT': {
@@ -167,19 +217,32 @@ async function resource(req: IncomingMessage, res: ServerResponse, ctx: ApiConte
       const patched = await patchBody(req, def, current);
       if (isObject(patched)) {
         const meta = asObject(patched['metadata']);
-        if (meta['resourceVersion'] === asObject(current['metadata'])['resourceVersion']) delete meta['resourceVersion'];
+        if (meta['resourceVersion'] === asObject(current['metadata'])['resourceVersion'])
+          delete meta['resourceVersion'];
       }
       send(res, 200, ctx.registry.update(target, patched, subresource, dryRun(query), true).object);
       return;
     }
     case 'DELETE': {
-      if (subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+      if (subresource)
+        throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
       const body = await readJson(req, {});
       const pre = asObject(asObject(body)['preconditions']);
       const contained = def === NAMESPACES ? servedResources(true).filter((d) => d.namespaced) : [];
-      const removed = ctx.registry.remove(target, { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) }, contained, dryRun(query) || asObject(body)['dryRun'] !== undefined);
+      const removed = ctx.registry.remove(
+        target,
+        { uid: asString(pre['uid']), resourceVersion: asString(pre['resourceVersion']) },
+        contained,
+        dryRun(query) || asObject(body)['dryRun'] !== undefined,
+      );
       const meta = asObject(removed['metadata']);
-      send(res, 200, def.deleteReturnsObject ? removed : successStatus({ name, group: def.group, kind: def.plural, uid: meta['uid'] ?? '' }));
+      send(
+        res,
+        200,
+        def.deleteReturnsObject
+          ? removed
+          : successStatus({ name, group: def.group, kind: def.plural, uid: meta['uid'] ?? '' }),
+      );
       return;
     }
     default:
@@ -195,7 +258,8 @@ function verbOf(method: string, route: ResourceRoute | undefined, query: URLSear
 
 /** The deprecated `/watch/` paths: a watch of the collection, narrowed to one name when the path has one. */
 function legacyWatchRoute(req: IncomingMessage, route: ResourceRoute, query: URLSearchParams): ResourceRoute {
-  if (req.method !== 'GET' || route.subresource) throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+  if (req.method !== 'GET' || route.subresource)
+    throw new ApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
   query.set('watch', 'true');
   if (route.name === undefined) return route;
   const byName = `metadata.name=${route.name}`;
@@ -206,7 +270,10 @@ function legacyWatchRoute(req: IncomingMessage, route: ResourceRoute, query: URL
 
 function decodeSegments(path: string): string[] {
   try {
-    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    return path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     throw new ApiError(400, `malformed path "${path}"`);
   }
@@ -236,8 +303,10 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Api
     if (legacyWatch) route = legacyWatchRoute(req, route, url.searchParams);
     await resource(req, res, ctx, route, url.searchParams);
   } catch (err) {
-    const apiError = err instanceof ApiError ? err : new ApiError(500, `Internal error occurred: ${(err as Error).message}`);
-    if (!(err instanceof ApiError)) ctx.logger.error('request failed', { method: req.method, url: req.url, error: (err as Error).stack });
+    const apiError =
+      err instanceof ApiError ? err : new ApiError(500, `Internal error occurred: ${(err as Error).message}`);
+    if (!(err instanceof ApiError))
+      ctx.logger.error('request failed', { method: req.method, url: req.url, error: (err as Error).stack });
     if (res.headersSent) res.end();
     else {
       // The rest of an oversized body is never read: close the connection instead of reusing it.
@@ -246,7 +315,11 @@ export async function handle(req: IncomingMessage, res: ServerResponse, ctx: Api
     }
   } finally {
     const verb = verbOf(req.method ?? 'GET', route, url.searchParams);
-    ctx.metrics.requests.inc({ verb, resource: route ? route.def.plural + (route.subresource ? `/${route.subresource}` : '') : '', code: String(res.statusCode) });
+    ctx.metrics.requests.inc({
+      verb,
+      resource: route ? route.def.plural + (route.subresource ? `/${route.subresource}` : '') : '',
+      code: String(res.statusCode),
+    });
     ctx.logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started });
   }
 }

@@ -9,7 +9,9 @@ const CONTEXT_NAME = 'sandbox';
  * @kubernetes/client-node refuses http servers (kubectl accepts either).
  */
 export function kubeconfigYaml(server: string, token: string, caPath?: string): string {
-  const trust = caPath ? `    certificate-authority-data: ${readFileSync(caPath).toString('base64')}` : '    insecure-skip-tls-verify: true';
+  const trust = caPath
+    ? `    certificate-authority-data: ${readFileSync(caPath).toString('base64')}`
+    : '    insecure-skip-tls-verify: true';
   return [
     'apiVersion: v1',
     'kind: Config',

@@ -10,7 +10,12 @@ export class ApiMetrics {
   readonly requests: Counter<'verb' | 'resource' | 'code'>;
 
   constructor(store: ObjectStore, openWatches: () => number) {
-    this.requests = new Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and HTTP code.', labelNames: ['verb', 'resource', 'code'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'apiserver_request_total',
+      help: 'API requests by verb, resource and HTTP code.',
+      labelNames: ['verb', 'resource', 'code'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'apiserver_registered_watchers',
       help: 'Open watch streams.',

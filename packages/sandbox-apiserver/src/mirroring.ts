@@ -17,7 +17,10 @@ const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
 /** Annotations of the Endpoints that are not copied onto the slices. */
-const NOT_COPIED = ['endpoints.kubernetes.io/last-change-trigger-time', 'kubectl.kubernetes.io/last-applied-configuration'];
+const NOT_COPIED = [
+  'endpoints.kubernetes.io/last-change-trigger-time',
+  'kubectl.kubernetes.io/last-applied-configuration',
+];
 /** The controller's --mirroring-max-endpoints-per-subset default: addresses past it are not mirrored. */
 const MAX_ENDPOINTS_PER_SUBSET = 1000;
 
@@ -35,19 +38,30 @@ export interface MirroredSlice {
 export function shouldMirror(endpoints: JsonObject | undefined, service: JsonObject | undefined): boolean {
   if (!endpoints || !service) return false;
   const meta = asObject(endpoints['metadata']);
-  if (asObject(meta['labels'])[SKIP_MIRROR] === 'true' || asObject(meta['annotations'])[LEADER_ANNOTATION] !== undefined) return false;
+  if (
+    asObject(meta['labels'])[SKIP_MIRROR] === 'true' ||
+    asObject(meta['annotations'])[LEADER_ANNOTATION] !== undefined
+  )
+    return false;
   return selectorless(asObject(service['spec']));
 }
 
 function slicePort(port: JsonObject): JsonObject {
-  const out: JsonObject = { name: asString(port['name']) ?? '', port: port['port'] ?? 0, protocol: port['protocol'] ?? 'TCP' };
+  const out: JsonObject = {
+    name: asString(port['name']) ?? '',
+    port: port['port'] ?? 0,
+    protocol: port['protocol'] ?? 'TCP',
+  };
   if (port['appProtocol'] !== undefined) out['appProtocol'] = port['appProtocol'];
   return out;
 }
 
 /** The identity of a port set, whatever its order (the controller's port map key). */
 function portsKey(ports: readonly unknown[]): string {
-  return ports.map((p) => JSON.stringify(slicePort(asObject(p)), ['name', 'port', 'protocol', 'appProtocol'])).sort().join(',');
+  return ports
+    .map((p) => JSON.stringify(slicePort(asObject(p)), ['name', 'port', 'protocol', 'appProtocol']))
+    .sort()
+    .join(',');
 }
 
 function endpointOf(address: JsonObject, ready: boolean): { family: IPFamily; endpoint: JsonObject } | undefined {
@@ -72,13 +86,23 @@ function byAddress(a: JsonObject, b: JsonObject): number {
  * family, at most 1000 addresses per subset.
  */
 export function mirroredSlices(endpoints: JsonObject): MirroredSlice[] {
-  const groups = new Map<string, { ports: JsonObject[]; addresses: Map<string, { address: JsonObject; ready: boolean }> }>();
+  const groups = new Map<
+    string,
+    { ports: JsonObject[]; addresses: Map<string, { address: JsonObject; ready: boolean }> }
+  >();
   for (const subset of asArray(endpoints['subsets'])) {
     const s = asObject(subset);
     const key = portsKey(asArray(s['ports']));
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { ports: asArray(s['ports']).map((p) => slicePort(asObject(p))), addresses: new Map() }));
-    for (const [field, ready] of [['addresses', true], ['notReadyAddresses', false]] as const) {
+    if (!group)
+      groups.set(
+        key,
+        (group = { ports: asArray(s['ports']).map((p) => slicePort(asObject(p))), addresses: new Map() }),
+      );
+    for (const [field, ready] of [
+      ['addresses', true],
+      ['notReadyAddresses', false],
+    ] as const) {
       for (const item of asArray(s[field])) {
         const address = asObject(item);
         const id = `${asString(address['ip']) ?? ''}/${asString(asObject(address['targetRef'])['uid']) ?? ''}`;
@@ -114,10 +138,21 @@ function sliceObject(endpoints: JsonObject, slice: MirroredSlice, name: string |
   const meta = asObject(endpoints['metadata']);
   const serviceName = asString(meta['name']) ?? '';
   const labels = { ...asObject(meta['labels']), [SERVICE_NAME]: serviceName, [MANAGED_BY]: MIRRORING_CONTROLLER };
-  const annotations = Object.fromEntries(Object.entries(asObject(meta['annotations'])).filter(([k]) => !NOT_COPIED.includes(k)));
+  const annotations = Object.fromEntries(
+    Object.entries(asObject(meta['annotations'])).filter(([k]) => !NOT_COPIED.includes(k)),
+  );
   const sliceMeta: JsonObject = {
     labels,
-    ownerReferences: [{ apiVersion: 'v1', kind: 'Endpoints', name: serviceName, uid: meta['uid'] ?? '', controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        name: serviceName,
+        uid: meta['uid'] ?? '',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
   };
   if (Object.keys(annotations).length > 0) sliceMeta['annotations'] = annotations;
   if (name) sliceMeta['name'] = name;
@@ -132,7 +167,11 @@ function sameSlice(existing: JsonObject, wanted: JsonObject): boolean {
   const a = asObject(existing['metadata']);
   const b = asObject(wanted['metadata']);
   const sorted = (o: JsonObject): JsonObject[] => asArray(o['endpoints']).map(asObject).sort(byAddress);
-  return deepEqual(sorted(existing), sorted(wanted)) && deepEqual(asObject(a['labels']), asObject(b['labels'])) && deepEqual(asObject(a['annotations']), asObject(b['annotations']));
+  return (
+    deepEqual(sorted(existing), sorted(wanted)) &&
+    deepEqual(asObject(a['labels']), asObject(b['labels'])) &&
+    deepEqual(asObject(a['annotations']), asObject(b['annotations']))
+  );
 }
 
 function sliceKey(addressType: unknown, ports: readonly unknown[]): string {
@@ -207,7 +246,8 @@ export class EndpointSliceMirroring {
       const labels = asObject(asObject(slice['metadata'])['labels']);
       return labels[SERVICE_NAME] === name && labels[MANAGED_BY] === MIRRORING_CONTROLLER;
     });
-    const wanted = endpoints && shouldMirror(endpoints, this.store.get(SERVICES, namespace, name)) ? mirroredSlices(endpoints) : [];
+    const wanted =
+      endpoints && shouldMirror(endpoints, this.store.get(SERVICES, namespace, name)) ? mirroredSlices(endpoints) : [];
     const byKey = new Map<string, JsonObject[]>();
     for (const slice of existing) {
       const key = sliceKey(slice['addressType'], asArray(slice['ports']));
@@ -239,7 +279,12 @@ export class EndpointSliceMirroring {
       toUpdate.push(object);
     }
     for (const object of toCreate) this.registry.create(ENDPOINT_SLICES, namespace, object);
-    for (const object of toUpdate) this.registry.update({ def: ENDPOINT_SLICES, namespace, name: String(asObject(object['metadata'])['name']) }, object);
-    for (const old of toDelete) this.registry.remove({ def: ENDPOINT_SLICES, namespace, name: String(asObject(old['metadata'])['name']) });
+    for (const object of toUpdate)
+      this.registry.update(
+        { def: ENDPOINT_SLICES, namespace, name: String(asObject(object['metadata'])['name']) },
+        object,
+      );
+    for (const old of toDelete)
+      this.registry.remove({ def: ENDPOINT_SLICES, namespace, name: String(asObject(old['metadata'])['name']) });
   }
 }

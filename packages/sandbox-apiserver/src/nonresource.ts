@@ -5,7 +5,12 @@ import { CORE_RESOURCES, namedGroups, servedResources } from './resources.js';
 import { send, sendText } from './respond.js';
 
 /** Answer the paths that are not resources: health, version, discovery, OpenAPI. Returns false when not one. */
-export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { readonly endpointSlices: boolean; readonly address: () => string }, path: string): boolean {
+export function nonResource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { readonly endpointSlices: boolean; readonly address: () => string },
+  path: string,
+): boolean {
   const groups = namedGroups(ctx.endpointSlices);
   switch (path) {
     case '/healthz':
@@ -29,7 +34,10 @@ export function nonResource(req: IncomingMessage, res: ServerResponse, ctx: { re
       const defs = servedResources(ctx.endpointSlices);
       if (/protobuf/.test(req.headers.accept ?? '')) {
         const body = openApiV2Protobuf(defs);
-        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+        res.writeHead(200, {
+          'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+          'Content-Length': body.length,
+        });
         res.end(body);
       } else send(res, 200, openApiV2Json(defs));
       return true;

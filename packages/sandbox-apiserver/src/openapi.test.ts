@@ -42,15 +42,18 @@ describe('the OpenAPI v2 document', () => {
     assert.equal(one(one(doc, 2), 1).toString(), 'Kubernetes');
     const paths = fields(one(doc, 8)).get(2) ?? [];
     const byPath = new Map(paths.map((item) => [one(item, 1).toString(), one(one(item, 2), 8)]));
-    assert.deepEqual([...byPath.keys()], [
-      '/api/v1/namespaces/{namespace}/configmaps/{name}',
-      '/api/v1/namespaces/{namespace}/endpoints/{name}',
-      '/api/v1/namespaces/{name}',
-      '/api/v1/namespaces/{namespace}/pods/{name}',
-      '/api/v1/namespaces/{namespace}/services/{name}',
-      '/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}',
-      '/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}',
-    ]);
+    assert.deepEqual(
+      [...byPath.keys()],
+      [
+        '/api/v1/namespaces/{namespace}/configmaps/{name}',
+        '/api/v1/namespaces/{namespace}/endpoints/{name}',
+        '/api/v1/namespaces/{name}',
+        '/api/v1/namespaces/{namespace}/pods/{name}',
+        '/api/v1/namespaces/{namespace}/services/{name}',
+        '/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}',
+        '/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}',
+      ],
+    );
     const patch = byPath.get('/api/v1/namespaces/{namespace}/services/{name}');
     const query = one(one(one(one(patch, 8), 1), 2), 3);
     assert.equal(one(query, 4).toString(), 'dryRun');
@@ -63,7 +66,10 @@ describe('the OpenAPI v2 document', () => {
   });
 
   it('says the same in JSON', () => {
-    const doc = openApiV2Json(defs) as { swagger: string; paths: Record<string, { patch: { parameters: { name: string }[]; 'x-kubernetes-group-version-kind': object } }> };
+    const doc = openApiV2Json(defs) as {
+      swagger: string;
+      paths: Record<string, { patch: { parameters: { name: string }[]; 'x-kubernetes-group-version-kind': object } }>;
+    };
     assert.equal(doc.swagger, '2.0');
     const svc = doc.paths['/api/v1/namespaces/{namespace}/services/{name}'];
     assert.deepEqual(svc?.patch['x-kubernetes-group-version-kind'], { group: '', kind: 'Service', version: 'v1' });

@@ -46,11 +46,18 @@ export function openApiV2Protobuf(defs: readonly ResourceDef[]): Buffer {
     const query = Buffer.concat([field(2, 'query'), field(3, DRY_RUN_HELP), field(4, 'dryRun'), field(6, 'string')]);
     const parameter = field(8, field(1, field(2, field(3, query))));
     // NamedAny{name=1, value=2 Any{yaml=2}} as Operation.vendor_extension=13.
-    const gvk = field(13, Buffer.concat([field(1, 'x-kubernetes-group-version-kind'), field(2, field(2, gvkYaml(def)))]));
+    const gvk = field(
+      13,
+      Buffer.concat([field(1, 'x-kubernetes-group-version-kind'), field(2, field(2, gvkYaml(def)))]),
+    );
     const operation = Buffer.concat([field(5, `patch${def.kind}`), parameter, gvk]);
     return field(2, Buffer.concat([field(1, itemPath(def)), field(2, field(8, operation))]));
   });
-  return Buffer.concat([field(1, '2.0'), field(2, Buffer.concat([field(1, TITLE), field(2, VERSION)])), field(8, Buffer.concat(paths))]);
+  return Buffer.concat([
+    field(1, '2.0'),
+    field(2, Buffer.concat([field(1, TITLE), field(2, VERSION)])),
+    field(8, Buffer.concat(paths)),
+  ]);
 }
 
 /** `/openapi/v2` as JSON (the same content), for clients that ask for JSON. */

@@ -22,8 +22,19 @@ export function encodeContinue(rv: number, lastId: string): string {
 /** Decode a `continue` token; a 400 ApiError when it is not one of ours. */
 export function decodeContinue(token: string): ContinuePoint {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown };
-    if (parsed.v === 'meta.k8s.io/v1' && typeof parsed.rv === 'number' && Number.isInteger(parsed.rv) && parsed.rv > 0 && typeof parsed.start === 'string' && parsed.start.endsWith('\u0000')) {
+    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {
+      v?: unknown;
+      rv?: unknown;
+      start?: unknown;
+    };
+    if (
+      parsed.v === 'meta.k8s.io/v1' &&
+      typeof parsed.rv === 'number' &&
+      Number.isInteger(parsed.rv) &&
+      parsed.rv > 0 &&
+      typeof parsed.start === 'string' &&
+      parsed.start.endsWith('\u0000')
+    ) {
       return { rv: parsed.rv, after: parsed.start.slice(0, -1) };
     }
   } catch {
@@ -34,5 +45,9 @@ export function decodeContinue(token: string): ContinuePoint {
 
 /** The 410 answered when a continue token's resourceVersion is older than the kept history (the real API server's words). */
 export function continueExpired(): ApiError {
-  return new ApiError(410, 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.', 'Expired');
+  return new ApiError(
+    410,
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+    'Expired',
+  );
 }

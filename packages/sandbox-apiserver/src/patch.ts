@@ -27,7 +27,11 @@ function parentOf(root: Json, parts: string[], path: string): { parent: Json; la
   let node: Json | undefined = root;
   for (const part of parts.slice(0, -1)) {
     node = Array.isArray(node) ? node[Number(part)] : isObject(node) ? node[part] : undefined;
-    if (node === undefined) throw new ApiError(422, `the server rejected our request due to an error in our request: doc is missing path: "${path}"`);
+    if (node === undefined)
+      throw new ApiError(
+        422,
+        `the server rejected our request due to an error in our request: doc is missing path: "${path}"`,
+      );
   }
   return { parent: node as Json, last: parts[parts.length - 1] ?? '' };
 }
@@ -36,7 +40,11 @@ function read(root: Json, path: string): Json {
   let node: Json | undefined = root;
   for (const part of pointer(path)) {
     node = Array.isArray(node) ? node[Number(part)] : isObject(node) ? node[part] : undefined;
-    if (node === undefined) throw new ApiError(422, `the server rejected our request due to an error in our request: doc is missing path: "${path}"`);
+    if (node === undefined)
+      throw new ApiError(
+        422,
+        `the server rejected our request due to an error in our request: doc is missing path: "${path}"`,
+      );
   }
   return node;
 }
@@ -57,11 +65,16 @@ function add(root: Json, path: string, value: Json, replace: boolean): Json {
   const { parent, last } = parentOf(root, parts, path);
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new ApiError(422, `invalid array index in "${path}"`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length)
+      throw new ApiError(422, `invalid array index in "${path}"`);
     if (replace) parent[index] = clone(value);
     else parent.splice(index, 0, clone(value));
   } else if (isObject(parent)) parent[last] = clone(value);
-  else throw new ApiError(422, `the server rejected our request due to an error in our request: doc is missing path: "${path}"`);
+  else
+    throw new ApiError(
+      422,
+      `the server rejected our request due to an error in our request: doc is missing path: "${path}"`,
+    );
   return root;
 }
 
@@ -70,7 +83,8 @@ export function jsonPatch(target: Json, operations: Json): Json {
   if (!Array.isArray(operations)) throw new ApiError(400, 'a JSON patch must be a list of operations');
   let doc = clone(target);
   for (const op of operations) {
-    if (!isObject(op) || typeof op['op'] !== 'string' || typeof op['path'] !== 'string') throw new ApiError(400, 'each JSON patch operation needs "op" and "path"');
+    if (!isObject(op) || typeof op['op'] !== 'string' || typeof op['path'] !== 'string')
+      throw new ApiError(400, 'each JSON patch operation needs "op" and "path"');
     const path = op['path'];
     const from = typeof op['from'] === 'string' ? op['from'] : '';
     const value = op['value'] === undefined ? null : op['value'];
@@ -91,7 +105,11 @@ export function jsonPatch(target: Json, operations: Json): Json {
         doc = add(doc, path, read(doc, from), false);
         break;
       case 'test':
-        if (!deepEqual(read(doc, path), value)) throw new ApiError(422, `the server rejected our request due to an error in our request: testing value ${path} failed`);
+        if (!deepEqual(read(doc, path), value))
+          throw new ApiError(
+            422,
+            `the server rejected our request due to an error in our request: testing value ${path} failed`,
+          );
         break;
       default:
         throw new ApiError(400, `unknown JSON patch operation "${String(op['op'])}"`);
@@ -123,7 +141,8 @@ function mergeKey(kind: string, path: string): string | undefined {
 
 function mergeList(kind: string, path: string, target: Json[], patch: Json[], order: Json[] | undefined): Json[] {
   const key = mergeKey(kind, path);
-  if (!key || !patch.every(isObject)) return patch.filter((item) => !(isObject(item) && item['$patch'] !== undefined)).map((item) => clone(item));
+  if (!key || !patch.every(isObject))
+    return patch.filter((item) => !(isObject(item) && item['$patch'] !== undefined)).map((item) => clone(item));
   const result: Json[] = target.map((item) => clone(item));
   for (const item of patch as JsonObject[]) {
     const index = result.findIndex((existing) => isObject(existing) && deepEqual(existing[key], item[key]));
@@ -160,7 +179,8 @@ export function strategicPatch(kind: string, path: string, target: Json | undefi
     result = Object.fromEntries(Object.entries(result).filter(([k]) => keep.has(k)));
   }
   for (const [field, value] of Object.entries(patch)) {
-    if (value === undefined || field === '$patch' || field === '$retainKeys' || field.startsWith('$setElementOrder/')) continue;
+    if (value === undefined || field === '$patch' || field === '$retainKeys' || field.startsWith('$setElementOrder/'))
+      continue;
     if (field.startsWith('$deleteFromPrimitiveList/')) {
       const name = field.slice('$deleteFromPrimitiveList/'.length);
       const drop = Array.isArray(value) ? value : [];
@@ -173,7 +193,13 @@ export function strategicPatch(kind: string, path: string, target: Json | undefi
     else if (Array.isArray(value)) {
       const order = patch[`$setElementOrder/${field}`];
       const current = result[field];
-      result[field] = mergeList(kind, childPath, Array.isArray(current) ? current : [], value, Array.isArray(order) ? order : undefined);
+      result[field] = mergeList(
+        kind,
+        childPath,
+        Array.isArray(current) ? current : [],
+        value,
+        Array.isArray(order) ? order : undefined,
+      );
     } else result[field] = strategicPatch(kind, childPath, result[field], value);
   }
   return result;

@@ -89,7 +89,11 @@ const UNKNOWN: MessageSchema = {
 };
 
 /** The kinds whose protobuf bodies the sandbox decodes (what kubectl's typed `create` subcommands send). */
-const KINDS: Readonly<Record<string, MessageSchema>> = { Namespace: NAMESPACE, Service: SERVICE, ConfigMap: CONFIG_MAP };
+const KINDS: Readonly<Record<string, MessageSchema>> = {
+  Namespace: NAMESPACE,
+  Service: SERVICE,
+  ConfigMap: CONFIG_MAP,
+};
 
 interface RawField {
   readonly field: number;
@@ -98,7 +102,11 @@ interface RawField {
 }
 
 function unsupported(message: string): ApiError {
-  return new ApiError(415, `the sandbox API server cannot decode this protobuf body: ${message}; send JSON (for example kubectl create -f with YAML)`, 'UnsupportedMediaType');
+  return new ApiError(
+    415,
+    `the sandbox API server cannot decode this protobuf body: ${message}; send JSON (for example kubectl create -f with YAML)`,
+    'UnsupportedMediaType',
+  );
 }
 
 function fields(buffer: Buffer): RawField[] {
@@ -157,7 +165,11 @@ function scalar(raw: RawField, type: FieldType, where: string): Json | undefined
     case 'bool':
       return raw.varint === undefined ? undefined : raw.varint !== 0n;
     case 'intOrString': {
-      const value = decodeMessage(raw.bytes ?? Buffer.alloc(0), { 1: { name: 'type', type: 'int' }, 2: { name: 'intVal', type: 'int' }, 3: { name: 'strVal', type: 'string' } }, where);
+      const value = decodeMessage(
+        raw.bytes ?? Buffer.alloc(0),
+        { 1: { name: 'type', type: 'int' }, 2: { name: 'intVal', type: 'int' }, 3: { name: 'strVal', type: 'string' } },
+        where,
+      );
       return value['type'] === 1 ? (value['strVal'] ?? '') : (value['intVal'] ?? 0);
     }
     default:
@@ -177,7 +189,11 @@ function decodeMessage(buffer: Buffer, schema: MessageSchema, where: string): Js
     const path = `${where}.${spec.name}`;
     if (spec.type === 'map' || spec.type === 'bytesMap') {
       const value: FieldType = spec.type === 'map' ? 'string' : 'bytes';
-      const entry = decodeMessage(raw.bytes ?? Buffer.alloc(0), { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: value } }, path);
+      const entry = decodeMessage(
+        raw.bytes ?? Buffer.alloc(0),
+        { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: value } },
+        path,
+      );
       const map = (result[spec.name] ??= {}) as JsonObject;
       map[String(entry['key'] ?? '')] = entry['value'] ?? '';
       continue;

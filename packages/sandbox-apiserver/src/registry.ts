@@ -57,10 +57,23 @@ export class Registry {
   create(def: ResourceDef, namespace: string, body: unknown, dryRun = false): JsonObject {
     const object = this.checkBody(def, namespace, body);
     const m = meta(object);
-    if (asString(m['resourceVersion'])) throw new ApiError(400, 'resourceVersion should not be set on objects to be created');
+    if (asString(m['resourceVersion']))
+      throw new ApiError(400, 'resourceVersion should not be set on objects to be created');
     if (!asString(m['name'])) {
       const prefix = asString(m['generateName']);
-      if (!prefix) throw invalid(def.kind, '', [{ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' }], def.group);
+      if (!prefix)
+        throw invalid(
+          def.kind,
+          '',
+          [
+            {
+              field: 'metadata.name',
+              reason: 'FieldValueRequired',
+              message: 'Required value: name or generateName is required',
+            },
+          ],
+          def.group,
+        );
       m['name'] = generateName(prefix);
     }
     const name = String(m['name']);
@@ -77,11 +90,21 @@ export class Registry {
    * PUT: replace an object (or its status when `subresource` is `status`), checking resourceVersion when given;
    * `patch` marks the result of a PATCH, which needs no resourceVersion even where a PUT does (Leases).
    */
-  update(target: Target, body: unknown, subresource = '', dryRun = false, patch = false): { object: JsonObject; created: boolean } {
+  update(
+    target: Target,
+    body: unknown,
+    subresource = '',
+    dryRun = false,
+    patch = false,
+  ): { object: JsonObject; created: boolean } {
     const { def, namespace, name } = target;
     const object = this.checkBody(def, namespace, body);
     const m = meta(object);
-    if (m['name'] !== undefined && m['name'] !== name) throw new ApiError(400, `the name of the object (${String(m['name'])}) does not match the name on the URL (${name})`);
+    if (m['name'] !== undefined && m['name'] !== name)
+      throw new ApiError(
+        400,
+        `the name of the object (${String(m['name'])}) does not match the name on the URL (${name})`,
+      );
     m['name'] = name;
     const old = this.store.get(def, namespace, name);
     if (!old) {
@@ -94,7 +117,18 @@ export class Registry {
     if (given && given !== oldMeta['resourceVersion']) throw conflict(def.plural, name, def.group);
     if (!given && !patch && !def.allowUnconditionalUpdate) {
       const resource = def.group ? `${def.plural}.${def.group}` : def.plural;
-      throw invalid(resource, name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update' }], def.group);
+      throw invalid(
+        resource,
+        name,
+        [
+          {
+            field: 'metadata.resourceVersion',
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: 0x0: must be specified for an update',
+          },
+        ],
+        def.group,
+      );
     }
     let next: JsonObject;
     if (subresource === 'status') {
@@ -111,23 +145,41 @@ export class Registry {
     }
     meta(next)['resourceVersion'] = oldMeta['resourceVersion'] ?? '';
     this.admitOrThrow(def, next, [...admit(def, next), ...admitUpdate(def, old, next)]);
-    return { object: this.commit(def, next, dryRun, () => (def === SERVICES ? this.addresses.keep(old, next) : []), old), created: false };
+    return {
+      object: this.commit(def, next, dryRun, () => (def === SERVICES ? this.addresses.keep(old, next) : []), old),
+      created: false,
+    };
   }
 
   /** DELETE: remove an object (a namespace takes its objects with it); returns what was removed. */
-  remove(target: Target, preconditions: DeletePreconditions = {}, contained: readonly ResourceDef[] = [], dryRun = false): JsonObject {
+  remove(
+    target: Target,
+    preconditions: DeletePreconditions = {},
+    contained: readonly ResourceDef[] = [],
+    dryRun = false,
+  ): JsonObject {
     const { def, namespace, name } = target;
     const old = this.get(target);
     const oldMeta = asObject(old['metadata']);
     if (preconditions.uid !== undefined && preconditions.uid !== oldMeta['uid']) {
-      throw new ApiError(409, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(oldMeta['uid'])}`, 'Conflict');
+      throw new ApiError(
+        409,
+        `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${String(oldMeta['uid'])}`,
+        'Conflict',
+      );
     }
     if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== oldMeta['resourceVersion']) {
-      throw new ApiError(409, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(oldMeta['resourceVersion'])}`, 'Conflict');
+      throw new ApiError(
+        409,
+        `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${String(oldMeta['resourceVersion'])}`,
+        'Conflict',
+      );
     }
     if (dryRun) return old;
     if (def === NAMESPACES) {
-      for (const inner of contained) for (const item of this.store.list(inner, name)) this.remove({ def: inner, namespace: name, name: asString(asObject(item['metadata'])['name']) ?? '' });
+      for (const inner of contained)
+        for (const item of this.store.list(inner, name))
+          this.remove({ def: inner, namespace: name, name: asString(asObject(item['metadata'])['name']) ?? '' });
     }
     const removed = this.store.remove(def, namespace, name);
     if (!removed) throw notFound(def.plural, name, def.group);
@@ -136,7 +188,13 @@ export class Registry {
   }
 
   /** Run the address bookkeeping, then store the object; a dry run undoes the bookkeeping, and neither it nor a no-op change stores anything. */
-  private commit(def: ResourceDef, object: JsonObject, dryRun: boolean, allocate: () => FieldCause[], old?: JsonObject): JsonObject {
+  private commit(
+    def: ResourceDef,
+    object: JsonObject,
+    dryRun: boolean,
+    allocate: () => FieldCause[],
+    old?: JsonObject,
+  ): JsonObject {
     const restore = dryRun ? this.addresses.snapshot() : undefined;
     try {
       this.admitOrThrow(def, object, allocate());
@@ -160,10 +218,16 @@ export class Registry {
     const expected = apiVersionOf(def);
     const object: JsonObject = { kind: def.kind, apiVersion: expected, ...clone(body) };
     if (object['apiVersion'] !== undefined && object['apiVersion'] !== expected) {
-      throw new ApiError(400, `the API version in the data (${String(object['apiVersion'])}) does not match the expected API version (${expected})`);
+      throw new ApiError(
+        400,
+        `the API version in the data (${String(object['apiVersion'])}) does not match the expected API version (${expected})`,
+      );
     }
     if (object['kind'] !== undefined && object['kind'] !== def.kind) {
-      throw new ApiError(400, `the kind in the data (${String(object['kind'])}) does not match the expected kind (${def.kind})`);
+      throw new ApiError(
+        400,
+        `the kind in the data (${String(object['kind'])}) does not match the expected kind (${def.kind})`,
+      );
     }
     object['kind'] = def.kind;
     object['apiVersion'] = expected;
@@ -171,7 +235,10 @@ export class Registry {
     const m = meta(object);
     if (def.namespaced) {
       if (m['namespace'] !== undefined && m['namespace'] !== '' && m['namespace'] !== namespace) {
-        throw new ApiError(400, 'the namespace of the provided object does not match the namespace sent on the request');
+        throw new ApiError(
+          400,
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       m['namespace'] = namespace;
     } else delete m['namespace'];

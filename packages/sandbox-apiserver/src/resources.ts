@@ -100,7 +100,15 @@ export const PODS: ResourceDef = {
   createOnUpdate: false,
   allowUnconditionalUpdate: true,
   deleteReturnsObject: true,
-  selectableFields: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  selectableFields: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   categories: ['all'],
 };
 
@@ -171,7 +179,8 @@ export interface ApiGroupDef {
 /** The named groups served: coordination.k8s.io/v1 always, discovery.k8s.io/v1 unless EndpointSlices are hidden. */
 export function namedGroups(endpointSlices: boolean): readonly ApiGroupDef[] {
   const groups: ApiGroupDef[] = [{ group: LEASES.group, version: LEASES.version, resources: [LEASES] }];
-  if (endpointSlices) groups.push({ group: ENDPOINT_SLICES.group, version: ENDPOINT_SLICES.version, resources: [ENDPOINT_SLICES] });
+  if (endpointSlices)
+    groups.push({ group: ENDPOINT_SLICES.group, version: ENDPOINT_SLICES.version, resources: [ENDPOINT_SLICES] });
   return groups;
 }
 

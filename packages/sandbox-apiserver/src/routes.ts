@@ -13,7 +13,10 @@ export interface ResourceRoute {
 }
 
 /** Parse the part of a path after `/api/v1` or `/apis/<group>/<version>`; undefined when nothing matches. */
-export function parseResourcePath(segments: readonly string[], defs: readonly ResourceDef[]): ResourceRoute | undefined {
+export function parseResourcePath(
+  segments: readonly string[],
+  defs: readonly ResourceDef[],
+): ResourceRoute | undefined {
   const find = (plural: string | undefined): ResourceDef | undefined => defs.find((d) => d.plural === plural);
   const [first, second, third, fourth, fifth, ...rest] = segments;
   if (rest.length > 0) return undefined;

@@ -63,7 +63,11 @@ function seed(registry: Registry, firstIp: string, endpointSlices: boolean): voi
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   registry.create(SERVICES, 'default', {
     metadata: { name: 'kubernetes', labels },
-    spec: { type: 'ClusterIP', clusterIP: firstIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: firstIp,
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    },
   });
   registry.create(ENDPOINTS, 'default', {
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
@@ -100,7 +104,8 @@ export class SandboxApiServer {
 
   /** Start listening, seed the namespaces and the `default/kubernetes` service, write the kubeconfig. */
   static async start(options: SandboxOptions = {}): Promise<SandboxApiServer> {
-    const logger = options.logger ?? winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+    const logger =
+      options.logger ?? winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
     const endpointSlices = options.endpointSlices ?? true;
     const ranges = serviceRanges(options.serviceCidr ?? '10.0.0.0/24');
     const store = new ObjectStore(options.historyLimit ?? 1000);
@@ -113,7 +118,8 @@ export class SandboxApiServer {
     const auth = { tokens: options.tokens ? new Set(options.tokens) : undefined };
     const host = options.host ?? '127.0.0.1';
     // Only when something needs it (certificates, the default kubeconfig): a killed process leaves nothing behind otherwise.
-    const tempDir = options.tls || !options.kubeconfigPath ? mkdtempSync(join(tmpdir(), 'sandbox-apiserver-')) : undefined;
+    const tempDir =
+      options.tls || !options.kubeconfigPath ? mkdtempSync(join(tmpdir(), 'sandbox-apiserver-')) : undefined;
     let address = '';
     const ctx: ApiContext = {
       store,
@@ -140,7 +146,11 @@ export class SandboxApiServer {
       const listener = (req: Parameters<typeof handle>[0], res: Parameters<typeof handle>[1]): void => {
         handle(req, res, ctx).catch((err: unknown) => {
           // handle() answers every failure itself; this only catches a failure to answer (a vanished socket).
-          logger.warn('could not answer a request', { method: req.method, url: req.url, error: (err as Error).message });
+          logger.warn('could not answer a request', {
+            method: req.method,
+            url: req.url,
+            error: (err as Error).message,
+          });
           res.destroy();
         });
       };
@@ -164,8 +174,26 @@ export class SandboxApiServer {
     const url = `${options.tls ? 'https' : 'http'}://${address}`;
     const kubeconfigPath = options.kubeconfigPath ?? join(tempDir ?? '', 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(url, options.tokens?.[0] ?? DEFAULT_TOKEN, caPath), { mode: 0o600 });
-    logger.info('sandbox API server listening', { url, kubeconfig: kubeconfigPath, serviceCidr: ranges.map((r) => r.cidr).join(','), endpointSlices, tls: Boolean(options.tls), tokens: auth.tokens ? auth.tokens.size : 'not required' });
-    return new SandboxApiServer(server, store, watches, auth, tempDir, () => mirroring?.stop(), faults, url, kubeconfigPath, caPath);
+    logger.info('sandbox API server listening', {
+      url,
+      kubeconfig: kubeconfigPath,
+      serviceCidr: ranges.map((r) => r.cidr).join(','),
+      endpointSlices,
+      tls: Boolean(options.tls),
+      tokens: auth.tokens ? auth.tokens.size : 'not required',
+    });
+    return new SandboxApiServer(
+      server,
+      store,
+      watches,
+      auth,
+      tempDir,
+      () => mirroring?.stop(),
+      faults,
+      url,
+      kubeconfigPath,
+      caPath,
+    );
   }
 
   /** The newest resourceVersion (one global counter, like etcd's revision). */
@@ -183,15 +211,26 @@ export class SandboxApiServer {
    * see it at /var/run/secrets/kubernetes.io/serviceaccount; needs `tls`. The token defaults to the
    * first accepted one; write the file again (and call setTokens) to rotate it.
    */
-  writeServiceAccount(pathPrefix: string, token = [...(this.auth.tokens ?? [])][0] ?? DEFAULT_TOKEN, namespace = 'kube-system'): ServiceAccountFiles {
-    if (!this.caPath) throw new Error('writeServiceAccount needs a sandbox started with { tls: true }: in-cluster clients always use https');
+  writeServiceAccount(
+    pathPrefix: string,
+    token = [...(this.auth.tokens ?? [])][0] ?? DEFAULT_TOKEN,
+    namespace = 'kube-system',
+  ): ServiceAccountFiles {
+    if (!this.caPath)
+      throw new Error(
+        'writeServiceAccount needs a sandbox started with { tls: true }: in-cluster clients always use https',
+      );
     const dir = join(pathPrefix, 'var', 'run', 'secrets', 'kubernetes.io', 'serviceaccount');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'token'), token);
     copyFileSync(this.caPath, join(dir, 'ca.crt'));
     writeFileSync(join(dir, 'namespace'), namespace);
     const url = new URL(this.url);
-    return { pathPrefix, dir, env: { KUBERNETES_SERVICE_HOST: url.hostname.replace(/^\[|\]$/g, ''), KUBERNETES_SERVICE_PORT: url.port } };
+    return {
+      pathPrefix,
+      dir,
+      env: { KUBERNETES_SERVICE_HOST: url.hostname.replace(/^\[|\]$/g, ''), KUBERNETES_SERVICE_PORT: url.port },
+    };
   }
 
   /** Forget the change history: watches from any earlier resourceVersion get an ERROR event with 410 Expired. */

@@ -109,7 +109,8 @@ export class ServiceAddresses {
     if (after['type'] === 'ExternalName') return this.allocate(next);
     // As the registry's patchAllocatedValues: fields the client left out keep their allocated values.
     if (!asString(after['clusterIP'])) after['clusterIP'] = before['clusterIP'] ?? '';
-    if (asArray(after['clusterIPs']).length === 0) after['clusterIPs'] = before['clusterIPs'] ?? [after['clusterIP'] ?? ''];
+    if (asArray(after['clusterIPs']).length === 0)
+      after['clusterIPs'] = before['clusterIPs'] ?? [after['clusterIP'] ?? ''];
     const wanted = asString(after['clusterIP']) ?? '';
     if (wanted !== before['clusterIP']) {
       return [invalid('spec.clusterIPs[0]', goStrings(asArray(after['clusterIPs'])), 'may not change once set')];
@@ -120,7 +121,9 @@ export class ServiceAddresses {
     if (typeof secondary !== 'function') return secondary;
     if (needsNodePorts(after)) {
       const oldPorts = new Map<string, number>();
-      for (const p of asArray(before['ports'])) if (isObject(p) && typeof p['nodePort'] === 'number') oldPorts.set(`${String(p['port'])}/${String(p['protocol'])}`, p['nodePort']);
+      for (const p of asArray(before['ports']))
+        if (isObject(p) && typeof p['nodePort'] === 'number')
+          oldPorts.set(`${String(p['port'])}/${String(p['protocol'])}`, p['nodePort']);
       for (const p of asArray(after['ports'])) {
         const kept = isObject(p) ? oldPorts.get(`${String(p['port'])}/${String(p['protocol'])}`) : undefined;
         if (isObject(p) && p['nodePort'] === undefined && kept !== undefined) p['nodePort'] = kept;
@@ -134,7 +137,9 @@ export class ServiceAddresses {
     }
     secondary(true);
     const stillUsed = new Set(asArray(after['ports']).map((p) => (isObject(p) ? p['nodePort'] : undefined)));
-    for (const p of asArray(before['ports'])) if (isObject(p) && typeof p['nodePort'] === 'number' && !stillUsed.has(p['nodePort'])) this.nodePorts.delete(p['nodePort']);
+    for (const p of asArray(before['ports']))
+      if (isObject(p) && typeof p['nodePort'] === 'number' && !stillUsed.has(p['nodePort']))
+        this.nodePorts.delete(p['nodePort']);
     return [];
   }
 
@@ -154,7 +159,8 @@ export class ServiceAddresses {
     const spec = asObject(service['spec']);
     const ips = strings(spec['clusterIPs']);
     for (const ip of ips.length > 0 ? ips : [asString(spec['clusterIP']) ?? '']) this.releaseIP(ip);
-    for (const p of asArray(spec['ports'])) if (isObject(p) && typeof p['nodePort'] === 'number') this.nodePorts.delete(p['nodePort']);
+    for (const p of asArray(spec['ports']))
+      if (isObject(p) && typeof p['nodePort'] === 'number') this.nodePorts.delete(p['nodePort']);
   }
 
   private releaseIP(ip: string): void {
@@ -183,13 +189,41 @@ export class ServiceAddresses {
         if (sameList(before['clusterIPs'], ips) && ips.length > 1) ips = ips.slice(0, 1);
         if (sameList(before['ipFamilies'], families) && families.length > 1) families = families.slice(0, 1);
       } else {
-        if (ips.length < strings(before['clusterIPs']).length) causes.push(invalid('spec.ipFamilyPolicy', JSON.stringify(policy), "must be 'SingleStack' to release the secondary cluster IP"));
-        if (families.length < strings(before['ipFamilies']).length) causes.push(invalid('spec.ipFamilyPolicy', JSON.stringify(policy), "must be 'SingleStack' to release the secondary IP family"));
+        if (ips.length < strings(before['clusterIPs']).length)
+          causes.push(
+            invalid(
+              'spec.ipFamilyPolicy',
+              JSON.stringify(policy),
+              "must be 'SingleStack' to release the secondary cluster IP",
+            ),
+          );
+        if (families.length < strings(before['ipFamilies']).length)
+          causes.push(
+            invalid(
+              'spec.ipFamilyPolicy',
+              JSON.stringify(policy),
+              "must be 'SingleStack' to release the secondary IP family",
+            ),
+          );
       }
     }
     if (policy === 'SingleStack') {
-      if (ips.length === 2) causes.push(invalid('spec.ipFamilyPolicy', JSON.stringify(policy), "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs are specified"));
-      if (families.length === 2) causes.push(invalid('spec.ipFamilyPolicy', JSON.stringify(policy), "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified"));
+      if (ips.length === 2)
+        causes.push(
+          invalid(
+            'spec.ipFamilyPolicy',
+            JSON.stringify(policy),
+            "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs are specified",
+          ),
+        );
+      if (families.length === 2)
+        causes.push(
+          invalid(
+            'spec.ipFamilyPolicy',
+            JSON.stringify(policy),
+            "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified",
+          ),
+        );
     }
     ips.forEach((ip, i) => {
       if (ip === 'None' || i < families.length) return;
@@ -206,13 +240,22 @@ export class ServiceAddresses {
       if (families.length < 2 && policy !== 'SingleStack') families.push(other(families[0] as IPFamily));
       return [];
     }
-    if (policy === 'RequireDualStack' && !this.dualStack) causes.push(invalid('spec.ipFamilyPolicy', JSON.stringify(policy), 'this cluster is not configured for dual-stack services'));
+    if (policy === 'RequireDualStack' && !this.dualStack)
+      causes.push(
+        invalid(
+          'spec.ipFamilyPolicy',
+          JSON.stringify(policy),
+          'this cluster is not configured for dual-stack services',
+        ),
+      );
     families.forEach((family, i) => {
-      if (!this.byFamily.has(family)) causes.push(invalid(`spec.ipFamilies[${i}]`, JSON.stringify(family), 'not configured on this cluster'));
+      if (!this.byFamily.has(family))
+        causes.push(invalid(`spec.ipFamilies[${i}]`, JSON.stringify(family), 'not configured on this cluster'));
     });
     if (causes.length > 0) return causes;
     if (families.length === 0) families.push(this.primary);
-    if (policy !== 'SingleStack' && families.length === 1 && this.dualStack) families.push(other(families[0] as IPFamily));
+    if (policy !== 'SingleStack' && families.length === 1 && this.dualStack)
+      families.push(other(families[0] as IPFamily));
     return [];
   }
 
@@ -226,7 +269,10 @@ export class ServiceAddresses {
     }
     const problem = range.reserve(wanted);
     if (!problem) return wanted;
-    const why = problem === 'taken' ? 'provided IP is already allocated' : `the provided IP (${wanted}) is not in the valid range. The range of valid IPs is ${range.cidr}`;
+    const why =
+      problem === 'taken'
+        ? 'provided IP is already allocated'
+        : `the provided IP (${wanted}) is not in the valid range. The range of valid IPs is ${range.cidr}`;
     return invalid('spec.clusterIPs', goStrings([...all]), `failed to allocate IP ${wanted}: ${why}`);
   }
 
@@ -256,11 +302,15 @@ export class ServiceAddresses {
         if (commit) this.releaseIP(released);
       };
     }
-    if (ips.length > 1 && ips[1] !== oldIPs[1]) return [invalid('spec.clusterIPs[1]', goStrings(ips), 'may not change once set')];
+    if (ips.length > 1 && ips[1] !== oldIPs[1])
+      return [invalid('spec.clusterIPs[1]', goStrings(ips), 'may not change once set')];
     return noop;
   }
 
-  private allocateNodePorts(spec: JsonObject, owned = new Map<string, number>()): { causes: FieldCause[]; added: number[] } {
+  private allocateNodePorts(
+    spec: JsonObject,
+    owned = new Map<string, number>(),
+  ): { causes: FieldCause[]; added: number[] } {
     const causes: FieldCause[] = [];
     const added: number[] = [];
     const mine = new Set(owned.values());
@@ -270,9 +320,17 @@ export class ServiceAddresses {
       if (typeof given === 'number') {
         if (mine.has(given)) return;
         if (given < NODE_PORT_MIN || given > NODE_PORT_MAX) {
-          causes.push({ field: `spec.ports[${i}].nodePort`, reason: 'FieldValueInvalid', message: `Invalid value: ${given}: provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}` });
+          causes.push({
+            field: `spec.ports[${i}].nodePort`,
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${given}: provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
+          });
         } else if (this.nodePorts.has(given)) {
-          causes.push({ field: `spec.ports[${i}].nodePort`, reason: 'FieldValueInvalid', message: `Invalid value: ${given}: provided port is already allocated` });
+          causes.push({
+            field: `spec.ports[${i}].nodePort`,
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${given}: provided port is already allocated`,
+          });
         } else {
           this.nodePorts.add(given);
           added.push(given);
@@ -303,18 +361,35 @@ function relatedFieldProblems(spec: JsonObject): FieldCause[] {
   const single = asString(spec['clusterIP']) ?? '';
   const ips = strings(spec['clusterIPs']);
   if (single !== '') {
-    if (ips.length === 0) causes.push({ field: 'spec.clusterIPs', reason: 'FieldValueRequired', message: 'Required value' });
-    else if (ips[0] !== single) causes.push(invalid('spec.clusterIPs', goStrings(ips), 'first value must match `clusterIP`'));
-  } else if (ips.length > 0) causes.push(invalid('spec.clusterIPs', goStrings(ips), 'must be empty when `clusterIP` is not specified'));
+    if (ips.length === 0)
+      causes.push({ field: 'spec.clusterIPs', reason: 'FieldValueRequired', message: 'Required value' });
+    else if (ips[0] !== single)
+      causes.push(invalid('spec.clusterIPs', goStrings(ips), 'first value must match `clusterIP`'));
+  } else if (ips.length > 0)
+    causes.push(invalid('spec.clusterIPs', goStrings(ips), 'must be empty when `clusterIP` is not specified'));
   const seen = new Set<string>();
   strings(spec['ipFamilies']).forEach((family, i) => {
-    if (family !== 'IPv4' && family !== 'IPv6') causes.push({ field: `spec.ipFamilies[${i}]`, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"` });
-    if (seen.has(family)) causes.push({ field: `spec.ipFamilies[${i}]`, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(family)}` });
+    if (family !== 'IPv4' && family !== 'IPv6')
+      causes.push({
+        field: `spec.ipFamilies[${i}]`,
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"`,
+      });
+    if (seen.has(family))
+      causes.push({
+        field: `spec.ipFamilies[${i}]`,
+        reason: 'FieldValueDuplicate',
+        message: `Duplicate value: ${JSON.stringify(family)}`,
+      });
     seen.add(family);
   });
   const policy = spec['ipFamilyPolicy'];
   if (!POLICIES.includes(String(policy))) {
-    causes.push({ field: 'spec.ipFamilyPolicy', reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "PreferDualStack", "RequireDualStack", "SingleStack"` });
+    causes.push({
+      field: 'spec.ipFamilyPolicy',
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`,
+    });
   }
   let badIPs = false;
   ips.forEach((ip, i) => {
@@ -327,7 +402,13 @@ function relatedFieldProblems(spec: JsonObject): FieldCause[] {
     }
     if (!parseIP(ip)) {
       badIPs = true;
-      causes.push(invalid(`spec.clusterIPs[${i}]`, JSON.stringify(ip), 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+      causes.push(
+        invalid(
+          `spec.clusterIPs[${i}]`,
+          JSON.stringify(ip),
+          'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+        ),
+      );
     }
   });
   if (ips.length > 2) causes.push(invalid('spec.clusterIPs', goStrings(ips), 'may only hold up to 2 values'));
@@ -341,7 +422,14 @@ function relatedFieldProblems(spec: JsonObject): FieldCause[] {
       const family = families[i];
       if (family === undefined) return;
       const actual = parseIP(ip)?.family;
-      if (family !== actual && (family === 'IPv4' || family === 'IPv6')) causes.push(invalid(`spec.clusterIPs[${i}]`, JSON.stringify(ip), `expected an ${family} value as indicated by \`ipFamilies[${i}]\``));
+      if (family !== actual && (family === 'IPv4' || family === 'IPv6'))
+        causes.push(
+          invalid(
+            `spec.clusterIPs[${i}]`,
+            JSON.stringify(ip),
+            `expected an ${family} value as indicated by \`ipFamilies[${i}]\``,
+          ),
+        );
     });
   }
   return causes;

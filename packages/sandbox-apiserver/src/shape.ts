@@ -32,13 +32,45 @@ export function microTimeUtc(text: string): string {
 
 /** The JSON shape each kind's fields must have, by dotted path ('*' steps into every array item). */
 const SHAPES: Readonly<Record<string, readonly (readonly [string, Shape])[]>> = {
-  '*': [['metadata', 'object'], ['metadata.labels', 'strings'], ['metadata.annotations', 'strings']],
-  Service: [['spec', 'object'], ['spec.ports', 'objects'], ['spec.selector', 'strings'], ['spec.clusterIPs', 'array'], ['spec.ipFamilies', 'array'], ['status', 'object']],
-  Endpoints: [['subsets', 'objects'], ['subsets.*.addresses', 'objects'], ['subsets.*.notReadyAddresses', 'objects'], ['subsets.*.ports', 'objects']],
-  EndpointSlice: [['endpoints', 'objects'], ['endpoints.*.addresses', 'array'], ['endpoints.*.conditions', 'object'], ['ports', 'objects']],
-  Pod: [['spec', 'object'], ['spec.containers', 'objects'], ['status', 'object']],
-  Namespace: [['spec', 'object'], ['status', 'object']],
-  ConfigMap: [['data', 'strings'], ['binaryData', 'base64s'], ['immutable', 'boolean']],
+  '*': [
+    ['metadata', 'object'],
+    ['metadata.labels', 'strings'],
+    ['metadata.annotations', 'strings'],
+  ],
+  Service: [
+    ['spec', 'object'],
+    ['spec.ports', 'objects'],
+    ['spec.selector', 'strings'],
+    ['spec.clusterIPs', 'array'],
+    ['spec.ipFamilies', 'array'],
+    ['status', 'object'],
+  ],
+  Endpoints: [
+    ['subsets', 'objects'],
+    ['subsets.*.addresses', 'objects'],
+    ['subsets.*.notReadyAddresses', 'objects'],
+    ['subsets.*.ports', 'objects'],
+  ],
+  EndpointSlice: [
+    ['endpoints', 'objects'],
+    ['endpoints.*.addresses', 'array'],
+    ['endpoints.*.conditions', 'object'],
+    ['ports', 'objects'],
+  ],
+  Pod: [
+    ['spec', 'object'],
+    ['spec.containers', 'objects'],
+    ['status', 'object'],
+  ],
+  Namespace: [
+    ['spec', 'object'],
+    ['status', 'object'],
+  ],
+  ConfigMap: [
+    ['data', 'strings'],
+    ['binaryData', 'base64s'],
+    ['immutable', 'boolean'],
+  ],
   Lease: [
     ['spec', 'object'],
     ['spec.holderIdentity', 'string'],
@@ -97,7 +129,10 @@ export function checkShape(kind: string, apiVersion: string, object: JsonObject)
   for (const [path, shape] of [...(SHAPES['*'] ?? []), ...(SHAPES[kind] ?? [])]) {
     for (const [at, value] of values(object, path.split('.'), '')) {
       if (value === undefined || value === null || fits(value, shape)) continue;
-      throw new ApiError(400, `${kind} in version "${apiVersion}" cannot be handled as a ${kind}: ${at} must be ${WORDS[shape]}, not ${JSON.stringify(value).slice(0, 80)}`);
+      throw new ApiError(
+        400,
+        `${kind} in version "${apiVersion}" cannot be handled as a ${kind}: ${at} must be ${WORDS[shape]}, not ${JSON.stringify(value).slice(0, 80)}`,
+      );
     }
   }
 }

@@ -47,8 +47,21 @@ export class ApiError extends Error {
 }
 
 /** A `Status` object with status Failure. */
-export function failureStatus(code: number, message: string, reason: string = REASONS[code] ?? 'Unknown', details?: JsonObject): JsonObject {
-  const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+export function failureStatus(
+  code: number,
+  message: string,
+  reason: string = REASONS[code] ?? 'Unknown',
+  details?: JsonObject,
+): JsonObject {
+  const status: JsonObject = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  };
   if (details) status['details'] = details;
   return status;
 }

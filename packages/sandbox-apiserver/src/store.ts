@@ -40,7 +40,9 @@ export class ObjectStore {
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private revision = 1;
   /** The last full sorted listing made for paged lists, valid while the revision is unchanged. */
-  private sorted: { def: ResourceDef; revision: number; entries: Array<{ id: string; object: JsonObject }> } | undefined;
+  private sorted:
+    | { def: ResourceDef; revision: number; entries: Array<{ id: string; object: JsonObject }> }
+    | undefined;
   private compacted = 1;
 
   constructor(private readonly historyLimit = 1000) {}
@@ -75,12 +77,18 @@ export class ObjectStore {
    * sorted by `namespace/name`, only those whose `namespace/name` sorts after `after`; not copied.
    * Changes after `rv` are undone from the history; a 410 ApiError when `rv` is older than it.
    */
-  listAt(def: ResourceDef, namespace: string | undefined, rv: number, after: string): Array<{ id: string; object: JsonObject }> {
+  listAt(
+    def: ResourceDef,
+    namespace: string | undefined,
+    rv: number,
+    after: string,
+  ): Array<{ id: string; object: JsonObject }> {
     if (rv < this.compacted) throw expired(rv, this.compacted);
     const inNamespace = namespace === undefined ? '' : `${namespace}/`;
     // Pages of an unchanged store (the usual case) come from one sorted copy: each page costs a search, not a sort.
     if (rv === this.revision) {
-      if (this.sorted?.def !== def || this.sorted.revision !== rv) this.sorted = { def, revision: rv, entries: this.sortedAt(def, rv, '', '') };
+      if (this.sorted?.def !== def || this.sorted.revision !== rv)
+        this.sorted = { def, revision: rv, entries: this.sortedAt(def, rv, '', '') };
       const entries = this.sorted.entries;
       let lo = 0;
       let hi = entries.length;
@@ -94,7 +102,12 @@ export class ObjectStore {
     return this.sortedAt(def, rv, after, inNamespace);
   }
 
-  private sortedAt(def: ResourceDef, rv: number, after: string, inNamespace: string): Array<{ id: string; object: JsonObject }> {
+  private sortedAt(
+    def: ResourceDef,
+    rv: number,
+    after: string,
+    inNamespace: string,
+  ): Array<{ id: string; object: JsonObject }> {
     const prefix = `${def.group}/${def.plural}/`;
     const state = new Map<string, JsonObject | undefined>();
     for (const [key, object] of this.objects) if (key.startsWith(prefix)) state.set(key.slice(prefix.length), object);
@@ -105,7 +118,8 @@ export class ObjectStore {
       state.set(`${ns}/${name}`, event.type === 'ADDED' ? undefined : event.previous);
     }
     const found: Array<{ id: string; object: JsonObject }> = [];
-    for (const [id, object] of state) if (object !== undefined && id > after && id.startsWith(inNamespace)) found.push({ id, object });
+    for (const [id, object] of state)
+      if (object !== undefined && id > after && id.startsWith(inNamespace)) found.push({ id, object });
     return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -124,7 +138,11 @@ export class ObjectStore {
     const previous = this.objects.get(key);
     const stored = this.stamp(object);
     this.objects.set(key, stored);
-    this.emit(previous ? { rv: this.revision, type: 'MODIFIED', def, object: stored, previous } : { rv: this.revision, type: 'ADDED', def, object: stored });
+    this.emit(
+      previous
+        ? { rv: this.revision, type: 'MODIFIED', def, object: stored, previous }
+        : { rv: this.revision, type: 'ADDED', def, object: stored },
+    );
     return clone(stored);
   }
 

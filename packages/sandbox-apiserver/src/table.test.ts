@@ -19,18 +19,39 @@ describe('Tables for kubectl get', () => {
   });
 
   it('renders service and pod rows with the kubectl columns and partial object metadata', () => {
-    const svc = { metadata: { name: 'web', namespace: 'default' }, spec: { type: 'NodePort', clusterIP: '10.0.0.5', ports: [{ port: 80, nodePort: 30001, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }], selector: { app: 'web' } } };
+    const svc = {
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        type: 'NodePort',
+        clusterIP: '10.0.0.5',
+        ports: [
+          { port: 80, nodePort: 30001, protocol: 'TCP' },
+          { port: 53, protocol: 'UDP' },
+        ],
+        selector: { app: 'web' },
+      },
+    };
     const table = toTable(SERVICES, [svc], '42', 'Metadata');
     assert.equal(table['kind'], 'Table');
-    assert.deepEqual((table['columnDefinitions'] as { name: string }[]).map((c) => c.name), ['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
+    assert.deepEqual(
+      (table['columnDefinitions'] as { name: string }[]).map((c) => c.name),
+      ['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector'],
+    );
     const row = (table['rows'] as { cells: unknown[]; object: { kind: string; metadata: unknown } }[])[0];
     assert.deepEqual(row?.cells.slice(0, 5), ['web', 'NodePort', '10.0.0.5', '<none>', '80:30001/TCP,53/UDP']);
     assert.equal(row?.cells[6], 'app=web');
     assert.equal(row?.object.kind, 'PartialObjectMetadata');
     assert.deepEqual(row?.object.metadata, svc.metadata);
-    const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }, { name: 'b' }] }, status: { phase: 'Running', podIP: '10.1.0.1', containerStatuses: [{ ready: true }, { ready: false }] } };
+    const pod = {
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'a' }, { name: 'b' }] },
+      status: { phase: 'Running', podIP: '10.1.0.1', containerStatuses: [{ ready: true }, { ready: false }] },
+    };
     const podRow = (toTable(PODS, [pod], '1', 'None', false)['rows'] as { cells: unknown[]; object: unknown }[])[0];
-    assert.deepEqual(podRow?.cells.filter((_, i) => i !== 4), ['p', '1/2', 'Running', '0', '10.1.0.1', '<none>']);
+    assert.deepEqual(
+      podRow?.cells.filter((_, i) => i !== 4),
+      ['p', '1/2', 'Running', '0', '10.1.0.1', '<none>'],
+    );
     assert.equal(podRow?.object, null);
   });
 });

@@ -37,7 +37,9 @@ function servicePorts(o: JsonObject): string {
 function externalIPs(o: JsonObject): string {
   const s = spec(o);
   if (s['type'] === 'ExternalName') return asString(s['externalName']) ?? '<none>';
-  const ingress = asArray(asObject(asObject(o['status'])['loadBalancer'])['ingress']).map((i) => asString(asObject(i)['ip']) ?? asString(asObject(i)['hostname']) ?? '');
+  const ingress = asArray(asObject(asObject(o['status'])['loadBalancer'])['ingress']).map(
+    (i) => asString(asObject(i)['ip']) ?? asString(asObject(i)['hostname']) ?? '',
+  );
   const ips = [...asArray(s['externalIPs']).map(String), ...ingress].filter((x) => x !== '');
   if (ips.length > 0) return ips.join(',');
   return s['type'] === 'LoadBalancer' ? '<pending>' : '<none>';
@@ -66,7 +68,9 @@ function endpointList(o: JsonObject): string {
 function sliceEndpoints(o: JsonObject): string {
   const addresses = asArray(o['endpoints']).flatMap((e) => asArray(asObject(e)['addresses']).map(String));
   if (addresses.length === 0) return '<unset>';
-  return addresses.length > 3 ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...` : addresses.join(',');
+  return addresses.length > 3
+    ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...`
+    : addresses.join(',');
 }
 
 function podReady(o: JsonObject): string {
@@ -87,7 +91,16 @@ const COLUMNS: Readonly<Record<string, readonly Column[]>> = {
     ['Selector', 'string', 1, selector],
   ],
   Endpoints: [name, ['Endpoints', 'string', 0, endpointList], age],
-  ConfigMap: [name, ['Data', 'integer', 0, (o) => Object.keys(asObject(o['data'])).length + Object.keys(asObject(o['binaryData'])).length], age],
+  ConfigMap: [
+    name,
+    [
+      'Data',
+      'integer',
+      0,
+      (o) => Object.keys(asObject(o['data'])).length + Object.keys(asObject(o['binaryData'])).length,
+    ],
+    age,
+  ],
   Lease: [name, ['Holder', 'string', 0, (o) => asString(spec(o)['holderIdentity']) ?? ''], age],
   Pod: [
     name,
@@ -101,7 +114,15 @@ const COLUMNS: Readonly<Record<string, readonly Column[]>> = {
   EndpointSlice: [
     name,
     ['AddressType', 'string', 0, (o) => asString(o['addressType']) ?? ''],
-    ['Ports', 'string', 0, (o) => asArray(o['ports']).map((p) => String(asObject(p)['port'])).join(',') || '<unset>'],
+    [
+      'Ports',
+      'string',
+      0,
+      (o) =>
+        asArray(o['ports'])
+          .map((p) => String(asObject(p)['port']))
+          .join(',') || '<unset>',
+    ],
     ['Endpoints', 'string', 0, sliceEndpoints],
     age,
   ],
@@ -117,14 +138,26 @@ function rowObject(object: JsonObject, include: IncludeObject): Json {
 }
 
 /** A meta.k8s.io/v1 Table of `objects`, with the columns `kubectl get` prints for their kind. */
-export function toTable(def: ResourceDef, objects: readonly JsonObject[], resourceVersion: string, include: IncludeObject, withDefinitions = true): JsonObject {
+export function toTable(
+  def: ResourceDef,
+  objects: readonly JsonObject[],
+  resourceVersion: string,
+  include: IncludeObject,
+  withDefinitions = true,
+): JsonObject {
   const columns = COLUMNS[def.kind] ?? [name, age];
   const table: JsonObject = {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
     columnDefinitions: withDefinitions
-      ? columns.map(([title, type, priority]) => ({ name: title, type, format: title === 'Name' ? 'name' : '', description: title, priority }))
+      ? columns.map(([title, type, priority]) => ({
+          name: title,
+          type,
+          format: title === 'Name' ? 'name' : '',
+          description: title,
+          priority,
+        }))
       : [],
     rows: objects.map((o) => ({ cells: columns.map(([, , , cell]) => cell(o)), object: rowObject(o, include) })),
   };

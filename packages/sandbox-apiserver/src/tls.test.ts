@@ -13,7 +13,10 @@ const run = promisify(execFile);
 
 function clientFor(api: SandboxApiServer, token: string): CoreV1Api {
   const kc = new KubeConfig();
-  kc.loadFromClusterAndUser({ name: 'sandbox', server: api.url, caFile: api.caPath, skipTLSVerify: false }, { name: 'sa', token });
+  kc.loadFromClusterAndUser(
+    { name: 'sandbox', server: api.url, caFile: api.caPath, skipTLSVerify: false },
+    { name: 'sa', token },
+  );
   return kc.makeApiClient(CoreV1Api);
 }
 
@@ -34,10 +37,19 @@ describe('https and bearer tokens', () => {
     const fromKubeconfig = new KubeConfig();
     fromKubeconfig.loadFromFile(api.kubeconfigPath);
     assert.equal(fromKubeconfig.getCurrentCluster()?.skipTLSVerify, false);
-    const viaKubeconfig = await fromKubeconfig.makeApiClient(CoreV1Api).readNamespacedService({ name: 'kubernetes', namespace: 'default' });
+    const viaKubeconfig = await fromKubeconfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedService({ name: 'kubernetes', namespace: 'default' });
     assert.equal(viaKubeconfig.spec?.clusterIP, '10.0.0.1');
 
-    const { stdout } = await run(requireTool('kubectl'), ['--kubeconfig', api.kubeconfigPath, 'get', 'ns', '-o', 'name']);
+    const { stdout } = await run(requireTool('kubectl'), [
+      '--kubeconfig',
+      api.kubeconfigPath,
+      'get',
+      'ns',
+      '-o',
+      'name',
+    ]);
     assert.match(stdout, /namespace\/kube-system/);
 
     await assert.rejects(clientFor(api, 'wrong').listNamespace(), (err: { code?: number }) => err.code === 401);
@@ -64,7 +76,10 @@ describe('https and bearer tokens', () => {
       kc.loadFromCluster(sa.pathPrefix);
       assert.equal(kc.getCurrentCluster()?.server, api.url);
       const services = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: 'default' });
-      assert.deepEqual(services.items.map((s) => s.metadata?.name), ['kubernetes']);
+      assert.deepEqual(
+        services.items.map((s) => s.metadata?.name),
+        ['kubernetes'],
+      );
       const plain = await SandboxApiServer.start();
       try {
         assert.throws(() => plain.writeServiceAccount(prefix), /needs a sandbox started with \{ tls: true \}/);
@@ -72,7 +87,10 @@ describe('https and bearer tokens', () => {
         await plain.stop();
       }
     } finally {
-      for (const [key, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      for (const [key, value] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

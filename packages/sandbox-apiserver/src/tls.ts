@@ -18,7 +18,10 @@ function openssl(args: readonly string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed; run "bash scripts/setup.sh" as root (it installs the Debian package openssl)');
+    if (e.code === 'ENOENT')
+      throw new Error(
+        'openssl is not installed; run "bash scripts/setup.sh" as root (it installs the Debian package openssl)',
+      );
     throw new Error(`openssl ${args[0] ?? ''} failed: ${e.stderr?.toString() ?? e.message}`);
   }
 }
@@ -26,11 +29,55 @@ function openssl(args: readonly string[], cwd: string): void {
 /** Make a one-day CA and a server certificate for `host` (plus 127.0.0.1 and localhost) with the openssl tool, in `dir`. */
 export function makeCertificates(dir: string, host: string): TlsFiles {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=sandbox-apiserver-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=sandbox-apiserver-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
   openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=sandbox-apiserver'], dir);
   const names = new Set(['IP:127.0.0.1', 'DNS:localhost', isIP(host) ? `IP:${host}` : `DNS:${host}`]);
-  writeFileSync(join(dir, 'server.ext'), `subjectAltName=${[...names].join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'server.ext'], dir);
-  return { caPath: join(dir, 'ca.crt'), cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) };
+  writeFileSync(
+    join(dir, 'server.ext'),
+    `subjectAltName=${[...names].join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'server.ext',
+    ],
+    dir,
+  );
+  return {
+    caPath: join(dir, 'ca.crt'),
+    cert: readFileSync(join(dir, 'server.crt')),
+    key: readFileSync(join(dir, 'server.key')),
+  };
 }

@@ -6,7 +6,13 @@ import { SandboxApiServer } from './index.js';
 
 interface WatchEvent {
   type: string;
-  object: { kind?: string; code?: number; reason?: string; message?: string; metadata?: { name?: string; resourceVersion?: string } };
+  object: {
+    kind?: string;
+    code?: number;
+    reason?: string;
+    message?: string;
+    metadata?: { name?: string; resourceVersion?: string };
+  };
 }
 
 /** A raw watch stream: every line parsed as it arrives, plus whether the server ended it. */
@@ -38,7 +44,9 @@ class RawWatch {
   }
 
   names(type?: string): string[] {
-    return this.events.filter((e) => type === undefined || e.type === type).map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
+    return this.events
+      .filter((e) => type === undefined || e.type === type)
+      .map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
   }
 
   close(): void {
@@ -46,8 +54,17 @@ class RawWatch {
   }
 }
 
-async function send(api: SandboxApiServer, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${api.url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function send(
+  api: SandboxApiServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -98,7 +115,9 @@ describe('the watch protocol', () => {
   it('resumes from a resourceVersion with exactly the later changes', async () => {
     const start = api.resourceVersion;
     await send(api, 'POST', '/api/v1/namespaces/default/services', svc('r1'));
-    const between = (await send(api, 'POST', '/api/v1/namespaces/default/services', svc('r2'))).json as { metadata: { resourceVersion: string } };
+    const between = (await send(api, 'POST', '/api/v1/namespaces/default/services', svc('r2'))).json as {
+      metadata: { resourceVersion: string };
+    };
     await send(api, 'POST', '/api/v1/namespaces/default/services', svc('r3'));
     const fromStart = watch(`/api/v1/services?watch=1&resourceVersion=${start}`);
     const fromMiddle = watch(`/api/v1/services?watch=1&resourceVersion=${between.metadata.resourceVersion}`);
@@ -114,12 +133,23 @@ describe('the watch protocol', () => {
   });
 
   it('filters by label selector and field selector', async () => {
-    const w = watch(`/api/v1/services?watch=true&resourceVersion=${api.resourceVersion}&labelSelector=team%3Ddns&fieldSelector=metadata.namespace%3Dkube-system`);
+    const w = watch(
+      `/api/v1/services?watch=true&resourceVersion=${api.resourceVersion}&labelSelector=team%3Ddns&fieldSelector=metadata.namespace%3Dkube-system`,
+    );
     await waitFor('the watch to open', () => w.response !== undefined);
-    await send(api, 'POST', '/api/v1/namespaces/kube-system/services', { metadata: { name: 'kube-dns', labels: { team: 'dns' } }, spec: { ports: [{ port: 53, protocol: 'UDP' }] } });
-    await send(api, 'POST', '/api/v1/namespaces/default/services', { metadata: { name: 'other-ns', labels: { team: 'dns' } }, spec: { ports: [{ port: 53 }] } });
+    await send(api, 'POST', '/api/v1/namespaces/kube-system/services', {
+      metadata: { name: 'kube-dns', labels: { team: 'dns' } },
+      spec: { ports: [{ port: 53, protocol: 'UDP' }] },
+    });
+    await send(api, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'other-ns', labels: { team: 'dns' } },
+      spec: { ports: [{ port: 53 }] },
+    });
     await send(api, 'POST', '/api/v1/namespaces/kube-system/services', svc('unlabelled'));
-    await send(api, 'POST', '/api/v1/namespaces/kube-system/services', { metadata: { name: 'last', labels: { team: 'dns' } }, spec: { ports: [{ port: 1 }] } });
+    await send(api, 'POST', '/api/v1/namespaces/kube-system/services', {
+      metadata: { name: 'last', labels: { team: 'dns' } },
+      spec: { ports: [{ port: 1 }] },
+    });
     await waitFor('two matching events', () => w.events.length >= 2);
     assert.deepEqual(w.names(), ['ADDED kube-dns', 'ADDED last']);
   });
@@ -137,7 +167,11 @@ describe('the watch protocol', () => {
       assert.equal(res.status, 200);
     };
     await label('yes');
-    await fetch(`${api.url}/api/v1/namespaces/default/services/mover`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { annotations: { a: 'b' } } }) });
+    await fetch(`${api.url}/api/v1/namespaces/default/services/mover`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { annotations: { a: 'b' } } }),
+    });
     await label('no');
     await label(null);
     await label('yes');
@@ -169,7 +203,11 @@ describe('the watch protocol', () => {
   it('expires versions that fell out of the bounded history', async () => {
     const old = api.resourceVersion;
     for (let i = 0; i < 55; i++) {
-      await fetch(`${api.url}/api/v1/namespaces/default/services/r1`, { method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { n: String(i) } } }) });
+      await fetch(`${api.url}/api/v1/namespaces/default/services/r1`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+        body: JSON.stringify({ metadata: { labels: { n: String(i) } } }),
+      });
     }
     const w = watch(`/api/v1/services?watch=true&resourceVersion=${old}`);
     await waitFor('the ERROR event', () => w.events.length >= 1);
@@ -178,7 +216,9 @@ describe('the watch protocol', () => {
 
   it('sends BOOKMARK events when allowed and closes after timeoutSeconds', async () => {
     const started = Date.now();
-    const w = watch(`/api/v1/services?watch=true&resourceVersion=${api.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=1`);
+    const w = watch(
+      `/api/v1/services?watch=true&resourceVersion=${api.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=1`,
+    );
     await waitFor('the stream to end', () => w.ended, 5000);
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 900 && elapsed < 3000, `closed after ${elapsed} ms`);
@@ -240,7 +280,8 @@ describe('the watch protocol', () => {
   });
 
   it('forgets a watch when its client goes away', async () => {
-    const watchers = async (): Promise<number> => Number(/apiserver_registered_watchers (\d+)/.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
+    const watchers = async (): Promise<number> =>
+      Number(/apiserver_registered_watchers (\d+)/.exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
     const before = await watchers();
     const w = watch('/api/v1/namespaces/default/pods?watch=true');
     await waitFor('the watch to register', async () => (await watchers()) === before + 1);

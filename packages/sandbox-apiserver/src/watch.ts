@@ -60,18 +60,26 @@ export function serveWatch(res: ServerResponse, watch: WatchRequest, ctx: WatchC
     if (now) return { ...event, type: 'ADDED' };
     if (!before) return undefined;
     // As the real watch cache: the object as it was when it still matched, with the change's resourceVersion.
-    const last = { ...event.previous, metadata: { ...asObject(event.previous['metadata']), resourceVersion: String(event.rv) } };
+    const last = {
+      ...event.previous,
+      metadata: { ...asObject(event.previous['metadata']), resourceVersion: String(event.rv) },
+    };
     return { ...event, type: 'DELETED', object: last };
   };
   let backlog: StoreEvent[] | undefined;
   let error: ApiError | undefined;
   const rvText = watch.resourceVersion;
-  if (ctx.faults.goneActive) error = new ApiError(410, `too old resource version: ${rvText || '0'} (${store.resourceVersion})`, 'Expired');
+  if (ctx.faults.goneActive)
+    error = new ApiError(410, `too old resource version: ${rvText || '0'} (${store.resourceVersion})`, 'Expired');
   else if (rvText === '' || rvText === '0') {
-    backlog = store.list(def, watch.namespace).filter(watch.matches).map((object) => ({ rv: store.resourceVersion, type: 'ADDED', def, object }));
+    backlog = store
+      .list(def, watch.namespace)
+      .filter(watch.matches)
+      .map((object) => ({ rv: store.resourceVersion, type: 'ADDED', def, object }));
   } else {
     const rv = Number(rvText);
-    if (!/^[0-9]+$/.test(rvText)) throw new ApiError(400, `resourceVersion: Invalid value: "${rvText}": must be a non-negative integer`);
+    if (!/^[0-9]+$/.test(rvText))
+      throw new ApiError(400, `resourceVersion: Invalid value: "${rvText}": must be a non-negative integer`);
     try {
       backlog = store.since(rv).flatMap((event) => seen(event) ?? []);
     } catch (err) {
@@ -111,7 +119,11 @@ export function serveWatch(res: ServerResponse, watch: WatchRequest, ctx: WatchC
   if (watch.timeoutSeconds !== undefined) timers.push(setTimeout(close, watch.timeoutSeconds * 1000));
   if (watch.bookmarks) {
     const bookmark = setInterval(() => {
-      line(res, 'BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(store.resourceVersion) } });
+      line(res, 'BOOKMARK', {
+        kind: def.kind,
+        apiVersion: apiVersionOf(def),
+        metadata: { resourceVersion: String(store.resourceVersion) },
+      });
     }, ctx.bookmarkIntervalMs);
     timers.push(bookmark);
   }

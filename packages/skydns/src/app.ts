@@ -27,13 +27,20 @@ async function upstreams(config: SkydnsConfig, resolvConf: string, log: LogFn): 
   try {
     return resolvConfServers(await readFile(resolvConf, 'utf8'));
   } catch (err) {
-    log('warn', 'no upstream name servers: cannot read resolv.conf', { file: resolvConf, error: (err as Error).message });
+    log('warn', 'no upstream name servers: cannot read resolv.conf', {
+      file: resolvConf,
+      error: (err as Error).message,
+    });
     return [];
   }
 }
 
 /** Start skydns with a parsed configuration: read `/skydns/config`, listen, load and watch etcd. */
-export async function startSkydns(flags: SkydnsConfig, log: LogFn, resolvConf = '/etc/resolv.conf'): Promise<RunningSkydns> {
+export async function startSkydns(
+  flags: SkydnsConfig,
+  log: LogFn,
+  resolvConf = '/etc/resolv.conf',
+): Promise<RunningSkydns> {
   let store: EtcdStore | undefined;
   let handler: DnsHandler | undefined;
   let metrics: Metrics | undefined;

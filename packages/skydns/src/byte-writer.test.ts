@@ -22,7 +22,7 @@ test('any sequence of writes gives the bytes dns2 writer gives, including sub-by
     const ours = new ByteWriter(0, new Map(), 4);
     const theirs = new Packet.Writer();
     for (let i = 0; i < 40; i++) {
-      const bits = next() < 0.7 ? ([8, 16, 32] as const)[Math.floor(next() * 3)] ?? 8 : 1 + Math.floor(next() * 32);
+      const bits = next() < 0.7 ? (([8, 16, 32] as const)[Math.floor(next() * 3)] ?? 8) : 1 + Math.floor(next() * 32);
       const value = Math.floor(next() * 2 ** 32);
       ours.write(value, bits);
       theirs.write(value, bits);
@@ -57,10 +57,31 @@ test('dns2 codecs through ByteWriter produce the same bytes and compression poin
     { name, type: 12, class: 1, ttl: 30, domain: 'WEB.Default.svc.cluster.local' },
     { name, type: 2, class: 1, ttl: 3600, ns: 'ns.dns.cluster.local' },
     { name, type: 15, class: 1, ttl: 30, exchange: 'mail.example.org', priority: 10 },
-    { name: `_http._tcp.${name}`, type: 33, class: 1, ttl: 30, priority: 10, weight: 50, port: 8080, target: `web-0.${name}` },
+    {
+      name: `_http._tcp.${name}`,
+      type: 33,
+      class: 1,
+      ttl: 30,
+      priority: 10,
+      weight: 50,
+      port: 8080,
+      target: `web-0.${name}`,
+    },
     { name, type: 16, class: 1, ttl: 30, data: ['a'.repeat(255), 'b', ''] },
     { name, type: 16, class: 3, ttl: 0, data: ['version'] },
-    { name: 'cluster.local', type: 6, class: 1, ttl: 60, primary: 'ns.dns.cluster.local', admin: 'hostmaster.cluster.local', serial: 1795434000, refresh: 28800, retry: 7200, expiration: 604800, minimum: 60 },
+    {
+      name: 'cluster.local',
+      type: 6,
+      class: 1,
+      ttl: 60,
+      primary: 'ns.dns.cluster.local',
+      admin: 'hostmaster.cluster.local',
+      serial: 1795434000,
+      refresh: 28800,
+      retry: 7200,
+      expiration: 604800,
+      minimum: 60,
+    },
     Packet.Resource.EDNS([], { udpPayloadSize: 1232, doFlag: true }) as unknown as Record<string, unknown>,
   ];
   const oursNames = new Map<string, number>();
@@ -79,9 +100,26 @@ test('dns2 codecs through ByteWriter produce the same bytes and compression poin
     base += a.length;
   };
   encodeBoth(question);
-  for (const record of [...records, ...records]) encodeBoth((w) => Packet.Resource.encode(record as unknown as dns2.Packet.Resource, w));
+  for (const record of [...records, ...records])
+    encodeBoth((w) => Packet.Resource.encode(record as unknown as dns2.Packet.Resource, w));
   assert.deepEqual([...oursNames], [...theirsNames]);
   assert.ok(oursNames.size > 5, 'names were recorded for compression');
-  const header = new Packet.Header({ id: 0x1234, qr: 1, opcode: 0, aa: 1, tc: 1, rd: 1, ra: 0, z: 0, ad: 0, cd: 1, rcode: 3, qdcount: 1, ancount: 2, nscount: 1, arcount: 1 } as Partial<dns2.Packet.Header>);
+  const header = new Packet.Header({
+    id: 0x1234,
+    qr: 1,
+    opcode: 0,
+    aa: 1,
+    tc: 1,
+    rd: 1,
+    ra: 0,
+    z: 0,
+    ad: 0,
+    cd: 1,
+    rcode: 3,
+    qdcount: 1,
+    ancount: 2,
+    nscount: 1,
+    arcount: 1,
+  } as Partial<dns2.Packet.Header>);
   assert.deepEqual(header.toBuffer(new ByteWriter() as unknown as dns2.Packet.Writer), header.toBuffer());
 });

@@ -58,7 +58,8 @@ export class ByteWriter {
   /** Overwrite `bits` bits at message bit offset `bitOffset` with `value` (dns2 back-fills RDLENGTH so). */
   patch(bitOffset: number, value: number, bits: number): void {
     const start = bitOffset - this.base * 8;
-    if ((start & 7) !== 0 || (bits & 7) !== 0 || start + bits > this.length * 8) throw new Error(`ByteWriter.patch: ${bits} bits at bit ${bitOffset} are not whole written bytes`);
+    if ((start & 7) !== 0 || (bits & 7) !== 0 || start + bits > this.length * 8)
+      throw new Error(`ByteWriter.patch: ${bits} bits at bit ${bitOffset} are not whole written bytes`);
     let at = start >> 3;
     for (let shift = bits - 8; shift >= 0; shift -= 8) this.bytes[at++] = (value >>> shift) & 0xff;
   }

@@ -30,8 +30,26 @@ test('defaults, double dashes, separate values and environment', () => {
   assert.equal(d.domain, 'skydns.local.');
   assert.deepEqual(d.machines, ['http://127.0.0.1:2379']);
   const c = parseSkydnsArgs(
-    ['--addr', '127.0.0.1:5353', '-no-rec', '--rcache=100', '-rcache-ttl', '30', '-rtimeout=500ms', '-hostmaster=dns@example.org', '-nameservers=10.0.0.1,[fd00::1]:5353,10.0.0.2:54', '-round-robin=false', '-local=node1.cluster.local', '-verbose'],
-    { SKYDNS_DOMAIN: 'Cluster.Local', ETCD_MACHINES: 'http://10.0.0.1:2379,https://10.0.0.2:2379', PROMETHEUS_PORT: '9153', SKYDNS_PATH_PREFIX: 'dns' },
+    [
+      '--addr',
+      '127.0.0.1:5353',
+      '-no-rec',
+      '--rcache=100',
+      '-rcache-ttl',
+      '30',
+      '-rtimeout=500ms',
+      '-hostmaster=dns@example.org',
+      '-nameservers=10.0.0.1,[fd00::1]:5353,10.0.0.2:54',
+      '-round-robin=false',
+      '-local=node1.cluster.local',
+      '-verbose',
+    ],
+    {
+      SKYDNS_DOMAIN: 'Cluster.Local',
+      ETCD_MACHINES: 'http://10.0.0.1:2379,https://10.0.0.2:2379',
+      PROMETHEUS_PORT: '9153',
+      SKYDNS_PATH_PREFIX: 'dns',
+    },
   );
   assert.deepEqual(c.addr, { host: '127.0.0.1', port: 5353 });
   assert.equal(c.noRec, true);
@@ -39,7 +57,11 @@ test('defaults, double dashes, separate values and environment', () => {
   assert.equal(c.rcacheTtl, 30);
   assert.equal(c.rtimeoutMs, 500);
   assert.equal(c.hostmaster, 'dns.example.org.');
-  assert.deepEqual(c.nameservers, [{ host: '10.0.0.1', port: 53 }, { host: 'fd00::1', port: 5353 }, { host: '10.0.0.2', port: 54 }]);
+  assert.deepEqual(c.nameservers, [
+    { host: '10.0.0.1', port: 53 },
+    { host: 'fd00::1', port: 5353 },
+    { host: '10.0.0.2', port: 54 },
+  ]);
   assert.equal(c.roundRobin, false);
   assert.equal(c.local, 'node1.cluster.local.');
   assert.equal(c.verbose, true);
@@ -74,13 +96,20 @@ test('bad flags are clear errors', () => {
     [['-tls-key=k.pem'], /-tls-key and -tls-pem must be given together/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseSkydnsArgs(argv, {}), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(' '));
+    assert.throws(
+      () => parseSkydnsArgs(argv, {}),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      argv.join(' '),
+    );
   }
 });
 
 test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
   const base = parseSkydnsArgs(MANIFEST, {});
-  const c = applyEtcdConfig(base, '{"ttl":300,"min_ttl":30,"priority":5,"ndot":3,"rcache":10,"rcache_ttl":20,"nameservers":["8.8.8.8:53"],"read_timeout":1000000000,"ns_rotate":true,"hostmaster":"me@example.org","unknown":1}');
+  const c = applyEtcdConfig(
+    base,
+    '{"ttl":300,"min_ttl":30,"priority":5,"ndot":3,"rcache":10,"rcache_ttl":20,"nameservers":["8.8.8.8:53"],"read_timeout":1000000000,"ns_rotate":true,"hostmaster":"me@example.org","unknown":1}',
+  );
   assert.equal(c.ttl, 300);
   assert.equal(c.minTtl, 30);
   assert.equal(c.priority, 5);

@@ -6,34 +6,102 @@ import { parseUpstream } from './forward/upstream.js';
 
 function options(env: NodeJS.ProcessEnv) {
   return {
-    addr: { type: 'string', default: env.SKYDNS_ADDR || '127.0.0.1:53', describe: 'ip:port to serve DNS on, UDP and TCP (env SKYDNS_ADDR)' },
-    domain: { type: 'string', default: env.SKYDNS_DOMAIN || 'skydns.local.', describe: 'domain to answer for (env SKYDNS_DOMAIN)' },
-    machines: { type: 'string', default: env.ETCD_MACHINES || 'http://127.0.0.1:2379', describe: 'etcd endpoints, comma-separated (env ETCD_MACHINES)' },
-    nameservers: { type: 'string', default: env.SKYDNS_NAMESERVERS || '', describe: 'upstream ip:port list, comma-separated; empty = /etc/resolv.conf (env SKYDNS_NAMESERVERS)' },
-    'no-rec': { type: 'boolean', default: false, describe: 'never forward queries outside the domain (SERVFAIL instead)' },
-    'ns-rotate': { type: 'boolean', default: true, describe: 'start forwarding at a server picked by the query ID (false = first listed first)' },
-    'round-robin': { type: 'boolean', default: true, describe: 'rotate A/AAAA records between replies (CNAMEs stay first)' },
-    'answer-cache': { type: 'boolean', default: true, describe: 'reuse encoded authoritative answers for repeated questions (false resolves and encodes every query, to measure the cache)' },
+    addr: {
+      type: 'string',
+      default: env.SKYDNS_ADDR || '127.0.0.1:53',
+      describe: 'ip:port to serve DNS on, UDP and TCP (env SKYDNS_ADDR)',
+    },
+    domain: {
+      type: 'string',
+      default: env.SKYDNS_DOMAIN || 'skydns.local.',
+      describe: 'domain to answer for (env SKYDNS_DOMAIN)',
+    },
+    machines: {
+      type: 'string',
+      default: env.ETCD_MACHINES || 'http://127.0.0.1:2379',
+      describe: 'etcd endpoints, comma-separated (env ETCD_MACHINES)',
+    },
+    nameservers: {
+      type: 'string',
+      default: env.SKYDNS_NAMESERVERS || '',
+      describe: 'upstream ip:port list, comma-separated; empty = /etc/resolv.conf (env SKYDNS_NAMESERVERS)',
+    },
+    'no-rec': {
+      type: 'boolean',
+      default: false,
+      describe: 'never forward queries outside the domain (SERVFAIL instead)',
+    },
+    'ns-rotate': {
+      type: 'boolean',
+      default: true,
+      describe: 'start forwarding at a server picked by the query ID (false = first listed first)',
+    },
+    'round-robin': {
+      type: 'boolean',
+      default: true,
+      describe: 'rotate A/AAAA records between replies (CNAMEs stay first)',
+    },
+    'answer-cache': {
+      type: 'boolean',
+      default: true,
+      describe:
+        'reuse encoded authoritative answers for repeated questions (false resolves and encodes every query, to measure the cache)',
+    },
     rtimeout: { type: 'string', default: '2s', describe: 'upstream timeout per try (Go duration)' },
-    'path-prefix': { type: 'string', default: env.SKYDNS_PATH_PREFIX || 'skydns', describe: 'etcd key prefix (env SKYDNS_PATH_PREFIX)' },
+    'path-prefix': {
+      type: 'string',
+      default: env.SKYDNS_PATH_PREFIX || 'skydns',
+      describe: 'etcd key prefix (env SKYDNS_PATH_PREFIX)',
+    },
     local: { type: 'string', default: '', describe: 'name that local.dns.<domain> stands for' },
     hostmaster: { type: 'string', default: '', describe: 'SOA RNAME, "@" allowed (default hostmaster.<domain>)' },
     rcache: { type: 'number', default: 0, describe: 'response cache capacity for upstream replies (0 = off)' },
     'rcache-ttl': { type: 'number', default: 60, describe: 'longest time (s) a cached upstream reply is kept' },
-    ndots: { type: 'number', default: Number(env.SKYDNS_NDOTS || 2), describe: 'fewest labels a name needs to be forwarded (env SKYDNS_NDOTS)' },
+    ndots: {
+      type: 'number',
+      default: Number(env.SKYDNS_NDOTS || 2),
+      describe: 'fewest labels a name needs to be forwarded (env SKYDNS_NDOTS)',
+    },
     verbose: { type: 'boolean', default: false, describe: 'log every query' },
-    'ca-cert': { type: 'string', default: env.ETCD_CACERT || '', describe: 'CA certificate for etcd TLS (env ETCD_CACERT)' },
-    'tls-key': { type: 'string', default: env.ETCD_TLSKEY || '', describe: 'client key for etcd TLS (env ETCD_TLSKEY)' },
-    'tls-pem': { type: 'string', default: env.ETCD_TLSPEM || '', describe: 'client certificate for etcd TLS (env ETCD_TLSPEM)' },
+    'ca-cert': {
+      type: 'string',
+      default: env.ETCD_CACERT || '',
+      describe: 'CA certificate for etcd TLS (env ETCD_CACERT)',
+    },
+    'tls-key': {
+      type: 'string',
+      default: env.ETCD_TLSKEY || '',
+      describe: 'client key for etcd TLS (env ETCD_TLSKEY)',
+    },
+    'tls-pem': {
+      type: 'string',
+      default: env.ETCD_TLSPEM || '',
+      describe: 'client certificate for etcd TLS (env ETCD_TLSPEM)',
+    },
     username: { type: 'string', default: env.ETCD_USERNAME || '', describe: 'etcd user (env ETCD_USERNAME)' },
     password: { type: 'string', default: env.ETCD_PASSWORD || '', describe: 'etcd password (env ETCD_PASSWORD)' },
-    etcd3: { type: 'boolean', default: false, describe: 'accepted for compatibility: etcd is always read through the v3 API' },
+    etcd3: {
+      type: 'boolean',
+      default: false,
+      describe: 'accepted for compatibility: etcd is always read through the v3 API',
+    },
     discover: { type: 'boolean', default: false, describe: 'accepted for compatibility (SkyDNS 2015); ignored' },
-    scache: { type: 'number', default: 10000, describe: 'accepted for compatibility (DNSSEC signature cache); ignored' },
+    scache: {
+      type: 'number',
+      default: 10000,
+      describe: 'accepted for compatibility (DNSSEC signature cache); ignored',
+    },
     stubzones: { type: 'boolean', default: false, describe: 'stub zones are not supported; must stay false' },
-    systemd: { type: 'boolean', default: env.SKYDNS_SYSTEMD === 'true', describe: 'socket activation is not supported; must stay false' },
+    systemd: {
+      type: 'boolean',
+      default: env.SKYDNS_SYSTEMD === 'true',
+      describe: 'socket activation is not supported; must stay false',
+    },
     dnssec: { type: 'string', default: '', describe: 'DNSSEC signing is not supported; must stay empty' },
-    'metrics-port': { type: 'number', describe: 'port for /metrics and /healthz (env PROMETHEUS_PORT); off when unset' },
+    'metrics-port': {
+      type: 'number',
+      describe: 'port for /metrics and /healthz (env PROMETHEUS_PORT); off when unset',
+    },
     'udp-size': { type: 'number', default: DEFAULT_UDP_CAP, describe: 'largest UDP reply in bytes (512-65535)' },
     'tcp-idle-timeout': { type: 'string', default: '10s', describe: 'close idle TCP connections after this long' },
     'tcp-max-connections': { type: 'number', default: 256, describe: 'most TCP connections served at once' },
@@ -45,7 +113,9 @@ function options(env: NodeJS.ProcessEnv) {
 export function skydnsCli(argv: readonly string[], env: NodeJS.ProcessEnv): Argv {
   return yargs(normalizeGoFlags(argv).args)
     .scriptName('skydns')
-    .usage('skydns [flags]\n\nServes DNS for -domain from the SkyDNS records kube2sky keeps in etcd under /<path-prefix>/.\nFlags take one or two dashes (-addr=0.0.0.0:53 or --addr 0.0.0.0:53).')
+    .usage(
+      'skydns [flags]\n\nServes DNS for -domain from the SkyDNS records kube2sky keeps in etcd under /<path-prefix>/.\nFlags take one or two dashes (-addr=0.0.0.0:53 or --addr 0.0.0.0:53).',
+    )
     .parserConfiguration({
       'boolean-negation': false,
       'camel-case-expansion': false,
@@ -65,7 +135,8 @@ export function skydnsCli(argv: readonly string[], env: NodeJS.ProcessEnv): Argv
 }
 
 function positiveInt(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`-${name} must be an integer from ${min} to ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`-${name} must be an integer from ${min} to ${max}, got ${value}`);
   return value;
 }
 
@@ -86,7 +157,9 @@ function metricsPort(flag: number | undefined, env: NodeJS.ProcessEnv, warnings:
   if (raw === undefined || raw === '') return undefined;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    warnings.push(`PROMETHEUS_PORT=${JSON.stringify(raw)} is not a port number (a Kubernetes service link?); metrics stay off`);
+    warnings.push(
+      `PROMETHEUS_PORT=${JSON.stringify(raw)} is not a port number (a Kubernetes service link?); metrics stay off`,
+    );
     return undefined;
   }
   return port;
@@ -111,26 +184,37 @@ export function parseSkydnsArgs(argv: string[], env: NodeJS.ProcessEnv): SkydnsC
 /** {@link parseSkydnsArgs}, also returning the warnings. */
 export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const a = skydnsCli(argv, env).parseSync();
-  if (a._.length > 0) throw new ConfigError(`unexpected argument ${JSON.stringify(String(a._[0]))}: skydns takes only flags`);
+  if (a._.length > 0)
+    throw new ConfigError(`unexpected argument ${JSON.stringify(String(a._[0]))}: skydns takes only flags`);
   if (a.systemd === true) throw new ConfigError('-systemd: socket activation is not supported; use -addr');
   if (a.stubzones === true) throw new ConfigError('-stubzones: stub zones are not supported');
   if (a.dnssec !== '') throw new ConfigError('-dnssec: DNSSEC signing is not supported');
   const warnings: string[] = [];
   const domain = fqdn(String(a.domain));
-  const machines = String(a.machines).split(',').map((m) => m.trim()).filter((m) => m !== '');
+  const machines = String(a.machines)
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
   if (machines.length === 0) throw new ConfigError('-machines must list at least one etcd endpoint');
   for (const m of machines) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`-machines: ${JSON.stringify(m)} is not an http(s)://host:port URL`);
+    if (!/^https?:\/\/[^/]+\/?$/.test(m))
+      throw new ConfigError(`-machines: ${JSON.stringify(m)} is not an http(s)://host:port URL`);
   }
   let nameservers;
   try {
-    const list = String(a.nameservers).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const list = String(a.nameservers)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     nameservers = list.length === 0 ? undefined : list.map(parseUpstream);
   } catch (err) {
     throw new ConfigError(`-nameservers: ${(err as Error).message}`);
   }
   const prefix = String(a['path-prefix']).replace(/^\/+|\/+$/g, '');
-  if (prefix === '' || prefix.includes('/')) throw new ConfigError(`-path-prefix must be one path segment such as "skydns", got ${JSON.stringify(a['path-prefix'])}`);
+  if (prefix === '' || prefix.includes('/'))
+    throw new ConfigError(
+      `-path-prefix must be one path segment such as "skydns", got ${JSON.stringify(a['path-prefix'])}`,
+    );
   const config: SkydnsConfig = {
     addr: parseListenAddr(String(a.addr)),
     domain,
@@ -158,13 +242,17 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     priority: 10,
     metricsPort: metricsPort(a['metrics-port'] as number | undefined, env, warnings),
     metricsPath: env.PROMETHEUS_PATH || '/metrics',
-    metricsPrefix: `${env.PROMETHEUS_NAMESPACE ?? 'skydns'}_${env.PROMETHEUS_SUBSYSTEM ?? 'skydns'}_`.replace(/^_+/, ''),
+    metricsPrefix: `${env.PROMETHEUS_NAMESPACE ?? 'skydns'}_${env.PROMETHEUS_SUBSYSTEM ?? 'skydns'}_`.replace(
+      /^_+/,
+      '',
+    ),
     udpSize: positiveInt('udp-size', Number(a['udp-size']), 512, 65535),
     tcpIdleMs: durationMs('tcp-idle-timeout', String(a['tcp-idle-timeout'])),
     tcpMaxConnections: positiveInt('tcp-max-connections', Number(a['tcp-max-connections']), 1, 100_000),
     version: Boolean(a.version),
   };
-  if ((config.tlsKey === '') !== (config.tlsPem === '')) throw new ConfigError('-tls-key and -tls-pem must be given together');
+  if ((config.tlsKey === '') !== (config.tlsPem === ''))
+    throw new ConfigError('-tls-key and -tls-pem must be given together');
   if (a.discover === true) warnings.push('-discover is ignored: list every etcd endpoint in -machines');
   return { config, warnings };
 }

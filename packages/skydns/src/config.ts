@@ -118,7 +118,8 @@ export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfi
   } catch (err) {
     throw new ConfigError(`/skydns/config is not valid JSON: ${(err as Error).message}`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('/skydns/config must be a JSON object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new ConfigError('/skydns/config must be a JSON object');
   const j = json as Json;
   const out: SkydnsConfig = { ...config };
   const addr = expect(j, 'dns_addr', isString, 'a string "ip:port"');
@@ -129,7 +130,8 @@ export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfi
   if (local !== undefined) out.local = local === '' ? '' : fqdn(local);
   const hostmaster = expect(j, 'hostmaster', isString, 'a string');
   if (hostmaster !== undefined) out.hostmaster = hostmasterName(hostmaster, out.domain);
-  else if (domain !== undefined && config.hostmaster === `hostmaster.${config.domain}`) out.hostmaster = `hostmaster.${out.domain}`;
+  else if (domain !== undefined && config.hostmaster === `hostmaster.${config.domain}`)
+    out.hostmaster = `hostmaster.${out.domain}`;
   out.roundRobin = expect(j, 'round_robin', isBool, 'true or false') ?? out.roundRobin;
   out.nsRotate = expect(j, 'ns_rotate', isBool, 'true or false') ?? out.nsRotate;
   out.noRec = expect(j, 'no_rec', isBool, 'true or false') ?? out.noRec;
@@ -150,7 +152,9 @@ export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfi
   out.rcacheTtl = expect(j, 'rcache_ttl', isUint, 'a non-negative integer (seconds)') || out.rcacheTtl;
   out.ndots = expect(j, 'ndot', isUint, 'a non-negative integer') || out.ndots;
   expect(j, 'scache', isUint, 'a non-negative integer');
-  if (expect(j, 'systemd', isBool, 'true or false') === true) throw new ConfigError('/skydns/config: "systemd": socket activation is not supported');
-  if ((expect(j, 'dnssec', isString, 'a string') ?? '') !== '') throw new ConfigError('/skydns/config: "dnssec": DNSSEC signing is not supported');
+  if (expect(j, 'systemd', isBool, 'true or false') === true)
+    throw new ConfigError('/skydns/config: "systemd": socket activation is not supported');
+  if ((expect(j, 'dnssec', isString, 'a string') ?? '') !== '')
+    throw new ConfigError('/skydns/config: "dnssec": DNSSEC signing is not supported');
   return out;
 }

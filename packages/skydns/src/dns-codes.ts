@@ -54,7 +54,9 @@ export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP:
 export type RcodeName = keyof typeof RCODE;
 
 /** Response code names by code. */
-export const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(RCODE).map(([k, v]) => [v, k]));
+export const RCODE_NAME: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(RCODE).map(([k, v]) => [v, k]),
+);
 
 /** Header flag bits of the second 16-bit word. */
 export const FLAG = { QR: 0x8000, AA: 0x0400, TC: 0x0200, RD: 0x0100, RA: 0x0080, CD: 0x0010 } as const;

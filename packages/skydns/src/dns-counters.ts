@@ -19,7 +19,9 @@ const RCODE_SLOTS = 17;
 const TYPE_SLOTS = DNS_SYSTEMS.length * 2 * RCODE_SLOTS;
 
 /** Upper bounds (seconds) of the request duration histogram. */
-export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 /** Upper bounds (bytes) of the response size histogram. */
 export const SIZE_BUCKETS: readonly number[] = [0, 512, 1024, 1500, 2048, 4096, 8192, 16384, 32768, 65536];
 
@@ -138,7 +140,13 @@ export class DnsCounters {
         if (count === 0) continue;
         const rcode = i % RCODE_SLOTS;
         const pair = (i - rcode) / RCODE_SLOTS;
-        out.push({ system: DNS_SYSTEMS[pair >> 1] as DnsSystem, tcp: (pair & 1) === 1, qtype, rcode: rcode === 16 ? -1 : rcode, count });
+        out.push({
+          system: DNS_SYSTEMS[pair >> 1] as DnsSystem,
+          tcp: (pair & 1) === 1,
+          qtype,
+          rcode: rcode === 16 ? -1 : rcode,
+          count,
+        });
       }
     }
     return out;

@@ -43,7 +43,6 @@ export interface EncodedReply {
   readonly truncated: boolean;
 }
 
-
 /** IPv6 text without an embedded dotted quad (dns2 only encodes hex groups). */
 function plainIPv6(address: string): string {
   const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(address);
@@ -71,7 +70,16 @@ function resource(rr: Rr): Record<string, unknown> {
     case 'MX':
       return { name, type: TYPE.MX, class: CLASS.IN, ttl, exchange: rr.target, priority: rr.preference };
     case 'SRV':
-      return { name, type: TYPE.SRV, class: CLASS.IN, ttl, priority: rr.priority, weight: rr.weight, port: rr.port, target: rr.target };
+      return {
+        name,
+        type: TYPE.SRV,
+        class: CLASS.IN,
+        ttl,
+        priority: rr.priority,
+        weight: rr.weight,
+        port: rr.port,
+        target: rr.target,
+      };
     case 'TXT':
       return { name, type: TYPE.TXT, class: rr.chaos ? CLASS.CHAOS : CLASS.IN, ttl, data: rr.texts };
     case 'SOA':
@@ -114,7 +122,12 @@ function placed(names: Map<string, number>, base: number, encode: (w: dns2.Packe
   return writer.toBuffer();
 }
 
-function header(shape: ReplyShape, res: Resolution, counts: readonly [number, number, number, number], tc: boolean): Buffer {
+function header(
+  shape: ReplyShape,
+  res: Resolution,
+  counts: readonly [number, number, number, number],
+  tc: boolean,
+): Buffer {
   const fields = {
     id: shape.id,
     qr: 1,
@@ -132,12 +145,18 @@ function header(shape: ReplyShape, res: Resolution, counts: readonly [number, nu
     nscount: counts[2],
     arcount: counts[3],
   };
-  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer(asDns2Writer(new ByteWriter(0, new Map(), HEADER_SIZE)));
+  return new Packet.Header(fields as Partial<dns2.Packet.Header>).toBuffer(
+    asDns2Writer(new ByteWriter(0, new Map(), HEADER_SIZE)),
+  );
 }
 
 function opt(shape: ReplyShape, rcode: number): Buffer {
   if (shape.opt === undefined) return Buffer.alloc(0);
-  const record = Packet.Resource.EDNS([], { udpPayloadSize: shape.opt.udpSize, doFlag: shape.opt.do, extendedRcode: rcode >> 4 });
+  const record = Packet.Resource.EDNS([], {
+    udpPayloadSize: shape.opt.udpSize,
+    doFlag: shape.opt.do,
+    extendedRcode: rcode >> 4,
+  });
   return placed(new Map(), 0, (w) => Packet.Resource.encode(asDns2Resource(record), w));
 }
 
@@ -168,7 +187,13 @@ function rrsets(rrs: readonly Rr[]): Rr[][] {
   for (const rr of rrs) {
     const last = sets[sets.length - 1];
     const head = last?.[0];
-    if (last !== undefined && head !== undefined && head.type === rr.type && head.name.toLowerCase() === rr.name.toLowerCase()) last.push(rr);
+    if (
+      last !== undefined &&
+      head !== undefined &&
+      head.type === rr.type &&
+      head.name.toLowerCase() === rr.name.toLowerCase()
+    )
+      last.push(rr);
     else sets.push([rr]);
   }
   return sets;
@@ -181,7 +206,9 @@ function rotatableRun(buffer: Buffer, questionEnd: number, answerCount: number):
   if (run.length < 2) return [];
   const first = run[0]?.start ?? 0;
   const contiguous = run.every((r, i) => i === 0 || r.start === run[i - 1]?.end);
-  const allPointers = run.every((r) => ((buffer[r.start] as number) & 0xc0) === 0xc0 && (buffer.readUInt16BE(r.start) & 0x3fff) < first);
+  const allPointers = run.every(
+    (r) => ((buffer[r.start] as number) & 0xc0) === 0xc0 && (buffer.readUInt16BE(r.start) & 0x3fff) < first,
+  );
   return contiguous && allPointers ? run.map((r) => [r.start, r.end] as const) : [];
 }
 
@@ -194,13 +221,16 @@ function rotatableRun(buffer: Buffer, questionEnd: number, answerCount: number):
 export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   const limit = shape.tcp ? 65535 : shape.limit;
   const names = new Map<string, number>();
-  const question = placed(names, HEADER_SIZE, (w) => Packet.Question.encode(new Packet.Question(shape.name, shape.type, shape.qclass), w));
+  const question = placed(names, HEADER_SIZE, (w) =>
+    Packet.Question.encode(new Packet.Question(shape.name, shape.type, shape.qclass), w),
+  );
   const optBuf = opt(shape, RCODE[res.rcode]);
   const questionEnd = HEADER_SIZE + question.length;
   // `size` is where the next record starts; the OPT record goes last but its room is kept.
   let size = questionEnd;
   const room = limit - optBuf.length;
-  const add = (rr: Rr, at = size): Buffer => placed(names, at, (w) => Packet.Resource.encode(asDns2Resource(resource(rr)), w));
+  const add = (rr: Rr, at = size): Buffer =>
+    placed(names, at, (w) => Packet.Resource.encode(asDns2Resource(resource(rr)), w));
 
   const answer: Buffer[] = [];
   let truncated = false;
@@ -256,7 +286,14 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
     if (size + extra > room) additional.length = 0;
   }
   const counts = [1, answer.length, authority.length, additional.length + (optBuf.length > 0 ? 1 : 0)] as const;
-  const buffer = Buffer.concat([header(shape, res, counts, truncated), question, ...answer, ...authority, ...additional, optBuf]);
+  const buffer = Buffer.concat([
+    header(shape, res, counts, truncated),
+    question,
+    ...answer,
+    ...authority,
+    ...additional,
+    optBuf,
+  ]);
   return { buffer, rotatable: rotatableRun(buffer, questionEnd, answer.length), truncated };
 }
 
@@ -276,7 +313,12 @@ export interface QueryEcho {
  * A reply carrying only a code: the query's header with QR=1, the given RCODE and flags, and the
  * question copied back when it was well formed (`questionEnd` > 0).
  */
-export function codeReply(msg: Buffer, rcode: number, questionEnd: number, flags: { aa?: boolean; ra?: boolean } = {}): Buffer {
+export function codeReply(
+  msg: Buffer,
+  rcode: number,
+  questionEnd: number,
+  flags: { aa?: boolean; ra?: boolean } = {},
+): Buffer {
   const withQuestion = questionEnd > HEADER_SIZE && questionEnd <= msg.length;
   const out = Buffer.alloc(withQuestion ? questionEnd : HEADER_SIZE);
   msg.copy(out, 0, 0, Math.min(msg.length, withQuestion ? questionEnd : 4));

@@ -9,13 +9,22 @@ const { Packet } = dns2;
 const SVC = 'svc.cluster.local.';
 const PEER = { address: '127.0.0.1', port: 5353 };
 
-function query(name: string, type: number, options: { id?: number; edns?: number; do?: boolean; rd?: boolean } = {}): Buffer {
+function query(
+  name: string,
+  type: number,
+  options: { id?: number; edns?: number; do?: boolean; rd?: boolean } = {},
+): Buffer {
   const packet = new Packet();
   packet.header.id = options.id ?? 4242;
   packet.header.rd = options.rd === false ? 0 : 1;
   packet.questions.push(new Packet.Question(name, type, 1));
   if (options.edns !== undefined) {
-    packet.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: options.edns, doFlag: options.do ?? false }) as unknown as dns2.Packet.Resource);
+    packet.additionals.push(
+      Packet.Resource.EDNS([], {
+        udpPayloadSize: options.edns,
+        doFlag: options.do ?? false,
+      }) as unknown as dns2.Packet.Resource,
+    );
   }
   return packet.toBuffer();
 }
@@ -40,7 +49,13 @@ function handler(builder: TreeBuilder, overrides: Partial<HandlerOptions> = {}):
 function cluster(): TreeBuilder {
   const b = new TreeBuilder();
   b.leaf(`kubernetes.default.${SVC}`, kubeA('10.0.0.1'));
-  b.leaf(`_https._tcp.kubernetes.default.${SVC}`, { host: `kubernetes.default.${SVC}`, port: 443, priority: 10, weight: 10, ttl: 30 });
+  b.leaf(`_https._tcp.kubernetes.default.${SVC}`, {
+    host: `kubernetes.default.${SVC}`,
+    port: 443,
+    priority: 10,
+    weight: 10,
+    ttl: 30,
+  });
   for (let i = 0; i < 50; i++) b.leaf(`big.default.${SVC}`, kubeA(`10.1.${Math.floor(i / 250)}.${i % 250}`));
   for (let i = 0; i < 3; i++) b.leaf(`three.default.${SVC}`, kubeA(`10.3.0.${i + 1}`));
   return b;
@@ -59,7 +74,10 @@ test('answers from the tree; ID, RD, 0x20 case and EDNS echoed; cached copies ar
   assert.equal(first.header.qr, 1);
   assert.equal(first.header.aa, 1);
   assert.equal(first.header.rd, 1);
-  assert.deepEqual(first.answers.map((a) => [a.name, a.ttl, (a as unknown as { address: string }).address]), [[`kubernetes.default.svc.cluster.local`, 30, '10.0.0.1']]);
+  assert.deepEqual(
+    first.answers.map((a) => [a.name, a.ttl, (a as unknown as { address: string }).address]),
+    [[`kubernetes.default.svc.cluster.local`, 30, '10.0.0.1']],
+  );
   assert.equal(first.additionals.length, 0, 'no OPT for a client without EDNS');
   const mixed = await ask(h, query(`KuBeRnEtEs.DEFAULT.${SVC}`, 1, { id: 2, edns: 4096, rd: false }));
   assert.equal(h.answers.size, 2, 'EDNS queries have their own entry');
@@ -128,7 +146,7 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
   const huge = Buffer.from([0x12, 0x34, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   const started = Date.now();
   const formerr = await h.handle(huge, false, PEER);
-  assert.ok(Date.now() - started < 200, "answered without parsing 65535 records");
+  assert.ok(Date.now() - started < 200, 'answered without parsing 65535 records');
   assert.ok(formerr);
   assert.equal(formerr.readUInt16BE(0), 0x1234);
   assert.equal(formerr[3]! & 0xf, 1, 'FORMERR');
@@ -136,7 +154,10 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
   notify[2] = (notify[2]! & 0x87) | (4 << 3);
   const notimp = await h.handle(notify, false, PEER);
   assert.equal(notimp![3]! & 0xf, 4, 'NOTIMP');
-  const pointer = Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
+  const pointer = Buffer.concat([
+    Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([0xc0, 0x0c, 0, 1, 0, 1]),
+  ]);
   assert.equal((await h.handle(pointer, false, PEER))![3]! & 0xf, 1, 'compressed question name is FORMERR');
   const v1 = query(`kubernetes.default.${SVC}`, 1, { edns: 1232 });
   v1[v1.length - 5] = 1;
@@ -156,7 +177,10 @@ test('malformed input: drop, FORMERR, NOTIMP; 12-byte headers with 0xFFFF counts
 });
 
 test('forwarding refusals: -no-rec, ndots and no servers give SERVFAIL at once', async () => {
-  const noRec = handler(cluster(), { noRec: true, forward: { servers: [{ host: '127.0.0.1', port: 9 }], rotate: false, timeoutMs: 100 } });
+  const noRec = handler(cluster(), {
+    noRec: true,
+    forward: { servers: [{ host: '127.0.0.1', port: 9 }], rotate: false, timeoutMs: 100 },
+  });
   const a = await ask(noRec, query('www.example.com.', 1));
   assert.equal(a.header.rcode, 2);
   assert.equal(a.header.ra, 0);

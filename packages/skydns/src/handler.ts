@@ -82,9 +82,19 @@ export class DnsHandler {
       return this.done(started, tcp, 'error', -1, codeReply(msg, outcome.rcode, outcome.questionEnd));
     }
     const q = outcome.query;
-    if (verbose) log('debug', 'query', { remote: `${peer.address}:${peer.port}`, name: q.name, type: typeName(q.type), transport: tcp ? 'tcp' : 'udp' });
+    if (verbose)
+      log('debug', 'query', {
+        remote: `${peer.address}:${peer.port}`,
+        name: q.name,
+        type: typeName(q.type),
+        transport: tcp ? 'tcp' : 'udp',
+      });
     try {
-      const limit = tcp ? 65535 : q.edns === undefined ? 512 : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
+      const limit = tcp
+        ? 65535
+        : q.edns === undefined
+          ? 512
+          : Math.min(this.options.udpCap, Math.max(512, q.edns.udpSize));
       if (outcome.kind === 'badvers') {
         observer.error('badvers');
         return this.done(started, tcp, 'error', q.type, this.encode(msg, q, tcp, limit, BADVERS, undefined));
@@ -94,16 +104,35 @@ export class DnsHandler {
       if (key !== undefined) {
         const hit = this.answers.get(key);
         observer.cache('answer', hit !== undefined);
-        if (hit !== undefined) return this.done(started, tcp, 'cache', q.type, replyFor(hit.reply, q, msg, hit.turn, this.options.roundRobin));
+        if (hit !== undefined)
+          return this.done(
+            started,
+            tcp,
+            'cache',
+            q.type,
+            replyFor(hit.reply, q, msg, hit.turn, this.options.roundRobin),
+          );
       }
       // 3. resolve: answer, forward or refuse
       const decision = decide(this.options.ctx, this.policy, q);
       switch (decision.kind) {
         case 'answer':
-          return this.done(started, tcp, decision.source, q.type, this.encode(msg, q, tcp, limit, decision.resolution, decision.cacheable ? key : undefined));
+          return this.done(
+            started,
+            tcp,
+            decision.source,
+            q.type,
+            this.encode(msg, q, tcp, limit, decision.resolution, decision.cacheable ? key : undefined),
+          );
         case 'code':
           if (decision.refused) observer.forward('refused');
-          return this.done(started, tcp, decision.source, q.type, codeReply(msg, RCODE[decision.rcode], q.questionEnd, decision));
+          return this.done(
+            started,
+            tcp,
+            decision.source,
+            q.type,
+            codeReply(msg, RCODE[decision.rcode], q.questionEnd, decision),
+          );
         case 'forward':
           // 4. forward
           return this.forwarder.forward(msg, q, tcp).then(
@@ -113,7 +142,22 @@ export class DnsHandler {
         case 'external':
           return this.forwarder
             .lookupTargets(decision.resolution.external)
-            .then((found) => this.done(started, tcp, 'recursive', q.type, this.encode(msg, q, tcp, limit, completeExternal(this.options.ctx, decision.resolution, found), undefined)))
+            .then((found) =>
+              this.done(
+                started,
+                tcp,
+                'recursive',
+                q.type,
+                this.encode(
+                  msg,
+                  q,
+                  tcp,
+                  limit,
+                  completeExternal(this.options.ctx, decision.resolution, found),
+                  undefined,
+                ),
+              ),
+            )
             .catch((err: Error) => this.failed(msg, q, tcp, started, err));
       }
     } catch (err) {
@@ -122,7 +166,13 @@ export class DnsHandler {
   }
 
   /** Count one reply (or none) that took since `started` (performance.now()), and pass it on to be sent. */
-  private done(started: number, tcp: boolean, system: DnsSystem, qtype: number, reply: Buffer | undefined): Buffer | undefined {
+  private done(
+    started: number,
+    tcp: boolean,
+    system: DnsSystem,
+    qtype: number,
+    reply: Buffer | undefined,
+  ): Buffer | undefined {
     const rcode = reply !== undefined && reply.length >= 4 ? (reply[3] as number) & 0xf : -1;
     this.options.observer.reply(system, tcp, qtype, rcode, (performance.now() - started) / 1000, reply?.length ?? 0);
     return reply;
@@ -135,7 +185,14 @@ export class DnsHandler {
   }
 
   /** 5. encode: a resolution for this query, remembered in the answer cache under `key` when given. */
-  private encode(msg: Buffer, q: WireQuery, tcp: boolean, limit: number, res: Resolution, key: string | undefined): Buffer {
+  private encode(
+    msg: Buffer,
+    q: WireQuery,
+    tcp: boolean,
+    limit: number,
+    res: Resolution,
+    key: string | undefined,
+  ): Buffer {
     const shape: ReplyShape = {
       id: q.id,
       rd: q.rd,

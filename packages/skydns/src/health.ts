@@ -31,7 +31,13 @@ function healthReport(store: StoreGauges, now = Date.now()): HealthReport {
  * HTTP for operators: `<metricsPath>` (Prometheus), `/healthz` and `/readiness` (200 once the
  * records are loaded — serving last good data while etcd is away still counts — else 503).
  */
-export function startHttp(port: number, host: string, metricsPath: string, registry: Registry, store: () => StoreGauges): Promise<Server> {
+export function startHttp(
+  port: number,
+  host: string,
+  metricsPath: string,
+  registry: Registry,
+  store: () => StoreGauges,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === metricsPath) {

@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RCODE_NAME, typeName } from './dns-codes.js';
-import { CACHES, DNS_SYSTEMS, DnsCounters, type CacheName, type DnsSystem, type SystemHistogram } from './dns-counters.js';
+import {
+  CACHES,
+  DNS_SYSTEMS,
+  DnsCounters,
+  type CacheName,
+  type DnsSystem,
+  type SystemHistogram,
+} from './dns-counters.js';
 
 /** Which part of the server produced a reply (re-exported: defined with the counters). */
 export type { DnsSystem } from './dns-counters.js';
@@ -71,14 +78,27 @@ class ScrapedHistogram extends Histogram<'system'> {
   }
 
   /** Cumulative `_bucket` samples, then `_sum` and `_count`, for every system observed so far. */
-  async getForPromString(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExposedSample[] }> {
+  async getForPromString(): Promise<{
+    name: string;
+    help: string;
+    type: 'histogram';
+    aggregator: 'sum';
+    values: ExposedSample[];
+  }> {
     const values: ExposedSample[] = [];
     const bounds = this.source.bounds;
     for (const system of DNS_SYSTEMS) {
       const s = this.source.series(system);
       if (s === undefined) continue;
       const sharedLabels = { system };
-      s.cumulative.forEach((value, i) => values.push({ labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf' }, sharedLabels, value, metricName: `${this.metricName}_bucket` }));
+      s.cumulative.forEach((value, i) =>
+        values.push({
+          labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf' },
+          sharedLabels,
+          value,
+          metricName: `${this.metricName}_bucket`,
+        }),
+      );
       values.push({ labels: {}, sharedLabels, value: s.sum, metricName: `${this.metricName}_sum` });
       values.push({ labels: {}, sharedLabels, value: s.count, metricName: `${this.metricName}_count` });
     }
@@ -111,7 +131,16 @@ export class Metrics implements DnsObserver {
       registers: r,
       collect(): void {
         this.reset();
-        for (const c of counters.requestCounts()) this.inc({ system: c.system, transport: c.tcp ? 'tcp' : 'udp', type: typeLabel(c.qtype), rcode: rcodeLabel(c.rcode) }, c.count);
+        for (const c of counters.requestCounts())
+          this.inc(
+            {
+              system: c.system,
+              transport: c.tcp ? 'tcp' : 'udp',
+              type: typeLabel(c.qtype),
+              rcode: rcodeLabel(c.rcode),
+            },
+            c.count,
+          );
       },
     });
     new ScrapedHistogram(`${prefix}dns_request_duration_seconds`, 'Time to answer a DNS query.', counters.duration, r);
@@ -145,16 +174,41 @@ export class Metrics implements DnsObserver {
     cacheCounter(`${prefix}dns_cachehit_count_total`, 'Cache hits by cache.', true);
     cacheCounter(`${prefix}dns_cachemiss_count_total`, 'Cache misses by cache.', false);
     byKey(`${prefix}dns_forward_count_total`, 'Queries forwarded upstream by outcome.', 'outcome', counters.forwards);
-    this.badValues = new Counter({ name: `${prefix}store_bad_values_total`, help: 'etcd values skipped because they are not valid SkyDNS records.', registers: r });
+    this.badValues = new Counter({
+      name: `${prefix}store_bad_values_total`,
+      help: 'etcd values skipped because they are not valid SkyDNS records.',
+      registers: r,
+    });
     this.holds = new Counter({
       name: `${prefix}store_holds_total`,
       help: 'Times etcd came back behind the data held (restored or wiped) and the last good data served until the refill was quiet (reason="quiet") or the longest hold passed (reason="max-hold").',
       labelNames: ['reason'],
       registers: r,
     });
-    new Gauge({ name: `${prefix}store_records`, help: 'Records held in memory.', registers: r, collect(): void { this.set(store().size); } });
-    new Gauge({ name: `${prefix}store_ready`, help: '1 once the first load from etcd finished.', registers: r, collect(): void { this.set(store().ready ? 1 : 0); } });
-    new Gauge({ name: `${prefix}etcd_up`, help: '1 while the etcd watch is connected.', registers: r, collect(): void { this.set(store().connected ? 1 : 0); } });
+    new Gauge({
+      name: `${prefix}store_records`,
+      help: 'Records held in memory.',
+      registers: r,
+      collect(): void {
+        this.set(store().size);
+      },
+    });
+    new Gauge({
+      name: `${prefix}store_ready`,
+      help: '1 once the first load from etcd finished.',
+      registers: r,
+      collect(): void {
+        this.set(store().ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}etcd_up`,
+      help: '1 while the etcd watch is connected.',
+      registers: r,
+      collect(): void {
+        this.set(store().connected ? 1 : 0);
+      },
+    });
     new Gauge({
       name: `${prefix}store_last_sync_age_seconds`,
       help: 'Seconds since the data was last confirmed current with etcd (-1 before the first load).',

@@ -12,7 +12,13 @@ import dns2 from 'dns2';
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const SVC = 'svc.cluster.local.';
-const kube = (host: string, port?: number): SkyRecord => ({ host, ...(port === undefined ? {} : { port }), priority: 10, weight: 10, ttl: 30 });
+const kube = (host: string, port?: number): SkyRecord => ({
+  host,
+  ...(port === undefined ? {} : { port }),
+  priority: 10,
+  weight: 10,
+  ttl: 30,
+});
 
 let etcd: EtcdServer;
 let upstream: ManagedProcess;
@@ -33,7 +39,8 @@ function start(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Manag
   return new ManagedProcess(name, process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env } });
 }
 
-const soa = (): string => `cluster.local. 60 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. ${Math.floor(Date.now() / 3_600_000) * 3600} 28800 7200 604800 60`;
+const soa = (): string =>
+  `cluster.local. 60 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. ${Math.floor(Date.now() / 3_600_000) * 3600} 28800 7200 604800 60`;
 
 before(async () => {
   requireTool('dig');
@@ -51,25 +58,38 @@ before(async () => {
   await put('ext.cluster.local.', { host: 'www.example.org.' });
 
   upstreamPort = await freeDnsPort();
-  upstream = start('upstream skydns', [`-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${upstreamPort}`, '-domain=example.org.', '-no-rec']);
+  upstream = start('upstream skydns', [
+    `-machines=${etcd.endpoint}`,
+    `-addr=127.0.0.1:${upstreamPort}`,
+    '-domain=example.org.',
+    '-no-rec',
+  ]);
   await upstream.waitForOutput(/ready for queries on example\.org\. for udp/);
 
   port = await freeDnsPort();
   metricsPort = await freePort();
   const deadPort = await freeDnsPort();
   // The manifest's flags, with loopback values; a dead first upstream shows the fall-through to the next.
-  skydns = start('skydns', [
-    `-machines=${etcd.endpoint}`,
-    `-addr=127.0.0.1:${port}`,
-    '-ns-rotate=false',
-    '-domain=cluster.local.',
-    `-nameservers=127.0.0.1:${deadPort},127.0.0.1:${upstreamPort}`,
-    '-rtimeout=300ms',
-    '-rcache=100',
-    '-tcp-idle-timeout=1s',
-  ], { PROMETHEUS_PORT: String(metricsPort) });
+  skydns = start(
+    'skydns',
+    [
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${port}`,
+      '-ns-rotate=false',
+      '-domain=cluster.local.',
+      `-nameservers=127.0.0.1:${deadPort},127.0.0.1:${upstreamPort}`,
+      '-rtimeout=300ms',
+      '-rcache=100',
+      '-tcp-idle-timeout=1s',
+    ],
+    { PROMETHEUS_PORT: String(metricsPort) },
+  );
   await skydns.waitForOutput(/ready for queries on cluster\.local\. for udp/);
-  await waitFor('records loaded', async () => (await dig(port, `kubernetes.default.${SVC}`)).answer.length === 1, 10_000);
+  await waitFor(
+    'records loaded',
+    async () => (await dig(port, `kubernetes.default.${SVC}`)).answer.length === 1,
+    10_000,
+  );
 });
 
 after(async () => {
@@ -92,7 +112,9 @@ test('dig: A, AAAA, SRV with glue, PTR, TXT, NXDOMAIN with the SOA, over UDP and
   assert.deepEqual(nodata.answer, []);
   assert.deepEqual(nodata.authority, [soa()]);
   const srv = await dig(port, `_https._tcp.kubernetes.default.${SVC}`, 'SRV');
-  assert.deepEqual(srv.answer, [`_https._tcp.kubernetes.default.${SVC} 30 IN SRV 10 100 443 kubernetes.default.${SVC}`]);
+  assert.deepEqual(srv.answer, [
+    `_https._tcp.kubernetes.default.${SVC} 30 IN SRV 10 100 443 kubernetes.default.${SVC}`,
+  ]);
   assert.deepEqual(srv.additional, [`kubernetes.default.${SVC} 30 IN A 10.0.0.1`]);
   const ptr = await dig(port, '-x', '10.0.0.1');
   assert.deepEqual(ptr.answer, [`1.0.0.10.in-addr.arpa. 30 IN PTR kubernetes.default.${SVC}`]);
@@ -106,7 +128,10 @@ test('dig: A, AAAA, SRV with glue, PTR, TXT, NXDOMAIN with the SOA, over UDP and
   const tcp = await dig(port, '+tcp', `KUBERNETES.default.${SVC}`, 'A');
   assert.deepEqual(tcp.answer, [`KUBERNETES.default.${SVC} 30 IN A 10.0.0.1`], '0x20 case echoed');
   const headless = await dig(port, `web.default.${SVC}`, 'A');
-  assert.deepEqual(headless.answer.sort(), [`web.default.${SVC} 30 IN A 10.244.1.5`, `web.default.${SVC} 30 IN A 10.244.2.7`]);
+  assert.deepEqual(headless.answer.sort(), [
+    `web.default.${SVC} 30 IN A 10.244.1.5`,
+    `web.default.${SVC} 30 IN A 10.244.2.7`,
+  ]);
   const refused = await dig(port, `kubernetes.default.${SVC}`, 'ANY');
   assert.equal(refused.status, 'REFUSED');
 });
@@ -135,17 +160,36 @@ test('busybox nslookup NAME 127.0.0.1:PORT', async () => {
 test('puts and deletes show up at once; bad values are skipped and counted', async () => {
   const key = await put(`new.default.${SVC}`, kube('10.0.0.77'));
   let started = Date.now();
-  await waitFor('new record answered', async () => (await dig(port, `new.default.${SVC}`)).answer.length === 1, 2000, 5);
+  await waitFor(
+    'new record answered',
+    async () => (await dig(port, `new.default.${SVC}`)).answer.length === 1,
+    2000,
+    5,
+  );
   const putMs = Date.now() - started;
   await etcd.etcdctl('del', key);
   started = Date.now();
-  await waitFor('deleted record gone', async () => (await dig(port, `new.default.${SVC}`)).status === 'NXDOMAIN', 2000, 5);
+  await waitFor(
+    'deleted record gone',
+    async () => (await dig(port, `new.default.${SVC}`)).status === 'NXDOMAIN',
+    2000,
+    5,
+  );
   const delMs = Date.now() - started;
   assert.ok(putMs < 1500 && delMs < 1500, `put ${putMs} ms, delete ${delMs} ms (including one dig run)`);
   await etcd.etcdctl('put', `${nameToKey(`bad.default.${SVC}`)}/x`, '{"host":"10.0.0.9","ttl":"30"}');
-  await waitFor('bad value counted', async () => /skydns_skydns_store_bad_values_total 1/.test(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()), 3000);
+  await waitFor(
+    'bad value counted',
+    async () =>
+      /skydns_skydns_store_bad_values_total 1/.test(
+        await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+      ),
+    3000,
+  );
   assert.equal((await dig(port, `bad.default.${SVC}`)).status, 'NXDOMAIN');
-  assert.deepEqual((await dig(port, `kubernetes.default.${SVC}`)).answer, [`kubernetes.default.${SVC} 30 IN A 10.0.0.1`]);
+  assert.deepEqual((await dig(port, `kubernetes.default.${SVC}`)).answer, [
+    `kubernetes.default.${SVC} 30 IN A 10.0.0.1`,
+  ]);
   assert.match(skydns.output, /skipped a value that is not a SkyDNS record/);
 });
 
@@ -153,13 +197,18 @@ test('forwarding: the next server after a dead one, the response cache, SERVFAIL
   const fwd = await dig(port, 'www.example.org.', 'A');
   assert.equal(fwd.status, 'NOERROR');
   assert.deepEqual(fwd.answer, ['www.example.org. 120 IN A 192.0.2.10']);
-  const metric = async (pattern: RegExp): Promise<number> => Number(pattern.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1] ?? 0);
+  const metric = async (pattern: RegExp): Promise<number> =>
+    Number(pattern.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1] ?? 0);
   const forwardsOk = /skydns_skydns_dns_forward_count_total\{outcome="ok"\} (\d+)/;
   const cacheHits = /skydns_skydns_dns_cachehit_count_total\{cache="response"\} (\d+)/;
   const [forwardsBefore, hitsBefore] = [await metric(forwardsOk), await metric(cacheHits)];
   assert.ok(forwardsBefore >= 1);
   const cached = await dig(port, 'WWW.example.org.', 'A');
-  assert.match(cached.answer[0] ?? '', /^WWW\.example\.org\. 1[12]\d IN A 192\.0\.2\.10$/, 'case echoed, TTL counting down');
+  assert.match(
+    cached.answer[0] ?? '',
+    /^WWW\.example\.org\. 1[12]\d IN A 192\.0\.2\.10$/,
+    'case echoed, TTL counting down',
+  );
   assert.equal(await metric(forwardsOk), forwardsBefore, 'served from the response cache, not forwarded again');
   assert.equal(await metric(cacheHits), hitsBefore + 1);
   const single = await dig(port, 'localhost.', 'A');
@@ -177,15 +226,24 @@ test('etcd killed and restarted: answers continue from the last good data, then 
     await etcd.resume();
   }
   await put(`later.default.${SVC}`, kube('10.0.0.88'));
-  await waitFor('caught up after etcd restart', async () => (await dig(port, `later.default.${SVC}`)).answer.length === 1, 15_000, 50);
-  const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json()) as { ready: boolean; records: number };
+  await waitFor(
+    'caught up after etcd restart',
+    async () => (await dig(port, `later.default.${SVC}`)).answer.length === 1,
+    15_000,
+    50,
+  );
+  const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json()) as {
+    ready: boolean;
+    records: number;
+  };
   assert.equal(report.ready, true);
   assert.ok(report.records > 40);
 });
 
 test('a burst of malformed packets, then a correct answer', async () => {
   const socket = createSocket('udp4');
-  const send = (b: Buffer): Promise<void> => new Promise((resolve) => socket.send(b, port, '127.0.0.1', () => resolve()));
+  const send = (b: Buffer): Promise<void> =>
+    new Promise((resolve) => socket.send(b, port, '127.0.0.1', () => resolve()));
   const header = Buffer.from([0xab, 0xcd, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   for (let i = 0; i < 3000; i++) {
     if (i % 3 === 0) await send(header);
@@ -213,7 +271,14 @@ test('before the first load: SERVFAIL (never NXDOMAIN), /healthz 503; every upst
   const p = await freeDnsPort();
   const mp = await freePort();
   const dead = await freeDnsPort();
-  const lonely = start('skydns without etcd', [`-machines=http://127.0.0.1:${deadEtcd}`, `-addr=127.0.0.1:${p}`, '-domain=cluster.local.', `-nameservers=127.0.0.1:${dead}`, '-rtimeout=200ms', `-metrics-port=${mp}`]);
+  const lonely = start('skydns without etcd', [
+    `-machines=http://127.0.0.1:${deadEtcd}`,
+    `-addr=127.0.0.1:${p}`,
+    '-domain=cluster.local.',
+    `-nameservers=127.0.0.1:${dead}`,
+    '-rtimeout=200ms',
+    `-metrics-port=${mp}`,
+  ]);
   try {
     await lonely.waitForOutput(/ready for queries/);
     const early = await dig(p, `kubernetes.default.${SVC}`);
@@ -267,17 +332,25 @@ test('TCP: several queries on one connection, answered by ID; idle connections a
   });
   await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
   socket.write(Buffer.concat(frames));
-  const replies = await waitFor('three replies', () => {
-    const out: dns2.Packet[] = [];
-    let at = 0;
-    while (at + 2 <= data.length && at + 2 + data.readUInt16BE(at) <= data.length) {
-      out.push(dns2.Packet.parse(data.subarray(at + 2, at + 2 + data.readUInt16BE(at))));
-      at += 2 + data.readUInt16BE(at);
-    }
-    return out.length === 3 ? out : undefined;
-  }, 3000);
+  const replies = await waitFor(
+    'three replies',
+    () => {
+      const out: dns2.Packet[] = [];
+      let at = 0;
+      while (at + 2 <= data.length && at + 2 + data.readUInt16BE(at) <= data.length) {
+        out.push(dns2.Packet.parse(data.subarray(at + 2, at + 2 + data.readUInt16BE(at))));
+        at += 2 + data.readUInt16BE(at);
+      }
+      return out.length === 3 ? out : undefined;
+    },
+    3000,
+  );
   const byId = new Map(replies.map((r) => [r.header.id, r.header.rcode]));
-  assert.deepEqual([...byId.entries()].sort(), [[1, 0], [2, 3], [3, 0]]);
+  assert.deepEqual([...byId.entries()].sort(), [
+    [1, 0],
+    [2, 3],
+    [3, 0],
+  ]);
   const sentAt = Date.now();
   const closedAt = await closed;
   assert.ok(closedAt - sentAt < 3000, 'idle connection closed after -tcp-idle-timeout');
@@ -285,7 +358,10 @@ test('TCP: several queries on one connection, answered by ID; idle connections a
 
 test('CNAME to a name outside the domain is resolved upstream; forwarding over TCP uses TCP', async () => {
   const ext = await dig(port, 'ext.cluster.local.', 'A');
-  assert.deepEqual(ext.answer, ['ext.cluster.local. 60 IN CNAME www.example.org.', 'www.example.org. 60 IN A 192.0.2.10']);
+  assert.deepEqual(ext.answer, [
+    'ext.cluster.local. 60 IN CNAME www.example.org.',
+    'www.example.org. 60 IN A 192.0.2.10',
+  ]);
   const tcp = await dig(port, '+tcp', 'www.example.org.', 'A');
   assert.deepEqual(tcp.answer, ['www.example.org. 120 IN A 192.0.2.10']);
 });
@@ -294,14 +370,26 @@ test('/skydns/config is applied even when etcd comes up a moment after skydns', 
   await etcd.etcdctl('put', '/skydns/config', '{"min_ttl":7,"ttl":600}');
   await etcd.pause();
   const p = await freeDnsPort();
-  const late = start('skydns before etcd', [`-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${p}`, '-domain=cluster.local.', '-no-rec']);
+  const late = start('skydns before etcd', [
+    `-machines=${etcd.endpoint}`,
+    `-addr=127.0.0.1:${p}`,
+    '-domain=cluster.local.',
+    '-no-rec',
+  ]);
   try {
     await new Promise((r) => setTimeout(r, 500));
     await etcd.resume();
     await late.waitForOutput(/applied \/skydns\/config from etcd/, 10_000);
-    await waitFor('records loaded', async () => (await dig(p, `kubernetes.default.${SVC}`)).answer.length === 1, 10_000);
+    await waitFor(
+      'records loaded',
+      async () => (await dig(p, `kubernetes.default.${SVC}`)).answer.length === 1,
+      10_000,
+    );
     const nx = await dig(p, `nosuch.default.${SVC}`);
-    assert.match(nx.authority[0] ?? '', /^cluster\.local\. 7 IN SOA ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 28800 7200 604800 7$/);
+    assert.match(
+      nx.authority[0] ?? '',
+      /^cluster\.local\. 7 IN SOA ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 28800 7200 604800 7$/,
+    );
   } finally {
     await etcd.etcdctl('del', '/skydns/config');
     assert.equal(await late.stop('SIGTERM'), 0);

@@ -55,7 +55,13 @@ test('a handler that throws or rejects never takes the listeners down; the TCP c
 
 test('a client trickling a message byte by byte is cut off by the message deadline, not kept alive by the idle timer', async () => {
   const port = await freeDnsPort();
-  const server = new DnsServer(() => Buffer.from([9, 9]), { host: '127.0.0.1', port, tcpIdleMs: 400, tcpMaxConnections: 4, log: () => undefined });
+  const server = new DnsServer(() => Buffer.from([9, 9]), {
+    host: '127.0.0.1',
+    port,
+    tcpIdleMs: 400,
+    tcpMaxConnections: 4,
+    log: () => undefined,
+  });
   await server.listen();
   try {
     const s = connect(port, '127.0.0.1');
@@ -75,20 +81,29 @@ test('a client trickling a message byte by byte is cut off by the message deadli
     }
     assert.deepEqual([...Buffer.concat(data)], [0, 2, 9, 9], 'the whole message was answered');
     const heldMs = closedAt - start;
-    assert.ok(heldMs >= 350 && heldMs < 1500, `closed after ${heldMs} ms (deadline 400 ms from the message's first byte)`);
+    assert.ok(
+      heldMs >= 350 && heldMs < 1500,
+      `closed after ${heldMs} ms (deadline 400 ms from the message's first byte)`,
+    );
   } finally {
     await server.close();
   }
 });
 
 test('UDP replies go back to each sender over IPv4 and IPv6, synchronously and in order, with the peer passed to the handler', async () => {
-  for (const [host, type] of [['127.0.0.1', 'udp4'], ['::1', 'udp6']] as const) {
+  for (const [host, type] of [
+    ['127.0.0.1', 'udp4'],
+    ['::1', 'udp6'],
+  ] as const) {
     const port = await freeDnsPort();
     const peers: string[] = [];
-    const server = new DnsServer((msg, _tcp, peer) => {
-      peers.push(`${peer.address}:${peer.port}`);
-      return Buffer.from([msg[0] ?? 0, 7]);
-    }, { host, port, tcpIdleMs: 5000, tcpMaxConnections: 2, log: () => undefined });
+    const server = new DnsServer(
+      (msg, _tcp, peer) => {
+        peers.push(`${peer.address}:${peer.port}`);
+        return Buffer.from([msg[0] ?? 0, 7]);
+      },
+      { host, port, tcpIdleMs: 5000, tcpMaxConnections: 2, log: () => undefined },
+    );
     await server.listen();
     const clients = [createSocket(type), createSocket(type)];
     try {
@@ -96,8 +111,15 @@ test('UDP replies go back to each sender over IPv4 and IPv6, synchronously and i
       clients.forEach((c, i) => c.on('message', (m) => got[i]?.push(`${m[0]}/${m[1]}`)));
       for (let n = 0; n < 20; n++) clients[n % 2]?.send(Buffer.from([n, 0]), port, host);
       await waitFor(`${type}: all 20 replies`, () => (got[0]?.length ?? 0) + (got[1]?.length ?? 0) === 20, 2000);
-      assert.deepEqual(got[0], Array.from({ length: 10 }, (_, i) => `${2 * i}/7`), 'each client gets its own replies');
-      assert.deepEqual(got[1], Array.from({ length: 10 }, (_, i) => `${2 * i + 1}/7`));
+      assert.deepEqual(
+        got[0],
+        Array.from({ length: 10 }, (_, i) => `${2 * i}/7`),
+        'each client gets its own replies',
+      );
+      assert.deepEqual(
+        got[1],
+        Array.from({ length: 10 }, (_, i) => `${2 * i + 1}/7`),
+      );
       const ports = clients.map((c) => c.address().port);
       assert.deepEqual(new Set(peers), new Set(ports.map((p) => `${host}:${p}`)));
     } finally {

@@ -13,13 +13,19 @@ export interface Peer {
 }
 
 /** Answers one raw message (see DnsHandler.handle). */
-export type MessageHandler = (msg: Buffer, tcp: boolean, peer: Peer) => Buffer | undefined | Promise<Buffer | undefined>;
+export type MessageHandler = (
+  msg: Buffer,
+  tcp: boolean,
+  peer: Peer,
+) => Buffer | undefined | Promise<Buffer | undefined>;
 
 /**
  * dgram's address lookup for replies: the address is always the IP literal a query came from, so it
  * is handed back at once. The default (`dns.lookup`) defers every send to the next tick.
  */
-function literalLookup(family: 4 | 6): (address: string, options: unknown, callback: (err: null, address: string, family: number) => void) => void {
+function literalLookup(
+  family: 4 | 6,
+): (address: string, options: unknown, callback: (err: null, address: string, family: number) => void) => void {
   return (address, _options, callback) => callback(null, address, family);
 }
 
@@ -63,7 +69,12 @@ export class DnsServer {
   async listen(): Promise<void> {
     // A large receive buffer absorbs bursts instead of the kernel dropping queries (capped by net.core.rmem_max).
     const family = isIP(this.options.host) === 6 ? 6 : 4;
-    const udp = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: UDP_RECEIVE_BUFFER, lookup: literalLookup(family) });
+    const udp = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      recvBufferSize: UDP_RECEIVE_BUFFER,
+      lookup: literalLookup(family),
+    });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);

@@ -67,7 +67,10 @@ test('keys in UTF-8 byte order (as etcd orders them); the only entry replaced; v
   const keys = ['/z', '/é', '/a', '/\uffff', '/😀', '/a/b', '/a-b', '/'];
   for (const key of keys) map.set(key, `${key} → ✓`);
   const expected = [...keys, '/only'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  assert.deepEqual(entries(map).map(([k]) => k), expected);
+  assert.deepEqual(
+    entries(map).map(([k]) => k),
+    expected,
+  );
   assert.equal(map.get('/😀'), '/😀 → ✓');
   assert.equal(map.get('/'), '/ → ✓');
   assert.equal(map.delete('/é'), true);
@@ -81,7 +84,9 @@ test('append packs runs in order and sets the others; the result is the same as 
   const many = new SortedKeyMap();
   for (let page = 0; page < 6; page++) {
     // Mostly ascending pages (as a range read brings them), with a few keys out of order and repeats.
-    const keys = Array.from({ length: 700 }, (_, i) => (random() < 0.05 ? `/p/${Math.floor(random() * 4000)}` : `/p/${String(page * 1000 + i).padStart(5, '0')}`));
+    const keys = Array.from({ length: 700 }, (_, i) =>
+      random() < 0.05 ? `/p/${Math.floor(random() * 4000)}` : `/p/${String(page * 1000 + i).padStart(5, '0')}`,
+    );
     const values = keys.map((k, i) => `${k}=${page}.${i}`);
     keys.forEach((k, i) => one.set(k, values[i] as string));
     many.append(keys, values);

@@ -17,7 +17,14 @@ const start = (ends: Uint32Array, i: number): number => (i === 0 ? 0 : (ends[i -
 const used = (ends: Uint32Array, count: number): number => (count === 0 ? 0 : (ends[count - 1] as number));
 
 /** A chunk holding `count` entries copied from `from` starting at entry `first`, with room for `extra` more bytes and entries. */
-function chunkOf(from: Chunk, first: number, count: number, extraEntries = 0, extraKeyBytes = 0, extraValueBytes = 0): Chunk {
+function chunkOf(
+  from: Chunk,
+  first: number,
+  count: number,
+  extraEntries = 0,
+  extraKeyBytes = 0,
+  extraValueBytes = 0,
+): Chunk {
   const copy = (bytes: Buffer, ends: Uint32Array, extraBytes: number): [Buffer, Uint32Array] => {
     const lo = start(ends, first);
     const hi = count === 0 ? lo : (ends[first + count - 1] as number);
@@ -49,7 +56,13 @@ function packed(keys: readonly Buffer[], values: readonly Buffer[]): Chunk {
   return { count: keys.length, keys: join(keys), keyEnds: ends(keys), values: join(values), valueEnds: ends(values) };
 }
 
-const EMPTY: Chunk = { count: 0, keys: Buffer.alloc(0), keyEnds: new Uint32Array(0), values: Buffer.alloc(0), valueEnds: new Uint32Array(0) };
+const EMPTY: Chunk = {
+  count: 0,
+  keys: Buffer.alloc(0),
+  keyEnds: new Uint32Array(0),
+  values: Buffer.alloc(0),
+  valueEnds: new Uint32Array(0),
+};
 
 /**
  * A map from string keys to string values in key order (UTF-8 bytes, as etcd orders keys), packed
@@ -160,7 +173,8 @@ export class SortedKeyMap {
     const lastChunk = (): Chunk | undefined => this.chunks[this.chunks.length - 1];
     let last: Buffer | undefined;
     const tail = lastChunk();
-    if (tail !== undefined) last = tail.keys.subarray(start(tail.keyEnds, tail.count - 1), tail.keyEnds[tail.count - 1]);
+    if (tail !== undefined)
+      last = tail.keys.subarray(start(tail.keyEnds, tail.count - 1), tail.keyEnds[tail.count - 1]);
     const flush = (): void => {
       if (runKeys.length === 0) return;
       // Top up a part-filled last chunk first.
@@ -177,7 +191,8 @@ export class SortedKeyMap {
         runKeys = [...ks, ...runKeys];
         runValues = [...vs, ...runValues];
       }
-      for (let i = 0; i < runKeys.length; i += CHUNK) this.chunks.push(packed(runKeys.slice(i, i + CHUNK), runValues.slice(i, i + CHUNK)));
+      for (let i = 0; i < runKeys.length; i += CHUNK)
+        this.chunks.push(packed(runKeys.slice(i, i + CHUNK), runValues.slice(i, i + CHUNK)));
       this.total += runKeys.length;
       runKeys = [];
       runValues = [];
@@ -204,8 +219,20 @@ export class SortedKeyMap {
     const chunk = this.chunks[c] as Chunk;
     const keysUsed = used(chunk.keyEnds, chunk.count);
     const valuesUsed = used(chunk.valueEnds, chunk.count);
-    if (chunk.count < chunk.keyEnds.length && keysUsed + keyBytes <= chunk.keys.length && valuesUsed + valueBytes <= chunk.values.length) return chunk;
-    const grown = chunkOf(chunk, 0, chunk.count, (chunk.count >> 1) + 16, (keysUsed >> 1) + keyBytes * 16, (valuesUsed >> 1) + valueBytes * 16);
+    if (
+      chunk.count < chunk.keyEnds.length &&
+      keysUsed + keyBytes <= chunk.keys.length &&
+      valuesUsed + valueBytes <= chunk.values.length
+    )
+      return chunk;
+    const grown = chunkOf(
+      chunk,
+      0,
+      chunk.count,
+      (chunk.count >> 1) + 16,
+      (keysUsed >> 1) + keyBytes * 16,
+      (valuesUsed >> 1) + valueBytes * 16,
+    );
     this.chunks[c] = grown;
     return grown;
   }
@@ -225,7 +252,8 @@ export class SortedKeyMap {
     put(chunk.values, chunk.valueEnds, v);
     chunk.count++;
     this.total++;
-    if (chunk.count >= 2 * CHUNK) this.chunks.splice(c, 1, chunkOf(chunk, 0, CHUNK), chunkOf(chunk, CHUNK, chunk.count - CHUNK));
+    if (chunk.count >= 2 * CHUNK)
+      this.chunks.splice(c, 1, chunkOf(chunk, 0, CHUNK), chunkOf(chunk, CHUNK, chunk.count - CHUNK));
   }
 
   /** Remove entry `i` of chunk `c`; an emptied chunk goes too unless `keep` (it is about to be refilled). */

@@ -16,11 +16,42 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 async function certificates(dir: string): Promise<void> {
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl('req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kdl-test-ca');
-  for (const [name, usage] of [['server', 'serverAuth,clientAuth'], ['client', 'clientAuth']] as const) {
+  await openssl(
+    'req',
+    '-x509',
+    ...key,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=kdl-test-ca',
+  );
+  for (const [name, usage] of [
+    ['server', 'serverAuth,clientAuth'],
+    ['client', 'clientAuth'],
+  ] as const) {
     await writeFile(join(dir, `${name}.ext`), `subjectAltName=IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
     await openssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
 }
 
@@ -36,40 +67,93 @@ test('etcd over TLS with client certificates', async () => {
     const peer = await freePort();
     const endpoint = `https://127.0.0.1:${client}`;
     const etcd = new ManagedProcess('etcd (TLS)', 'etcd', [
-      '--name', 'tls', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `tls=http://127.0.0.1:${peer}`,
-      '--cert-file', join(dir, 'server.pem'), '--key-file', join(dir, 'server.key'),
-      '--trusted-ca-file', join(dir, 'ca.pem'), '--client-cert-auth', '--log-level', 'error',
+      '--name',
+      'tls',
+      '--data-dir',
+      join(dir, 'data'),
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `tls=http://127.0.0.1:${peer}`,
+      '--cert-file',
+      join(dir, 'server.pem'),
+      '--key-file',
+      join(dir, 'server.key'),
+      '--trusted-ca-file',
+      join(dir, 'ca.pem'),
+      '--client-cert-auth',
+      '--log-level',
+      'error',
     ]);
     procs.push(etcd);
     const etcdctl = (...args: string[]): Promise<unknown> =>
-      run('etcdctl', [`--endpoints=${endpoint}`, `--cacert=${join(dir, 'ca.pem')}`, `--cert=${join(dir, 'client.pem')}`, `--key=${join(dir, 'client.key')}`, ...args], {
-        env: { ...process.env, ETCDCTL_API: '3' },
-      });
-    await waitFor('etcd with TLS to answer', async () => {
-      await etcdctl('endpoint', 'health');
-      return true;
-    }, 20_000, 100);
-    await etcdctl('put', '/skydns/local/cluster/svc/default/secure/x', encodeRecord({ host: '10.0.0.42', priority: 10, weight: 10, ttl: 30 }));
+      run(
+        'etcdctl',
+        [
+          `--endpoints=${endpoint}`,
+          `--cacert=${join(dir, 'ca.pem')}`,
+          `--cert=${join(dir, 'client.pem')}`,
+          `--key=${join(dir, 'client.key')}`,
+          ...args,
+        ],
+        {
+          env: { ...process.env, ETCDCTL_API: '3' },
+        },
+      );
+    await waitFor(
+      'etcd with TLS to answer',
+      async () => {
+        await etcdctl('endpoint', 'health');
+        return true;
+      },
+      20_000,
+      100,
+    );
+    await etcdctl(
+      'put',
+      '/skydns/local/cluster/svc/default/secure/x',
+      encodeRecord({ host: '10.0.0.42', priority: 10, weight: 10, ttl: 30 }),
+    );
 
     const port = await freeDnsPort();
     const skydns = new ManagedProcess('skydns (TLS)', process.execPath, [
-      MAIN, `-machines=${endpoint}`, `-addr=127.0.0.1:${port}`, '-domain=cluster.local.', '-no-rec',
-      `-ca-cert=${join(dir, 'ca.pem')}`, `-tls-pem=${join(dir, 'client.pem')}`, `-tls-key=${join(dir, 'client.key')}`,
+      MAIN,
+      `-machines=${endpoint}`,
+      `-addr=127.0.0.1:${port}`,
+      '-domain=cluster.local.',
+      '-no-rec',
+      `-ca-cert=${join(dir, 'ca.pem')}`,
+      `-tls-pem=${join(dir, 'client.pem')}`,
+      `-tls-key=${join(dir, 'client.key')}`,
     ]);
     procs.push(skydns);
     await skydns.waitForOutput(/loaded records from etcd/, 15_000);
-    assert.deepEqual((await dig(port, 'secure.default.svc.cluster.local.')).answer, ['secure.default.svc.cluster.local. 30 IN A 10.0.0.42']);
+    assert.deepEqual((await dig(port, 'secure.default.svc.cluster.local.')).answer, [
+      'secure.default.svc.cluster.local. 30 IN A 10.0.0.42',
+    ]);
 
     const port2 = await freeDnsPort();
     const noCert = new ManagedProcess('skydns (no client cert)', process.execPath, [
-      MAIN, `-machines=${endpoint}`, `-addr=127.0.0.1:${port2}`, '-domain=cluster.local.', '-no-rec', `-ca-cert=${join(dir, 'ca.pem')}`,
+      MAIN,
+      `-machines=${endpoint}`,
+      `-addr=127.0.0.1:${port2}`,
+      '-domain=cluster.local.',
+      '-no-rec',
+      `-ca-cert=${join(dir, 'ca.pem')}`,
     ]);
     procs.push(noCert);
     await noCert.waitForOutput(/ready for queries/, 15_000);
-    assert.equal((await dig(port2, 'secure.default.svc.cluster.local.')).status, 'SERVFAIL', 'etcd refuses a client without a certificate');
+    assert.equal(
+      (await dig(port2, 'secure.default.svc.cluster.local.')).status,
+      'SERVFAIL',
+      'etcd refuses a client without a certificate',
+    );
     assert.doesNotMatch(noCert.output, /loaded records/);
   } finally {
     for (const p of procs.reverse()) await p.stop('SIGTERM');

@@ -70,16 +70,35 @@ test('lookup agrees with a full sort of every key below the name (random trees, 
     const { tree, keys } = randomTree(seed, 400);
     assert.equal(tree.size, keys.size);
     const sorted = [...keys].sort();
-    const names = new Set(['/skydns', ...sorted.flatMap((k) => k.split('/').slice(2).map((_, i, all) => `/skydns/${all.slice(0, i + 1).join('/')}`))]);
+    const names = new Set([
+      '/skydns',
+      ...sorted.flatMap((k) =>
+        k
+          .split('/')
+          .slice(2)
+          .map((_, i, all) => `/skydns/${all.slice(0, i + 1).join('/')}`),
+      ),
+    ]);
     for (const name of names) {
       const below = sorted.filter((k) => k.startsWith(`${name}/`));
       const expected = below.length > 0 ? below : keys.has(name) ? [name] : undefined;
-      assert.deepEqual(tree.lookup(name, Infinity)?.map((r) => r.key), expected, name);
-      assert.deepEqual(tree.lookup(name, 3)?.map((r) => r.key), expected?.slice(0, 3), `${name} limit 3`);
+      assert.deepEqual(
+        tree.lookup(name, Infinity)?.map((r) => r.key),
+        expected,
+        name,
+      );
+      assert.deepEqual(
+        tree.lookup(name, 3)?.map((r) => r.key),
+        expected?.slice(0, 3),
+        `${name} limit 3`,
+      );
       assert.equal(tree.exists(name), expected !== undefined, `exists ${name}`);
       assert.equal(tree.exists(`${name}-`), false);
     }
-    assert.deepEqual(tree.entries().map((r) => r.key), sorted);
+    assert.deepEqual(
+      tree.entries().map((r) => r.key),
+      sorted,
+    );
   }
 });
 
@@ -90,7 +109,8 @@ test('match agrees with filtering every key (random trees and patterns)', () => 
     for (let i = 0; i < 200; i++) {
       const length = 2 + Math.floor(random() * 3);
       const pattern: (string | undefined)[] = ['skydns'];
-      for (let j = 1; j < length; j++) pattern.push(random() < 0.5 ? undefined : SEGMENTS[Math.floor(random() * SEGMENTS.length)]);
+      for (let j = 1; j < length; j++)
+        pattern.push(random() < 0.5 ? undefined : SEGMENTS[Math.floor(random() * SEGMENTS.length)]);
       if (!pattern.includes(undefined)) pattern[length - 1] = undefined;
       const first = pattern.indexOf(undefined);
       const base = `/${pattern.slice(0, first).join('/')}`;
@@ -106,8 +126,16 @@ test('match agrees with filtering every key (random trees and patterns)', () => 
         continue;
       }
       assert.deepEqual(got?.map((r) => r.key).sort(), expected.sort(), label);
-      assert.deepEqual(tree.match(pattern)?.map((r) => r.key), got?.map((r) => r.key), `${label}: deterministic`);
-      assert.deepEqual(tree.match(pattern, 2)?.map((r) => r.key), got?.slice(0, 2).map((r) => r.key), `${label}: limit 2`);
+      assert.deepEqual(
+        tree.match(pattern)?.map((r) => r.key),
+        got?.map((r) => r.key),
+        `${label}: deterministic`,
+      );
+      assert.deepEqual(
+        tree.match(pattern, 2)?.map((r) => r.key),
+        got?.slice(0, 2).map((r) => r.key),
+        `${label}: limit 2`,
+      );
     }
   }
 });
@@ -127,7 +155,10 @@ function timing(runs: number, f: () => void): { median: number; max: number } {
 test('a lookup looks at no more keys than it returns: 100,000 keys under one name, wildcards over a big tree', () => {
   const tree = new RecordTree();
   const huge = '/skydns/local/cluster/svc/default/huge';
-  const hugeKeys = Array.from({ length: 100_000 }, (_, i) => `${huge}/${(Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0')}`);
+  const hugeKeys = Array.from(
+    { length: 100_000 },
+    (_, i) => `${huge}/${(Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0')}`,
+  );
   for (const key of hugeKeys) tree.set(key, { host: '10.0.0.1' });
   for (let ns = 0; ns < 50; ns++) {
     for (let s = 0; s < 200; s++) tree.set(`/skydns/local/cluster/svc/ns-${ns}/svc-${s}/c0ffee`, { host: '10.0.1.1' });
@@ -139,16 +170,32 @@ test('a lookup looks at no more keys than it returns: 100,000 keys under one nam
     return tree.examined - before;
   };
   assert.equal(tree.lookup(huge)?.length, LOOKUP_LIMIT);
-  assert.equal(cost(() => tree.lookup(huge)), LOOKUP_LIMIT);
-  assert.equal(cost(() => tree.lookup(huge, 10)), 10);
-  assert.deepEqual(tree.lookup(huge, 5)?.map((r) => r.key), hugeKeys.sort().slice(0, 5), 'the first keys in key order');
+  assert.equal(
+    cost(() => tree.lookup(huge)),
+    LOOKUP_LIMIT,
+  );
+  assert.equal(
+    cost(() => tree.lookup(huge, 10)),
+    10,
+  );
+  assert.deepEqual(
+    tree.lookup(huge, 5)?.map((r) => r.key),
+    hugeKeys.sort().slice(0, 5),
+    'the first keys in key order',
+  );
   // `*.svc…` stops at the cap; `kubernetes.*.svc…` looks at two keys per namespace (51), not at every record.
   const all = ['skydns', 'local', 'cluster', 'svc', undefined];
   assert.equal(tree.match(all)?.length, LOOKUP_LIMIT);
   assert.ok(cost(() => tree.match(all)) <= LOOKUP_LIMIT + 10);
   const kubernetes = ['skydns', 'local', 'cluster', 'svc', undefined, 'kubernetes'];
-  assert.deepEqual(tree.match(kubernetes)?.map((r) => r.key), ['/skydns/local/cluster/svc/ns-7/kubernetes/c0ffee']);
-  assert.ok(cost(() => tree.match(kubernetes)) <= 2 * 51 + 2, `kubernetes.*: ${cost(() => tree.match(kubernetes))} keys`);
+  assert.deepEqual(
+    tree.match(kubernetes)?.map((r) => r.key),
+    ['/skydns/local/cluster/svc/ns-7/kubernetes/c0ffee'],
+  );
+  assert.ok(
+    cost(() => tree.match(kubernetes)) <= 2 * 51 + 2,
+    `kubernetes.*: ${cost(() => tree.match(kubernetes))} keys`,
+  );
   // A sparse wildcard over a big tree gives up after MATCH_BUDGET steps.
   const sparse = ['skydns', 'local', 'cluster', 'svc', undefined, undefined, 'nothing'];
   assert.deepEqual(tree.match(sparse), []);
@@ -156,7 +203,9 @@ test('a lookup looks at no more keys than it returns: 100,000 keys under one nam
   const one = timing(21, () => tree.lookup(huge));
   const wildcard = timing(21, () => tree.match(all));
   const sparseTime = timing(21, () => tree.match(sparse));
-  console.log(`tree of ${tree.size} keys: lookup of a name with 100,000 keys below ${one.median.toFixed(2)} ms median (max ${one.max.toFixed(2)}); *.svc ${wildcard.median.toFixed(2)} ms (max ${wildcard.max.toFixed(2)}); sparse wildcard ${sparseTime.median.toFixed(2)} ms (max ${sparseTime.max.toFixed(2)})`);
+  console.log(
+    `tree of ${tree.size} keys: lookup of a name with 100,000 keys below ${one.median.toFixed(2)} ms median (max ${one.max.toFixed(2)}); *.svc ${wildcard.median.toFixed(2)} ms (max ${wildcard.max.toFixed(2)}); sparse wildcard ${sparseTime.median.toFixed(2)} ms (max ${sparseTime.max.toFixed(2)})`,
+  );
 });
 
 test('a decoded record is never served after its key changed (the decode cache follows every write)', () => {
@@ -167,7 +216,10 @@ test('a decoded record is never served after its key changed (the decode cache f
   tree.setJson(key, '{"host":"10.0.0.2"}');
   assert.equal(tree.exact(key)?.record.host, '10.0.0.2');
   tree.appendJson([key, `${key}z`], ['{"host":"10.0.0.3"}', '{"host":"10.0.0.4"}']);
-  assert.deepEqual(tree.lookup('/skydns/local/cluster/svc/default/web')?.map((r) => r.record.host), ['10.0.0.3', '10.0.0.4']);
+  assert.deepEqual(
+    tree.lookup('/skydns/local/cluster/svc/default/web')?.map((r) => r.record.host),
+    ['10.0.0.3', '10.0.0.4'],
+  );
   tree.delete(key);
   assert.equal(tree.exact(key), undefined);
   const other = new RecordTree();

@@ -4,11 +4,19 @@ import { AnswerCache } from './answer-cache.js';
 import { parseQuery, type WireQuery } from './wire.js';
 
 /** A query message: header (id 0x0102, RD), one question, optionally an OPT record. */
-function message(labels: readonly (string | Buffer)[], type = 1, qclass = 1, opt?: { size: number; do: boolean }): Buffer {
-  const name = Buffer.concat([...labels.map((l) => {
-    const b = typeof l === 'string' ? Buffer.from(l, 'latin1') : l;
-    return Buffer.concat([Buffer.from([b.length]), b]);
-  }), Buffer.from([0])]);
+function message(
+  labels: readonly (string | Buffer)[],
+  type = 1,
+  qclass = 1,
+  opt?: { size: number; do: boolean },
+): Buffer {
+  const name = Buffer.concat([
+    ...labels.map((l) => {
+      const b = typeof l === 'string' ? Buffer.from(l, 'latin1') : l;
+      return Buffer.concat([Buffer.from([b.length]), b]);
+    }),
+    Buffer.from([0]),
+  ]);
   const header = Buffer.from([1, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, opt === undefined ? 0 : 1]);
   const tail = Buffer.alloc(4);
   tail.writeUInt16BE(type, 0);
@@ -67,5 +75,9 @@ test('answer cache keys: the same for any letter case, different for type, class
     key(message(['kubernetesdefault', 'svc'])),
   ];
   assert.equal(new Set([base, ...others]).size, others.length + 1, 'every variation has its own key');
-  assert.equal(key(message(['\u00c9t\u00e9', 'svc'])) === key(message(['\u00e9t\u00e9', 'svc'])), false, 'only ASCII letters fold (as DNS compares names)');
+  assert.equal(
+    key(message(['\u00c9t\u00e9', 'svc'])) === key(message(['\u00e9t\u00e9', 'svc'])),
+    false,
+    'only ASCII letters fold (as DNS compares names)',
+  );
 });

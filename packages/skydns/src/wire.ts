@@ -54,7 +54,12 @@ const NOTIMP = RCODE.NOTIMP;
 /** Where a question name is assembled in presentation form (one query at a time: no allocation per label). */
 const NAME_SCRATCH = Buffer.alloc(256);
 
-const formerr = (reason: string, questionEnd = 0): ParseOutcome => ({ kind: 'error', rcode: FORMERR, reason, questionEnd });
+const formerr = (reason: string, questionEnd = 0): ParseOutcome => ({
+  kind: 'error',
+  rcode: FORMERR,
+  reason,
+  questionEnd,
+});
 
 /** Skip a (possibly compressed) name starting at `offset`; returns the offset after it, or -1 when malformed. */
 export function skipName(msg: Buffer, offset: number): number {
@@ -121,18 +126,21 @@ class ParsedQuery implements WireQuery {
  * question gets FORMERR; an EDNS version above 0 gets BADVERS.
  */
 export function parseQuery(msg: Buffer): ParseOutcome {
-  if (msg.length < HEADER_SIZE) return { kind: 'drop', reason: `message of ${msg.length} bytes is shorter than a header` };
+  if (msg.length < HEADER_SIZE)
+    return { kind: 'drop', reason: `message of ${msg.length} bytes is shorter than a header` };
   const flags = msg.readUInt16BE(2);
   if (flags & FLAG.QR) return { kind: 'drop', reason: 'message is a response (QR=1)' };
   const opcode = (flags >> 11) & 0xf;
-  if (opcode !== OPCODE.QUERY) return { kind: 'error', rcode: NOTIMP, reason: `opcode ${opcode} is not implemented`, questionEnd: 0 };
+  if (opcode !== OPCODE.QUERY)
+    return { kind: 'error', rcode: NOTIMP, reason: `opcode ${opcode} is not implemented`, questionEnd: 0 };
   const qd = msg.readUInt16BE(4);
   const an = msg.readUInt16BE(6);
   const ns = msg.readUInt16BE(8);
   const ar = msg.readUInt16BE(10);
   if (qd !== 1) return formerr(`${qd} questions (exactly one is supported)`);
   if (an !== 0 || ns !== 0) return formerr('a query with answer or authority records');
-  if (HEADER_SIZE + 5 + ar * MIN_RR_SIZE > msg.length) return formerr(`${ar} additional records cannot fit in ${msg.length} bytes`);
+  if (HEADER_SIZE + 5 + ar * MIN_RR_SIZE > msg.length)
+    return formerr(`${ar} additional records cannot fit in ${msg.length} bytes`);
 
   let pos = HEADER_SIZE;
   let plain = true;
@@ -165,7 +173,8 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     if (afterName < 0 || afterName + 10 > msg.length) return formerr('malformed additional record', questionEnd);
     const rrType = msg.readUInt16BE(afterName);
     const rdLength = msg.readUInt16BE(afterName + 8);
-    if (afterName + 10 + rdLength > msg.length) return formerr('additional record runs past the end of the message', questionEnd);
+    if (afterName + 10 + rdLength > msg.length)
+      return formerr('additional record runs past the end of the message', questionEnd);
     if (rrType === TYPE.OPT) {
       if (edns !== undefined) return formerr('more than one OPT record', questionEnd);
       if (afterName !== pos + 1) return formerr('OPT record not owned by the root', questionEnd);
@@ -177,12 +186,27 @@ export function parseQuery(msg: Buffer): ParseOutcome {
     }
     pos = afterName + 10 + rdLength;
   }
-  const query = new ParsedQuery(msg, msg.readUInt16BE(0), (flags & FLAG.RD) !== 0, (flags & FLAG.CD) !== 0, plain, labelCount, type, qclass, questionEnd, edns);
+  const query = new ParsedQuery(
+    msg,
+    msg.readUInt16BE(0),
+    (flags & FLAG.RD) !== 0,
+    (flags & FLAG.CD) !== 0,
+    plain,
+    labelCount,
+    type,
+    qclass,
+    questionEnd,
+    edns,
+  );
   return { kind: edns !== undefined && edns.version > 0 ? 'badvers' : 'query', query };
 }
 
 /** The byte ranges of the records of one section, starting at `offset`; undefined when malformed. */
-export function recordRanges(msg: Buffer, offset: number, count: number): Array<{ start: number; end: number; type: number; ttlAt: number }> | undefined {
+export function recordRanges(
+  msg: Buffer,
+  offset: number,
+  count: number,
+): Array<{ start: number; end: number; type: number; ttlAt: number }> | undefined {
   const ranges: Array<{ start: number; end: number; type: number; ttlAt: number }> = [];
   let pos = offset;
   for (let i = 0; i < count; i++) {

@@ -18,7 +18,11 @@ test('names map to reversed, lower-cased keys under the prefix and back', () => 
   const cases: Array<[string, string, string]> = [
     ['kubernetes.default.svc.cluster.local.', 'skydns', '/skydns/local/cluster/svc/default/kubernetes'],
     ['Kubernetes.Default.SVC.cluster.local', 'skydns', '/skydns/local/cluster/svc/default/kubernetes'],
-    ['_https._tcp.kubernetes.default.svc.cluster.local.', 'skydns', '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https'],
+    [
+      '_https._tcp.kubernetes.default.svc.cluster.local.',
+      'skydns',
+      '/skydns/local/cluster/svc/default/kubernetes/_tcp/_https',
+    ],
     ['1.0.0.10.in-addr.arpa.', 'skydns', '/skydns/arpa/in-addr/10/0/0/1'],
     ['rails.production.east.skydns.local.', 'skydns', '/skydns/local/skydns/east/production/rails'],
     ['a.example.', 'dns/prod', '/dns/prod/example/a'],
@@ -104,7 +108,11 @@ test('DNS label and name validation', () => {
   assert.equal(isDnsSubdomain('cluster.local'), true);
   assert.equal(isDnsSubdomain('cluster.local.'), true);
   assert.equal(isDnsSubdomain(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`), true);
-  assert.equal(isDnsSubdomain(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`), false, '254 characters');
+  assert.equal(
+    isDnsSubdomain(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`),
+    false,
+    '254 characters',
+  );
   assert.equal(isDnsSubdomain(''), false);
   assert.equal(isDnsSubdomain('a..b'), false);
   assert.equal(isDnsSubdomain('Cluster.local'), false);

@@ -31,7 +31,8 @@ export function dnsNameProblem(name: string): string | undefined {
   if (bare.length > MAX_NAME_LENGTH) return `name is ${bare.length} characters long, the limit is ${MAX_NAME_LENGTH}`;
   for (const label of bare.split('.')) {
     if (label.length === 0) return 'name has an empty label';
-    if (label.length > MAX_LABEL_LENGTH) return `label "${label.slice(0, 20)}…" is ${label.length} characters long, the limit is ${MAX_LABEL_LENGTH}`;
+    if (label.length > MAX_LABEL_LENGTH)
+      return `label "${label.slice(0, 20)}…" is ${label.length} characters long, the limit is ${MAX_LABEL_LENGTH}`;
   }
   return undefined;
 }
@@ -140,7 +141,10 @@ export function wildcardPath(name: string, prefix: string = DEFAULT_PREFIX): Wil
     base,
     pattern: [...root, ...reversed.map((label) => (isWildcardLabel(label) ? undefined : label))],
     matches(key: string): boolean {
-      const segments = key.split('/').filter((s) => s !== '').slice(skip);
+      const segments = key
+        .split('/')
+        .filter((s) => s !== '')
+        .slice(skip);
       if (segments.length < reversed.length) return false;
       return reversed.every((label, i) => isWildcardLabel(label) || segments[i] === label);
     },

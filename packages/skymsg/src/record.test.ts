@@ -12,9 +12,15 @@ test('encoding is byte-identical to kube2sky', () => {
       { host: 'kubernetes.default.svc.cluster.local.', port: 443, priority: 10, weight: 10, ttl: 30 },
       '{"host":"kubernetes.default.svc.cluster.local.","port":443,"priority":10,"weight":10,"ttl":30,"targetstrip":0}',
     ],
-    [{ host: '10.0.0.1', port: 0, priority: 10, weight: 10, ttl: 30, targetstrip: 0 }, '{"host":"10.0.0.1","priority":10,"weight":10,"ttl":30,"targetstrip":0}'],
+    [
+      { host: '10.0.0.1', port: 0, priority: 10, weight: 10, ttl: 30, targetstrip: 0 },
+      '{"host":"10.0.0.1","priority":10,"weight":10,"ttl":30,"targetstrip":0}',
+    ],
     [{ text: '1.1.0', ttl: 28800 }, '{"text":"1.1.0","ttl":28800,"targetstrip":0}'],
-    [{ host: 'mx.example.com', mail: true, group: 'g1', targetstrip: 1 }, '{"host":"mx.example.com","mail":true,"targetstrip":1,"group":"g1"}'],
+    [
+      { host: 'mx.example.com', mail: true, group: 'g1', targetstrip: 1 },
+      '{"host":"mx.example.com","mail":true,"targetstrip":1,"group":"g1"}',
+    ],
     [{ text: 'a<b>&c' }, '{"text":"a\\u003cb\\u003e\\u0026c","targetstrip":0}'],
     [{}, '{"targetstrip":0}'],
   ];
@@ -38,7 +44,17 @@ test('leaf labels are FNV-1a of the exact value, unpadded lower-case hex', () =>
 test('decoding round-trips every encoded record', () => {
   const records: SkyRecord[] = [
     a('10.0.0.1'),
-    { host: 'x.example.', port: 53, priority: 20, weight: 5, text: 't', mail: true, ttl: 60, targetstrip: 2, group: 'g' },
+    {
+      host: 'x.example.',
+      port: 53,
+      priority: 20,
+      weight: 5,
+      text: 't',
+      mail: true,
+      ttl: 60,
+      targetstrip: 2,
+      group: 'g',
+    },
     { text: 'only text' },
   ];
   for (const record of records) {
@@ -49,7 +65,11 @@ test('decoding round-trips every encoded record', () => {
 test('decoding accepts what the Go decoder accepted', () => {
   assert.deepEqual(decodeRecord('/k', '{"Host":"10.0.0.1","TTL":5,"Port":80}'), { host: '10.0.0.1', ttl: 5, port: 80 });
   assert.deepEqual(decodeRecord('/k', '{"host":"a","HOST":"b"}'), { host: 'b' }, 'the last duplicate wins');
-  assert.deepEqual(decodeRecord('/k', '{"host":"a","view":"x","mask":1,"hosts":["b"]}'), { host: 'a' }, 'unknown fields ignored');
+  assert.deepEqual(
+    decodeRecord('/k', '{"host":"a","view":"x","mask":1,"hosts":["b"]}'),
+    { host: 'a' },
+    'unknown fields ignored',
+  );
   assert.deepEqual(decodeRecord('/k', '{"host":"a","port":null}'), { host: 'a' }, 'null leaves a field unset');
   assert.deepEqual(decodeRecord('/k', Buffer.from('{"host":"10.1.2.3"}')), { host: '10.1.2.3' });
 });

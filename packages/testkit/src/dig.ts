@@ -23,9 +23,25 @@ export interface DigResult {
 
 /** Run the real dig against `127.0.0.1:port` and parse its output (test helper). */
 export async function dig(port: number, ...args: string[]): Promise<DigResult> {
-  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', '+nocmd', '+noall', '+comments', '+answer', '+authority', '+additional', ...args]);
+  const { stdout } = await run('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(port),
+    '+time=2',
+    '+tries=1',
+    '+nocmd',
+    '+noall',
+    '+comments',
+    '+answer',
+    '+authority',
+    '+additional',
+    ...args,
+  ]);
   const status = /status: (\w+)/.exec(stdout)?.[1] ?? '';
-  const flags = (/;; flags: ([a-z ]*);/.exec(stdout)?.[1] ?? '').trim().split(/\s+/).filter((f) => f !== '');
+  const flags = (/;; flags: ([a-z ]*);/.exec(stdout)?.[1] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
   const udp = /; EDNS: version: \d+, flags:[^;]*; udp: (\d+)/.exec(stdout)?.[1];
   const sections: Record<string, string[]> = { ANSWER: [], AUTHORITY: [], ADDITIONAL: [] };
   let current: string[] | undefined;

@@ -39,7 +39,8 @@ export class EtcdCluster {
     const dir = await mkdtemp(join(tmpdir(), 'kdl-etcd-cluster-'));
     const certificates = options.tls ? await makeTestCertificates(dir, 'ca', ['server', 'client']) : undefined;
     const members: Member[] = [];
-    for (let i = 0; i < (options.size ?? 3); i++) members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), process: undefined });
+    for (let i = 0; i < (options.size ?? 3); i++)
+      members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), process: undefined });
     const cluster = new EtcdCluster(members, dir, certificates);
     for (const m of members) cluster.launch(m, 'new', members);
     try {
@@ -75,41 +76,81 @@ export class EtcdCluster {
   }
 
   private launch(m: Member, state: 'new' | 'existing', cluster: readonly Member[]): void {
-    const tls = this.certificates === undefined ? [] : [
-      '--cert-file', this.certificates.leaves['server']?.cert ?? '', '--key-file', this.certificates.leaves['server']?.key ?? '',
-      '--trusted-ca-file', this.certificates.ca, '--client-cert-auth',
-    ];
+    const tls =
+      this.certificates === undefined
+        ? []
+        : [
+            '--cert-file',
+            this.certificates.leaves['server']?.cert ?? '',
+            '--key-file',
+            this.certificates.leaves['server']?.key ?? '',
+            '--trusted-ca-file',
+            this.certificates.ca,
+            '--client-cert-auth',
+          ];
     m.process = new ManagedProcess(`etcd ${m.name}`, 'etcd', [
-      '--name', m.name, '--data-dir', join(this.dir, m.name),
-      '--listen-client-urls', this.url(m.clientPort), '--advertise-client-urls', this.url(m.clientPort),
-      '--listen-peer-urls', this.peer(m), '--initial-advertise-peer-urls', this.peer(m),
-      '--initial-cluster', cluster.map((c) => `${c.name}=${this.peer(c)}`).join(','), '--initial-cluster-state', state,
-      '--initial-cluster-token', 'kdl-test', '--log-level', 'error', ...tls,
+      '--name',
+      m.name,
+      '--data-dir',
+      join(this.dir, m.name),
+      '--listen-client-urls',
+      this.url(m.clientPort),
+      '--advertise-client-urls',
+      this.url(m.clientPort),
+      '--listen-peer-urls',
+      this.peer(m),
+      '--initial-advertise-peer-urls',
+      this.peer(m),
+      '--initial-cluster',
+      cluster.map((c) => `${c.name}=${this.peer(c)}`).join(','),
+      '--initial-cluster-state',
+      state,
+      '--initial-cluster-token',
+      'kdl-test',
+      '--log-level',
+      'error',
+      ...tls,
     ]);
   }
 
   private async waitHealthy(m: Member, timeoutMs = 30_000): Promise<void> {
-    await waitFor(`etcd ${m.name} to be healthy`, async () => {
-      if (m.process?.alive !== true) throw new Error(`etcd ${m.name} exited: ${m.process?.output ?? ''}`);
-      await this.etcdctl(['--endpoints', this.url(m.clientPort), 'endpoint', 'health', '--command-timeout=2s']);
-      return true;
-    }, timeoutMs, 200);
+    await waitFor(
+      `etcd ${m.name} to be healthy`,
+      async () => {
+        if (m.process?.alive !== true) throw new Error(`etcd ${m.name} exited: ${m.process?.output ?? ''}`);
+        await this.etcdctl(['--endpoints', this.url(m.clientPort), 'endpoint', 'health', '--command-timeout=2s']);
+        return true;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   /** Run etcdctl (API v3) against every member (or `--endpoints` given first in `args`); resolves with stdout. */
   async etcdctl(args: readonly string[]): Promise<string> {
-    const tls = this.certificates === undefined ? [] : [
-      `--cacert=${this.certificates.ca}`, `--cert=${this.certificates.leaves['client']?.cert ?? ''}`, `--key=${this.certificates.leaves['client']?.key ?? ''}`,
-    ];
+    const tls =
+      this.certificates === undefined
+        ? []
+        : [
+            `--cacert=${this.certificates.ca}`,
+            `--cert=${this.certificates.leaves['client']?.cert ?? ''}`,
+            `--key=${this.certificates.leaves['client']?.key ?? ''}`,
+          ];
     const endpoints = args[0] === '--endpoints' ? [`--endpoints=${args[1] ?? ''}`] : [`--endpoints=${this.endpoint}`];
     const rest = args[0] === '--endpoints' ? args.slice(2) : args;
-    const { stdout } = await run('etcdctl', [...endpoints, ...tls, ...rest], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run('etcdctl', [...endpoints, ...tls, ...rest], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return stdout;
   }
 
   /** Every key and value under `prefix`, read through the members that run. */
   async dump(prefix = '/skydns/'): Promise<Map<string, string>> {
-    const alive = this.members.filter((m) => m.process?.alive === true).map((m) => this.url(m.clientPort)).join(',');
+    const alive = this.members
+      .filter((m) => m.process?.alive === true)
+      .map((m) => this.url(m.clientPort))
+      .join(',');
     return parseEtcdctlGet(await this.etcdctl(['--endpoints', alive, 'get', '--prefix', prefix]));
   }
 
@@ -144,7 +185,12 @@ export class EtcdCluster {
     const line = (await this.etcdctl(['member', 'list'])).split('\n').find((l) => l.split(', ')[2] === m.name);
     if (line === undefined) throw new Error(`${m.name} is not a member`);
     // etcd refuses a reconfiguration while a member restarted in the last seconds ("unhealthy cluster").
-    await waitFor(`etcd to remove ${m.name}`, async () => (await this.etcdctl(['member', 'remove', line.split(', ')[0] ?? '']), true), 30_000, 500);
+    await waitFor(
+      `etcd to remove ${m.name}`,
+      async () => (await this.etcdctl(['member', 'remove', line.split(', ')[0] ?? '']), true),
+      30_000,
+      500,
+    );
     await m.process?.stop('SIGTERM');
     await rm(join(this.dir, m.name), { recursive: true, force: true });
   }
@@ -153,7 +199,12 @@ export class EtcdCluster {
   async addMember(i: number): Promise<void> {
     const m = this.members[i];
     if (m === undefined) throw new Error(`no member ${i}`);
-    await waitFor(`etcd to add ${m.name}`, async () => (await this.etcdctl(['member', 'add', m.name, `--peer-urls=${this.peer(m)}`]), true), 30_000, 500);
+    await waitFor(
+      `etcd to add ${m.name}`,
+      async () => (await this.etcdctl(['member', 'add', m.name, `--peer-urls=${this.peer(m)}`]), true),
+      30_000,
+      500,
+    );
     this.launch(m, 'existing', this.members);
     await this.waitHealthy(m, 60_000);
   }

@@ -6,7 +6,7 @@ test('a real etcd starts on a free port, keeps data across a kill, and restarts 
   const etcd = await EtcdServer.start();
   try {
     await etcd.etcdctl('put', '/skydns/local/cluster/x', '{"host":"10.0.0.1"}');
-    assert.deepEqual([...await etcd.dump()], [['/skydns/local/cluster/x', '{"host":"10.0.0.1"}']]);
+    assert.deepEqual([...(await etcd.dump())], [['/skydns/local/cluster/x', '{"host":"10.0.0.1"}']]);
     await etcd.kill();
     assert.equal(etcd.running, false);
     await etcd.resume();

@@ -58,22 +58,35 @@ export class EtcdServer {
     if (options.empty) await rm(this.dataDir, { recursive: true, force: true });
     const peer = `http://127.0.0.1:${this.peerPort}`;
     this.process = new ManagedProcess('etcd', 'etcd', [
-      '--name', 'test',
-      '--data-dir', this.dataDir,
-      '--listen-client-urls', this.endpoint,
-      '--advertise-client-urls', this.endpoint,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `test=${peer}`,
-      '--log-level', 'error',
+      '--name',
+      'test',
+      '--data-dir',
+      this.dataDir,
+      '--listen-client-urls',
+      this.endpoint,
+      '--advertise-client-urls',
+      this.endpoint,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `test=${peer}`,
+      '--log-level',
+      'error',
     ]);
     const proc = this.process;
-    await waitFor(`etcd on ${this.endpoint} to answer`, async () => {
-      if (!proc.alive) throw new Error(`etcd exited: ${proc.output}`);
-      const res = await fetch(`${this.endpoint}/health`);
-      const body = (await res.json()) as { health?: string };
-      return body.health === 'true';
-    }, 20_000, 50);
+    await waitFor(
+      `etcd on ${this.endpoint} to answer`,
+      async () => {
+        if (!proc.alive) throw new Error(`etcd exited: ${proc.output}`);
+        const res = await fetch(`${this.endpoint}/health`);
+        const body = (await res.json()) as { health?: string };
+        return body.health === 'true';
+      },
+      20_000,
+      50,
+    );
   }
 
   /** Kill etcd at once (SIGKILL), as a crash would. */

@@ -54,7 +54,8 @@ export class ManagedProcess {
       const match = this.text.match(pattern);
       if (match) return match;
       if (!this.alive) throw new Error(`${this.name} exited before printing ${pattern}; output:\n${this.text}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms; output:\n${this.text}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms; output:\n${this.text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

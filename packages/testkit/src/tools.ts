@@ -21,6 +21,8 @@ export function requireTool(tool: string): string {
     return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
   } catch {
     const pkg = TOOL_PACKAGES[tool] ?? tool;
-    throw new Error(`${tool} is not installed; run "bash scripts/setup.sh" as root (it installs the Debian package ${pkg})`);
+    throw new Error(
+      `${tool} is not installed; run "bash scripts/setup.sh" as root (it installs the Debian package ${pkg})`,
+    );
   }
 }

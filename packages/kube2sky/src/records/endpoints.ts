@@ -41,9 +41,13 @@ function parseHostnamesMap(annotations: Record<string, string> | undefined, warn
     return map;
   }
   for (const [ip, entry] of Object.entries(parsed)) {
-    const hostname: unknown = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['HostName'] : undefined;
+    const hostname: unknown =
+      entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['HostName'] : undefined;
     if (typeof hostname === 'string') map.set(ip, hostname);
-    else warnings.push(`annotation ${HOSTNAMES_MAP_ANNOTATION}: entry for ${JSON.stringify(ip)} has no string HostName; ignored`);
+    else
+      warnings.push(
+        `annotation ${HOSTNAMES_MAP_ANNOTATION}: entry for ${JSON.stringify(ip)} has no string HostName; ignored`,
+      );
   }
   return map;
 }
@@ -76,7 +80,10 @@ export function readyFromSlices(slices: readonly EndpointSliceLike[]): ReadyEndp
   const ordered = [...slices].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
   for (const slice of ordered) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') {
-      if (slice.addressType !== 'FQDN') warnings.push(`EndpointSlice ${slice.metadata?.name ?? '?'} has address type ${JSON.stringify(slice.addressType)}; skipped`);
+      if (slice.addressType !== 'FQDN')
+        warnings.push(
+          `EndpointSlice ${slice.metadata?.name ?? '?'} has address type ${JSON.stringify(slice.addressType)}; skipped`,
+        );
       continue;
     }
     const addresses: ReadyAddress[] = [];
@@ -84,7 +91,9 @@ export function readyFromSlices(slices: readonly EndpointSliceLike[]): ReadyEndp
       if (endpoint.conditions?.ready === false) continue;
       const ip = endpoint.addresses?.[0] ?? '';
       if (isIP(ip) === 0) {
-        warnings.push(`EndpointSlice ${slice.metadata?.name ?? '?'}: address ${JSON.stringify(ip)} is not an IP address; skipped`);
+        warnings.push(
+          `EndpointSlice ${slice.metadata?.name ?? '?'}: address ${JSON.stringify(ip)} is not an IP address; skipped`,
+        );
         continue;
       }
       addresses.push(endpoint.hostname ? { ip, hostname: endpoint.hostname } : { ip });

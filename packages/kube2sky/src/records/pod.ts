@@ -20,7 +20,9 @@ export function podRecords(ctx: RecordContext, pod: PodLike): RecordSet {
   const ips = listed.length > 0 ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
   for (const ip of ips) {
     if (isIP(ip) === 0) {
-      warnings.push(`pod ${namespace}/${pod.metadata?.name ?? ''}: pod IP ${JSON.stringify(ip)} is not an IP address; skipped`);
+      warnings.push(
+        `pod ${namespace}/${pod.metadata?.name ?? ''}: pod IP ${JSON.stringify(ip)} is not an IP address; skipped`,
+      );
       continue;
     }
     records.set(keyIn(ctx, hashLabel(ip), podLabel(ip), namespace, 'pod'), hostValue(ip));

@@ -44,7 +44,8 @@ function ptr(b: Builder, ip: string, target: string): void {
 
 function clusterIPRecords(b: Builder, service: ServiceLike): void {
   const spec = service.spec ?? {};
-  const candidates = spec.clusterIPs !== undefined && spec.clusterIPs.length > 0 ? spec.clusterIPs : [spec.clusterIP ?? ''];
+  const candidates =
+    spec.clusterIPs !== undefined && spec.clusterIPs.length > 0 ? spec.clusterIPs : [spec.clusterIP ?? ''];
   const ips = candidates.filter((ip) => {
     if (isIP(ip) !== 0) return true;
     b.warnings.push(`cluster IP ${JSON.stringify(ip)} is not an IP address; skipped`);
@@ -61,7 +62,11 @@ function clusterIPRecords(b: Builder, service: ServiceLike): void {
   for (const port of spec.ports ?? []) {
     const named = namedPort(b, port);
     if (named === undefined) continue;
-    setOnce(b, keyIn(b.ctx, label, `_${named.name}`, `_${named.protocol}`, b.name, b.namespace, 'svc'), srvValue(serviceName, named.port));
+    setOnce(
+      b,
+      keyIn(b.ctx, label, `_${named.name}`, `_${named.protocol}`, b.name, b.namespace, 'svc'),
+      srvValue(serviceName, named.port),
+    );
   }
 }
 
@@ -85,9 +90,13 @@ function headlessRecords(b: Builder, endpoints: ReadyEndpoints | undefined): voi
       let named = false;
       if (address.hostname !== undefined) {
         if (!isDnsLabel(address.hostname)) {
-          b.warnings.push(`hostname ${JSON.stringify(address.hostname)} of ${address.ip} is not a DNS-1123 label; hash label used`);
+          b.warnings.push(
+            `hostname ${JSON.stringify(address.hostname)} of ${address.ip} is not a DNS-1123 label; hash label used`,
+          );
         } else if ((ipByLabel.get(address.hostname) ?? address.ip) !== address.ip) {
-          b.warnings.push(`hostname ${JSON.stringify(address.hostname)} is used by ${ipByLabel.get(address.hostname) ?? '?'} and ${address.ip}; hash label used for ${address.ip}`);
+          b.warnings.push(
+            `hostname ${JSON.stringify(address.hostname)} is used by ${ipByLabel.get(address.hostname) ?? '?'} and ${address.ip}; hash label used for ${address.ip}`,
+          );
         } else {
           label = address.hostname;
           named = true;
@@ -100,7 +109,11 @@ function headlessRecords(b: Builder, endpoints: ReadyEndpoints | undefined): voi
       for (const port of group.ports) {
         const np = namedPort(b, port);
         if (np === undefined) continue;
-        setOnce(b, keyIn(b.ctx, label, `_${np.name}`, `_${np.protocol}`, b.name, b.namespace, 'svc'), srvValue(target, np.port));
+        setOnce(
+          b,
+          keyIn(b.ctx, label, `_${np.name}`, `_${np.protocol}`, b.name, b.namespace, 'svc'),
+          srvValue(target, np.port),
+        );
       }
     }
   }
@@ -111,7 +124,11 @@ function headlessRecords(b: Builder, endpoints: ReadyEndpoints | undefined): voi
  * ExternalName → one CNAME-style record; headless → A/AAAA and SRV per ready endpoint (PTR for
  * named endpoints). `endpoints` is only read for headless services (undefined: none known yet).
  */
-export function serviceRecords(ctx: RecordContext, service: ServiceLike, endpoints: ReadyEndpoints | undefined): RecordSet {
+export function serviceRecords(
+  ctx: RecordContext,
+  service: ServiceLike,
+  endpoints: ReadyEndpoints | undefined,
+): RecordSet {
   const name = service.metadata?.name ?? '';
   const namespace = service.metadata?.namespace ?? '';
   const b: Builder = { ctx, name, namespace, records: new Map(), warnings: [] };

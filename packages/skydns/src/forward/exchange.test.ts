@@ -51,7 +51,8 @@ function query(id: number, name = 'www.example.com'): Buffer {
   return p.toBuffer();
 }
 
-const addressOf = (reply: Buffer | undefined): string => (Packet.parse(reply as Buffer).answers[0] as unknown as { address: string }).address;
+const addressOf = (reply: Buffer | undefined): string =>
+  (Packet.parse(reply as Buffer).answers[0] as unknown as { address: string }).address;
 
 const servers: Array<{ close: () => Promise<void> }> = [];
 after(async () => {
@@ -85,7 +86,11 @@ test('in order unless -ns-rotate; next server on failure; client ID restored; TC
   assert.match(none.errors[0] ?? '', /no reply from 127\.0\.0\.1:\d+ within 200 ms/);
   const external = await lookupExternal(ordered, 'www.example.com.', 'A', 60);
   assert.deepEqual(external, [{ name: 'www.example.com.', ttl: 60, type: 'A', address: '192.0.2.1' }]);
-  assert.equal(await lookupExternal({ servers: [dead], rotate: false, timeoutMs: 200 }, 'x.example.', 'A', 60), undefined, 'no server answered');
+  assert.equal(
+    await lookupExternal({ servers: [dead], rotate: false, timeoutMs: 200 }, 'x.example.', 'A', 60),
+    undefined,
+    'no server answered',
+  );
 });
 
 test('upstream addresses and resolv.conf', () => {
@@ -94,8 +99,13 @@ test('upstream addresses and resolv.conf', () => {
   assert.deepEqual(parseUpstream('[fd00::1]:54'), { host: 'fd00::1', port: 54 });
   assert.deepEqual(parseUpstream('fd00::1'), { host: 'fd00::1', port: 53 });
   assert.throws(() => parseUpstream('10.0.0.1:99999'), /not an IP address with an optional :port/);
-  assert.deepEqual(resolvConfServers('# c\nsearch x\nnameserver 10.0.0.10\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:5\n'), [
-    { host: '10.0.0.10', port: 53 },
-    { host: 'fe80::1', port: 53 },
-  ]);
+  assert.deepEqual(
+    resolvConfServers(
+      '# c\nsearch x\nnameserver 10.0.0.10\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:5\n',
+    ),
+    [
+      { host: '10.0.0.10', port: 53 },
+      { host: 'fe80::1', port: 53 },
+    ],
+  );
 });

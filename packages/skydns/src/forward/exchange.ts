@@ -29,7 +29,10 @@ function exchangeUdp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<
       if (err !== undefined || reply === undefined) reject(err ?? new Error('no reply'));
       else resolve(reply);
     };
-    const timer = setTimeout(() => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.on('error', (err) => finish(err));
     socket.on('message', (reply, rinfo) => {
       if (rinfo.port !== server.port || !validReply(reply, id)) return;
@@ -56,7 +59,10 @@ function exchangeTcp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<
       if (err !== undefined || reply === undefined) reject(err ?? new Error('no reply'));
       else resolve(reply);
     };
-    const timer = setTimeout(() => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.on('error', (err) => finish(err));
     socket.on('close', () => finish(new Error(`${server.host}:${server.port} closed the connection`)));
     socket.on('connect', () => {
@@ -124,10 +130,20 @@ export async function forwardQuery(options: ForwardOptions, msg: Buffer, tcp: bo
  * undefined when every server fails or answers with an error code such as NXDOMAIN (SkyDNS's
  * "incomplete CNAME chain").
  */
-export async function lookupExternal(options: ForwardOptions, name: string, type: 'A' | 'AAAA', ttl: number): Promise<Rr[] | undefined> {
+export async function lookupExternal(
+  options: ForwardOptions,
+  name: string,
+  type: 'A' | 'AAAA',
+  ttl: number,
+): Promise<Rr[] | undefined> {
   for (const server of options.servers) {
     try {
-      const resolve = dns2.UDPClient({ dns: server.host, port: server.port, timeout: options.timeoutMs, socketType: isIP(server.host) === 6 ? 'udp6' : 'udp4' });
+      const resolve = dns2.UDPClient({
+        dns: server.host,
+        port: server.port,
+        timeout: options.timeoutMs,
+        socketType: isIP(server.host) === 6 ? 'udp6' : 'udp4',
+      });
       const reply = await resolve(name, type);
       if (reply.header.rcode !== 0) continue;
       const out: Rr[] = [];

@@ -71,7 +71,8 @@ export class Forwarder {
   /** The upstream addresses of each target, in order (undefined where the lookup failed or the target does not exist). */
   async lookupTargets(targets: readonly ExternalTarget[]): Promise<Array<Rr[] | undefined>> {
     const found: Array<Rr[] | undefined> = [];
-    for (const { cname, type } of targets) found.push(await lookupExternal(this.options.forward, cname.target, type, this.options.rcacheTtl));
+    for (const { cname, type } of targets)
+      found.push(await lookupExternal(this.options.forward, cname.target, type, this.options.rcacheTtl));
     return found;
   }
 }

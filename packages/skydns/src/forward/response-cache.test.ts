@@ -5,7 +5,12 @@ import { ResponseCache, cacheLifetime } from './response-cache.js';
 
 const { Packet } = dns2;
 
-function reply(options: { rcode?: number; answers?: Array<[string, number, string]>; soa?: [number, number]; tc?: boolean }): Buffer {
+function reply(options: {
+  rcode?: number;
+  answers?: Array<[string, number, string]>;
+  soa?: [number, number];
+  tc?: boolean;
+}): Buffer {
   const p = new Packet();
   p.header.id = 7;
   p.header.qr = 1;
@@ -34,7 +39,17 @@ function reply(options: { rcode?: number; answers?: Array<[string, number, strin
 const ttlsOf = (b: Buffer): number[] => Packet.parse(b).answers.map((a) => a.ttl);
 
 test('lifetimes: smallest answer TTL, SOA minimum for negative answers, nothing for failures or TC', () => {
-  assert.equal(cacheLifetime(reply({ answers: [['www.example.org', 300, '192.0.2.1'], ['www.example.org', 120, '192.0.2.2']] })), 120);
+  assert.equal(
+    cacheLifetime(
+      reply({
+        answers: [
+          ['www.example.org', 300, '192.0.2.1'],
+          ['www.example.org', 120, '192.0.2.2'],
+        ],
+      }),
+    ),
+    120,
+  );
   assert.equal(cacheLifetime(reply({ rcode: 3, soa: [3600, 30] })), 30);
   assert.equal(cacheLifetime(reply({ rcode: 0, soa: [20, 30] })), 20, 'NODATA: the smaller of SOA TTL and minimum');
   assert.equal(cacheLifetime(reply({ rcode: 3 })), undefined, 'negative without SOA');
@@ -48,7 +63,10 @@ test('TTLs count down; entries expire at their lifetime or -rcache-ttl; keys ign
   const key = ResponseCache.key('WWW.Example.org.', 1, 1, false, false);
   assert.equal(key, ResponseCache.key('www.example.org.', 1, 1, false, false));
   assert.notEqual(key, ResponseCache.key('www.example.org.', 1, 1, false, true), 'transport is part of the key');
-  assert.equal(cache.put(key, 'www.example.org.', reply({ answers: [['www.example.org', 300, '192.0.2.1']] }), 0), true);
+  assert.equal(
+    cache.put(key, 'www.example.org.', reply({ answers: [['www.example.org', 300, '192.0.2.1']] }), 0),
+    true,
+  );
   assert.deepEqual(ttlsOf(cache.get(key, 10_500)!), [290]);
   assert.deepEqual(ttlsOf(cache.get(key, 59_000)!), [241]);
   assert.equal(cache.get(key, 60_000), undefined, 'capped at -rcache-ttl');

@@ -63,7 +63,13 @@ export class ResponseCache {
       this.remove(oldest.value);
     }
     const lower = name.toLowerCase();
-    this.entries.set(key, { name: lower, buffer: Buffer.from(reply), storedAt: now, expiresAt: now + Math.min(lifetime, this.maxTtlSeconds) * 1000, ttls });
+    this.entries.set(key, {
+      name: lower,
+      buffer: Buffer.from(reply),
+      storedAt: now,
+      expiresAt: now + Math.min(lifetime, this.maxTtlSeconds) * 1000,
+      ttls,
+    });
     let keys = this.byName.get(lower);
     if (keys === undefined) this.byName.set(lower, (keys = new Set()));
     keys.add(key);
@@ -72,7 +78,10 @@ export class ResponseCache {
 
   /** Drop the entries of `name` and of every name above it (their answers include its subtree). */
   invalidate(name: string): void {
-    const parts = name.toLowerCase().split('.').filter((p) => p !== '');
+    const parts = name
+      .toLowerCase()
+      .split('.')
+      .filter((p) => p !== '');
     for (let i = 0; i <= parts.length; i++) {
       const suffix = i === parts.length ? '.' : `${parts.slice(i).join('.')}.`;
       for (const key of this.byName.get(suffix) ?? []) this.remove(key);
@@ -120,7 +129,8 @@ export function cacheLifetime(reply: Buffer): number | undefined {
   if (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN) return undefined;
   const answers = recordRanges(reply, s.start, s.an);
   if (answers === undefined) return undefined;
-  if (rcode === RCODE.NOERROR && answers.length > 0) return Math.min(...answers.map((r) => reply.readUInt32BE(r.ttlAt)));
+  if (rcode === RCODE.NOERROR && answers.length > 0)
+    return Math.min(...answers.map((r) => reply.readUInt32BE(r.ttlAt)));
   const authority = recordRanges(reply, answers[answers.length - 1]?.end ?? s.start, s.ns);
   const soa = authority?.find((r) => r.type === TYPE.SOA);
   if (soa === undefined) return undefined;

@@ -108,7 +108,11 @@ export function authoritative(ctx: ResolveContext, lookup: Lookup): Resolution {
  * failed or that does not exist (undefined) empties the answer so far (SkyDNS drops such a CNAME),
  * while one without records of the type keeps its CNAME, as SkyDNS does.
  */
-export function completeExternal(ctx: ResolveContext, res: Resolution, found: readonly (readonly Rr[] | undefined)[]): Resolution {
+export function completeExternal(
+  ctx: ResolveContext,
+  res: Resolution,
+  found: readonly (readonly Rr[] | undefined)[],
+): Resolution {
   let answer: Rr[] = [...res.answer];
   res.external.forEach((_, i) => {
     const records = found[i];

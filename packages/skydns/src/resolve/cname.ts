@@ -1,6 +1,14 @@
 import { nameToKey } from '@kube-dns-legacy/skymsg';
 import { filterGroup } from './group.js';
-import { NO_NAME, hostFamily, hostName, recordTtl, type Lookup, type Question, type ResolveContext } from './context.js';
+import {
+  NO_NAME,
+  hostFamily,
+  hostName,
+  recordTtl,
+  type Lookup,
+  type Question,
+  type ResolveContext,
+} from './context.js';
 
 /**
  * CNAME: the record at the name's key, else the one record directly below it (as kube2sky writes an

@@ -12,7 +12,8 @@ function depth(key: string): number {
  */
 export function filterGroup(records: StoredRecord[]): StoredRecord[] {
   const first = records[0];
-  if (first === undefined || !records.some((r) => r.record.group !== undefined && r.record.group !== '')) return records;
+  if (first === undefined || !records.some((r) => r.record.group !== undefined && r.record.group !== ''))
+    return records;
   let group = first.record.group ?? '';
   let level = depth(first.key);
   for (const r of records) {

@@ -99,18 +99,33 @@ export type Decision =
   /** Encode this resolution; `cacheable` when the answer cache may keep it until the records change. */
   | { readonly kind: 'answer'; readonly resolution: Resolution; readonly source: Source; readonly cacheable: boolean }
   /** Reply with only a code and the question (`refused`: forwarding was not allowed). */
-  | { readonly kind: 'code'; readonly rcode: RcodeName; readonly aa: boolean; readonly ra: boolean; readonly source: Source; readonly refused: boolean }
+  | {
+      readonly kind: 'code';
+      readonly rcode: RcodeName;
+      readonly aa: boolean;
+      readonly ra: boolean;
+      readonly source: Source;
+      readonly refused: boolean;
+    }
   /** Send the message upstream unchanged. */
   | { readonly kind: 'forward'; readonly source: Source }
   /** Ask upstream for the addresses of `resolution.external`, then {@link completeExternal}. */
   | { readonly kind: 'external'; readonly resolution: Resolution };
 
-const NOT_PLAIN: Decision = Object.freeze({ kind: 'code', rcode: 'NXDOMAIN', aa: true, ra: true, source: 'auth', refused: false });
+const NOT_PLAIN: Decision = Object.freeze({
+  kind: 'code',
+  rcode: 'NXDOMAIN',
+  aa: true,
+  ra: true,
+  source: 'auth',
+  refused: false,
+});
 
 /** Forward, or refuse with SERVFAIL (RA=0 under `-no-rec`) when the policy does not allow it. */
 function forwardOrRefuse(policy: ForwardPolicy, labelCount: number, source: Source): Decision {
   if (policy.noRec) return { kind: 'code', rcode: 'SERVFAIL', aa: false, ra: false, source, refused: true };
-  if (labelCount < policy.ndots || !policy.haveServers) return { kind: 'code', rcode: 'SERVFAIL', aa: false, ra: true, source, refused: true };
+  if (labelCount < policy.ndots || !policy.haveServers)
+    return { kind: 'code', rcode: 'SERVFAIL', aa: false, ra: true, source, refused: true };
   return { kind: 'forward', source };
 }
 
@@ -121,7 +136,8 @@ function forwardOrRefuse(policy: ForwardPolicy, labelCount: number, source: Sour
  * upstream (with `-no-rec`, dropped at once).
  */
 export function decide(ctx: ResolveContext, policy: ForwardPolicy, query: WireQuestion): Decision {
-  if (!query.plain) return inDomain(query.name, ctx.domain) ? NOT_PLAIN : forwardOrRefuse(policy, query.labelCount, 'recursive');
+  if (!query.plain)
+    return inDomain(query.name, ctx.domain) ? NOT_PLAIN : forwardOrRefuse(policy, query.labelCount, 'recursive');
   const res = resolveQuery(ctx, query);
   const source: Source = query.type === TYPE.PTR ? 'reverse' : 'auth';
   if (res.forward) return forwardOrRefuse(policy, query.labelCount, source === 'reverse' ? 'reverse' : 'recursive');

@@ -2,7 +2,15 @@ import { nameToKey } from '@kube-dns-legacy/skymsg';
 import type { Rr } from '../rr.js';
 import { filterGroup } from './group.js';
 import { ipGlue } from './glue.js';
-import { hostFamily, keyName, recordTtl, recordsFor, type Lookup, type Question, type ResolveContext } from './context.js';
+import {
+  hostFamily,
+  keyName,
+  recordTtl,
+  recordsFor,
+  type Lookup,
+  type Question,
+  type ResolveContext,
+} from './context.js';
 
 /**
  * NS: only at the apex, from the records under `ns.dns.<domain>`; each record with an IP host

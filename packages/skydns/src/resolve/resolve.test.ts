@@ -7,7 +7,19 @@ import type { ResolveContext } from './context.js';
 import { splitText } from './txt.js';
 import { completeExternal } from './answer.js';
 
-const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, ANY: 255, HINFO: 13 };
+const TYPES: Record<string, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  ANY: 255,
+  HINFO: 13,
+};
 const SERIAL = Date.UTC(2026, 0, 1, 12) / 1000;
 const SOA = `cluster.local. 60 SOA ns.dns.cluster.local. hostmaster.cluster.local. ${SERIAL} 28800 7200 604800 60`;
 const SVC = 'svc.cluster.local.';
@@ -16,13 +28,33 @@ const SVC = 'svc.cluster.local.';
 function cluster(): TreeBuilder {
   const b = new TreeBuilder();
   b.leaf(`kubernetes.default.${SVC}`, kubeA('10.0.0.1'));
-  b.leaf(`_https._tcp.kubernetes.default.${SVC}`, { host: `kubernetes.default.${SVC}`, port: 443, priority: 10, weight: 10, ttl: 30 });
+  b.leaf(`_https._tcp.kubernetes.default.${SVC}`, {
+    host: `kubernetes.default.${SVC}`,
+    port: 443,
+    priority: 10,
+    weight: 10,
+    ttl: 30,
+  });
   b.leaf(`kube-dns.kube-system.${SVC}`, kubeA('10.0.0.10'));
-  b.leaf(`_dns._udp.kube-dns.kube-system.${SVC}`, { host: `kube-dns.kube-system.${SVC}`, port: 53, priority: 10, weight: 10, ttl: 30 });
+  b.leaf(`_dns._udp.kube-dns.kube-system.${SVC}`, {
+    host: `kube-dns.kube-system.${SVC}`,
+    port: 53,
+    priority: 10,
+    weight: 10,
+    ttl: 30,
+  });
   b.leaf(`web.default.${SVC}`, kubeA('10.244.1.5'), 'web-0');
   b.leaf(`web.default.${SVC}`, kubeA('10.244.2.7'));
-  b.leaf(`_http._tcp.web.default.${SVC}`, { host: `web-0.web.default.${SVC}`, port: 8080, priority: 10, weight: 10, ttl: 30 }, 'web-0');
-  b.leaf(`_http._tcp.web.default.${SVC}`, { host: `c89ee3.web.default.${SVC}`, port: 8080, priority: 10, weight: 10, ttl: 30 }, 'c89ee3');
+  b.leaf(
+    `_http._tcp.web.default.${SVC}`,
+    { host: `web-0.web.default.${SVC}`, port: 8080, priority: 10, weight: 10, ttl: 30 },
+    'web-0',
+  );
+  b.leaf(
+    `_http._tcp.web.default.${SVC}`,
+    { host: `c89ee3.web.default.${SVC}`, port: 8080, priority: 10, weight: 10, ttl: 30 },
+    'c89ee3',
+  );
   b.leaf('10-1-2-3.default.pod.cluster.local.', kubeA('10.1.2.3'));
   return b;
 }
@@ -79,7 +111,14 @@ function check(ctx: ResolveContext, cases: Case[]): void {
 test('worked examples on kube2sky data (reference §2.17)', () => {
   const ctx = testContext(cluster().tree);
   check(ctx, [
-    { name: `kubernetes.default.${SVC}`, type: 'A', aa: true, answer: [`kubernetes.default.${SVC} 30 A 10.0.0.1`], authority: [], additional: [] },
+    {
+      name: `kubernetes.default.${SVC}`,
+      type: 'A',
+      aa: true,
+      answer: [`kubernetes.default.${SVC} 30 A 10.0.0.1`],
+      authority: [],
+      additional: [],
+    },
     {
       name: `_https._tcp.kubernetes.default.${SVC}`,
       type: 'SRV',
@@ -102,7 +141,11 @@ test('worked examples on kube2sky data (reference §2.17)', () => {
       type: 'A',
       answer: [`default.${SVC} 30 A 10.0.0.1`, `default.${SVC} 30 A 10.244.2.7`, `default.${SVC} 30 A 10.244.1.5`],
     },
-    { name: '10-1-2-3.default.pod.cluster.local.', type: 'A', answer: ['10-1-2-3.default.pod.cluster.local. 30 A 10.1.2.3'] },
+    {
+      name: '10-1-2-3.default.pod.cluster.local.',
+      type: 'A',
+      answer: ['10-1-2-3.default.pod.cluster.local. 30 A 10.1.2.3'],
+    },
     { name: '1.0.0.10.in-addr.arpa.', type: 'PTR', forward: true },
     { name: 'www.example.com.', type: 'A', forward: true },
     { name: 'mycluster.local.', type: 'A', forward: true },
@@ -139,7 +182,15 @@ test('headless service: per-endpoint names, hostnames and SRV with glue', () => 
 test('query-side wildcards * and any', () => {
   const ctx = testContext(cluster().tree);
   check(ctx, [
-    { name: `*.default.${SVC}`, type: 'A', answer: [`*.default.${SVC} 30 A 10.0.0.1`, `*.default.${SVC} 30 A 10.244.2.7`, `*.default.${SVC} 30 A 10.244.1.5`] },
+    {
+      name: `*.default.${SVC}`,
+      type: 'A',
+      answer: [
+        `*.default.${SVC} 30 A 10.0.0.1`,
+        `*.default.${SVC} 30 A 10.244.2.7`,
+        `*.default.${SVC} 30 A 10.244.1.5`,
+      ],
+    },
     { name: `kubernetes.any.${SVC}`, type: 'A', answer: [`kubernetes.any.${SVC} 30 A 10.0.0.1`] },
     { name: `*.nosuch.${SVC}`, type: 'A', rcode: 'NXDOMAIN', authority: [SOA] },
     { name: `nosuch.*.${SVC}`, type: 'A', answer: [], authority: [SOA] },
@@ -181,21 +232,39 @@ test('CNAME chains inside the domain, loops, limits and external targets', () =>
     { name: '3.cname.cluster.local.', type: 'A', answer: [], authority: [SOA] },
     { name: 'self.cname.cluster.local.', type: 'A', answer: [], authority: [SOA] },
     { name: 'dangling.cname.cluster.local.', type: 'A', answer: [], authority: [SOA] },
-    { name: 'short.cname.cluster.local.', type: 'A', answer: ['short.cname.cluster.local. 3600 CNAME server1.'], external: ['server1. A'] },
-    { name: 'ext.cname.cluster.local.', type: 'AAAA', answer: ['ext.cname.cluster.local. 3600 CNAME www.example.com.'], external: ['www.example.com. AAAA'] },
-    { name: 'c4.chain.cluster.local.', type: 'A', answer: [
-      'c4.chain.cluster.local. 3600 CNAME c5.chain.cluster.local.',
-      'c5.chain.cluster.local. 3600 CNAME c6.chain.cluster.local.',
-      'c6.chain.cluster.local. 3600 CNAME c7.chain.cluster.local.',
-      'c7.chain.cluster.local. 3600 CNAME c8.chain.cluster.local.',
-      'c8.chain.cluster.local. 3600 CNAME c9.chain.cluster.local.',
-      'c9.chain.cluster.local. 3600 CNAME c10.chain.cluster.local.',
-      'c10.chain.cluster.local. 3600 CNAME c11.chain.cluster.local.',
-      'c11.chain.cluster.local. 3600 CNAME c12.chain.cluster.local.',
-      'c12.chain.cluster.local. 3600 A 10.0.0.12',
-    ] },
+    {
+      name: 'short.cname.cluster.local.',
+      type: 'A',
+      answer: ['short.cname.cluster.local. 3600 CNAME server1.'],
+      external: ['server1. A'],
+    },
+    {
+      name: 'ext.cname.cluster.local.',
+      type: 'AAAA',
+      answer: ['ext.cname.cluster.local. 3600 CNAME www.example.com.'],
+      external: ['www.example.com. AAAA'],
+    },
+    {
+      name: 'c4.chain.cluster.local.',
+      type: 'A',
+      answer: [
+        'c4.chain.cluster.local. 3600 CNAME c5.chain.cluster.local.',
+        'c5.chain.cluster.local. 3600 CNAME c6.chain.cluster.local.',
+        'c6.chain.cluster.local. 3600 CNAME c7.chain.cluster.local.',
+        'c7.chain.cluster.local. 3600 CNAME c8.chain.cluster.local.',
+        'c8.chain.cluster.local. 3600 CNAME c9.chain.cluster.local.',
+        'c9.chain.cluster.local. 3600 CNAME c10.chain.cluster.local.',
+        'c10.chain.cluster.local. 3600 CNAME c11.chain.cluster.local.',
+        'c11.chain.cluster.local. 3600 CNAME c12.chain.cluster.local.',
+        'c12.chain.cluster.local. 3600 A 10.0.0.12',
+      ],
+    },
     { name: 'c0.chain.cluster.local.', type: 'A', answer: [], authority: [SOA] },
-    { name: '1.cname.cluster.local.', type: 'CNAME', answer: ['1.cname.cluster.local. 100 CNAME 2.cname.cluster.local.'] },
+    {
+      name: '1.cname.cluster.local.',
+      type: 'CNAME',
+      answer: ['1.cname.cluster.local. 100 CNAME 2.cname.cluster.local.'],
+    },
     { name: '2.cname.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
     { name: 'cname.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
     { name: 'none.cname.cluster.local.', type: 'CNAME', rcode: 'NXDOMAIN' },
@@ -210,8 +279,16 @@ test('a CNAME question for an ExternalName (its one record below the name) answe
   b.leaf('two.default.svc.cluster.local.', { host: 'a.example.com', ttl: 30 });
   b.leaf('two.default.svc.cluster.local.', { host: 'b.example.com', ttl: 30 });
   check(testContext(b.tree), [
-    { name: 'ext.default.svc.cluster.local.', type: 'CNAME', answer: ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'] },
-    { name: 'EXT.default.svc.cluster.local.', type: 'CNAME', answer: ['EXT.default.svc.cluster.local. 30 CNAME db.example.com.'] },
+    {
+      name: 'ext.default.svc.cluster.local.',
+      type: 'CNAME',
+      answer: ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'],
+    },
+    {
+      name: 'EXT.default.svc.cluster.local.',
+      type: 'CNAME',
+      answer: ['EXT.default.svc.cluster.local. 30 CNAME db.example.com.'],
+    },
     { name: 'web.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
     { name: '_http._tcp.web.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
     { name: 'two.default.svc.cluster.local.', type: 'CNAME', answer: [], authority: [SOA] },
@@ -228,13 +305,20 @@ test('TXT split at 255 bytes, MX with glue, NS and SOA at the apex, other types'
   b.at('ns1.ns.dns.cluster.local.', { host: '10.0.0.10' });
   const ctx = testContext(b.tree);
   check(ctx, [
-    { name: 'txt.cluster.local.', type: 'TXT', answer: [`txt.cluster.local. 10 TXT "${'a'.repeat(255)}" "${'a'.repeat(45)}"`] },
+    {
+      name: 'txt.cluster.local.',
+      type: 'TXT',
+      answer: [`txt.cluster.local. 10 TXT "${'a'.repeat(255)}" "${'a'.repeat(45)}"`],
+    },
     { name: 'txt255.cluster.local.', type: 'TXT', answer: [`txt255.cluster.local. 3600 TXT "${'b'.repeat(255)}"`] },
     { name: `kubernetes.default.${SVC}`, type: 'TXT', answer: [], authority: [SOA] },
     {
       name: 'mail.cluster.local.',
       type: 'MX',
-      answer: ['mail.cluster.local. 3600 MX 10 mx.example.com.', 'mail.cluster.local. 3600 MX 20 mx1.mail.cluster.local.'],
+      answer: [
+        'mail.cluster.local. 3600 MX 10 mx.example.com.',
+        'mail.cluster.local. 3600 MX 20 mx1.mail.cluster.local.',
+      ],
       additional: ['mx1.mail.cluster.local. 3600 A 10.0.0.25'],
     },
     {
@@ -245,12 +329,21 @@ test('TXT split at 255 bytes, MX with glue, NS and SOA at the apex, other types'
     },
     { name: `default.${SVC}`, type: 'NS', answer: [], authority: [SOA] },
     { name: 'nosuch.cluster.local.', type: 'NS', rcode: 'NXDOMAIN' },
-    { name: 'Cluster.Local.', type: 'SOA', answer: [`Cluster.Local. 3600 SOA ns.dns.cluster.local. hostmaster.cluster.local. ${SERIAL} 28800 7200 604800 60`] },
+    {
+      name: 'Cluster.Local.',
+      type: 'SOA',
+      answer: [
+        `Cluster.Local. 3600 SOA ns.dns.cluster.local. hostmaster.cluster.local. ${SERIAL} 28800 7200 604800 60`,
+      ],
+    },
     { name: `kubernetes.default.${SVC}`, type: 'SOA', answer: [], authority: [SOA] },
     { name: `kubernetes.default.${SVC}`, type: 'HINFO', answer: [], authority: [SOA] },
     { name: `nosuch.${SVC}`, type: 'HINFO', rcode: 'NXDOMAIN', authority: [SOA] },
   ]);
-  assert.deepEqual(splitText('é'.repeat(200)).map((s) => Buffer.byteLength(s)), [254, 146]);
+  assert.deepEqual(
+    splitText('é'.repeat(200)).map((s) => Buffer.byteLength(s)),
+    [254, 146],
+  );
 });
 
 test('groups (SkyDNS msg.Group examples)', () => {
@@ -263,9 +356,17 @@ test('groups (SkyDNS msg.Group examples)', () => {
   b.at('d.sub.dom2.cluster.local.', { host: '127.0.0.4', group: 'g3' });
   const ctx = testContext(b.tree);
   check(ctx, [
-    { name: 'dom.cluster.local.', type: 'A', answer: ['dom.cluster.local. 3600 A 127.0.0.1', 'dom.cluster.local. 3600 A 127.0.0.2'] },
+    {
+      name: 'dom.cluster.local.',
+      type: 'A',
+      answer: ['dom.cluster.local. 3600 A 127.0.0.1', 'dom.cluster.local. 3600 A 127.0.0.2'],
+    },
     { name: 'dom1.cluster.local.', type: 'A', answer: ['dom1.cluster.local. 3600 A 127.0.0.1'] },
-    { name: 'dom2.cluster.local.', type: 'A', answer: ['dom2.cluster.local. 3600 A 127.0.0.3', 'dom2.cluster.local. 3600 A 127.0.0.4'] },
+    {
+      name: 'dom2.cluster.local.',
+      type: 'A',
+      answer: ['dom2.cluster.local. 3600 A 127.0.0.3', 'dom2.cluster.local. 3600 A 127.0.0.4'],
+    },
   ]);
 });
 
@@ -275,7 +376,12 @@ test('PTR from /skydns/arpa (AA=0), else forwarded', () => {
   b.tree.set('/skydns/arpa/in-addr/10/0/0/9', { host: '10.0.0.9' });
   const ctx = testContext(b.tree);
   check(ctx, [
-    { name: '1.0.0.10.in-addr.arpa.', type: 'PTR', aa: false, answer: [`1.0.0.10.in-addr.arpa. 30 PTR kubernetes.default.${SVC}`] },
+    {
+      name: '1.0.0.10.in-addr.arpa.',
+      type: 'PTR',
+      aa: false,
+      answer: [`1.0.0.10.in-addr.arpa. 30 PTR kubernetes.default.${SVC}`],
+    },
     { name: '9.0.0.10.in-addr.arpa.', type: 'PTR', forward: true },
     { name: '0.0.10.in-addr.arpa.', type: 'PTR', forward: true },
     { name: '*.0.0.10.in-addr.arpa.', type: 'PTR', forward: true },
@@ -295,9 +401,17 @@ test('TTL rules and de-duplication', () => {
   b.leaf('v6.cluster.local.', { host: '::ffff:10.0.0.7' });
   const ctx = testContext(b.tree);
   check(ctx, [
-    { name: 'mixed.cluster.local.', type: 'A', answer: ['mixed.cluster.local. 30 A 10.0.0.2', 'mixed.cluster.local. 30 A 10.0.0.1'] },
+    {
+      name: 'mixed.cluster.local.',
+      type: 'A',
+      answer: ['mixed.cluster.local. 30 A 10.0.0.2', 'mixed.cluster.local. 30 A 10.0.0.1'],
+    },
     { name: 'long.cluster.local.', type: 'A', answer: ['long.cluster.local. 7200 A 10.0.0.1'] },
-    { name: 'longs.cluster.local.', type: 'A', answer: ['longs.cluster.local. 3600 A 10.0.0.2', 'longs.cluster.local. 3600 A 10.0.0.1'] },
+    {
+      name: 'longs.cluster.local.',
+      type: 'A',
+      answer: ['longs.cluster.local. 3600 A 10.0.0.2', 'longs.cluster.local. 3600 A 10.0.0.1'],
+    },
     { name: 'dup.cluster.local.', type: 'A', answer: ['dup.cluster.local. 30 A 10.0.0.1'] },
     { name: 'v6.cluster.local.', type: 'AAAA', answer: ['v6.cluster.local. 3600 AAAA fd00::1'] },
     { name: 'v6.cluster.local.', type: 'A', answer: ['v6.cluster.local. 3600 A 10.0.0.7'] },
@@ -361,14 +475,26 @@ test('SRV builds at most 2,300 records (more never fit in 64 KiB) and looks up g
   const b = new TreeBuilder();
   for (let i = 0; i < 1100; i++) {
     b.leaf(`t${i}.many.cluster.local.`, { host: `10.9.${i >> 8}.${i & 255}` });
-    b.leaf(`_http._tcp.many.cluster.local.`, { host: `t${i}.many.cluster.local.`, port: 80 }, `s${String(i).padStart(4, '0')}`);
+    b.leaf(
+      `_http._tcp.many.cluster.local.`,
+      { host: `t${i}.many.cluster.local.`, port: 80 },
+      `s${String(i).padStart(4, '0')}`,
+    );
   }
-  const r = resolveQuery(testContext(b.tree), { name: '_http._tcp.many.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 });
+  const r = resolveQuery(testContext(b.tree), {
+    name: '_http._tcp.many.cluster.local.',
+    type: TYPES['SRV'] ?? 0,
+    qclass: 1,
+  });
   assert.equal(r.answer.length, 1100);
   assert.equal(r.additional.length, 1024);
   assert.equal(formatRr(r.additional[0] as Parameters<typeof formatRr>[0]), 't0.many.cluster.local. 3600 A 10.9.0.0');
   for (let i = 0; i < 3000; i++) b.leaf('lots.cluster.local.', { host: `10.8.${i >> 8}.${i & 255}`, port: 80 });
-  assert.equal(resolveQuery(testContext(b.tree), { name: 'lots.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 }).answer.length, 2300);
+  assert.equal(
+    resolveQuery(testContext(b.tree), { name: 'lots.cluster.local.', type: TYPES['SRV'] ?? 0, qclass: 1 }).answer
+      .length,
+    2300,
+  );
 });
 
 test('an external CNAME target without records of the type keeps the CNAME; a failed or NXDOMAIN lookup drops it (SkyDNS)', () => {
@@ -377,8 +503,16 @@ test('an external CNAME target without records of the type keeps the CNAME; a fa
   const ctx = testContext(b.tree);
   const res = resolveQuery(ctx, { name: 'ext.default.svc.cluster.local.', type: TYPES['AAAA'] ?? 0, qclass: 1 });
   assert.equal(res.external.length, 1);
-  const show = (found: Parameters<typeof completeExternal>[2]): string[] => completeExternal(ctx, res, found).answer.map(formatRr);
-  assert.deepEqual(show([[]]), ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'], 'NOERROR without AAAA: the CNAME stays');
+  const show = (found: Parameters<typeof completeExternal>[2]): string[] =>
+    completeExternal(ctx, res, found).answer.map(formatRr);
+  assert.deepEqual(
+    show([[]]),
+    ['ext.default.svc.cluster.local. 30 CNAME db.example.com.'],
+    'NOERROR without AAAA: the CNAME stays',
+  );
   assert.deepEqual(show([undefined]), [], 'NXDOMAIN or no upstream: the chain is dropped');
-  assert.deepEqual(show([[{ name: 'db.example.com.', ttl: 60, type: 'AAAA', address: 'fd00::1' }]]), ['ext.default.svc.cluster.local. 30 CNAME db.example.com.', 'db.example.com. 30 AAAA fd00::1']);
+  assert.deepEqual(show([[{ name: 'db.example.com.', ttl: 60, type: 'AAAA', address: 'fd00::1' }]]), [
+    'ext.default.svc.cluster.local. 30 CNAME db.example.com.',
+    'db.example.com. 30 AAAA fd00::1',
+  ]);
 });

@@ -1,6 +1,14 @@
 import type { Rr } from '../rr.js';
 import { filterGroup } from './group.js';
-import { MAX_ANSWER_RECORDS, NO_NAME, recordTtl, recordsFor, type Lookup, type Question, type ResolveContext } from './context.js';
+import {
+  MAX_ANSWER_RECORDS,
+  NO_NAME,
+  recordTtl,
+  recordsFor,
+  type Lookup,
+  type Question,
+  type ResolveContext,
+} from './context.js';
 
 /** The longest character-string in a TXT record. */
 const MAX_TXT_STRING = 255;

@@ -10,7 +10,10 @@ export async function readConfigKey(client: Etcd3, prefix: string, timeoutMs: nu
   while (Date.now() < deadline) {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`etcd did not answer within ${timeoutMs} ms`)), Math.max(1, deadline - Date.now()));
+      timer = setTimeout(
+        () => reject(new Error(`etcd did not answer within ${timeoutMs} ms`)),
+        Math.max(1, deadline - Date.now()),
+      );
     });
     try {
       const value = await Promise.race([client.get(`/${prefix}/config`).string(), timeout]);

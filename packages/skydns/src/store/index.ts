@@ -1,4 +1,11 @@
-import { connectEtcd, readPrefix, readWatchLoop, watchPrefix, type PrefixWatch, type ReadWatchLoop } from '@kube-dns-legacy/etcdkit';
+import {
+  connectEtcd,
+  readPrefix,
+  readWatchLoop,
+  watchPrefix,
+  type PrefixWatch,
+  type ReadWatchLoop,
+} from '@kube-dns-legacy/etcdkit';
 import type { LogFn } from '@kube-dns-legacy/processkit';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { RecordTree } from '../tree.js';
@@ -81,7 +88,10 @@ export class EtcdStore {
 
   constructor(private readonly options: StoreOptions) {
     const ca = readTlsFile('ca-cert', options.caCert);
-    const tls = options.tlsPem === '' ? {} : { cert: readTlsFile('tls-pem', options.tlsPem), key: readTlsFile('tls-key', options.tlsKey) };
+    const tls =
+      options.tlsPem === ''
+        ? {}
+        : { cert: readTlsFile('tls-pem', options.tlsPem), key: readTlsFile('tls-key', options.tlsKey) };
     this.client = connectEtcd({
       endpoints: options.endpoints,
       dialTimeoutMs: 3000,
@@ -111,7 +121,10 @@ export class EtcdStore {
       RETRY,
       (err, failures) => {
         if (this.connected || this.lastSync === 0 || failures === 1) {
-          this.options.log('warn', 'cannot read etcd; serving the last good data', { error: err.message, records: this.tree.size });
+          this.options.log('warn', 'cannot read etcd; serving the last good data', {
+            error: err.message,
+            records: this.tree.size,
+          });
         }
         this.connected = false;
       },
@@ -167,11 +180,15 @@ export class EtcdStore {
       this.behind = false;
       if (this.hold === undefined) {
         this.hold = new Hold(this.options.hold ?? DEFAULT_HOLD, (reason) => this.endHold(reason));
-        this.options.log('warn', 'etcd came back behind the data we hold (restored or wiped); serving the last good data while it is refilled', {
-          serving: this.tree.size,
-          listed: fresh.size,
-          revision: this.revision,
-        });
+        this.options.log(
+          'warn',
+          'etcd came back behind the data we hold (restored or wiped); serving the last good data while it is refilled',
+          {
+            serving: this.tree.size,
+            listed: fresh.size,
+            revision: this.revision,
+          },
+        );
       }
       this.hold.tree = fresh;
       this.hold.changed(fresh.size);
@@ -182,7 +199,10 @@ export class EtcdStore {
     this.tree.ready = true;
     this.changedAt = Date.now();
     this.options.onChange([`/${this.options.prefix}`]);
-    this.options.log('info', first ? 'loaded records from etcd' : 'reloaded records from etcd', { records: this.tree.size, revision: this.revision });
+    this.options.log('info', first ? 'loaded records from etcd' : 'reloaded records from etcd', {
+      records: this.tree.size,
+      revision: this.revision,
+    });
   }
 
   /** Serve the refilled tree. */
@@ -211,7 +231,10 @@ export class EtcdStore {
     const watch = watchPrefix(this.client, this.root, this.revision + 1, {
       connected: (revision) => {
         if (revision < this.revision) {
-          this.options.log('warn', 'etcd is behind the data we hold (restored or wiped); listing again', { etcd: String(revision), ours: this.revision });
+          this.options.log('warn', 'etcd is behind the data we hold (restored or wiped); listing again', {
+            etcd: String(revision),
+            ours: this.revision,
+          });
           this.behind = true;
           return false;
         }
@@ -221,7 +244,10 @@ export class EtcdStore {
         return true;
       },
       disconnected: (err) => {
-        if (this.connected) this.options.log('warn', 'lost the etcd watch; serving the last good data while reconnecting', { error: err.message });
+        if (this.connected)
+          this.options.log('warn', 'lost the etcd watch; serving the last good data while reconnecting', {
+            error: err.message,
+          });
         this.connected = false;
       },
       data: (res) => {
@@ -251,6 +277,7 @@ export class EtcdStore {
     const end = await watch.ended;
     this.watcher = undefined;
     this.connected = false;
-    if (end.by === 'etcd' && end.error !== undefined) this.options.log('warn', 'etcd watch ended; listing again', { error: end.error.message });
+    if (end.by === 'etcd' && end.error !== undefined)
+      this.options.log('warn', 'etcd watch ended; listing again', { error: end.error.message });
   }
 }

@@ -16,7 +16,12 @@ after(async () => {
   await etcd.stop();
 });
 
-function store(extra: Partial<StoreOptions> = {}): { store: EtcdStore; bad: string[]; changes: string[][]; logs: string[] } {
+function store(extra: Partial<StoreOptions> = {}): {
+  store: EtcdStore;
+  bad: string[];
+  changes: string[][];
+  logs: string[];
+} {
   const bad: string[] = [];
   const changes: string[][] = [];
   const logs: string[] = [];
@@ -60,10 +65,20 @@ test('initial load, bad values skipped and counted, put/delete visible within 10
     const v2 = A('10.0.0.2');
     await etcd.etcdctl('put', `${SVC}/web/${leafLabel(v2)}`, v2);
     let started = Date.now();
-    const putMs = await waitFor('put visible', () => (hosts(s, `${SVC}/web`)?.[0] === '10.0.0.2' ? Date.now() - started : undefined), 2000, 2);
+    const putMs = await waitFor(
+      'put visible',
+      () => (hosts(s, `${SVC}/web`)?.[0] === '10.0.0.2' ? Date.now() - started : undefined),
+      2000,
+      2,
+    );
     await etcd.etcdctl('del', `${SVC}/web/${leafLabel(v2)}`);
     started = Date.now();
-    const delMs = await waitFor('delete visible', () => (hosts(s, `${SVC}/web`) === undefined ? Date.now() - started : undefined), 2000, 2);
+    const delMs = await waitFor(
+      'delete visible',
+      () => (hosts(s, `${SVC}/web`) === undefined ? Date.now() - started : undefined),
+      2000,
+      2,
+    );
     // Measured from the moment etcdctl reports the write committed.
     assert.ok(putMs < 100 && delMs < 100, `put ${putMs} ms, delete ${delMs} ms`);
     await etcd.etcdctl('put', `${SVC}/kubernetes/${leafLabel(v1)}`, 'garbage now');
@@ -107,14 +122,24 @@ test('a compacted watch is re-listed; a wiped etcd is re-listed', async () => {
       const v = A('10.0.0.4');
       await etcd.etcdctl('put', `${SVC}/compacted/${leafLabel(v)}`, v);
       await etcd.etcdctl('put', `${SVC}/compacted2/x`, v);
-      const status = JSON.parse(await etcd.etcdctl('endpoint', 'status', '-w', 'json')) as Array<{ Status: { header: { revision: number } } }>;
+      const status = JSON.parse(await etcd.etcdctl('endpoint', 'status', '-w', 'json')) as Array<{
+        Status: { header: { revision: number } };
+      }>;
       await etcd.etcdctl('compaction', String(status[0]?.Status.header.revision));
     },
   });
   s.start();
   try {
-    await waitFor('the put made during compaction is seen', () => hosts(s, `${SVC}/compacted`)?.[0] === '10.0.0.4', 10_000, 10);
-    assert.ok(logs.some((l) => /listing again/.test(l)), logs.join('\n'));
+    await waitFor(
+      'the put made during compaction is seen',
+      () => hosts(s, `${SVC}/compacted`)?.[0] === '10.0.0.4',
+      10_000,
+      10,
+    );
+    assert.ok(
+      logs.some((l) => /listing again/.test(l)),
+      logs.join('\n'),
+    );
     assert.ok(logs.filter((l) => /loaded records|reloaded records/.test(l)).length >= 2);
     assert.ok(!logs.some((l) => /refilled/.test(l)), 'a compacted watch is re-listed at once, without a hold');
 
@@ -122,7 +147,12 @@ test('a compacted watch is re-listed; a wiped etcd is re-listed', async () => {
     await etcd.resume({ empty: true });
     const v = A('10.0.0.5');
     await etcd.etcdctl('put', `${SVC}/fresh/${leafLabel(v)}`, v);
-    await waitFor('fresh etcd re-listed', () => hosts(s, `${SVC}/fresh`)?.[0] === '10.0.0.5' && hosts(s, `${SVC}/compacted`) === undefined, 15_000, 10);
+    await waitFor(
+      'fresh etcd re-listed',
+      () => hosts(s, `${SVC}/fresh`)?.[0] === '10.0.0.5' && hosts(s, `${SVC}/compacted`) === undefined,
+      15_000,
+      10,
+    );
   } finally {
     await s.stop();
   }
@@ -133,7 +163,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A store over three names, loaded and watching, with etcd then killed and restarted empty. */
 async function wipedUnder(hold: { quietMs: number; maxMs: number }): Promise<ReturnType<typeof store>> {
   await etcd.etcdctl('del', '--prefix', '/skydns/');
-  for (const [i, name] of ['one', 'two', 'three'].entries()) await etcd.etcdctl('put', `${SVC}/${name}/x`, A(`10.0.1.${i + 1}`));
+  for (const [i, name] of ['one', 'two', 'three'].entries())
+    await etcd.etcdctl('put', `${SVC}/${name}/x`, A(`10.0.1.${i + 1}`));
   const made = store({ hold });
   made.store.start();
   await waitFor('first load', () => made.store.tree.ready && made.store.connected, 10_000);
@@ -154,15 +185,25 @@ test('etcd back empty: the last good data serves until the refill has been quiet
     await etcd.etcdctl('put', `${SVC}/one/x`, A('10.0.1.1'));
     await etcd.etcdctl('put', `${SVC}/two/x`, A('10.0.2.2'));
     await sleep(300);
-    assert.deepEqual([hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)], [['10.0.1.2'], ['10.0.1.3']], 'still the last good data while the refill goes on');
+    assert.deepEqual(
+      [hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)],
+      [['10.0.1.2'], ['10.0.1.3']],
+      'still the last good data while the refill goes on',
+    );
     await etcd.etcdctl('put', `${SVC}/four/x`, A('10.0.2.4'));
     const lastWrite = Date.now();
     await waitFor('the switch to the refilled data', () => hosts(s, `${SVC}/four`) !== undefined, 10_000, 5);
     const quietMs = Date.now() - lastWrite;
     assert.ok(quietMs >= 600, `switched ${quietMs} ms after the last write (quiet period 700 ms)`);
-    assert.deepEqual([hosts(s, `${SVC}/one`), hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)], [['10.0.1.1'], ['10.0.2.2'], undefined]);
+    assert.deepEqual(
+      [hosts(s, `${SVC}/one`), hosts(s, `${SVC}/two`), hosts(s, `${SVC}/three`)],
+      [['10.0.1.1'], ['10.0.2.2'], undefined],
+    );
     assert.deepEqual(changes.slice(changesBefore), [['/skydns']], 'one change at the switch, none during the hold');
-    assert.ok(logs.some((l) => /info switched to the refilled etcd data .*"reason":"quiet"/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /info switched to the refilled etcd data .*"reason":"quiet"/.test(l)),
+      logs.join('\n'),
+    );
     // Afterwards changes apply at once again.
     await etcd.etcdctl('put', `${SVC}/five/x`, A('10.0.2.5'));
     const started = Date.now();
@@ -179,7 +220,10 @@ test('etcd back empty and never refilled: the hold ends after its longest time',
     assert.deepEqual(hosts(s, `${SVC}/one`), ['10.0.1.1']);
     await waitFor('the longest hold to end', () => hosts(s, `${SVC}/one`) === undefined, 10_000, 10);
     assert.equal(s.tree.size, 0);
-    assert.ok(logs.some((l) => /info switched to the refilled etcd data .*"reason":"max-hold"/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /info switched to the refilled etcd data .*"reason":"max-hold"/.test(l)),
+      logs.join('\n'),
+    );
   } finally {
     await s.stop();
   }
@@ -190,18 +234,27 @@ test('the load reads the tree in pages, all at one revision, and the watch start
   const client = new Etcd3({ hosts: etcd.endpoint });
   const keys = Array.from({ length: 4500 }, (_, i) => `${SVC}/paged/${String(i).padStart(5, '0')}`);
   try {
-    for (let i = 0; i < keys.length; i += 250) await Promise.all(keys.slice(i, i + 250).map((k, j) => client.put(k).value(A(`10.1.${(i + j) >> 8}.${(i + j) & 255}`))));
+    for (let i = 0; i < keys.length; i += 250)
+      await Promise.all(
+        keys.slice(i, i + 250).map((k, j) => client.put(k).value(A(`10.1.${(i + j) >> 8}.${(i + j) & 255}`))),
+      );
   } finally {
     client.close();
   }
-  const revision = Number((JSON.parse(await etcd.etcdctl('get', '/skydns/none', '-w', 'json')) as { header: { revision: string } }).header.revision);
+  const revision = Number(
+    (JSON.parse(await etcd.etcdctl('get', '/skydns/none', '-w', 'json')) as { header: { revision: string } }).header
+      .revision,
+  );
   const { store: s } = store();
   s.start();
   try {
     await waitFor('the paged load', () => s.tree.ready && s.connected, 15_000);
     assert.equal(s.tree.size, keys.length, 'every page read (three pages of at most 2000 keys)');
     assert.equal(s.revision, revision, 'the load is at the revision etcd had');
-    assert.deepEqual(s.tree.lookup(`${SVC}/paged`, 3)?.map((r) => r.key), keys.slice(0, 3));
+    assert.deepEqual(
+      s.tree.lookup(`${SVC}/paged`, 3)?.map((r) => r.key),
+      keys.slice(0, 3),
+    );
     assert.deepEqual(hosts(s, keys[4499] as string), ['10.1.17.147']);
     await etcd.etcdctl('del', keys[0] as string);
     await waitFor('the first change after the load', () => s.tree.size === keys.length - 1, 2000, 2);
@@ -211,7 +264,7 @@ test('the load reads the tree in pages, all at one revision, and the watch start
   }
 });
 
-test('the initial load reads a tree larger than gRPC\'s default 4 MiB reply limit', async () => {
+test("the initial load reads a tree larger than gRPC's default 4 MiB reply limit", async () => {
   await etcd.etcdctl('del', '--prefix', '/skydns/');
   const client = new Etcd3({ hosts: etcd.endpoint });
   try {

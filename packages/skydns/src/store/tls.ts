@@ -7,6 +7,8 @@ export function readTlsFile(flag: string, path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError(`-${flag} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(
+      `-${flag} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
