@@ -1,4 +1,4 @@
-import { QTYPE } from '../src/reliability-dns.js';
+import type { QTYPE } from '../src/reliability-dns.js';
 import { seededRandom } from '@kube-dns-legacy/testkit';
 import { NS } from './objects.js';
 

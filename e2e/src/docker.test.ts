@@ -228,12 +228,12 @@ for (const [name, pkg] of Object.entries(IMAGES)) {
     for (const copy of runtime.filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') !== undefined)) {
       const [source, dest] = args(copy);
       const destDir = posix.resolve(workdirOf(runtime, copy), dest ?? '');
-      if (file.startsWith(destDir + '/')) buildPath = posix.join(source ?? '', file.slice(destDir.length + 1));
+      if (file.startsWith(`${destDir}/`)) buildPath = posix.join(source ?? '', file.slice(destDir.length + 1));
     }
     assert.ok(buildPath, `${file} is copied from the build stage`);
     const build = all[0] ?? [];
     const buildDir = workdirOf(build, build.find((i) => i.getKeyword() === 'RUN') as Instruction);
-    assert.ok(buildPath.startsWith(buildDir + '/'), `${buildPath} is under the build stage's ${buildDir}`);
+    assert.ok(buildPath.startsWith(`${buildDir}/`), `${buildPath} is under the build stage's ${buildDir}`);
     const repoPath = buildPath.slice(buildDir.length + 1);
     assert.equal(repoPath, `packages/${pkg}/dist/main.js`, 'the file tsc -b produces for the package');
 
@@ -357,9 +357,9 @@ describe('images assembled without Docker', { concurrency: true }, () => {
         // The runtime stage's COPY --from=<build stage> lines, with the build stage's WORKDIR and the runtime's WORKDIR mapped to the two folders.
         for (const copy of runtime.filter((i) => i.getKeyword() === 'COPY' && flag(i, 'from') !== undefined)) {
           const [source = '', dest = ''] = args(copy);
-          assert.ok(source.startsWith(buildWorkdir + '/'), `${source} comes from the build stage's ${buildWorkdir}`);
+          assert.ok(source.startsWith(`${buildWorkdir}/`), `${source} comes from the build stage's ${buildWorkdir}`);
           const target = posix.resolve(appWorkdir, dest);
-          assert.ok(target === appWorkdir || target.startsWith(appWorkdir + '/'), `${dest} lands under ${appWorkdir}`);
+          assert.ok(target === appWorkdir || target.startsWith(`${appWorkdir}/`), `${dest} lands under ${appWorkdir}`);
           const from = join(buildDir, source.slice(buildWorkdir.length + 1));
           assert.ok(existsSync(from), `COPY --from source ${source} exists after the prune step`);
           cpSync(from, join(appDir, target.slice(appWorkdir.length + 1)), { recursive: true, verbatimSymlinks: true });
@@ -372,7 +372,7 @@ describe('images assembled without Docker', { concurrency: true }, () => {
             assert.fail(`${relative(appDir, link)} is a dangling link in the image`);
           }
           assert.ok(
-            resolved.startsWith(appDir + '/') && !lstatSync(resolved).isSymbolicLink(),
+            resolved.startsWith(`${appDir}/`) && !lstatSync(resolved).isSymbolicLink(),
             `${relative(appDir, link)} points inside the image`,
           );
         }

@@ -59,15 +59,13 @@ test('a frozen API server (silent watches, hanging lists) is noticed and retried
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
-    await kc
-      .makeApiClient(CoreV1Api)
-      .createNamespacedService({
-        namespace: 'default',
-        body: {
-          metadata: { name: 'thawed' },
-          spec: { clusterIP: '10.0.0.77', ports: [{ port: 80, protocol: 'TCP' }] },
-        },
-      });
+    await kc.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'thawed' },
+        spec: { clusterIP: '10.0.0.77', ports: [{ port: 80, protocol: 'TCP' }] },
+      },
+    });
     await waitFor(
       'the new service in etcd',
       async () => (await etcd.dump('/skydns/local/cluster/svc/default/thawed/')).size === 1,

@@ -1,4 +1,4 @@
-import { ApiClient, clusterIpService, pool } from '../lib/sandbox-client.js';
+import { type ApiClient, clusterIpService, pool } from '../lib/sandbox-client.js';
 import { DOMAIN } from '../lib/stack.js';
 import type { SrvHost } from '../lib/dnsmasq.js';
 

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
-import { EtcdServer, freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
+import { type EtcdServer, freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
 import type { ApiCredentials } from './sandbox-client.js';
 
 /** The repository's top directory. */

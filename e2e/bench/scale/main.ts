@@ -167,7 +167,7 @@ async function bigAnswers(dir: string, skydns: Skydns, report: Report): Promise<
   report.add(
     table(
       [
-        'Background flow (dnsperf -Q ' + int(args['flow-qps']) + ', ordinary A names)',
+        `Background flow (dnsperf -Q ${int(args['flow-qps'])}, ordinary A names)`,
         'qps',
         'p50 ms',
         'p99 ms',

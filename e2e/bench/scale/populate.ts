@@ -1,4 +1,4 @@
-import { ApiClient, clusterIpService, pool } from '../lib/sandbox-client.js';
+import { type ApiClient, clusterIpService, pool } from '../lib/sandbox-client.js';
 
 /** How many objects the scale benchmark creates. */
 export interface ScaleSizes {

@@ -10,7 +10,7 @@ function configFromCommandLine(): ExechealthzConfig {
   try {
     const parsed = parseExechealthzArgs(process.argv.slice(2), process.env);
     if (parsed.help) {
-      process.stdout.write(parsed.usage + '\n');
+      process.stdout.write(`${parsed.usage}\n`);
       process.exit(0);
     }
     return parsed.config;

@@ -195,7 +195,7 @@ export class Reconciler {
 
   private async run(): Promise<void> {
     const { store, ctx, logger, metrics } = this.options;
-    let slots: Set<Slot> = this.dirty;
+    const slots: Set<Slot> = this.dirty;
     try {
       if (this.reload) {
         const table = this.table;

@@ -33,7 +33,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   metrics.collectProcessMetrics();
   const ctx = { domain: config.domain, prefix: config.etcdPrefix };
 
-  let kubeConfig;
+  let kubeConfig: ReturnType<typeof loadKubeConfig>;
   try {
     kubeConfig = loadKubeConfig(config);
   } catch (err) {
@@ -98,7 +98,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     ...(separateMetrics ? {} : { registry: metrics.registry }),
   });
   servers.push(health.server);
-  logger.info('serving /readiness, /healthz' + (separateMetrics ? '' : ' and /metrics'), { port: health.port });
+  logger.info(`serving /readiness, /healthz${separateMetrics ? '' : ' and /metrics'}`, { port: health.port });
   if (separateMetrics) {
     const m = await listen('metrics-port', { port: config.metricsPort ?? 0, registry: metrics.registry });
     servers.push(m.server);

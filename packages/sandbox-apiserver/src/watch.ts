@@ -96,7 +96,10 @@ export function serveWatch(res: ServerResponse, watch: WatchRequest, ctx: WatchC
   }
   let headers = true;
   const emit = (event: StoreEvent): void => {
-    if (watch.table === undefined) return line(res, event.type, event.object);
+    if (watch.table === undefined) {
+      line(res, event.type, event.object);
+      return;
+    }
     line(res, event.type, toTable(def, [event.object], String(event.rv), watch.table, headers));
     headers = false;
   };

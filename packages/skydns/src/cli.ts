@@ -200,7 +200,7 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     if (!/^https?:\/\/[^/]+\/?$/.test(m))
       throw new ConfigError(`-machines: ${JSON.stringify(m)} is not an http(s)://host:port URL`);
   }
-  let nameservers;
+  let nameservers: ReturnType<typeof parseUpstream>[] | undefined;
   try {
     const list = String(a.nameservers)
       .split(',')

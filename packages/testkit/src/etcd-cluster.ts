@@ -187,7 +187,7 @@ export class EtcdCluster {
     // etcd refuses a reconfiguration while a member restarted in the last seconds ("unhealthy cluster").
     await waitFor(
       `etcd to remove ${m.name}`,
-      async () => (await this.etcdctl(['member', 'remove', line.split(', ')[0] ?? '']), true),
+      async () => (await this.etcdctl(['member', 'remove', line.split(', ')[0] ?? ''])) !== undefined,
       30_000,
       500,
     );
@@ -201,7 +201,7 @@ export class EtcdCluster {
     if (m === undefined) throw new Error(`no member ${i}`);
     await waitFor(
       `etcd to add ${m.name}`,
-      async () => (await this.etcdctl(['member', 'add', m.name, `--peer-urls=${this.peer(m)}`]), true),
+      async () => (await this.etcdctl(['member', 'add', m.name, `--peer-urls=${this.peer(m)}`])) !== undefined,
       30_000,
       500,
     );

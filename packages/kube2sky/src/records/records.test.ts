@@ -311,7 +311,7 @@ test('pods: a-b-c-d under pod/<ns>, IPv6 dashed, nothing without an IP or in a t
 test('dns-version TXT, other domains and prefixes', () => {
   assert.deepEqual(sorted(versionRecords(ctx).records), [
     [
-      '/skydns/local/cluster/dns-version/' + [...versionRecords(ctx).records.keys()][0]?.split('/').pop(),
+      `/skydns/local/cluster/dns-version/${[...versionRecords(ctx).records.keys()][0]?.split('/').pop()}`,
       '{"text":"1.1.0","ttl":28800,"targetstrip":0}',
     ],
   ]);
