@@ -30,6 +30,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /src/node_modules/ node_modules/
 COPY --from=build /src/packages/goflags/ node_modules/@kube-dns-legacy/goflags/
+COPY --from=build /src/packages/processkit/ node_modules/@kube-dns-legacy/processkit/
 COPY --from=build /src/packages/exechealthz/ packages/exechealthz/
 USER 65534:65534
 EXPOSE 8080

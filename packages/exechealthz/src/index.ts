@@ -18,4 +18,4 @@ export { runCommand, MAX_OUTPUT_BYTES, type RunOutcome, type RunningCommand } fr
 export { ExecWorker, type WorkerOptions } from './worker.js';
 export { createHealthzServer, type ServerOptions } from './server.js';
 export { createMetrics, type HealthzMetrics } from './metrics.js';
-export { createLogger, runLogger } from './logger.js';
+export { runLogger } from './logger.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ArgsError, parseExechealthzArgs, type ExechealthzConfig } from './args.js';
-import { createLogger, runLogger } from './logger.js';
+import { createLogger } from '@kube-dns-legacy/processkit';
+import { runLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createHealthzServer } from './server.js';
 import { ExecWorker } from './worker.js';
@@ -22,7 +23,7 @@ function configFromCommandLine(): ExechealthzConfig {
 }
 
 const config = configFromCommandLine();
-const logger = createLogger(config.logLevel);
+const logger = createLogger('exechealthz', config.logLevel);
 const metrics = createMetrics();
 const runLog = runLogger(logger, config.cmd, config.verbose);
 const worker = new ExecWorker({

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type winston from 'winston';
+import type { Logger } from '@kube-dns-legacy/processkit';
 import type { HealthzMetrics } from './metrics.js';
 import { healthzResponse, type ExecResult } from './result.js';
 
@@ -11,7 +11,7 @@ export interface ServerOptions {
   latencyMs: number;
   verbose: boolean;
   metrics: HealthzMetrics;
-  logger: winston.Logger;
+  logger: Logger;
 }
 
 const INDEX =
