@@ -76,7 +76,10 @@ test('lists in pages, watches, re-lists on 410 and reports what a re-list no lon
     api.faults.goneOnWatch(true);
     api.faults.dropWatches();
     await remove('s1');
-    await waitFor('a re-list', () => relists.length === 2, 10_000, 10);
+    await waitFor('a re-list', () => relists.length >= 2, 10_000, 10);
+    // Every new watch keeps answering 410: kube2sky backs off instead of listing in a tight loop.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.ok(relists.length <= 40, `${relists.length} lists in about a second of 410s (a tight loop makes hundreds)`);
     api.faults.goneOnWatch(false);
     assert.deepEqual(relists[1], ['default/kubernetes', 'default/s2', 'default/s3', 'default/s4']);
     assert.ok(changes.every(([type]) => type === 'list'));

@@ -65,6 +65,8 @@ export class ResourceWatch {
   private readonly silenceMs: number;
   private resourceVersion = '';
   private attempt = 0;
+  /** Watches that expired right after their list, one after the other (back-off for the next list). */
+  private expiredInARow = 0;
   private healthyNow = false;
   private listed = false;
   private stopped = true;
@@ -179,6 +181,28 @@ export class ResourceWatch {
     return resourceVersion;
   }
 
+  /**
+   * List again after the watch expired. A watch that expires within a second of its start (the list
+   * it came from is already too old: a lagging or failing server) is re-listed with back-off, as
+   * client-go's reflector does, instead of in a tight loop.
+   */
+  private relist(watchedMs: number): void {
+    if (watchedMs >= 1_000) {
+      this.expiredInARow = 0;
+      void this.run();
+      return;
+    }
+    const delay = backoffDelay(
+      this.expiredInARow++,
+      this.options.backoffBaseMs ?? 250,
+      this.options.backoffCapMs ?? 10_000,
+    );
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopped) void this.run();
+    }, delay);
+  }
+
   private failed(err: unknown): void {
     this.healthyNow = false;
     this.abortCurrent = undefined;
@@ -222,15 +246,18 @@ export class ResourceWatch {
       if (this.abortCurrent === abort) this.abortCurrent = undefined;
       controller?.abort();
       if (this.stopped) return;
-      if (err === null || err === undefined) {
-        void this.run();
-      } else if (isGone(err)) {
+      const ended = err === null || err === undefined;
+      // Expired: a 410 as the request's answer, or an ERROR event (which cleared the resourceVersion).
+      if (isGone(err) || (ended && this.resourceVersion === '')) {
         this.resourceVersion = '';
+        this.relist(Date.now() - started);
+      } else if (ended) {
         void this.run();
       } else {
         this.failed(err);
       }
     };
+    const started = Date.now();
     const abort = (): void => done({ statusCode: 410, message: 'watch silent too long' });
     this.abortCurrent = abort;
     this.lastActivity = Date.now();
@@ -268,6 +295,7 @@ export class ResourceWatch {
 
 /** The HTTP status an API error carries (client-node's watch sets `statusCode` or `code`; ours sets `statusCode`). */
 function httpStatus(err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
   const e = err as { statusCode?: unknown; code?: unknown };
   if (typeof e.statusCode === 'number') return e.statusCode;
   return typeof e.code === 'number' ? e.code : undefined;
