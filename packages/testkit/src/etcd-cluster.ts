@@ -38,9 +38,13 @@ export class EtcdCluster {
     requireTool('etcdctl');
     const dir = await mkdtemp(join(tmpdir(), 'kdl-etcd-cluster-'));
     const certificates = options.tls ? await makeTestCertificates(dir, 'ca', ['server', 'client']) : undefined;
+    // Free ports one after the other can repeat (each probe closes before the next): take distinct ones.
+    const ports = new Set<number>();
+    while (ports.size < 2 * (options.size ?? 3)) ports.add(await freePort());
+    const [...free] = ports;
     const members: Member[] = [];
     for (let i = 0; i < (options.size ?? 3); i++)
-      members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), process: undefined });
+      members.push({ name: `m${i}`, clientPort: free[2 * i] ?? 0, peerPort: free[2 * i + 1] ?? 0, process: undefined });
     const cluster = new EtcdCluster(members, dir, certificates);
     for (const m of members) cluster.launch(m, 'new', members);
     try {
