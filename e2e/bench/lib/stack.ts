@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
-import { type EtcdServer, freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
+import { freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
 import type { ApiCredentials } from './sandbox-client.js';
 
 /** The repository's top directory. */
@@ -92,7 +92,7 @@ const IMAGE_ENV = { ...process.env, MALLOC_ARENA_MAX: '2' };
 
 /** Start kube2sky (`dist/main.js`) against etcd and the sandbox; does not wait for readiness. */
 export async function startKube2sky(
-  etcd: EtcdServer,
+  etcd: { readonly endpoint: string },
   kubeconfig: string,
   extra: readonly string[] = [],
 ): Promise<Kube2sky> {
@@ -141,7 +141,11 @@ export interface Skydns {
 }
 
 /** Start skydns (`dist/main.js`) with the manifest's flags on free loopback ports; resolves once it listens. */
-export async function startSkydns(etcd: EtcdServer, extra: readonly string[] = [], name = 'skydns'): Promise<Skydns> {
+export async function startSkydns(
+  etcd: { readonly endpoint: string },
+  extra: readonly string[] = [],
+  name = 'skydns',
+): Promise<Skydns> {
   const dnsPort = await freeDnsPort();
   const metricsPort = await freePort();
   const proc = new ManagedProcess(
