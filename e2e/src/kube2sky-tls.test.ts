@@ -1,70 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { ManagedProcess, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { ManagedProcess, freePort, makeTestCertificates, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { a } from './kube2sky-harness.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../packages/kube2sky/dist/main.js', import.meta.url));
-
-/** A CA, and server and client certificates for 127.0.0.1 signed by it, made with the real openssl. */
-async function makeCertificates(dir: string): Promise<void> {
-  requireTool('openssl');
-  const ossl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  await ossl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=kube2sky-test-ca',
-  );
-  for (const name of ['server', 'client']) {
-    await ossl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    );
-    await writeFile(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await ossl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
-}
 
 test('etcd over TLS with client certificates (--etcd-cafile/--etcd-certfile/--etcd-keyfile)', async () => {
   requireTool('etcd');
@@ -73,7 +20,7 @@ test('etcd over TLS with client certificates (--etcd-cafile/--etcd-certfile/--et
   const procs: ManagedProcess[] = [];
   let api: SandboxApiServer | undefined;
   try {
-    await makeCertificates(dir);
+    await makeTestCertificates(dir, 'ca', ['server', 'client']);
     const [client, peer, healthz] = [await freePort(), await freePort(), await freePort()];
     const endpoint = `https://127.0.0.1:${client}`;
     procs.push(

@@ -1,59 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeRecord } from '@kube-dns-legacy/skymsg';
-import { ManagedProcess, freeDnsPort, freePort, requireTool, waitFor, dig } from '@kube-dns-legacy/testkit';
+import {
+  ManagedProcess,
+  dig,
+  freeDnsPort,
+  freePort,
+  makeTestCertificates,
+  requireTool,
+  waitFor,
+} from '@kube-dns-legacy/testkit';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** A CA and a certificate signed by it, made with the real openssl. */
-async function certificates(dir: string): Promise<void> {
-  const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(
-    'req',
-    '-x509',
-    ...key,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=kdl-test-ca',
-  );
-  for (const [name, usage] of [
-    ['server', 'serverAuth,clientAuth'],
-    ['client', 'clientAuth'],
-  ] as const) {
-    await writeFile(join(dir, `${name}.ext`), `subjectAltName=IP:127.0.0.1\nextendedKeyUsage=${usage}\n`);
-    await openssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
-}
 
 test('etcd over TLS with client certificates', async () => {
   requireTool('openssl');
@@ -62,7 +27,7 @@ test('etcd over TLS with client certificates', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kdl-skydns-tls-'));
   const procs: ManagedProcess[] = [];
   try {
-    await certificates(dir);
+    await makeTestCertificates(dir, 'ca', ['server', 'client']);
     const client = await freePort();
     const peer = await freePort();
     const endpoint = `https://127.0.0.1:${client}`;
