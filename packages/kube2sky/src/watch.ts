@@ -192,6 +192,8 @@ export class ResourceWatch {
       void this.run();
       return;
     }
+    // Not watching while it waits: /healthz says so, as after any other failed request.
+    this.healthyNow = false;
     const delay = backoffDelay(
       this.expiredInARow++,
       this.options.backoffBaseMs ?? 250,
