@@ -76,6 +76,9 @@ test('an expired resourceVersion (410 after compaction and an API server restart
   // kube2sky sleeps through changes it then cannot watch from: the API server forgets them.
   process.kill(dns.kube2sky.child.pid ?? 0, 'SIGSTOP');
   try {
+    // End its watches first: events sent on them while it sleeps would wait in its socket buffers and
+    // bring it up to date without a re-list.
+    await plane.restartApiServer();
     await churn(5);
     // A Service kube2sky knew, deleted while it cannot see: only the re-list tells it.
     await plane.kubectl(['delete', 'service', 'svc-2', '-n', NS, '--wait=false']);
