@@ -191,7 +191,15 @@ export class EtcdCluster {
     // etcd refuses a reconfiguration while a member restarted in the last seconds ("unhealthy cluster").
     await waitFor(
       `etcd to remove ${m.name}`,
-      async () => (await this.etcdctl(['member', 'remove', line.split(', ')[0] ?? ''])) !== undefined,
+      // An attempt whose answer was lost may have removed it already: "member not found" is done too.
+      async () =>
+        this.etcdctl(['member', 'remove', line.split(', ')[0] ?? '']).then(
+          () => true,
+          (err: Error) => {
+            if (/member not found/.test(err.message)) return true;
+            throw err;
+          },
+        ),
       30_000,
       500,
     );
