@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make this checkout ready to run: system tools, npm dependencies, a fresh build.
 # Idempotent and quick when everything is already present; used by `npm test`, `npm run up`, `npm run bench`.
-# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf dnsmasq knotd, for the benchmarks)
+# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf knotd, for the benchmarks; dnsmasq serves the stub-zone tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ declare -A PACKAGE=(
   [ip]=iproute2
   [unshare]=util-linux
 )
-tools=(etcd etcdctl busybox dig kubectl openssl ip unshare "$@")
+tools=(etcd etcdctl busybox dig kubectl openssl ip unshare dnsmasq "$@")
 missing=()
 for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]:-$tool}")

@@ -105,6 +105,9 @@ export async function startSkydns(
     ctx,
     forward: { servers, rotate: config.nsRotate, timeoutMs: config.rtimeoutMs },
     noRec: config.noRec,
+    allowRecursion: config.allowRecursion,
+    stubzones: config.stubzones,
+    autopath: config.autopath,
     ndots: config.ndots,
     roundRobin: config.roundRobin,
     answerCache: config.answerCache,
@@ -154,6 +157,7 @@ export async function startSkydns(
     port: dns.port,
     async close(): Promise<void> {
       await dns.close();
+      (handler as DnsHandler).close();
       await new Promise<void>((resolve) => (http === undefined ? resolve() : http.close(() => resolve())));
       await running.stop();
     },

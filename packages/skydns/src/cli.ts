@@ -2,6 +2,7 @@ import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, DEFAULT_UDP_CAP, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
+import { parseNetwork } from './forward/acl.js';
 import { parseUpstream } from './forward/upstream.js';
 
 function options(env: NodeJS.ProcessEnv) {
@@ -91,7 +92,23 @@ function options(env: NodeJS.ProcessEnv) {
       default: 10000,
       describe: 'accepted for compatibility (DNSSEC signature cache); ignored',
     },
-    stubzones: { type: 'boolean', default: false, describe: 'stub zones are not supported; must stay false' },
+    stubzones: {
+      type: 'boolean',
+      default: false,
+      describe: 'send questions under the zones in stub.dns.<domain> (etcd) to their servers',
+    },
+    'allow-recursion': {
+      type: 'string',
+      default: '',
+      describe:
+        'forward only for clients in these networks, comma-separated (10.0.0.0/8,fd00::/8); others get REFUSED. Empty: every client',
+    },
+    autopath: {
+      type: 'boolean',
+      default: false,
+      describe:
+        "answer a pod's first search-path candidate with the first name of its search path that exists (needs pod records)",
+    },
     systemd: {
       type: 'boolean',
       default: env.SKYDNS_SYSTEMD === 'true',
@@ -187,7 +204,6 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
   if (a._.length > 0)
     throw new ConfigError(`unexpected argument ${JSON.stringify(String(a._[0]))}: skydns takes only flags`);
   if (a.systemd === true) throw new ConfigError('-systemd: socket activation is not supported; use -addr');
-  if (a.stubzones === true) throw new ConfigError('-stubzones: stub zones are not supported');
   if (a.dnssec !== '') throw new ConfigError('-dnssec: DNSSEC signing is not supported');
   const warnings: string[] = [];
   const domain = fqdn(String(a.domain));
@@ -210,6 +226,16 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
   } catch (err) {
     throw new ConfigError(`-nameservers: ${(err as Error).message}`);
   }
+  let allowRecursion: ReturnType<typeof parseNetwork>[] | undefined;
+  try {
+    const list = String(a['allow-recursion'])
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    allowRecursion = list.length === 0 ? undefined : list.map(parseNetwork);
+  } catch (err) {
+    throw new ConfigError(`-allow-recursion: ${(err as Error).message}`);
+  }
   const prefix = String(a['path-prefix']).replace(/^\/+|\/+$/g, '');
   if (prefix === '' || prefix.includes('/'))
     throw new ConfigError(
@@ -221,6 +247,9 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     machines,
     nameservers,
     noRec: Boolean(a['no-rec']),
+    allowRecursion,
+    stubzones: Boolean(a.stubzones),
+    autopath: Boolean(a.autopath),
     nsRotate: Boolean(a['ns-rotate']),
     roundRobin: Boolean(a['round-robin']),
     answerCache: Boolean(a['answer-cache']),

@@ -1,5 +1,6 @@
 import { ConfigError } from '@kube-dns-legacy/processkit';
 import { fqdn } from '@kube-dns-legacy/skymsg';
+import type { Network } from './forward/acl.js';
 import { parseUpstream, type Upstream } from './forward/upstream.js';
 
 /** The SkyDNS version string we answer to `-version` and CHAOS `version.bind`. */
@@ -20,6 +21,12 @@ export interface SkydnsConfig {
   nameservers: Upstream[] | undefined;
   /** Never forward. */
   noRec: boolean;
+  /** Client networks whose questions may be forwarded (`-allow-recursion`); undefined: every client. */
+  allowRecursion: Network[] | undefined;
+  /** Send questions under the stub zones of `stub.dns.<domain>` to their servers (`-stubzones`). */
+  stubzones: boolean;
+  /** Answer a pod's first search-path candidate with the first name of its search path that exists (`-autopath`). */
+  autopath: boolean;
   /** Start forwarding at a server chosen by the query ID. */
   nsRotate: boolean;
   /** Rotate A/AAAA answers. */

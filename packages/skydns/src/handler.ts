@@ -1,12 +1,24 @@
 import { AnswerCache } from './answer-cache.js';
 import { RCODE, typeName } from './dns-codes.js';
 import { codeReply, encodeReply, replyFor, type ReplyShape } from './encode.js';
-import { Forwarder, type ForwardOptions, type ResponseCache } from './forward/index.js';
+import { autopathPlan, type AutopathPlan } from './autopath.js';
+import {
+  Forwarder,
+  LogLimiter,
+  hasLoopGuard,
+  makeQuery,
+  recursionAllowed,
+  replyRecords,
+  type ForwardOptions,
+  type Network,
+  type ResponseCache,
+} from './forward/index.js';
 import type { LogFn } from '@kube-dns-legacy/processkit';
 import type { DnsObserver, DnsSystem } from './metrics.js';
 import { bare, completeExternal, type Resolution } from './resolve/answer.js';
 import type { ResolveContext } from './resolve/context.js';
-import { decide, type ForwardPolicy } from './resolve/index.js';
+import { decide, type ForwardPolicy, type WireQuestion } from './resolve/index.js';
+import type { Rr } from './rr.js';
 import type { Peer } from './server.js';
 import { parseQuery, type WireQuery } from './wire.js';
 
@@ -18,6 +30,12 @@ export interface HandlerOptions {
   readonly forward: ForwardOptions;
   /** `-no-rec`: never forward. */
   readonly noRec: boolean;
+  /** `-allow-recursion`: the client networks whose questions may be forwarded (undefined: every client). */
+  readonly allowRecursion?: readonly Network[];
+  /** `-stubzones`: send questions under the stub zones in `stub.dns.<domain>` to their servers. */
+  readonly stubzones?: boolean;
+  /** `-autopath`: answer a pod's first search-path candidate with the first name of its search path that exists. */
+  readonly autopath?: boolean;
   /** Fewest labels a name needs before it is forwarded (`ndots`, 2). */
   readonly ndots: number;
   /** `-round-robin`: rotate address records. */
@@ -40,6 +58,15 @@ export interface HandlerOptions {
 
 const BADVERS: Resolution = Object.freeze(bare('BADVERS'));
 
+/** How often a repeated warning about clients is logged at most. */
+const WARN_INTERVAL_MS = 10_000;
+
+/** The number of labels of a fully qualified name. */
+const labelsOf = (name: string): number => name.split('.').filter((l) => l !== '').length;
+
+/** True when an encoded reply says NXDOMAIN. */
+const isNxdomain = (reply: Buffer): boolean => ((reply[3] as number) & 0xf) === RCODE.NXDOMAIN;
+
 /**
  * The DNS pipeline for one message: parse (wire) → answer cache → resolve (the decision) →
  * forward → encode (the writer) → back to the server, which sends it. Never throws, never
@@ -49,17 +76,34 @@ export class DnsHandler {
   /** Encoded authoritative replies, cleared when records change. */
   readonly answers = new AnswerCache();
   private readonly forwarder: Forwarder;
-  private readonly policy: ForwardPolicy;
+  private policy: ForwardPolicy;
+  private readonly allowed: (address: string) => boolean;
+  private readonly loops: LogLimiter;
 
   constructor(private readonly options: HandlerOptions) {
-    this.forwarder = new Forwarder(options);
-    this.policy = { noRec: options.noRec, ndots: options.ndots, haveServers: options.forward.servers.length > 0 };
+    this.forwarder = new Forwarder({ ...options, zones: options.ctx, stubzones: options.stubzones ?? false });
+    this.allowed = recursionAllowed(options.allowRecursion);
+    this.loops = new LogLimiter(options.log, WARN_INTERVAL_MS);
+    this.policy = this.forwardPolicy();
   }
 
-  /** Records changed at these keys: drop every encoded answer and the cached upstream replies they affect. */
+  private forwardPolicy(): ForwardPolicy {
+    return { noRec: this.options.noRec, ndots: this.options.ndots, haveServers: this.forwarder.servers.length > 0 };
+  }
+
+  /**
+   * Records changed at these keys: drop every encoded answer and the cached upstream replies they
+   * affect; re-read the stub zones and upstream servers when their records changed.
+   */
   recordsChanged(keys: readonly string[]): void {
     this.answers.clear();
-    this.forwarder.recordsChanged(keys, this.options.ctx.prefix);
+    this.forwarder.recordsChanged(keys);
+    this.policy = this.forwardPolicy();
+  }
+
+  /** Close the upstream sockets. */
+  close(): void {
+    this.forwarder.close();
   }
 
   /**
@@ -104,7 +148,8 @@ export class DnsHandler {
       if (key !== undefined) {
         const hit = this.answers.get(key);
         observer.cache('answer', hit !== undefined);
-        if (hit !== undefined)
+        // An NXDOMAIN may still have an autopath answer for the pod asking.
+        if (hit !== undefined && (this.options.autopath !== true || !isNxdomain(hit.reply.buffer)))
           return this.done(
             started,
             tcp,
@@ -113,8 +158,46 @@ export class DnsHandler {
             replyFor(hit.reply, q, msg, hit.turn, this.options.roundRobin),
           );
       }
+      // stub zones: their servers answer (`-stubzones`)
+      const zone = this.forwarder.stubZone(q.name);
+      if (zone !== undefined) {
+        if (hasLoopGuard(msg)) {
+          observer.error('stub-loop');
+          this.loops.line('warn', 'dropped a question that already went through a stub zone (a forwarding loop)', {
+            name: q.name,
+            zone: zone.zone,
+            remote: peer.address,
+          });
+          return this.done(started, tcp, 'recursive', q.type, undefined);
+        }
+        if (!this.allowed(peer.address)) return this.refused(msg, q, tcp, started);
+        return this.forwarder.forward(msg, q, tcp, limit, zone).then(
+          (reply) => this.done(started, tcp, 'recursive', q.type, reply),
+          (err: Error) => this.failed(msg, q, tcp, started, err),
+        );
+      }
+      // autopath: the pod's search path in one question (`-autopath`)
+      if (this.options.autopath === true) {
+        const plan = autopathPlan(this.options.ctx, q.name, peer.address);
+        const own = plan === undefined ? undefined : decide(this.options.ctx, this.policy, q);
+        if (plan !== undefined && own?.kind === 'answer' && own.resolution.rcode === 'NXDOMAIN') {
+          const nxdomain = own.resolution;
+          return this.searchPath(q, plan, peer).then(
+            (found) =>
+              this.done(
+                started,
+                tcp,
+                found === undefined || found.aa ? 'auth' : 'recursive',
+                q.type,
+                this.encode(msg, q, tcp, limit, found ?? nxdomain, undefined),
+              ),
+            (err: Error) => this.failed(msg, q, tcp, started, err),
+          );
+        }
+      }
       // 3. resolve: answer, forward or refuse
       const decision = decide(this.options.ctx, this.policy, q);
+      const allowed = decision.kind !== 'forward' && decision.kind !== 'external' ? true : this.allowed(peer.address);
       switch (decision.kind) {
         case 'answer':
           return this.done(
@@ -134,12 +217,21 @@ export class DnsHandler {
             codeReply(msg, RCODE[decision.rcode], q.questionEnd, decision),
           );
         case 'forward':
-          // 4. forward
-          return this.forwarder.forward(msg, q, tcp).then(
+          // 4. forward (`-allow-recursion`: REFUSED for other clients)
+          if (!allowed) return this.refused(msg, q, tcp, started);
+          return this.forwarder.forward(msg, q, tcp, limit).then(
             (reply) => this.done(started, tcp, decision.source, q.type, reply),
             (err: Error) => this.failed(msg, q, tcp, started, err),
           );
         case 'external':
+          if (!allowed)
+            return this.done(
+              started,
+              tcp,
+              'auth',
+              q.type,
+              this.encode(msg, q, tcp, limit, completeExternal(this.options.ctx, decision.resolution, []), undefined),
+            );
           return this.forwarder
             .lookupTargets(decision.resolution.external)
             .then((found) =>
@@ -163,6 +255,44 @@ export class DnsHandler {
     } catch (err) {
       return this.failed(msg, q, tcp, started, err as Error);
     }
+  }
+
+  /** REFUSED for a client outside `-allow-recursion` asking for a name that would be forwarded. */
+  private refused(msg: Buffer, q: WireQuery, tcp: boolean, started: number): Buffer | undefined {
+    this.options.observer.forward('refused');
+    return this.done(started, tcp, 'recursive', q.type, codeReply(msg, RCODE.REFUSED, q.questionEnd, { ra: false }));
+  }
+
+  /**
+   * Autopath's search: `<base>.svc.<domain>`, `<base>.<domain>`, then the bare name (forwarded
+   * as the policy and `-allow-recursion` allow); the first that exists, answered under the
+   * question's name with a CNAME to it; undefined when none does.
+   */
+  private async searchPath(q: WireQuery, plan: AutopathPlan, peer: Peer): Promise<Resolution | undefined> {
+    const { ctx } = this.options;
+    for (const name of [...plan.candidates, plan.base]) {
+      const candidate: WireQuestion = {
+        name,
+        type: q.type,
+        qclass: q.qclass,
+        plain: q.plain,
+        labelCount: labelsOf(name),
+      };
+      const d = decide(ctx, this.policy, candidate);
+      if (d.kind === 'answer' && d.resolution.rcode !== 'NXDOMAIN' && d.resolution.rcode !== 'SERVFAIL')
+        return withCname(q.name, name, d.resolution, ctx.minTtl);
+      if (d.kind === 'external' && this.allowed(peer.address)) {
+        const found = await this.forwarder.lookupTargets(d.resolution.external);
+        return withCname(q.name, name, completeExternal(ctx, d.resolution, found), ctx.minTtl);
+      }
+      if (d.kind === 'forward' && this.allowed(peer.address)) {
+        const reply = await this.forwarder.ask(makeQuery(name, q.type), name);
+        const records = reply === undefined ? undefined : replyRecords(reply, undefined);
+        if (records !== undefined && records.length > 0)
+          return withCname(q.name, name, { ...bare('NOERROR', false, true), answer: records }, ctx.minTtl);
+      }
+    }
+    return undefined;
   }
 
   /** Count one reply (or none) that took since `started` (performance.now()), and pass it on to be sent. */
@@ -209,4 +339,14 @@ export class DnsHandler {
     if (key !== undefined) this.answers.set(key, encoded);
     return replyFor(encoded, q, msg, 0, this.options.roundRobin);
   }
+}
+
+/** `res` answered under `owner`: a CNAME from `owner` to `target` first (TTL: the smallest of the answer's, else `minTtl`). */
+function withCname(owner: string, target: string, res: Resolution, minTtl: number): Resolution {
+  const ttl = res.answer.reduce(
+    (min, r) => Math.min(min, r.ttl),
+    res.answer.length > 0 ? Number.MAX_SAFE_INTEGER : minTtl,
+  );
+  const cname: Rr = { name: owner, ttl, type: 'CNAME', target };
+  return { ...res, answer: [cname, ...res.answer] };
 }

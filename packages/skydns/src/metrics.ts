@@ -19,7 +19,7 @@ export interface DnsObserver {
   /** A cache lookup. */
   cache(cache: CacheName, hit: boolean): void;
   /** A forward attempt's outcome. */
-  forward(outcome: 'ok' | 'failed' | 'refused'): void;
+  forward(outcome: 'ok' | 'failed' | 'refused' | 'coalesced'): void;
   /** An error by cause (dropped, formerr, notimp, truncated, internal, …), counted once. */
   error(cause: string): void;
 }
@@ -228,7 +228,7 @@ export class Metrics implements DnsObserver {
     this.counters.cache(cache, hit);
   }
 
-  forward(outcome: 'ok' | 'failed' | 'refused'): void {
+  forward(outcome: 'ok' | 'failed' | 'refused' | 'coalesced'): void {
     this.counters.forward(outcome);
   }
 

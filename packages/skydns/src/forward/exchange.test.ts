@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import dns2 from 'dns2';
 import { freeDnsPort } from '@kube-dns-legacy/testkit';
 import { forwardQuery, lookupExternal } from './exchange.js';
+import { UpstreamPool } from './pool.js';
 import { parseUpstream, resolvConfServers, type Upstream } from './upstream.js';
 
 const { Packet } = dns2;
@@ -54,8 +55,10 @@ function query(id: number, name = 'www.example.com'): Buffer {
 const addressOf = (reply: Buffer | undefined): string =>
   (Packet.parse(reply as Buffer).answers[0] as unknown as { address: string }).address;
 
+const pool = new UpstreamPool();
 const servers: Array<{ close: () => Promise<void> }> = [];
 after(async () => {
+  pool.close();
   for (const s of servers) await s.close();
 });
 
@@ -66,28 +69,33 @@ test('in order unless -ns-rotate; next server on failure; client ID restored; TC
   const dead = { host: '127.0.0.1', port: await freeDnsPort() };
   const ordered = { servers: [a.server, b.server], rotate: false, timeoutMs: 300 };
   for (const id of [1, 2, 3]) {
-    const r = await forwardQuery(ordered, query(id), false);
+    const r = await forwardQuery(pool, ordered, query(id), false);
     assert.equal(addressOf(r.reply), '192.0.2.1');
     assert.equal(r.reply?.readUInt16BE(0), id, 'the client ID comes back');
   }
   assert.ok(!a.seen.includes(1) || !a.seen.includes(2) || !a.seen.includes(3), 'upstream sees fresh random IDs');
   const rotating = { servers: [a.server, b.server], rotate: true, timeoutMs: 300 };
-  assert.equal(addressOf((await forwardQuery(rotating, query(10), false)).reply), '192.0.2.1');
-  assert.equal(addressOf((await forwardQuery(rotating, query(11), false)).reply), '192.0.2.2');
+  assert.equal(addressOf((await forwardQuery(pool, rotating, query(10), false)).reply), '192.0.2.1');
+  assert.equal(addressOf((await forwardQuery(pool, rotating, query(11), false)).reply), '192.0.2.2');
   const started = Date.now();
-  const fallback = await forwardQuery({ servers: [dead, b.server], rotate: false, timeoutMs: 300 }, query(5), false);
+  const fallback = await forwardQuery(
+    pool,
+    { servers: [dead, b.server], rotate: false, timeoutMs: 300 },
+    query(5),
+    false,
+  );
   assert.equal(addressOf(fallback.reply), '192.0.2.2');
   assert.equal(fallback.errors.length, 1);
   assert.ok(Date.now() - started < 1500);
-  const tcp = await forwardQuery({ servers: [dead, a.server], rotate: false, timeoutMs: 300 }, query(6), true);
+  const tcp = await forwardQuery(pool, { servers: [dead, a.server], rotate: false, timeoutMs: 300 }, query(6), true);
   assert.equal(addressOf(tcp.reply), '192.0.2.1');
-  const none = await forwardQuery({ servers: [dead], rotate: false, timeoutMs: 200 }, query(7), false);
+  const none = await forwardQuery(pool, { servers: [dead], rotate: false, timeoutMs: 200 }, query(7), false);
   assert.equal(none.reply, undefined);
   assert.match(none.errors[0] ?? '', /no reply from 127\.0\.0\.1:\d+ within 200 ms/);
-  const external = await lookupExternal(ordered, 'www.example.com.', 'A', 60);
+  const external = await lookupExternal(pool, ordered, 'www.example.com.', 'A', 60);
   assert.deepEqual(external, [{ name: 'www.example.com.', ttl: 60, type: 'A', address: '192.0.2.1' }]);
   assert.equal(
-    await lookupExternal({ servers: [dead], rotate: false, timeoutMs: 200 }, 'x.example.', 'A', 60),
+    await lookupExternal(pool, { servers: [dead], rotate: false, timeoutMs: 200 }, 'x.example.', 'A', 60),
     undefined,
     'no server answered',
   );

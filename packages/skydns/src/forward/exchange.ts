@@ -1,86 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { isIP, connect } from 'node:net';
 import dns2 from 'dns2';
 import { FLAG, HEADER_SIZE, TYPE } from '../dns-codes.js';
 import { withId } from '../encode.js';
 import type { Rr } from '../rr.js';
+import { questionEndOf, recordRanges } from '../wire.js';
+import type { UpstreamPool } from './pool.js';
 import type { Upstream } from './upstream.js';
 
-function validReply(reply: Buffer, id: number): boolean {
-  return reply.length >= HEADER_SIZE && reply.readUInt16BE(0) === id && (reply.readUInt16BE(2) & FLAG.QR) !== 0;
-}
-
-/** One UDP exchange: send, wait for the reply with our ID from that server, or fail after `timeoutMs`. */
-function exchangeUdp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
-  const id = randomInt(0x10000);
-  const query = withId(msg, id);
-  return new Promise((resolve, reject) => {
-    const socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
-    const finish = (err: Error | undefined, reply?: Buffer): void => {
-      clearTimeout(timer);
-      socket.removeAllListeners('message');
-      socket.on('error', () => undefined);
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-      if (err !== undefined || reply === undefined) reject(err ?? new Error('no reply'));
-      else resolve(reply);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on('error', (err) => finish(err));
-    socket.on('message', (reply, rinfo) => {
-      if (rinfo.port !== server.port || !validReply(reply, id)) return;
-      finish(undefined, reply);
-    });
-    socket.send(query, server.port, server.host, (err) => {
-      if (err) finish(err);
-    });
-  });
-}
-
-/** One TCP exchange: connect, send length-prefixed, read one length-prefixed reply, within `timeoutMs`. */
-function exchangeTcp(server: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer> {
-  const id = randomInt(0x10000);
-  const query = withId(msg, id);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: server.host, port: server.port });
-    let data = Buffer.alloc(0);
-    const finish = (err: Error | undefined, reply?: Buffer): void => {
-      clearTimeout(timer);
-      socket.removeAllListeners('data');
-      socket.on('error', () => undefined);
-      socket.destroy();
-      if (err !== undefined || reply === undefined) reject(err ?? new Error('no reply'));
-      else resolve(reply);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`no reply from ${server.host}:${server.port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(new Error(`${server.host}:${server.port} closed the connection`)));
-    socket.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length);
-      socket.write(Buffer.concat([len, query]));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      if (data.length < 2) return;
-      const size = data.readUInt16BE(0);
-      if (data.length < 2 + size) return;
-      const reply = data.subarray(2, 2 + size);
-      if (!validReply(reply, id)) finish(new Error('reply ID or QR bit does not match'));
-      else finish(undefined, Buffer.from(reply));
-    });
-  });
-}
+const { Packet } = dns2;
 
 /** Forwarding settings. */
 export interface ForwardOptions {
@@ -104,10 +31,15 @@ export interface Forwarded {
 
 /**
  * Send the client's message unchanged (but for a fresh random ID) to the upstream servers over
- * the client's transport: the first (or, with rotation, the ID's) server first, the next one on
- * failure; the reply gets the client's ID back.
+ * the client's transport, through the pool: the first (or, with rotation, the ID's) server first,
+ * the next one on failure; the reply gets the client's ID back.
  */
-export async function forwardQuery(options: ForwardOptions, msg: Buffer, tcp: boolean): Promise<Forwarded> {
+export async function forwardQuery(
+  pool: UpstreamPool,
+  options: ForwardOptions,
+  msg: Buffer,
+  tcp: boolean,
+): Promise<Forwarded> {
   const n = options.servers.length;
   const id = msg.readUInt16BE(0);
   const start = options.rotate && n > 0 ? id % n : 0;
@@ -115,7 +47,7 @@ export async function forwardQuery(options: ForwardOptions, msg: Buffer, tcp: bo
   for (let i = 0; i < n; i++) {
     const server = options.servers[(start + i) % n] as Upstream;
     try {
-      const reply = await (tcp ? exchangeTcp : exchangeUdp)(server, msg, options.timeoutMs);
+      const reply = await pool.exchange(server, msg, tcp, options.timeoutMs);
       return { reply: withId(reply, id), server, errors };
     } catch (err) {
       errors.push(`${server.host}:${server.port}: ${(err as Error).message}`);
@@ -124,38 +56,108 @@ export async function forwardQuery(options: ForwardOptions, msg: Buffer, tcp: bo
   return { reply: undefined, server: undefined, errors };
 }
 
+/** Bytes of an OPT record without options. */
+const OPT_SIZE = 11;
+
 /**
- * Addresses for a CNAME target outside the domain, asked upstream with the dns2 client (UDP, RD=1),
+ * An upstream reply made to fit the client's limit, as our own answers are: unchanged when it
+ * fits; else TC=1 with the answer records that fit (a prefix of the message, so compression
+ * pointers stay valid), no authority or additional records, and our OPT record (`udpSize`, the
+ * DO bit) when the client sent one. Returns the reply and whether it was cut.
+ */
+export function fitReply(
+  reply: Buffer,
+  limit: number,
+  opt: { udpSize: number; do: boolean } | undefined,
+): { reply: Buffer; truncated: boolean } {
+  if (reply.length <= limit) return { reply, truncated: false };
+  const room = limit - (opt === undefined ? 0 : OPT_SIZE);
+  const questionEnd = questionEndOf(reply);
+  let end = questionEnd > 0 && questionEnd <= room ? questionEnd : HEADER_SIZE;
+  let kept = 0;
+  if (end > HEADER_SIZE) {
+    for (const r of recordRanges(reply, questionEnd, reply.readUInt16BE(6)) ?? []) {
+      if (r.end > room) break;
+      end = r.end;
+      kept++;
+    }
+  }
+  const out = Buffer.alloc(end + (opt === undefined ? 0 : OPT_SIZE));
+  reply.copy(out, 0, 0, end);
+  out.writeUInt16BE(out.readUInt16BE(2) | FLAG.TC, 2);
+  out.writeUInt16BE(end > HEADER_SIZE ? 1 : 0, 4);
+  out.writeUInt16BE(kept, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(opt === undefined ? 0 : 1, 10);
+  if (opt !== undefined) {
+    const at = end;
+    out[at] = 0;
+    out.writeUInt16BE(TYPE.OPT, at + 1);
+    out.writeUInt16BE(opt.udpSize, at + 3);
+    out.writeUInt32BE(opt.do ? 0x8000 : 0, at + 5);
+    out.writeUInt16BE(0, at + 9);
+  }
+  return { reply: out, truncated: true };
+}
+
+/** A query for `name`/`type` with RD=1 (the ID is replaced when sent). */
+export function makeQuery(name: string, type: number): Buffer {
+  const p = new Packet();
+  p.header.id = randomInt(0x10000);
+  p.header.rd = 1;
+  p.questions.push(new Packet.Question(name.replace(/\.$/, ''), type, 1));
+  return p.toBuffer();
+}
+
+/**
+ * The answer records of an upstream reply as our records, TTLs set to `ttl`; undefined when the
+ * reply is not NOERROR, cannot be parsed, or holds a type we cannot re-encode.
+ */
+export function replyRecords(reply: Buffer, ttl: number | undefined): Rr[] | undefined {
+  let parsed: dns2.Packet;
+  try {
+    parsed = Packet.parse(reply);
+  } catch {
+    return undefined;
+  }
+  if (parsed.header.rcode !== 0) return undefined;
+  const out: Rr[] = [];
+  for (const answer of parsed.answers as unknown as Array<Record<string, unknown>>) {
+    const name = `${String(answer.name)}.`;
+    const t = ttl ?? Number(answer.ttl);
+    switch (answer.type) {
+      case TYPE.A:
+      case TYPE.AAAA:
+        out.push({ name, ttl: t, type: answer.type === TYPE.A ? 'A' : 'AAAA', address: String(answer.address) });
+        break;
+      case TYPE.CNAME:
+        out.push({ name, ttl: t, type: 'CNAME', target: `${String(answer.domain)}.` });
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return out;
+}
+
+/**
+ * Addresses for a CNAME target outside the domain, asked upstream through the pool (UDP, RD=1),
  * TTLs set to `ttl` (SkyDNS: `rcache_ttl`): empty when the target has none of that type (NOERROR);
  * undefined when every server fails or answers with an error code such as NXDOMAIN (SkyDNS's
  * "incomplete CNAME chain").
  */
 export async function lookupExternal(
+  pool: UpstreamPool,
   options: ForwardOptions,
   name: string,
   type: 'A' | 'AAAA',
   ttl: number,
 ): Promise<Rr[] | undefined> {
+  const query = makeQuery(name, type === 'A' ? TYPE.A : TYPE.AAAA);
   for (const server of options.servers) {
     try {
-      const resolve = dns2.UDPClient({
-        dns: server.host,
-        port: server.port,
-        timeout: options.timeoutMs,
-        socketType: isIP(server.host) === 6 ? 'udp6' : 'udp4',
-      });
-      const reply = await resolve(name, type);
-      if (reply.header.rcode !== 0) continue;
-      const out: Rr[] = [];
-      for (const answer of reply.answers as unknown as Array<Record<string, unknown>>) {
-        const owner = `${String(answer.name)}.`;
-        if (answer.type === TYPE.A || answer.type === TYPE.AAAA) {
-          out.push({ name: owner, ttl, type: answer.type === TYPE.A ? 'A' : 'AAAA', address: String(answer.address) });
-        } else if (answer.type === TYPE.CNAME) {
-          out.push({ name: owner, ttl, type: 'CNAME', target: `${String(answer.domain)}.` });
-        }
-      }
-      return out;
+      const records = replyRecords(await pool.exchange(server, query, false, options.timeoutMs), ttl);
+      if (records !== undefined) return records;
     } catch {
       // next server
     }
