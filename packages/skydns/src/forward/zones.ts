@@ -64,7 +64,7 @@ export function readStubZones(src: ZoneSource): Read<StubZone[]> {
   const skipped: Array<{ key: string; reason: string }> = [];
   for (const { key, record } of src.store.lookup(base) ?? []) {
     const full = keyToName(key.slice(0, key.lastIndexOf('/')), src.prefix);
-    const zone = full === suffix ? '' : full.slice(0, full.length - suffix.length - 1);
+    const zone = full === suffix ? '' : full.slice(0, full.length - suffix.length);
     if (zone === '' || !full.endsWith(`.${suffix}`)) {
       skipped.push({ key, reason: 'no zone in the key' });
       continue;

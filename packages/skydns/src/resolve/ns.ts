@@ -14,7 +14,9 @@ import {
 
 /**
  * NS: only at the apex, from the records under `ns.dns.<domain>`; each record with an IP host
- * yields `<domain> NS <name of its key>` and glue. Elsewhere NODATA (NXDOMAIN when the name is absent).
+ * yields `<domain> NS <name of its key>` and glue. Without such records, the server's own name
+ * that the SOA gives (`ns.dns.<domain>`, no glue), as CoreDNS does, rather than SkyDNS's empty
+ * answer. Elsewhere NODATA (NXDOMAIN when the name is absent).
  */
 export function resolveNs(ctx: ResolveContext, q: Question): Lookup {
   if (q.name !== ctx.domain) {
@@ -32,5 +34,6 @@ export function resolveNs(ctx: ResolveContext, q: Question): Lookup {
     answer.push({ name: q.owner, ttl, type: 'NS', target });
     additional.push(ipGlue(target, record.host, ttl));
   }
+  if (answer.length === 0) answer.push({ name: q.owner, ttl: ctx.ttl, type: 'NS', target: `ns.dns.${ctx.domain}` });
   return { exists: true, answer, additional, external: [] };
 }

@@ -1,0 +1,121 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dns2 from 'dns2';
+import { EtcdServer, dig, freeDnsPort, requireTool, waitFor, type ManagedProcess } from '@kube-dns-legacy/testkit';
+import { startSkydns, type RunningSkydns } from '../app.js';
+import { parseSkydnsArgs } from '../cli.js';
+import { startDnsmasq } from '../testing.js';
+import { STUB_LOOP_OPTION } from './zones.js';
+
+const { Packet } = dns2;
+
+// Stub zones and the upstream override, as kube2sky writes them, through a real etcd watch, with
+// dnsmasq serving the zones and dig as the client.
+
+const STUB = '/skydns/local/cluster/dns/stub';
+const UPSTREAM = '/skydns/local/cluster/dns/upstream';
+const dir = mkdtempSync(join(tmpdir(), 'skydns-zones-'));
+let etcd: EtcdServer;
+let skydns: RunningSkydns;
+const processes: ManagedProcess[] = [];
+let acme: number;
+let flagUpstream: number;
+let configured: number;
+/** What the dgram stub server saw: whether each question carried the loop-guard option. */
+const guardSeen: boolean[] = [];
+let probePort: number;
+
+const a = async (name: string, ...args: string[]): Promise<string[]> =>
+  (await dig(skydns.port, ...args, name, 'A')).answer;
+
+before(async () => {
+  requireTool('dig');
+  etcd = await EtcdServer.start();
+  const many = Array.from({ length: 120 }, (_, i) => [`10.150.1.${i + 1}`, 'many.acme.local'] as const);
+  const stub = await startDnsmasq(dir, 'acme.local', [['10.150.0.5', 'www.acme.local'], ...many]);
+  const flag = await startDnsmasq(dir, 'example.org', [['198.51.100.1', 'www.example.org']]);
+  const other = await startDnsmasq(dir, 'example.net', [['203.0.113.1', 'www.example.org']]);
+  processes.push(stub.process, flag.process, other.process);
+  acme = stub.port;
+  flagUpstream = flag.port;
+  configured = other.port;
+  // A stub server that records whether questions carry the loop guard.
+  probePort = await freeDnsPort();
+  const probe = createSocket('udp4');
+  probe.on('message', (raw, from) => {
+    const q = Packet.parse(raw);
+    guardSeen.push(raw.includes(Buffer.from([STUB_LOOP_OPTION >> 8, STUB_LOOP_OPTION & 0xff, 0, 1, 1])));
+    const r = Packet.createResponseFromRequest(q);
+    r.answers.push(Object.assign(new Packet.Resource(q.questions[0]?.name ?? '', 1, 1, 30), { address: '192.0.2.9' }));
+    probe.send(r.toBuffer(), from.port, from.address);
+  });
+  await new Promise<void>((resolve) => probe.bind(probePort, '127.0.0.1', resolve));
+  processes.push({ stop: async () => probe.close() } as unknown as ManagedProcess);
+  const config = parseSkydnsArgs(
+    [
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${await freeDnsPort()}`,
+      '-domain=cluster.local.',
+      '-stubzones',
+      '-ns-rotate=false',
+      `-nameservers=127.0.0.1:${flagUpstream}`,
+    ],
+    {},
+  );
+  skydns = await startSkydns(config, () => undefined);
+});
+
+after(async () => {
+  await skydns?.close();
+  for (const p of processes) await p.stop();
+  await etcd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('-stubzones: a stub record sends its zone to its servers, with the loop guard; changes come through the watch', async () => {
+  assert.deepEqual(await a('www.acme.local'), [], 'no stub yet: the flag upstream knows nothing of acme.local');
+  await etcd.etcdctl('put', `${STUB}/local/acme/0`, JSON.stringify({ host: '127.0.0.1', port: acme }));
+  await etcd.etcdctl('put', `${STUB}/test/probe/ns1`, JSON.stringify({ host: '127.0.0.1', port: probePort }));
+  await waitFor('the stub zone', async () =>
+    (await a('www.acme.local')).includes('www.acme.local. 30 IN A 10.150.0.5'),
+  );
+  assert.deepEqual(await a('x.probe.test'), ['x.probe.test. 30 IN A 192.0.2.9']);
+  assert.deepEqual(guardSeen, [true], 'the question sent to the stub carried option 65011');
+  // A question that already went through a stub zone is dropped (two stubs pointing at each other cannot loop).
+  await assert.rejects(dig(skydns.port, '+time=1', `+ednsopt=${STUB_LOOP_OPTION}:01`, 'y.probe.test', 'A'));
+  assert.equal(guardSeen.length, 1, 'the looping question did not go out again');
+  // Stub replies follow the client's size limit like any other.
+  const big = await dig(skydns.port, '+bufsize=4096', '+ignore', '+stats', 'many.acme.local', 'A');
+  const size = Number(/MSG SIZE\s+rcvd: (\d+)/.exec(big.raw)?.[1]);
+  assert.ok(big.flags.includes('tc') && size <= 1232, `${size} bytes, TC=${big.flags.includes('tc')}`);
+  assert.equal((await dig(skydns.port, '+tcp', 'many.acme.local', 'A')).answer.length, 120);
+  // Names in our own domain never go to a stub.
+  await etcd.etcdctl('put', `${STUB}/local/cluster/svc/0`, JSON.stringify({ host: '127.0.0.1', port: probePort }));
+  await etcd.etcdctl('put', '/skydns/local/cluster/svc/default/web/1', JSON.stringify({ host: '10.0.0.7' }));
+  await waitFor('web', async () => (await a('web.default.svc.cluster.local')).length === 1);
+  assert.equal(guardSeen.length, 1);
+  await etcd.etcdctl('del', '--prefix', `${STUB}/`);
+  await waitFor('the stub zone to go', async () => (await a('www.acme.local')).length === 0);
+});
+
+test('dns/upstream records override -nameservers while present; when gone, the flag applies again', async () => {
+  assert.deepEqual(await a('www.example.org'), ['www.example.org. 30 IN A 198.51.100.1']);
+  await etcd.etcdctl('put', `${UPSTREAM}/0`, JSON.stringify({ host: '127.0.0.1', port: configured }));
+  await waitFor('the override', async () =>
+    (await a('www.example.org')).includes('www.example.org. 30 IN A 203.0.113.1'),
+  );
+  // An unusable first record: the next one in order still serves.
+  await etcd.etcdctl('put', `${UPSTREAM}/0`, JSON.stringify({ host: '127.0.0.1', port: await freeDnsPort() }));
+  await etcd.etcdctl('put', `${UPSTREAM}/1`, JSON.stringify({ host: '127.0.0.1', port: configured }));
+  await waitFor('the second override server', async () =>
+    (await a('www.example.org', '+time=5')).includes('www.example.org. 30 IN A 203.0.113.1'),
+  );
+  await etcd.etcdctl('del', '--prefix', `${UPSTREAM}/`);
+  await waitFor('the flag upstream again', async () =>
+    (await a('www.example.org')).includes('www.example.org. 30 IN A 198.51.100.1'),
+  );
+});
