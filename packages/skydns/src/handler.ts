@@ -176,12 +176,13 @@ export class DnsHandler {
           (err: Error) => this.failed(msg, q, tcp, started, err),
         );
       }
-      // autopath: the pod's search path in one question (`-autopath`)
-      if (this.options.autopath === true) {
+      // 3. resolve: answer, forward or refuse
+      const decision = decide(this.options.ctx, this.policy, q);
+      // autopath: for a pod's first search-path candidate that does not exist, the rest of its search path (`-autopath`)
+      if (this.options.autopath === true && decision.kind === 'answer' && decision.resolution.rcode === 'NXDOMAIN') {
         const plan = autopathPlan(this.options.ctx, q.name, peer.address);
-        const own = plan === undefined ? undefined : decide(this.options.ctx, this.policy, q);
-        if (plan !== undefined && own?.kind === 'answer' && own.resolution.rcode === 'NXDOMAIN') {
-          const nxdomain = own.resolution;
+        if (plan !== undefined) {
+          const nxdomain = decision.resolution;
           return this.searchPath(q, plan, peer).then(
             (found) =>
               this.done(
@@ -195,8 +196,6 @@ export class DnsHandler {
           );
         }
       }
-      // 3. resolve: answer, forward or refuse
-      const decision = decide(this.options.ctx, this.policy, q);
       const allowed = decision.kind !== 'forward' && decision.kind !== 'external' ? true : this.allowed(peer.address);
       switch (decision.kind) {
         case 'answer':
@@ -287,7 +286,7 @@ export class DnsHandler {
       }
       if (d.kind === 'forward' && this.allowed(peer.address)) {
         const reply = await this.forwarder.ask(makeQuery(name, q.type), name);
-        const records = reply === undefined ? undefined : replyRecords(reply, undefined);
+        const records = reply === undefined ? undefined : replyRecords(reply, undefined, 'fail');
         if (records !== undefined && records.length > 0)
           return withCname(q.name, name, { ...bare('NOERROR', false, true), answer: records }, ctx.minTtl);
       }

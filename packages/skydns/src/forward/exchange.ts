@@ -110,10 +110,11 @@ export function makeQuery(name: string, type: number): Buffer {
 }
 
 /**
- * The answer records of an upstream reply as our records, TTLs set to `ttl`; undefined when the
- * reply is not NOERROR, cannot be parsed, or holds a type we cannot re-encode.
+ * The A, AAAA and CNAME answer records of an upstream reply as our records, TTLs set to `ttl`
+ * (else their own); undefined when the reply is not NOERROR or cannot be parsed, and, with
+ * `others` 'fail', when it holds another type (which we could not re-encode).
  */
-export function replyRecords(reply: Buffer, ttl: number | undefined): Rr[] | undefined {
+export function replyRecords(reply: Buffer, ttl: number | undefined, others: 'skip' | 'fail'): Rr[] | undefined {
   let parsed: dns2.Packet;
   try {
     parsed = Packet.parse(reply);
@@ -134,7 +135,7 @@ export function replyRecords(reply: Buffer, ttl: number | undefined): Rr[] | und
         out.push({ name, ttl: t, type: 'CNAME', target: `${String(answer.domain)}.` });
         break;
       default:
-        return undefined;
+        if (others === 'fail') return undefined;
     }
   }
   return out;
@@ -156,7 +157,7 @@ export async function lookupExternal(
   const query = makeQuery(name, type === 'A' ? TYPE.A : TYPE.AAAA);
   for (const server of options.servers) {
     try {
-      const records = replyRecords(await pool.exchange(server, query, false, options.timeoutMs), ttl);
+      const records = replyRecords(await pool.exchange(server, query, false, options.timeoutMs), ttl, 'skip');
       if (records !== undefined) return records;
     } catch {
       // next server

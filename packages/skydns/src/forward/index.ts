@@ -115,11 +115,12 @@ export class Forwarder {
     for (const s of skipped) this.options.log('warn', 'skipped a stub zone record', s);
     const before = JSON.stringify(this.stubs);
     this.stubs = value;
-    if (JSON.stringify(value) !== before)
+    if (JSON.stringify(value) !== before) {
       this.options.log('info', 'stub zones', {
         zones: Object.fromEntries(value.map((z) => [z.zone, z.servers.map((s) => `${s.host}:${s.port}`)])),
       });
-    this.options.rcache?.clear();
+      this.options.rcache?.clear();
+    }
   }
 
   private readUpstreams(): void {
