@@ -94,6 +94,7 @@ test('bad flags are clear errors', () => {
     [['-dnssec=Kcluster.local+008+1234'], /DNSSEC signing is not supported/],
     [['stray'], /stray/],
     [['-tls-key=k.pem'], /-tls-key and -tls-pem must be given together/],
+    [['-allow-recursion=10.0.0.0/8,intranet'], /-allow-recursion: "intranet" is not a network/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(
@@ -102,6 +103,24 @@ test('bad flags are clear errors', () => {
       argv.join(' '),
     );
   }
+});
+
+test('-allow-recursion, -stubzones and -autopath', () => {
+  const base = parseSkydnsArgs(MANIFEST, {});
+  assert.equal(base.allowRecursion, undefined, 'every client by default');
+  assert.equal(base.stubzones, false);
+  assert.equal(base.autopath, false);
+  const c = parseSkydnsArgs(
+    [...MANIFEST, '-allow-recursion', '10.0.0.0/8, fd00::/8,192.0.2.1', '-stubzones', '--autopath'],
+    {},
+  );
+  assert.deepEqual(c.allowRecursion, [
+    { address: '10.0.0.0', prefix: 8, family: 4 },
+    { address: 'fd00::', prefix: 8, family: 6 },
+    { address: '192.0.2.1', prefix: 32, family: 4 },
+  ]);
+  assert.equal(c.stubzones, true);
+  assert.equal(c.autopath, true);
 });
 
 test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
