@@ -5,7 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dns2 from 'dns2';
-import { EtcdServer, dig, freeDnsPort, requireTool, waitFor, type ManagedProcess } from '@kube-dns-legacy/testkit';
+import {
+  EtcdServer,
+  dig,
+  freeDnsPort,
+  freePort,
+  requireTool,
+  waitFor,
+  type ManagedProcess,
+} from '@kube-dns-legacy/testkit';
 import { startSkydns, type RunningSkydns } from '../app.js';
 import { parseSkydnsArgs } from '../cli.js';
 import { startDnsmasq } from '../testing.js';
@@ -100,6 +108,47 @@ test('-stubzones: a stub record sends its zone to its servers, with the loop gua
   assert.equal(guardSeen.length, 1);
   await etcd.etcdctl('del', '--prefix', `${STUB}/`);
   await waitFor('the stub zone to go', async () => (await a('www.acme.local')).length === 0);
+});
+
+test('two skydns whose stub zones point at each other: the question goes round once, then SERVFAIL', async () => {
+  const metricsPort = await freePort();
+  const other = await startSkydns(
+    parseSkydnsArgs(
+      [
+        `-machines=${etcd.endpoint}`,
+        `-addr=127.0.0.1:${await freeDnsPort()}`,
+        '-domain=other.local.',
+        '-stubzones',
+        '-rtimeout=1s',
+        `-metrics-port=${metricsPort}`,
+      ],
+      {},
+    ),
+    () => undefined,
+  );
+  try {
+    await etcd.etcdctl('put', `${STUB}/test/loop/0`, JSON.stringify({ host: '127.0.0.1', port: other.port }));
+    await etcd.etcdctl(
+      'put',
+      '/skydns/local/other/dns/stub/test/loop/0',
+      JSON.stringify({ host: '127.0.0.1', port: skydns.port }),
+    );
+    const loops = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/dns_error_count_total\{cause="stub-loop"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    await waitFor('both stubs', async () => {
+      const r = await dig(skydns.port, '+time=4', 'x.loop.test', 'A');
+      return r.status === 'SERVFAIL' && (await loops()) >= 1;
+    });
+    const before = await loops();
+    const r = await dig(skydns.port, '+time=4', 'y.loop.test', 'A');
+    assert.equal(r.status, 'SERVFAIL');
+    assert.equal((await loops()) - before, 1, 'the other skydns dropped the question once, as a loop');
+  } finally {
+    await etcd.etcdctl('del', '--prefix', `${STUB}/test/loop`);
+    await other.close();
+  }
 });
 
 test('dns/upstream records override -nameservers while present; when gone, the flag applies again', async () => {
