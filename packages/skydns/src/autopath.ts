@@ -14,7 +14,7 @@ export interface AutopathPlan {
  * The namespace of the one pod that has `address` (kube2sky's `<a-b-c-d>.<ns>.pod.<domain>`
  * records), or undefined when no pod or more than one has it (host-network pods share the node's).
  */
-export function podNamespace(ctx: ResolveContext, address: string): string | undefined {
+function podNamespace(ctx: ResolveContext, address: string): string | undefined {
   const ip = ipv4Of(address);
   if (isIP(ip) === 0) return undefined;
   const found = recordsFor(ctx, `${podLabel(ip)}.*.pod.${ctx.domain}`);

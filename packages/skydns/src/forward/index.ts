@@ -8,7 +8,7 @@ import type { Rr } from '../rr.js';
 import type { WireQuery } from '../wire.js';
 import { fitReply, forwardQuery, lookupExternal, type ForwardOptions, type Forwarded } from './exchange.js';
 import { LogLimiter } from './log-limit.js';
-import { POOL_LIMITS, UpstreamPool, type PoolLimits } from './pool.js';
+import { UpstreamPool } from './pool.js';
 import { ResponseCache } from './response-cache.js';
 import type { Upstream } from './upstream.js';
 import {
@@ -23,7 +23,6 @@ import {
 } from './zones.js';
 
 export {
-  fitReply,
   forwardQuery,
   lookupExternal,
   makeQuery,
@@ -31,12 +30,11 @@ export {
   type ForwardOptions,
   type Forwarded,
 } from './exchange.js';
-export { parseNetwork, recursionAllowed, type Network } from './acl.js';
+export { recursionAllowed, type Network } from './acl.js';
 export { LogLimiter } from './log-limit.js';
-export { POOL_LIMITS, UpstreamPool, answersQuery, type PoolLimits } from './pool.js';
 export { ResponseCache, cacheLifetime } from './response-cache.js';
 export { parseUpstream, resolvConfServers, type Upstream } from './upstream.js';
-export { STUB_LOOP_OPTION, hasLoopGuard, stubFor, type StubZone } from './zones.js';
+export { hasLoopGuard } from './zones.js';
 
 /** How often a repeated forwarding warning is logged at most. */
 const WARN_INTERVAL_MS = 10_000;
@@ -55,8 +53,6 @@ export interface ForwarderOptions {
   readonly rcacheTtl: number;
   /** Largest UDP reply we advertise in our OPT record. */
   readonly udpCap: number;
-  /** Socket limits (defaults: {@link POOL_LIMITS}). */
-  readonly pool?: PoolLimits;
   /** Metrics. */
   readonly observer: Pick<DnsObserver, 'cache' | 'forward' | 'error'>;
   /** Where log lines go. */
@@ -80,7 +76,7 @@ export class Forwarder {
   constructor(private readonly options: ForwarderOptions) {
     this.upstream = options.forward;
     this.warnings = new LogLimiter(options.log, WARN_INTERVAL_MS);
-    this.pool = new UpstreamPool(options.pool ?? POOL_LIMITS, (why) => options.observer.error(`upstream-${why}`));
+    this.pool = new UpstreamPool(undefined, (why) => options.observer.error(`upstream-${why}`));
   }
 
   /** The upstream servers in force: the `dns/upstream` records when there are any, else the flag's (or resolv.conf's). */

@@ -17,7 +17,7 @@ export interface PoolLimits {
 }
 
 /** Defaults: a few descriptors whatever the query rate (the process limit is usually 1,024 or more). */
-export const POOL_LIMITS: PoolLimits = Object.freeze({ udpSockets: 8, maxInFlight: 1000, maxTcp: 64 });
+const POOL_LIMITS: PoolLimits = Object.freeze({ udpSockets: 8, maxInFlight: 1000, maxTcp: 64 });
 
 /** Why a datagram that reached an upstream socket was not taken as a reply. */
 export type Discard = 'unexpected-id' | 'wrong-source' | 'wrong-question' | 'not-a-reply';
@@ -34,7 +34,7 @@ interface UdpSlot {
 }
 
 /** True when `reply` is a response (QR) with `id` whose question is the query's (name compared case-insensitively). */
-export function answersQuery(reply: Buffer, query: Buffer): boolean {
+function answersQuery(reply: Buffer, query: Buffer): boolean {
   if (reply.length < HEADER_SIZE || reply.readUInt16BE(0) !== query.readUInt16BE(0)) return false;
   if ((reply.readUInt16BE(2) & FLAG.QR) === 0) return false;
   const end = questionEndOf(query);
@@ -80,16 +80,6 @@ export class UpstreamPool {
     private readonly limits: PoolLimits = POOL_LIMITS,
     private readonly onDiscard: (why: Discard) => void = () => undefined,
   ) {}
-
-  /** Questions waiting for a reply now. */
-  get pending(): number {
-    return this.inFlight;
-  }
-
-  /** UDP sockets open now. */
-  get sockets(): number {
-    return this.slots[4].length + this.slots[6].length;
-  }
 
   /** Send `msg` (under a fresh random ID) to `server`; the reply (with that ID) or an error after `timeoutMs`. */
   exchange(server: Upstream, msg: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {

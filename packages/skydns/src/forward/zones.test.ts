@@ -16,8 +16,8 @@ import {
 } from '@kube-dns-legacy/testkit';
 import { startSkydns, type RunningSkydns } from '../app.js';
 import { parseSkydnsArgs } from '../cli.js';
-import { startDnsmasq } from '../testing.js';
-import { STUB_LOOP_OPTION } from './zones.js';
+import { TreeBuilder, startDnsmasq } from '../testing.js';
+import { STUB_LOOP_OPTION, hasLoopGuard, readStubZones, readUpstreams, stubFor, withLoopGuard } from './zones.js';
 
 const { Packet } = dns2;
 
@@ -168,3 +168,58 @@ test('dns/upstream records override -nameservers while present; when gone, the f
     (await a('www.example.org')).includes('www.example.org. 30 IN A 198.51.100.1'),
   );
 });
+
+test('stub and upstream records: zones named by their keys, longest first; unusable records skipped with a reason', () => {
+  const b = new TreeBuilder();
+  const put = (key: string, value: object): void => b.tree.setJson(key, JSON.stringify(value));
+  put(`${STUB}/local/acme/0`, { host: '10.150.0.1' });
+  put(`${STUB}/local/acme/1`, { host: 'fd00::1', port: 5353 });
+  put(`${STUB}/local/acme/corp/ns`, { host: '10.150.0.2', port: 54 });
+  put(`${STUB}/local/cluster/svc/0`, { host: '10.0.0.1' });
+  put(`${STUB}/example/bad/0`, { host: 'ns1.example.' });
+  put(`${UPSTREAM}/10`, { host: '10.0.0.12' });
+  put(`${UPSTREAM}/2`, { host: '10.0.0.11', port: 5353 });
+  put(`${UPSTREAM}/0`, { host: 'dns.example.' });
+  const src = { store: b.tree, domain: 'cluster.local.', prefix: 'skydns' };
+  const stubs = readStubZones(src);
+  assert.deepEqual(stubs.value, [
+    { zone: 'corp.acme.local.', servers: [{ host: '10.150.0.2', port: 54 }] },
+    {
+      zone: 'acme.local.',
+      servers: [
+        { host: '10.150.0.1', port: 53 },
+        { host: 'fd00::1', port: 5353 },
+      ],
+    },
+  ]);
+  assert.deepEqual(
+    stubs.skipped.map((s) => s.reason),
+    ['host "ns1.example." is not an IP address', 'svc.cluster.local. is inside the served domain'],
+  );
+  assert.equal(stubFor(stubs.value, 'WWW.Corp.Acme.Local.')?.zone, 'corp.acme.local.');
+  assert.equal(stubFor(stubs.value, 'xacme.local.'), undefined, 'label boundaries');
+  const upstreams = readUpstreams(src);
+  assert.deepEqual(upstreams.value, [
+    { host: '10.0.0.11', port: 5353 },
+    { host: '10.0.0.12', port: 53 },
+  ]);
+  assert.equal(upstreams.skipped.length, 1);
+  // The loop guard is added to an existing OPT record, or in a new one.
+  const plain = queryBytes(false);
+  const guarded = withLoopGuard(plain);
+  assert.ok(!hasLoopGuard(plain) && hasLoopGuard(guarded));
+  assert.equal(guarded.readUInt16BE(10), 1);
+  const edns = queryBytes(true);
+  const guardedEdns = withLoopGuard(edns);
+  assert.ok(hasLoopGuard(guardedEdns));
+  assert.equal(guardedEdns.readUInt16BE(10), 1, 'still one OPT record');
+  assert.equal(Packet.parse(guardedEdns).questions[0]?.name, 'www.acme.local');
+});
+
+function queryBytes(edns: boolean): Buffer {
+  const p = new Packet();
+  p.header.id = 7;
+  p.questions.push(new Packet.Question('www.acme.local', 1, 1));
+  if (edns) p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: 1232 }) as unknown as dns2.Packet.Resource);
+  return p.toBuffer();
+}
