@@ -17,6 +17,7 @@ import type {
 import { projectEndpoints, projectService, projectSlice } from './project.js';
 import { versionRecords } from './records/version.js';
 import { SliceIndex } from './slice-index.js';
+import { WarnLimiter } from './warn-limiter.js';
 import { objectId, ResourceWatch, type ChangeType } from './watch.js';
 
 /** What the sync controller needs. */
@@ -58,8 +59,11 @@ export class SyncController {
   private readonly endpoints = new Map<string, EndpointsLike>();
   private readonly slices = new Map<string, EndpointSliceLike>();
   private readonly sliceIndex = new SliceIndex();
+  /** Warnings about objects, rate-limited (each is still counted in `kube2sky_errors_total{kind="object"}`). */
+  private readonly warnings: WarnLimiter;
 
   constructor(private readonly options: SyncOptions) {
+    this.warnings = new WarnLimiter(options.logger);
     const common = {
       kubeConfig: options.kubeConfig,
       logger: options.logger,
@@ -151,7 +155,7 @@ export class SyncController {
   private apply(owner: string, what: string, result: RecordSet): void {
     for (const warning of result.warnings) {
       this.options.metrics.errors.inc({ kind: 'object' });
-      this.options.logger.warn(warning, { object: what });
+      this.warnings.warn(warning, { object: what });
     }
     this.options.reconciler.update(owner, result.records);
   }
