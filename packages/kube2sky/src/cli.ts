@@ -1,3 +1,4 @@
+import { redactEtcdUrl, splitEtcdCredentials } from '@kube-dns-legacy/etcdkit';
 import { ConfigError } from '@kube-dns-legacy/processkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
@@ -189,10 +190,12 @@ function validUrl(flag: string, text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} is not a URL`);
+    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(redactEtcdUrl(text))} is not a URL`);
   }
   if (!/^https?:$/.test(url.protocol) || url.hostname === '')
-    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} needs an http:// or https:// scheme and a host`);
+    throw new Kube2skyArgsError(
+      `--${flag}: ${JSON.stringify(redactEtcdUrl(text))} needs an http:// or https:// scheme and a host`,
+    );
   return text;
 }
 
@@ -238,6 +241,11 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .filter((s) => s !== '');
   if (etcdServers.length === 0) throw new Kube2skyArgsError('--etcd-server: no URL given');
   for (const url of etcdServers) validUrl('etcd-server', url);
+  try {
+    splitEtcdCredentials(etcdServers);
+  } catch (err) {
+    throw new Kube2skyArgsError(`--etcd-server: ${(err as Error).message}`);
+  }
   const prefix = String(get('etcd-prefix'));
   if (prefix.split('/').filter((s) => s !== '').length === 0)
     throw new Kube2skyArgsError('--etcd-prefix must not be empty');

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { Kube2skyConfig } from './cli.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
+import { redactEtcdUrls } from '@kube-dns-legacy/etcdkit';
 import { collectGarbage } from '@kube-dns-legacy/heap';
 import { backoffDelay, ConfigError, createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
@@ -42,7 +43,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   logger.info('Using API server', {
     server: kubeConfig.getCurrentCluster()?.server,
     domain: config.domain,
-    etcd: config.etcdServers,
+    etcd: redactEtcdUrls(config.etcdServers),
     prefix: config.etcdPrefix,
   });
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { redactEtcdUrls } from '@kube-dns-legacy/etcdkit';
 import { collectGarbage } from '@kube-dns-legacy/heap';
 import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
 import { ResponseCache, resolvConfServers, type Upstream } from './forward/index.js';
@@ -145,7 +146,7 @@ export async function startSkydns(
     log('info', `ready for queries on ${config.domain} for ${proto}://${config.addr.host}:${dns.port}`, {
       rcache: config.rcache,
       nameservers: config.noRec ? 'disabled (-no-rec)' : upstreamList,
-      etcd: config.machines,
+      etcd: redactEtcdUrls(config.machines),
     });
   }
   const running = store;
