@@ -23,6 +23,11 @@ export interface ExechealthzConfig {
   logLevel: LogLevel;
 }
 
+/** True when the command line asks for the version (`--version`, `-version`), whatever else it holds. */
+export function isVersionRequest(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--version' || a === '-version');
+}
+
 /** The outcome of parsing the command line: either a configuration to run or a request for help. */
 export type ExechealthzArgs = { help: true; usage: string } | { help: false; config: ExechealthzConfig };
 
@@ -94,6 +99,7 @@ export function parseExechealthzArgs(
         describe: 'Minimum level of the JSON logs (stderr)',
       },
       help: { type: 'boolean', alias: 'h', default: false, describe: 'Show this help and exit' },
+      version: { type: 'boolean', default: false, describe: 'Print the version and exit' },
     })
     .epilog(
       'Flags may be written -flag=value, -flag value or --flag=value (Go style, as the original exechealthz).\n' +

@@ -34,6 +34,14 @@ test('--help prints the usage and exits 0', async () => {
   assert.match(proc.output, /--latency/);
 });
 
+test('--version and -version print the version and exit 0, even beside other flags', async () => {
+  for (const args of [['--version'], ['-version'], ['-port=1', '--version']]) {
+    const proc = start(args);
+    assert.equal(await proc.exited, 0, args.join(' '));
+    assert.match(proc.output, /^exechealthz version: \d+\.\d+\.\d+ \(kube-dns-legacy\)\n$/, args.join(' '));
+  }
+});
+
 test('a bad flag exits 2 with a clear message', async () => {
   const proc = start(['-period=soon']);
   assert.equal(await proc.exited, 2);

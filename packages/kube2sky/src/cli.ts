@@ -178,6 +178,7 @@ export function kube2skyParser(args: readonly string[]): Argv {
     .strict()
     .help(false)
     .version(false)
+    .option('version', { type: 'boolean', describe: 'Print the version and exit' })
     .exitProcess(false)
     .wrap(110)
     .fail((message: string | null | undefined, err: Error | undefined) => {

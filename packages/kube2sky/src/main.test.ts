@@ -28,6 +28,14 @@ test('--help explains the flags and exits 0', async () => {
   }
 });
 
+test('--version and -version print the version and exit 0', async () => {
+  for (const flag of ['--version', '-version']) {
+    const { stdout } = await run('node', [MAIN, flag]);
+    assert.match(stdout, /^kube2sky version: \d+\.\d+\.\d+ \(kube-dns-legacy\)\n$/, flag);
+  }
+  assert.match((await run('node', [MAIN, '--help'])).stdout, /--version/);
+});
+
 test('bad flags: clear message, exit 2, no stack trace', async () => {
   for (const args of [['--bogus'], ['-domain=a..b'], ['--healthz-port=abc']]) {
     const err = await run('node', [MAIN, ...args]).then(
