@@ -50,13 +50,14 @@ const server = createHealthzServer({
 });
 
 server.on('error', (err) => {
-  logger.error('cannot serve HTTP', { port: config.port, error: err.message });
+  logger.error('cannot serve HTTP', { address: config.bindAddress, port: config.port, error: err.message });
   void worker.stop().finally(() => process.exit(1));
 });
-server.listen(config.port, '0.0.0.0', () => {
+server.listen(config.port, config.bindAddress, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info('serving /healthz', {
+    address: config.bindAddress,
     port,
     cmd: config.cmd,
     period: formatGoDuration(config.periodMs),

@@ -9,6 +9,7 @@ test('defaults are the original ones', () => {
   assert.deepEqual(c.etcdServers, ['http://127.0.0.1:4001']);
   assert.equal(c.etcdMutationTimeoutMs, 10_000);
   assert.equal(c.healthzPort, 8081);
+  assert.equal(c.bindAddress, '0.0.0.0', 'every interface: the kubelet probes the pod IP');
   assert.equal(c.kubeMasterUrl, undefined);
   assert.equal(c.kubecfgFile, undefined);
   assert.equal(c.etcdPrefix, 'skydns');
@@ -93,6 +94,7 @@ test('bad flags are clear errors', () => {
     [['--etcd-certfile=/c.pem'], /--etcd-certfile and --etcd-keyfile go together/],
     [['--domain=a.b', '--domain=c.d'], /--domain was given more than once/],
     [['stray'], /Unknown argument: stray/],
+    [['--bind-address=localhost'], /--bind-address: "localhost" is not an IP address/],
     [
       ['--etcd-server=http://a:secret1@10.0.0.1:2379,http://a:secret2@10.0.0.2:2379'],
       /--etcd-server: etcd URLs http:\/\/a:\*\*\*@10\.0\.0\.1:2379 and http:\/\/a:\*\*\*@10\.0\.0\.2:2379 name different credentials/,

@@ -1,4 +1,5 @@
 import { redactEtcdUrl, splitEtcdCredentials } from '@kube-dns-legacy/etcdkit';
+import { isIP } from 'node:net';
 import { ConfigError } from '@kube-dns-legacy/processkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
@@ -24,6 +25,8 @@ export interface Kube2skyConfig {
   readonly kubeMasterUrl?: string;
   /** kubeconfig path. */
   readonly kubecfgFile?: string;
+  /** IP address the health and metrics ports listen on (`0.0.0.0`: every interface, as kubelet probes need). */
+  readonly bindAddress: string;
   /** Port of /readiness, /healthz and (unless `metricsPort`) /metrics. */
   readonly healthzPort: number;
   /** Separate port for /metrics, when set. */
@@ -126,6 +129,11 @@ export function kube2skyParser(args: readonly string[]): Argv {
       describe: 'Port of /readiness (200 after the initial sync is in etcd), /healthz and /metrics',
     })
     .option('metrics-port', { type: 'number', describe: 'Serve /metrics on this port instead of --healthz-port' })
+    .option('bind-address', {
+      type: 'string',
+      default: '0.0.0.0',
+      describe: 'IP address --healthz-port and --metrics-port listen on (127.0.0.1: this machine only; :: for IPv6)',
+    })
     .option('resync-period', {
       type: 'string',
       default: '30m',
@@ -206,6 +214,11 @@ function port(flag: string, value: unknown): number {
   return value;
 }
 
+function bindAddress(text: string): string {
+  if (isIP(text) === 0) throw new Kube2skyArgsError(`--bind-address: ${JSON.stringify(text)} is not an IP address`);
+  return text;
+}
+
 function duration(flag: string, value: unknown): number {
   try {
     const ms = parseGoDuration(String(value), { bareSeconds: true });
@@ -277,6 +290,7 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     ...(etcdKeyFile !== undefined ? { etcdKeyFile } : {}),
     ...(kubeMasterUrl !== undefined ? { kubeMasterUrl } : {}),
     ...(kubecfgFile !== undefined ? { kubecfgFile } : {}),
+    bindAddress: bindAddress(String(get('bind-address'))),
     healthzPort: port('healthz-port', get('healthz-port')),
     ...(metricsPort !== undefined ? { metricsPort: port('metrics-port', metricsPort) } : {}),
     resyncPeriodMs: duration('resync-period', get('resync-period')),

@@ -91,19 +91,27 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
   const listen = (flag: string, options: HealthServerOptions): ReturnType<typeof startHealthServer> =>
     startHealthServer(options).catch((err: Error) => {
-      throw new Error(`--${flag}: cannot listen on port ${options.port}: ${err.message}`);
+      throw new Error(`--${flag}: cannot listen on ${options.host} port ${options.port}: ${err.message}`);
     });
   const health = await listen('healthz-port', {
+    host: config.bindAddress,
     port: config.healthzPort,
     source,
     ...(separateMetrics ? {} : { registry: metrics.registry }),
   });
   servers.push(health.server);
-  logger.info(`serving /readiness, /healthz${separateMetrics ? '' : ' and /metrics'}`, { port: health.port });
+  logger.info(`serving /readiness, /healthz${separateMetrics ? '' : ' and /metrics'}`, {
+    address: config.bindAddress,
+    port: health.port,
+  });
   if (separateMetrics) {
-    const m = await listen('metrics-port', { port: config.metricsPort ?? 0, registry: metrics.registry });
+    const m = await listen('metrics-port', {
+      host: config.bindAddress,
+      port: config.metricsPort ?? 0,
+      registry: metrics.registry,
+    });
     servers.push(m.server);
-    logger.info('serving /metrics', { port: m.port });
+    logger.info('serving /metrics', { address: config.bindAddress, port: m.port });
   }
 
   let stopping = false;

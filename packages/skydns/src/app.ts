@@ -132,7 +132,8 @@ export async function startSkydns(
   let http: Server | undefined;
   if (metrics !== undefined && config.metricsPort !== undefined) {
     try {
-      http = await startHttp(config.metricsPort, '0.0.0.0', config.metricsPath, metrics.registry, gauges);
+      // On the DNS address's host: every interface in the pod (-addr=0.0.0.0:53, the probes need it), loopback in the local pod.
+      http = await startHttp(config.metricsPort, config.addr.host, config.metricsPath, metrics.registry, gauges);
       log('info', 'metrics enabled', { port: config.metricsPort, path: config.metricsPath, health: '/healthz' });
     } catch (err) {
       await dns.close();
