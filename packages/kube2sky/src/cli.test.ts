@@ -17,6 +17,23 @@ test('defaults are the original ones', () => {
   assert.equal(c.podRecords, 'verified');
   assert.equal(c.metricsPort, undefined);
   assert.deepEqual(c.warnings, []);
+  assert.deepEqual(c.dnsConfigMap, { namespace: 'kube-system', name: 'kube-dns' });
+});
+
+test('--config-map and --config-map-namespace (kube-dns spellings); empty: no ConfigMap', () => {
+  assert.equal(parseKube2skyArgs(['--config-map='], {}).dnsConfigMap, undefined);
+  assert.deepEqual(parseKube2skyArgs(['--config-map=my-dns', '-config-map-namespace=dns'], {}).dnsConfigMap, {
+    namespace: 'dns',
+    name: 'my-dns',
+  });
+  assert.throws(
+    () => parseKube2skyArgs(['--config-map=Bad_Name'], {}),
+    /--config-map: "Bad_Name" is not a valid ConfigMap name/,
+  );
+  assert.throws(
+    () => parseKube2skyArgs(['--config-map-namespace=a.b'], {}),
+    /--config-map-namespace: "a.b" is not a valid namespace/,
+  );
 });
 
 test('manifest spellings: --domain=, -domain=, underscores with a deprecation note, glog flags ignored', () => {

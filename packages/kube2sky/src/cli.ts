@@ -37,6 +37,8 @@ export interface Kube2skyConfig {
   readonly podRecords: 'verified' | 'disabled';
   /** `timeoutSeconds` of each watch request; a watch silent for twice as long is re-listed. */
   readonly watchTimeoutSeconds: number;
+  /** The kube-dns ConfigMap whose stubDomains and upstreamNameservers are mirrored into etcd (`--config-map`, empty: none). */
+  readonly dnsConfigMap?: { readonly namespace: string; readonly name: string };
   /** With --leader-elect: the Lease and timings replicas elect their one writer with (the identity is chosen at start). */
   readonly leaderElection?: Omit<LeaderElectionConfig, 'identity'>;
   /** winston log level. */
@@ -149,6 +151,17 @@ export function kube2skyParser(args: readonly string[]): Argv {
       type: 'string',
       default: '5m',
       describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed',
+    })
+    .option('config-map', {
+      type: 'string',
+      default: 'kube-dns',
+      describe:
+        'ConfigMap whose stubDomains and upstreamNameservers (as kube-dns reads them) become stub-zone and upstream records in etcd; empty: none',
+    })
+    .option('config-map-namespace', {
+      type: 'string',
+      default: 'kube-system',
+      describe: 'Namespace of --config-map',
     })
     .option('leader-elect', {
       type: 'boolean',
@@ -279,6 +292,7 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
   const metricsPort = get('metrics-port');
   const watchTimeoutMs = duration('watch-timeout', get('watch-timeout'));
   const leaderElection = get('leader-elect') === true ? leaderElectionConfig(get) : undefined;
+  const dnsConfigMap = configMap(String(get('config-map')), String(get('config-map-namespace')));
 
   return {
     domain: fqdn(domainText),
@@ -297,9 +311,22 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     podRecords: get('pod-records') === 'disabled' ? 'disabled' : 'verified',
     watchTimeoutSeconds: Math.max(1, Math.round(watchTimeoutMs / 1000)),
     ...(leaderElection !== undefined ? { leaderElection } : {}),
+    ...(dnsConfigMap !== undefined ? { dnsConfigMap } : {}),
     logLevel: String(get('log-level')),
     warnings,
   };
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** --config-map and --config-map-namespace (an empty name: no ConfigMap is watched). */
+function configMap(name: string, namespace: string): { namespace: string; name: string } | undefined {
+  if (name === '') return undefined;
+  if (!isDnsSubdomain(name))
+    throw new Kube2skyArgsError(`--config-map: ${JSON.stringify(name)} is not a valid ConfigMap name`);
+  if (!NAMESPACE.test(namespace))
+    throw new Kube2skyArgsError(`--config-map-namespace: ${JSON.stringify(namespace)} is not a valid namespace`);
+  return { namespace, name };
 }
 
 /** The --leader-elect-* flags, checked as client-go checks them. */
@@ -316,7 +343,7 @@ function leaderElectionConfig(get: (flag: string) => unknown): Omit<LeaderElecti
   const namespace = String(get('leader-elect-resource-namespace'));
   if (!isDnsSubdomain(name))
     throw new Kube2skyArgsError(`--leader-elect-resource-name: ${JSON.stringify(name)} is not a valid object name`);
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+  if (!NAMESPACE.test(namespace))
     throw new Kube2skyArgsError(
       `--leader-elect-resource-namespace: ${JSON.stringify(namespace)} is not a valid namespace`,
     );

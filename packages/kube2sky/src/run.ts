@@ -32,7 +32,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
-  const ctx = { domain: config.domain, prefix: config.etcdPrefix };
+  const ctx = { domain: config.domain, prefix: config.etcdPrefix, dnsConfig: config.dnsConfigMap !== undefined };
 
   let kubeConfig: ReturnType<typeof loadKubeConfig>;
   try {
@@ -156,6 +156,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     useEndpointSlices,
     podRecords: config.podRecords === 'verified',
     watchTimeoutSeconds: config.watchTimeoutSeconds,
+    ...(config.dnsConfigMap !== undefined ? { dnsConfigMap: config.dnsConfigMap } : {}),
   });
   sync.start();
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);
