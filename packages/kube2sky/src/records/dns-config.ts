@@ -4,11 +4,11 @@ import type { RecordContext } from './types.js';
 import { ipProblem, isPortNumber } from './values.js';
 
 /** The data keys of the kube-dns ConfigMap kube2sky mirrors (each a JSON string). */
-export const STUB_DOMAINS_KEY = 'stubDomains';
-export const UPSTREAM_NAMESERVERS_KEY = 'upstreamNameservers';
+const STUB_DOMAINS_KEY = 'stubDomains';
+const UPSTREAM_NAMESERVERS_KEY = 'upstreamNameservers';
 
 /** kube-dns accepts at most three upstream nameservers (the resolv.conf limit). */
-export const MAX_UPSTREAMS = 3;
+const MAX_UPSTREAMS = 3;
 
 /** A nameserver of the ConfigMap: an IP address and a port (53 unless given). */
 export interface Nameserver {
