@@ -45,6 +45,8 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     domain: config.domain,
     etcd: redactEtcdUrls(config.etcdServers),
     prefix: config.etcdPrefix,
+    config_map:
+      config.dnsConfigMap === undefined ? 'none' : `${config.dnsConfigMap.namespace}/${config.dnsConfigMap.name}`,
   });
 
   const ca = readPem('etcd-cafile', config.etcdCaFile);
