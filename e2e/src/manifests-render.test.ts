@@ -54,11 +54,21 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
   const docs = yaml.loadAll(run.stdout) as Doc[];
   assert.deepEqual(
     docs.map((d) => d.kind),
-    ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ReplicationController', 'Service'],
+    [
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Role',
+      'RoleBinding',
+      'ReplicationController',
+      'Service',
+    ],
   );
   docs.forEach(validate);
 
-  const rc = new ReplicationController(docs[5] as never);
+  const rc = new ReplicationController(docs[7] as never);
   assert.equal(rc.spec?.replicas, 2);
   const byName = new Map<string, IContainer>((rc.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c]));
   assert.deepEqual(byName.get('skydns')?.args, [
@@ -78,7 +88,7 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
   );
   assert.equal(parseKube2skyArgs(byName.get('kube2sky')?.args ?? [], {}).domain, 'corp.example.');
   assert.equal(parseSkydnsArgs([...(byName.get('skydns')?.args ?? [])], {}).domain, 'corp.example.');
-  assert.equal(new Service(docs[6] as never).spec?.clusterIP, '10.96.0.10');
+  assert.equal(new Service(docs[8] as never).spec?.clusterIP, '10.96.0.10');
 });
 
 test('render.sh with no flags reproduces the checked-in manifests', () => {

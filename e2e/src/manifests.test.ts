@@ -401,8 +401,25 @@ test('rbac.yaml: kube2sky may only get/list/watch exactly what it reads', () => 
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
   const rc = only(load('skydns-rc.yaml'), ReplicationController);
   assert.equal(podSpecOf(rc).serviceAccountName, sa.metadata?.name);
+  // The kube-dns ConfigMap: get, list and watch that one ConfigMap in kube-system only.
+  const isConfigRbac = (d: Validated): boolean =>
+    (d instanceof Role || d instanceof RoleBinding) && d.metadata?.name === 'kube-dns-legacy-config';
+  const config = only(docs.filter(isConfigRbac), Role);
+  assert.equal(config.metadata?.namespace, 'kube-system');
+  assert.deepEqual(
+    config.rules?.map((r) => [r.apiGroups, r.resources, r.resourceNames, [...(r.verbs ?? [])].sort()]),
+    [[[''], ['configmaps'], ['kube-dns'], ['get', 'list', 'watch']]],
+  );
+  const configBinding = only(docs.filter(isConfigRbac), RoleBinding);
+  assert.deepEqual(configBinding.roleRef, {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'Role',
+    name: 'kube-dns-legacy-config',
+  });
+  assert.deepEqual(configBinding.subjects, [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }]);
   // --leader-elect: create Leases in kube-system, get and update only kube2sky's.
-  const lease = only(docs, Role);
+  const others = docs.filter((d) => !isConfigRbac(d));
+  const lease = only(others, Role);
   assert.equal(lease.metadata?.namespace, 'kube-system');
   assert.deepEqual(
     lease.rules?.map((r) => [r.apiGroups, r.resources, r.resourceNames, [...(r.verbs ?? [])].sort()]),
@@ -411,7 +428,7 @@ test('rbac.yaml: kube2sky may only get/list/watch exactly what it reads', () => 
       [['coordination.k8s.io'], ['leases'], ['kube2sky'], ['get', 'update']],
     ],
   );
-  const leaseBinding = only(docs, RoleBinding);
+  const leaseBinding = only(others, RoleBinding);
   assert.deepEqual(leaseBinding.roleRef, {
     apiGroup: 'rbac.authorization.k8s.io',
     kind: 'Role',

@@ -1,9 +1,13 @@
 import { noop } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
+import { splitEtcdCredentials, type EtcdAuth } from './endpoints.js';
 
 /** Where and how to reach etcd. */
 export interface EtcdConnection {
-  /** Client URLs (`http://host:port` or `https://…`), one or more members of one cluster. */
+  /**
+   * Client URLs (`http://host:port` or `https://…`), one or more members of one cluster; a URL may
+   * carry the v3 auth user and password (`http://user:password@host:port`, the same in every URL).
+   */
   readonly endpoints: readonly string[];
   /** Time to connect (ms). */
   readonly dialTimeoutMs: number;
@@ -13,8 +17,8 @@ export interface EtcdConnection {
   readonly cert?: Buffer | undefined;
   /** PEM client key. */
   readonly key?: Buffer | undefined;
-  /** v3 auth user and password. */
-  readonly auth?: { readonly username: string; readonly password: string } | undefined;
+  /** v3 auth user and password (when the URLs carry none, or the same). */
+  readonly auth?: EtcdAuth | undefined;
   /**
    * The caller retries on its own (with its back-off): the client does not retry calls, and a lost
    * watch reconnects every 250 ms (etcd3's default retries calls and backs off to 30 s).
@@ -25,10 +29,14 @@ export interface EtcdConnection {
 /** A watch reconnect back-off that always waits the same time. */
 const FIXED_WATCH_BACKOFF = { duration: 250, next: () => FIXED_WATCH_BACKOFF };
 
-/** An etcd v3 client for `connection`, with no cap on reply size. */
+/**
+ * An etcd v3 client for `connection`, with no cap on reply size. Throws `EtcdEndpointError` when the
+ * URLs' credentials disagree (with each other or with `auth`).
+ */
 export function connectEtcd(connection: EtcdConnection): Etcd3 {
+  const { hosts, auth } = splitEtcdCredentials(connection.endpoints, connection.auth);
   const options: IOptions = {
-    hosts: [...connection.endpoints],
+    hosts,
     dialTimeout: connection.dialTimeoutMs,
     // No cap on replies: grpc-js refuses any message over 4 MiB by default, and a page or a whole tree of a big cluster can be larger.
     grpcOptions: { 'grpc.max_receive_message_length': -1 },
@@ -43,7 +51,6 @@ export function connectEtcd(connection: EtcdConnection): Etcd3 {
       ...(key !== undefined ? { privateKey: key } : {}),
     };
   }
-  if (connection.auth !== undefined)
-    options.auth = { username: connection.auth.username, password: connection.auth.password };
+  if (auth !== undefined) options.auth = { username: auth.username, password: auth.password };
   return new Etcd3(options);
 }

@@ -13,6 +13,7 @@ test('defaults match the original exechealthz', () => {
   assert.deepEqual(config([]), {
     cmd: 'echo healthz',
     port: 8080,
+    bindAddress: '0.0.0.0',
     periodMs: 2_000,
     latencyMs: 30_000,
     verbose: false,
@@ -40,6 +41,13 @@ test('single-dash, double-dash, separate values and underscores all work', () =>
   assert.equal(config(['-log_level=debug']).logLevel, 'debug');
   assert.equal(config(['-verbose']).verbose, true);
   assert.equal(config(['-verbose=false']).verbose, false);
+});
+
+test('-bind-address: every interface by default (probes), any IP address, EXECHEALTHZ_BIND_ADDRESS', () => {
+  assert.equal(config(['-bind-address=127.0.0.1']).bindAddress, '127.0.0.1');
+  assert.equal(config(['-bind-address', '::1']).bindAddress, '::1');
+  assert.equal(config([], { EXECHEALTHZ_BIND_ADDRESS: '127.0.0.1' }).bindAddress, '127.0.0.1');
+  assert.throws(() => config(['-bind-address=localhost']), /invalid -bind-address "localhost": expected an IP address/);
 });
 
 test('a value that starts with a dash is taken whole after a value flag', () => {

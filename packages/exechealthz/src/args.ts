@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import yargs from 'yargs';
 import { formatGoDuration, normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 
@@ -11,8 +12,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface ExechealthzConfig {
   /** Shell command run as `sh -c <cmd>` every period. */
   cmd: string;
-  /** TCP port served on all interfaces (0 picks a free one). */
+  /** TCP port served on `bindAddress` (0 picks a free one). */
   port: number;
+  /** IP address the port listens on (`0.0.0.0`: every interface, as kubelet probes need). */
+  bindAddress: string;
   /** Time between the starts of two runs; a slower command runs back to back. */
   periodMs: number;
   /** Maximum age of the last result before /healthz fails; also the time a hanging command is given. */
@@ -21,6 +24,11 @@ export interface ExechealthzConfig {
   verbose: boolean;
   /** Minimum level of the structured logs. */
   logLevel: LogLevel;
+}
+
+/** True when the command line asks for the version (`--version`, `-version`), whatever else it holds. */
+export function isVersionRequest(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--version' || a === '-version');
 }
 
 /** The outcome of parsing the command line: either a configuration to run or a request for help. */
@@ -32,7 +40,7 @@ export class ArgsError extends Error {
 }
 
 /** Flags that take a value (Go `flag` lets that value be the next argument). */
-const VALUE_FLAGS = new Set(['cmd', 'port', 'period', 'latency', 'log-level']);
+const VALUE_FLAGS = new Set(['cmd', 'port', 'bind-address', 'period', 'latency', 'log-level']);
 
 const ENV_PREFIX = 'EXECHEALTHZ_';
 
@@ -70,7 +78,12 @@ export function parseExechealthzArgs(
       port: {
         type: 'string',
         default: fromEnv('port') ?? '8080',
-        describe: 'Port to serve /healthz on (all interfaces)',
+        describe: 'Port to serve /healthz on',
+      },
+      'bind-address': {
+        type: 'string',
+        default: fromEnv('bind-address') ?? '0.0.0.0',
+        describe: 'IP address the port listens on (127.0.0.1: this machine only; :: for IPv6)',
       },
       period: {
         type: 'string',
@@ -94,6 +107,7 @@ export function parseExechealthzArgs(
         describe: 'Minimum level of the JSON logs (stderr)',
       },
       help: { type: 'boolean', alias: 'h', default: false, describe: 'Show this help and exit' },
+      version: { type: 'boolean', default: false, describe: 'Print the version and exit' },
     })
     .epilog(
       'Flags may be written -flag=value, -flag value or --flag=value (Go style, as the original exechealthz).\n' +
@@ -124,6 +138,7 @@ export function parseExechealthzArgs(
     config: {
       cmd,
       port: parsePort(raw.port),
+      bindAddress: parseBindAddress(raw['bind-address']),
       periodMs: positiveDuration('period', raw.period),
       latencyMs: positiveDuration('latency', raw.latency),
       verbose: raw.verbose,
@@ -138,6 +153,11 @@ function parsePort(text: string): number {
     throw new ArgsError(`invalid -port "${text}": expected an integer from 0 to 65535`);
   }
   return port;
+}
+
+function parseBindAddress(text: string): string {
+  if (isIP(text) === 0) throw new ArgsError(`invalid -bind-address "${text}": expected an IP address`);
+  return text;
 }
 
 function positiveDuration(flag: string, text: string): number {

@@ -1,5 +1,6 @@
 export {
   parseExechealthzArgs,
+  isVersionRequest,
   ArgsError,
   LOG_LEVELS,
   type ExechealthzArgs,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
@@ -32,6 +32,40 @@ test('--help prints the usage and exits 0', async () => {
   assert.equal(await proc.exited, 0);
   assert.match(proc.output, /Usage: exechealthz/);
   assert.match(proc.output, /--latency/);
+});
+
+test('--version and -version print the version and exit 0, even beside other flags', async () => {
+  for (const args of [['--version'], ['-version'], ['-port=1', '--version']]) {
+    const proc = start(args);
+    assert.equal(await proc.exited, 0, args.join(' '));
+    assert.match(proc.output, /^exechealthz version: \d+\.\d+\.\d+ \(kube-dns-legacy\)\n$/, args.join(' '));
+  }
+});
+
+test('-bind-address: every interface by default, loopback only with 127.0.0.1', async () => {
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  assert.ok(outside, 'this test needs a non-loopback IPv4 address');
+  const reachable = (host: string, port: number): Promise<boolean> =>
+    fetch(`http://${host}:${port}/healthz`).then(
+      () => true,
+      () => false,
+    );
+  for (const [bind, outsideToo] of [
+    [undefined, true],
+    ['127.0.0.1', false],
+  ] as const) {
+    const port = await freePort();
+    const proc = start(['-cmd=true', `-port=${port}`, ...(bind === undefined ? [] : [`-bind-address=${bind}`])]);
+    try {
+      await proc.waitForOutput(/serving \/healthz/);
+      assert.equal(await reachable('127.0.0.1', port), true, `${bind}: loopback`);
+      assert.equal(await reachable(outside, port), outsideToo, `${bind}: ${outside}`);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
+  }
 });
 
 test('a bad flag exits 2 with a clear message', async () => {

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-import { ArgsError, parseExechealthzArgs, type ExechealthzConfig } from './args.js';
+import { ArgsError, isVersionRequest, parseExechealthzArgs, type ExechealthzConfig } from './args.js';
 import { createLogger } from '@kube-dns-legacy/processkit';
 import { runLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createHealthzServer } from './server.js';
+import { packageVersion } from './version.js';
 import { ExecWorker } from './worker.js';
 import { formatGoDuration } from '@kube-dns-legacy/goflags';
 
 function configFromCommandLine(): ExechealthzConfig {
+  if (isVersionRequest(process.argv.slice(2))) {
+    process.stdout.write(`exechealthz version: ${packageVersion()} (kube-dns-legacy)\n`);
+    process.exit(0);
+  }
   try {
     const parsed = parseExechealthzArgs(process.argv.slice(2), process.env);
     if (parsed.help) {
@@ -45,13 +50,14 @@ const server = createHealthzServer({
 });
 
 server.on('error', (err) => {
-  logger.error('cannot serve HTTP', { port: config.port, error: err.message });
+  logger.error('cannot serve HTTP', { address: config.bindAddress, port: config.port, error: err.message });
   void worker.stop().finally(() => process.exit(1));
 });
-server.listen(config.port, '0.0.0.0', () => {
+server.listen(config.port, config.bindAddress, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info('serving /healthz', {
+    address: config.bindAddress,
     port,
     cmd: config.cmd,
     period: formatGoDuration(config.periodMs),

@@ -9,6 +9,7 @@ test('defaults are the original ones', () => {
   assert.deepEqual(c.etcdServers, ['http://127.0.0.1:4001']);
   assert.equal(c.etcdMutationTimeoutMs, 10_000);
   assert.equal(c.healthzPort, 8081);
+  assert.equal(c.bindAddress, '0.0.0.0', 'every interface: the kubelet probes the pod IP');
   assert.equal(c.kubeMasterUrl, undefined);
   assert.equal(c.kubecfgFile, undefined);
   assert.equal(c.etcdPrefix, 'skydns');
@@ -16,6 +17,23 @@ test('defaults are the original ones', () => {
   assert.equal(c.podRecords, 'verified');
   assert.equal(c.metricsPort, undefined);
   assert.deepEqual(c.warnings, []);
+  assert.deepEqual(c.dnsConfigMap, { namespace: 'kube-system', name: 'kube-dns' });
+});
+
+test('--config-map and --config-map-namespace (kube-dns spellings); empty: no ConfigMap', () => {
+  assert.equal(parseKube2skyArgs(['--config-map='], {}).dnsConfigMap, undefined);
+  assert.deepEqual(parseKube2skyArgs(['--config-map=my-dns', '-config-map-namespace=dns'], {}).dnsConfigMap, {
+    namespace: 'dns',
+    name: 'my-dns',
+  });
+  assert.throws(
+    () => parseKube2skyArgs(['--config-map=Bad_Name'], {}),
+    /--config-map: "Bad_Name" is not a valid ConfigMap name/,
+  );
+  assert.throws(
+    () => parseKube2skyArgs(['--config-map-namespace=a.b'], {}),
+    /--config-map-namespace: "a.b" is not a valid namespace/,
+  );
 });
 
 test('manifest spellings: --domain=, -domain=, underscores with a deprecation note, glog flags ignored', () => {
@@ -93,11 +111,17 @@ test('bad flags are clear errors', () => {
     [['--etcd-certfile=/c.pem'], /--etcd-certfile and --etcd-keyfile go together/],
     [['--domain=a.b', '--domain=c.d'], /--domain was given more than once/],
     [['stray'], /Unknown argument: stray/],
+    [['--bind-address=localhost'], /--bind-address: "localhost" is not an IP address/],
+    [
+      ['--etcd-server=http://a:secret1@10.0.0.1:2379,http://a:secret2@10.0.0.2:2379'],
+      /--etcd-server: etcd URLs http:\/\/a:\*\*\*@10\.0\.0\.1:2379 and http:\/\/a:\*\*\*@10\.0\.0\.2:2379 name different credentials/,
+    ],
+    [['--etcd-server=ftp://a:secret@10.0.0.1'], /--etcd-server: "ftp:\/\/a:\*\*\*@10\.0\.0\.1" needs an http/],
   ];
   for (const [args, message] of cases) {
     assert.throws(
       () => parseKube2skyArgs(args, {}),
-      (err: unknown) => err instanceof Kube2skyArgsError && message.test(err.message),
+      (err: unknown) => err instanceof Kube2skyArgsError && message.test(err.message) && !/secret/.test(err.message),
       args.join(' '),
     );
   }

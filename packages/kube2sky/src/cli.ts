@@ -1,3 +1,5 @@
+import { redactEtcdUrl, splitEtcdCredentials } from '@kube-dns-legacy/etcdkit';
+import { isIP } from 'node:net';
 import { ConfigError } from '@kube-dns-legacy/processkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn, isDnsSubdomain } from '@kube-dns-legacy/skymsg';
@@ -23,6 +25,8 @@ export interface Kube2skyConfig {
   readonly kubeMasterUrl?: string;
   /** kubeconfig path. */
   readonly kubecfgFile?: string;
+  /** IP address the health and metrics ports listen on (`0.0.0.0`: every interface, as kubelet probes need). */
+  readonly bindAddress: string;
   /** Port of /readiness, /healthz and (unless `metricsPort`) /metrics. */
   readonly healthzPort: number;
   /** Separate port for /metrics, when set. */
@@ -33,6 +37,8 @@ export interface Kube2skyConfig {
   readonly podRecords: 'verified' | 'disabled';
   /** `timeoutSeconds` of each watch request; a watch silent for twice as long is re-listed. */
   readonly watchTimeoutSeconds: number;
+  /** The kube-dns ConfigMap whose stubDomains and upstreamNameservers are mirrored into etcd (`--config-map`, empty: none). */
+  readonly dnsConfigMap?: { readonly namespace: string; readonly name: string };
   /** With --leader-elect: the Lease and timings replicas elect their one writer with (the identity is chosen at start). */
   readonly leaderElection?: Omit<LeaderElectionConfig, 'identity'>;
   /** winston log level. */
@@ -125,6 +131,11 @@ export function kube2skyParser(args: readonly string[]): Argv {
       describe: 'Port of /readiness (200 after the initial sync is in etcd), /healthz and /metrics',
     })
     .option('metrics-port', { type: 'number', describe: 'Serve /metrics on this port instead of --healthz-port' })
+    .option('bind-address', {
+      type: 'string',
+      default: '0.0.0.0',
+      describe: 'IP address --healthz-port and --metrics-port listen on (127.0.0.1: this machine only; :: for IPv6)',
+    })
     .option('resync-period', {
       type: 'string',
       default: '30m',
@@ -140,6 +151,17 @@ export function kube2skyParser(args: readonly string[]): Argv {
       type: 'string',
       default: '5m',
       describe: 'timeoutSeconds of each watch request; a watch silent for twice as long is re-listed',
+    })
+    .option('config-map', {
+      type: 'string',
+      default: 'kube-dns',
+      describe:
+        'ConfigMap whose stubDomains and upstreamNameservers (as kube-dns reads them) become stub-zone and upstream records in etcd; empty: none',
+    })
+    .option('config-map-namespace', {
+      type: 'string',
+      default: 'kube-system',
+      describe: 'Namespace of --config-map',
     })
     .option('leader-elect', {
       type: 'boolean',
@@ -177,6 +199,7 @@ export function kube2skyParser(args: readonly string[]): Argv {
     .strict()
     .help(false)
     .version(false)
+    .option('version', { type: 'boolean', describe: 'Print the version and exit' })
     .exitProcess(false)
     .wrap(110)
     .fail((message: string | null | undefined, err: Error | undefined) => {
@@ -189,10 +212,12 @@ function validUrl(flag: string, text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} is not a URL`);
+    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(redactEtcdUrl(text))} is not a URL`);
   }
   if (!/^https?:$/.test(url.protocol) || url.hostname === '')
-    throw new Kube2skyArgsError(`--${flag}: ${JSON.stringify(text)} needs an http:// or https:// scheme and a host`);
+    throw new Kube2skyArgsError(
+      `--${flag}: ${JSON.stringify(redactEtcdUrl(text))} needs an http:// or https:// scheme and a host`,
+    );
   return text;
 }
 
@@ -200,6 +225,11 @@ function port(flag: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535)
     throw new Kube2skyArgsError(`--${flag}: expected a port number from 0 to 65535`);
   return value;
+}
+
+function bindAddress(text: string): string {
+  if (isIP(text) === 0) throw new Kube2skyArgsError(`--bind-address: ${JSON.stringify(text)} is not an IP address`);
+  return text;
 }
 
 function duration(flag: string, value: unknown): number {
@@ -238,6 +268,11 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .filter((s) => s !== '');
   if (etcdServers.length === 0) throw new Kube2skyArgsError('--etcd-server: no URL given');
   for (const url of etcdServers) validUrl('etcd-server', url);
+  try {
+    splitEtcdCredentials(etcdServers);
+  } catch (err) {
+    throw new Kube2skyArgsError(`--etcd-server: ${(err as Error).message}`);
+  }
   const prefix = String(get('etcd-prefix'));
   if (prefix.split('/').filter((s) => s !== '').length === 0)
     throw new Kube2skyArgsError('--etcd-prefix must not be empty');
@@ -257,6 +292,7 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
   const metricsPort = get('metrics-port');
   const watchTimeoutMs = duration('watch-timeout', get('watch-timeout'));
   const leaderElection = get('leader-elect') === true ? leaderElectionConfig(get) : undefined;
+  const dnsConfigMap = configMap(String(get('config-map')), String(get('config-map-namespace')));
 
   return {
     domain: fqdn(domainText),
@@ -268,15 +304,29 @@ export function parseKube2skyArgs(argv: readonly string[], env: NodeJS.ProcessEn
     ...(etcdKeyFile !== undefined ? { etcdKeyFile } : {}),
     ...(kubeMasterUrl !== undefined ? { kubeMasterUrl } : {}),
     ...(kubecfgFile !== undefined ? { kubecfgFile } : {}),
+    bindAddress: bindAddress(String(get('bind-address'))),
     healthzPort: port('healthz-port', get('healthz-port')),
     ...(metricsPort !== undefined ? { metricsPort: port('metrics-port', metricsPort) } : {}),
     resyncPeriodMs: duration('resync-period', get('resync-period')),
     podRecords: get('pod-records') === 'disabled' ? 'disabled' : 'verified',
     watchTimeoutSeconds: Math.max(1, Math.round(watchTimeoutMs / 1000)),
     ...(leaderElection !== undefined ? { leaderElection } : {}),
+    ...(dnsConfigMap !== undefined ? { dnsConfigMap } : {}),
     logLevel: String(get('log-level')),
     warnings,
   };
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** --config-map and --config-map-namespace (an empty name: no ConfigMap is watched). */
+function configMap(name: string, namespace: string): { namespace: string; name: string } | undefined {
+  if (name === '') return undefined;
+  if (!isDnsSubdomain(name))
+    throw new Kube2skyArgsError(`--config-map: ${JSON.stringify(name)} is not a valid ConfigMap name`);
+  if (!NAMESPACE.test(namespace))
+    throw new Kube2skyArgsError(`--config-map-namespace: ${JSON.stringify(namespace)} is not a valid namespace`);
+  return { namespace, name };
 }
 
 /** The --leader-elect-* flags, checked as client-go checks them. */
@@ -293,7 +343,7 @@ function leaderElectionConfig(get: (flag: string) => unknown): Omit<LeaderElecti
   const namespace = String(get('leader-elect-resource-namespace'));
   if (!isDnsSubdomain(name))
     throw new Kube2skyArgsError(`--leader-elect-resource-name: ${JSON.stringify(name)} is not a valid object name`);
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+  if (!NAMESPACE.test(namespace))
     throw new Kube2skyArgsError(
       `--leader-elect-resource-namespace: ${JSON.stringify(namespace)} is not a valid namespace`,
     );

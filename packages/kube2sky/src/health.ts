@@ -14,6 +14,8 @@ export interface HealthSource {
 
 /** Which endpoints one HTTP server answers. */
 export interface HealthServerOptions {
+  /** IP address to listen on (`0.0.0.0`: every interface). */
+  readonly host: string;
   readonly port: number;
   readonly source?: HealthSource;
   readonly registry?: Registry;
@@ -49,7 +51,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<{
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   return { server, port: (server.address() as AddressInfo).port };
 }

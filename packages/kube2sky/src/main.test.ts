@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
@@ -26,6 +27,14 @@ test('--help explains the flags and exits 0', async () => {
   ]) {
     assert.ok(stdout.includes(flag), flag);
   }
+});
+
+test('--version and -version print the version and exit 0', async () => {
+  for (const flag of ['--version', '-version']) {
+    const { stdout } = await run('node', [MAIN, flag]);
+    assert.match(stdout, /^kube2sky version: \d+\.\d+\.\d+ \(kube-dns-legacy\)\n$/, flag);
+  }
+  assert.match((await run('node', [MAIN, '--help'])).stdout, /--version/);
 });
 
 test('bad flags: clear message, exit 2, no stack trace', async () => {
@@ -57,10 +66,51 @@ test('a busy --healthz-port: clear message, exit 1, no stack trace', async () =>
     );
     assert.ok(err);
     assert.equal(err.code, 1);
-    assert.match(err.stderr, new RegExp(`kube2sky: --healthz-port: cannot listen on port ${port}: .*EADDRINUSE`));
+    assert.match(
+      err.stderr,
+      new RegExp(`kube2sky: --healthz-port: cannot listen on 0\\.0\\.0\\.0 port ${port}: .*EADDRINUSE`),
+    );
     assert.doesNotMatch(err.stderr, /\n\s+at /);
   } finally {
     busy.close();
+  }
+});
+
+/** A non-loopback IPv4 address of this machine (the tests' machines have one). */
+function outsideAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  assert.ok(address, 'this test needs a non-loopback IPv4 address');
+  return address;
+}
+
+test('--bind-address: every interface by default, loopback only with 127.0.0.1', async () => {
+  const outside = outsideAddress();
+  const reachable = (host: string, port: number): Promise<boolean> =>
+    fetch(`http://${host}:${port}/healthz`).then(
+      () => true,
+      () => false,
+    );
+  for (const [bind, outsideToo] of [
+    [undefined, true],
+    ['127.0.0.1', false],
+  ] as const) {
+    const port = await freePort();
+    const proc = new ManagedProcess('kube2sky', 'node', [
+      MAIN,
+      '--etcd-server=http://127.0.0.1:1',
+      '--kube-master-url=http://127.0.0.1:1',
+      `--healthz-port=${port}`,
+      ...(bind === undefined ? [] : [`--bind-address=${bind}`]),
+    ]);
+    try {
+      await proc.waitForOutput(/serving \/readiness/);
+      assert.equal(await reachable('127.0.0.1', port), true, `${bind}: loopback`);
+      assert.equal(await reachable(outside, port), outsideToo, `${bind}: ${outside}`);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
   }
 });
 

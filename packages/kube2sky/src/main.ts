@@ -3,11 +3,16 @@ import { setFlagsFromString } from 'node:v8';
 import { exitOnError } from '@kube-dns-legacy/processkit';
 import { kube2skyParser, parseKube2skyArgs } from './cli.js';
 import { slimClientNode } from './slim-client.js';
+import { packageVersion } from './version.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.some((a) => a === '--help' || a === '-h' || a === '-help')) {
     process.stdout.write(`${await kube2skyParser([]).getHelp()}\n`);
+    return;
+  }
+  if (argv.some((a) => a === '--version' || a === '-version')) {
+    process.stdout.write(`kube2sky version: ${packageVersion()} (kube-dns-legacy)\n`);
     return;
   }
   const config = parseKube2skyArgs(argv, process.env);

@@ -37,10 +37,10 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
-  /** Errors, by kind (etcd, watch, object). */
+  /** Errors, by kind (etcd, watch, object, configmap). */
   readonly errors = new Counter({
     name: 'kube2sky_errors_total',
-    help: 'Errors and skipped input, by kind (etcd, watch, object).',
+    help: 'Errors and skipped input, by kind (etcd, watch, object, configmap: an invalid kube-dns ConfigMap).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

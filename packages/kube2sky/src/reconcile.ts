@@ -39,7 +39,11 @@ export class Reconciler {
   private synced = false;
   private swept = false;
   private closed = false;
-  private etcdOk = true;
+  /** False when the last write run failed. */
+  private writeOk = true;
+  /** False when the last status check failed. */
+  private statusOk = true;
+  private checking = false;
   private attempt = 0;
   private pendingSince: number | undefined = Date.now();
   private running: Promise<void> | undefined;
@@ -105,9 +109,9 @@ export class Reconciler {
     return this.swept || (this.options.elected === true && this.synced);
   }
 
-  /** False when the last etcd request failed (true before the first one). */
+  /** False when the last write or the last status check failed (true before the first one). */
   get etcdHealthy(): boolean {
-    return this.etcdOk;
+    return this.writeOk && this.statusOk;
   }
 
   /** Seconds since the oldest change that is not in etcd yet (0 when etcd is up to date). */
@@ -126,23 +130,33 @@ export class Reconciler {
   }
 
   /**
-   * Ask etcd for its revision while nothing is being written, so an etcd that came back empty (or was
-   * replaced) is repaired within one check period even when no object changes.
+   * Ask etcd for its status (kube2sky's timer does it every second), with a deadline of `timeoutMs`
+   * at most: a failure shows on /healthz at once, whether or not a write is pending, and an answer
+   * clears it. While nothing is being written, the answer also repairs an etcd that came back empty
+   * (or was replaced) within one check period even when no object changes.
    */
-  async checkEtcd(): Promise<void> {
-    if (
-      this.closed ||
-      this.epoch === undefined ||
-      this.running !== undefined ||
-      this.scheduled ||
-      this.retryTimer !== undefined
-    )
-      return;
+  async checkEtcd(timeoutMs = 1_500): Promise<void> {
+    if (this.closed || this.checking) return;
+    this.checking = true;
     try {
-      this.observe(await this.options.store.epoch());
+      const epoch = await this.options.store.epoch(timeoutMs);
+      if (!this.statusOk) this.options.logger.info('etcd answers its status check again');
+      this.statusOk = true;
+      // A write in flight or waiting observes the revisions itself (a status read before its transaction would look older).
+      if (this.epoch === undefined || this.running !== undefined || this.scheduled || this.retryTimer !== undefined)
+        return;
+      this.observe(epoch);
       if (this.reload) this.schedule();
-    } catch {
-      // Unreachable etcd shows in /healthz through the next write; nothing to repair yet.
+    } catch (err) {
+      if (this.statusOk) {
+        this.options.metrics.errors.inc({ kind: 'etcd' });
+        this.options.logger.warn('etcd status check failed; /healthz reports etcd unhealthy until it answers', {
+          error: (err as Error).message,
+        });
+      }
+      this.statusOk = false;
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -224,7 +238,7 @@ export class Reconciler {
       // Dirty slots no longer in the table were dropped unwanted and absent from etcd: a full diff may skip them.
       for (const slot of all ? this.table.slots() : slots) compare(slot);
       await this.write(puts, deletes);
-      this.etcdOk = true;
+      this.writeOk = true;
       this.attempt = 0;
       // Stopped leading in the middle: what was not written is compared again by the next leader.
       if (!this.writing) return;
@@ -237,7 +251,7 @@ export class Reconciler {
     } catch (err) {
       for (const slot of slots) this.dirty.add(slot);
       this.reload = true;
-      this.etcdOk = false;
+      this.writeOk = false;
       metrics.errors.inc({ kind: 'etcd' });
       const delay = backoffDelay(this.attempt++, this.backoffBaseMs, this.backoffCapMs);
       logger.warn('etcd request failed; retrying', {

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { Kube2skyConfig } from './cli.js';
 import { startHealthServer, type HealthServerOptions } from './health.js';
 import { loadKubeConfig } from './kubeconfig.js';
+import { redactEtcdUrls } from '@kube-dns-legacy/etcdkit';
 import { collectGarbage } from '@kube-dns-legacy/heap';
 import { backoffDelay, ConfigError, createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
@@ -31,7 +32,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
-  const ctx = { domain: config.domain, prefix: config.etcdPrefix };
+  const ctx = { domain: config.domain, prefix: config.etcdPrefix, dnsConfig: config.dnsConfigMap !== undefined };
 
   let kubeConfig: ReturnType<typeof loadKubeConfig>;
   try {
@@ -42,8 +43,10 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   logger.info('Using API server', {
     server: kubeConfig.getCurrentCluster()?.server,
     domain: config.domain,
-    etcd: config.etcdServers,
+    etcd: redactEtcdUrls(config.etcdServers),
     prefix: config.etcdPrefix,
+    config_map:
+      config.dnsConfigMap === undefined ? 'none' : `${config.dnsConfigMap.namespace}/${config.dnsConfigMap.name}`,
   });
 
   const ca = readPem('etcd-cafile', config.etcdCaFile);
@@ -90,19 +93,27 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
   const listen = (flag: string, options: HealthServerOptions): ReturnType<typeof startHealthServer> =>
     startHealthServer(options).catch((err: Error) => {
-      throw new Error(`--${flag}: cannot listen on port ${options.port}: ${err.message}`);
+      throw new Error(`--${flag}: cannot listen on ${options.host} port ${options.port}: ${err.message}`);
     });
   const health = await listen('healthz-port', {
+    host: config.bindAddress,
     port: config.healthzPort,
     source,
     ...(separateMetrics ? {} : { registry: metrics.registry }),
   });
   servers.push(health.server);
-  logger.info(`serving /readiness, /healthz${separateMetrics ? '' : ' and /metrics'}`, { port: health.port });
+  logger.info(`serving /readiness, /healthz${separateMetrics ? '' : ' and /metrics'}`, {
+    address: config.bindAddress,
+    port: health.port,
+  });
   if (separateMetrics) {
-    const m = await listen('metrics-port', { port: config.metricsPort ?? 0, registry: metrics.registry });
+    const m = await listen('metrics-port', {
+      host: config.bindAddress,
+      port: config.metricsPort ?? 0,
+      registry: metrics.registry,
+    });
     servers.push(m.server);
-    logger.info('serving /metrics', { port: m.port });
+    logger.info('serving /metrics', { address: config.bindAddress, port: m.port });
   }
 
   let stopping = false;
@@ -147,6 +158,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     useEndpointSlices,
     podRecords: config.podRecords === 'verified',
     watchTimeoutSeconds: config.watchTimeoutSeconds,
+    ...(config.dnsConfigMap !== undefined ? { dnsConfigMap: config.dnsConfigMap } : {}),
   });
   sync.start();
   resyncTimer = setInterval(() => reconciler.resync(), config.resyncPeriodMs);

@@ -11,8 +11,8 @@ export interface StoreEpoch {
 export interface KeyValueStore {
   /** Calls `onEntry` with every key and value under each prefix (in pages, all at one revision); resolves with the epoch read at. */
   load(prefixes: readonly string[], onEntry: (key: string, value: string) => void): Promise<StoreEpoch>;
-  /** Which cluster answers now, and at which revision. */
-  epoch(): Promise<StoreEpoch>;
+  /** Which cluster answers now, and at which revision (within `timeoutMs` when given, else the store's deadline). */
+  epoch(timeoutMs?: number): Promise<StoreEpoch>;
   /** One transaction: all puts and deletes, or none. */
   apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<StoreEpoch>;
   /** Close the connection. */
@@ -43,8 +43,8 @@ export class Etcd3Store implements KeyValueStore {
     this.client = connectEtcd({ endpoints: options.endpoints, dialTimeoutMs: options.timeoutMs, ...tls });
   }
 
-  private deadline(): { deadline: number } {
-    return { deadline: Date.now() + this.options.timeoutMs };
+  private deadline(timeoutMs = this.options.timeoutMs): { deadline: number } {
+    return { deadline: Date.now() + timeoutMs };
   }
 
   /** Calls `onEntry` with every key and value under each prefix, in pages of `pageSize` keys, all at the revision of the first page. */
@@ -66,8 +66,8 @@ export class Etcd3Store implements KeyValueStore {
   }
 
   /** Which cluster answers now, and at which revision (one cheap status call). */
-  async epoch(): Promise<StoreEpoch> {
-    const res = await this.client.maintenance.status(this.deadline());
+  async epoch(timeoutMs?: number): Promise<StoreEpoch> {
+    const res = await this.client.maintenance.status(this.deadline(timeoutMs));
     return { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
   }
 

@@ -7,6 +7,7 @@ import { readyFromEndpoints, readyFromSlices, SERVICE_NAME_LABEL, type ReadyEndp
 import { podRecords } from './records/pod.js';
 import { isHeadless, serviceRecords } from './records/service.js';
 import type {
+  ConfigMapLike,
   EndpointSliceLike,
   EndpointsLike,
   PodLike,
@@ -16,7 +17,9 @@ import type {
 } from './records/types.js';
 import { projectEndpoints, projectService, projectSlice } from './project.js';
 import { versionRecords } from './records/version.js';
+import { dnsConfigRecords } from './records/dns-config.js';
 import { SliceIndex } from './slice-index.js';
+import { WarnLimiter } from './warn-limiter.js';
 import { objectId, ResourceWatch, type ChangeType } from './watch.js';
 
 /** What the sync controller needs. */
@@ -29,7 +32,12 @@ export interface SyncOptions {
   readonly useEndpointSlices: boolean;
   readonly podRecords: boolean;
   readonly watchTimeoutSeconds: number;
+  /** The kube-dns ConfigMap whose stubDomains and upstreamNameservers are mirrored into etcd; undefined: none. */
+  readonly dnsConfigMap?: { readonly namespace: string; readonly name: string };
 }
+
+/** The reconciler owner of the records mirrored from the kube-dns ConfigMap. */
+const DNS_CONFIG_OWNER = 'dns-config';
 
 /** True when the API server serves discovery.k8s.io/v1 EndpointSlices; false on 404; throws on other errors. */
 export async function servesEndpointSlices(kubeConfig: KubeConfig, timeoutMs = 30_000): Promise<boolean> {
@@ -58,8 +66,13 @@ export class SyncController {
   private readonly endpoints = new Map<string, EndpointsLike>();
   private readonly slices = new Map<string, EndpointSliceLike>();
   private readonly sliceIndex = new SliceIndex();
+  /** The data of the kube-dns ConfigMap last applied (JSON), to log only changes. */
+  private dnsConfigApplied: string | undefined;
+  /** Warnings about objects, rate-limited (each is still counted in `kube2sky_errors_total{kind="object"}`). */
+  private readonly warnings: WarnLimiter;
 
   constructor(private readonly options: SyncOptions) {
+    this.warnings = new WarnLimiter(options.logger);
     const common = {
       kubeConfig: options.kubeConfig,
       logger: options.logger,
@@ -101,6 +114,21 @@ export class SyncController {
         onRelisted: (seen) => this.forgetUnseen(this.headless, seen, (id) => this.serviceGone(id), 'svc/'),
       }),
     );
+    const cm = options.dnsConfigMap;
+    if (cm !== undefined) {
+      this.watches.push(
+        new ResourceWatch({
+          ...common,
+          resource: 'configmaps',
+          path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`,
+          fieldSelector: `metadata.name=${cm.name}`,
+          onChange: (type, object) => this.dnsConfigChanged(type, object as ConfigMapLike),
+          onRelisted: (seen) => {
+            if (!seen.has(`${cm.namespace}/${cm.name}`)) this.dnsConfigGone();
+          },
+        }),
+      );
+    }
     if (options.podRecords) {
       this.watches.push(
         new ResourceWatch({
@@ -151,7 +179,7 @@ export class SyncController {
   private apply(owner: string, what: string, result: RecordSet): void {
     for (const warning of result.warnings) {
       this.options.metrics.errors.inc({ kind: 'object' });
-      this.options.logger.warn(warning, { object: what });
+      this.warnings.warn(warning, { object: what });
     }
     this.options.reconciler.update(owner, result.records);
   }
@@ -214,6 +242,47 @@ export class SyncController {
     const before = this.sliceIndex.set(namespace, raw.metadata?.name ?? '', now);
     if (before !== undefined && before !== now) this.refreshService(`${namespace}/${before}`);
     if (now !== undefined) this.refreshService(`${namespace}/${now}`);
+  }
+
+  /**
+   * The kube-dns ConfigMap was listed, added or changed: its stub domains and upstream nameservers
+   * replace the records mirrored so far; invalid content is logged and counted, and the last valid
+   * records stay (as kube-dns keeps its last valid configuration).
+   */
+  private dnsConfigChanged(type: ChangeType, cm: ConfigMapLike): void {
+    if (type === 'delete') {
+      this.dnsConfigGone();
+      return;
+    }
+    const { ctx, logger, metrics, reconciler } = this.options;
+    const what = `configmap ${objectId(cm)}`;
+    const data = JSON.stringify(cm.data ?? {});
+    const result = dnsConfigRecords(ctx, cm.data ?? undefined);
+    if ('error' in result) {
+      metrics.errors.inc({ kind: 'configmap' });
+      this.warnings.warn('kube-dns ConfigMap refused; the last valid configuration stays in force', {
+        object: what,
+        error: result.error,
+      });
+      return;
+    }
+    reconciler.update(DNS_CONFIG_OWNER, result.records);
+    if (data !== this.dnsConfigApplied)
+      logger.info('kube-dns ConfigMap applied', {
+        object: what,
+        stub_domains: result.stubDomains,
+        upstream_nameservers: result.upstreams,
+        keys: result.records.size,
+      });
+    this.dnsConfigApplied = data;
+  }
+
+  /** The kube-dns ConfigMap is gone: its records go too. */
+  private dnsConfigGone(): void {
+    if (this.dnsConfigApplied !== undefined)
+      this.options.logger.info('kube-dns ConfigMap deleted; removing its stub domains and upstream nameservers');
+    this.dnsConfigApplied = undefined;
+    this.options.reconciler.remove(DNS_CONFIG_OWNER);
   }
 
   private podChanged(type: ChangeType, pod: PodLike): void {

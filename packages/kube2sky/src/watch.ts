@@ -20,6 +20,8 @@ export interface ResourceWatchOptions {
   readonly resource: string;
   /** API path of the collection (`/api/v1/services`). */
   readonly path: string;
+  /** A `fieldSelector` for the list and the watch (`metadata.name=kube-dns`: one object, as RBAC resourceNames allow). */
+  readonly fieldSelector?: string;
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -152,7 +154,8 @@ export class ResourceWatch {
   private async list(): Promise<string> {
     const { path, resource, kubeConfig, pageSize } = this.options;
     const fetchPage = (token: string): Promise<ListPage> => {
-      const query = `?limit=${pageSize ?? DEFAULT_PAGE_SIZE}${token === '' ? '' : `&continue=${encodeURIComponent(token)}`}`;
+      const selector = this.options.fieldSelector;
+      const query = `?limit=${pageSize ?? DEFAULT_PAGE_SIZE}${selector === undefined ? '' : `&fieldSelector=${encodeURIComponent(selector)}`}${token === '' ? '' : `&continue=${encodeURIComponent(token)}`}`;
       const request = getJson(kubeConfig, path + query, `listing ${resource}`, this.silenceMs) as Promise<ListPage>;
       request.catch(() => undefined); // awaited below; never an unhandled rejection when the list is abandoned
       return request;
@@ -267,6 +270,7 @@ export class ResourceWatch {
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds: this.options.watchTimeoutSeconds,
+      ...(this.options.fieldSelector === undefined ? {} : { fieldSelector: this.options.fieldSelector }),
     };
     controller = await this.watch.watch(
       this.options.path,

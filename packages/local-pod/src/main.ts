@@ -11,6 +11,7 @@ import { planProcesses, POD_PORTS, type ProcessSpec } from './plan.js';
 import { Supervisor } from './supervisor.js';
 import { API_PORT, assertPortsFree, choosePorts } from './ports.js';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
+import { packageVersion } from './version.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -65,6 +66,7 @@ const argv = yargs(hideBin(process.argv))
   })
   .strict()
   .help()
+  .version('version', 'Print the version and exit', `kube-dns-pod version: ${packageVersion()} (kube-dns-legacy)`)
   .parseSync();
 
 function out(line: string): void {

@@ -99,6 +99,7 @@ test('the manifest becomes local processes with its own arguments', () => {
     '--etcd-server=http://127.0.0.1:24001',
     '--healthz-port=28081',
     '--kubecfg-file=/state/kubeconfig',
+    '--bind-address=127.0.0.1',
   ]);
   assert.deepEqual(kube2sky?.livenessProbe, {
     path: '/healthz',
@@ -121,6 +122,7 @@ test('the manifest becomes local processes with its own arguments', () => {
     '/repo/packages/exechealthz/dist/main.js',
     '-cmd=busybox nslookup kubernetes.default.svc.cluster.local 127.0.0.1:20053 >/dev/null',
     '-port=28080',
+    '-bind-address=127.0.0.1',
   ]);
   assert.equal(healthz?.command, '/usr/bin/node');
 });

@@ -98,8 +98,11 @@ function nodeSpec(c: ContainerSpec, o: PlanOptions, pkg: string): ProcessSpec {
       args.push(`--etcd-server=http://127.0.0.1:${local(o.ports, POD_PORTS.etcdLegacy)}`);
     if (!hasFlag(args, 'healthz-port')) args.push(`--healthz-port=${local(o.ports, POD_PORTS.readiness)}`);
     if (!hasFlag(args, 'kubecfg-file')) args.push(`--kubecfg-file=${o.kubeconfig}`);
+    // The image listens on every interface for the kubelet's probes; on this machine, loopback only.
+    if (!hasFlag(args, 'bind-address')) args.push('--bind-address=127.0.0.1');
   }
   if (c.name === 'healthz') {
+    if (!hasFlag(args, 'bind-address')) args.push('-bind-address=127.0.0.1');
     // The image's nslookup is busybox's, whose server argument takes a port; the local DNS port is not 53.
     const dns = local(o.ports, POD_PORTS.dns);
     for (let i = 0; i < args.length; i++) {

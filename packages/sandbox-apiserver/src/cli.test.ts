@@ -12,7 +12,9 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.j
 const run = promisify(execFile);
 
 describe('the sandbox-apiserver executable', () => {
-  it('explains its flags with --help', async () => {
+  it('explains its flags with --help and says its version with --version', async () => {
+    const { stdout: version } = await run(process.execPath, [MAIN, '--version']);
+    assert.match(version, /^sandbox-apiserver version: \d+\.\d+\.\d+ \(kube-dns-legacy\)\n$/);
     const { stdout } = await run(process.execPath, [MAIN, '--help']);
     for (const flag of ['--port', '--kubeconfig', '--service-cidr', '--no-endpoint-slices', '--log-level'])
       assert.ok(stdout.includes(flag.replace('--no-', '--')), `--help mentions ${flag}`);

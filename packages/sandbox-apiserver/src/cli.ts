@@ -2,6 +2,7 @@ import { normalizeGoFlags } from '@kube-dns-legacy/goflags';
 import winston from 'winston';
 import yargs from 'yargs';
 import { SandboxApiServer } from './server.js';
+import { packageVersion } from './version.js';
 
 /** Parse the flags, start the sandbox, print its URL and kubeconfig path, and run until `stopSignal` settles; returns the exit code. */
 export async function runCli(argv: readonly string[], stopSignal: Promise<NodeJS.Signals>): Promise<number> {
@@ -65,7 +66,11 @@ export async function runCli(argv: readonly string[], stopSignal: Promise<NodeJS
     })
     .strict()
     .help()
-    .version(false)
+    .version(
+      'version',
+      'print the version and exit',
+      `sandbox-apiserver version: ${packageVersion()} (kube-dns-legacy)`,
+    )
     .parseAsync();
   const logger = winston.createLogger({
     level: args['log-level'],

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { redactEtcdUrls } from '@kube-dns-legacy/etcdkit';
 import { collectGarbage } from '@kube-dns-legacy/heap';
 import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
 import { ResponseCache, resolvConfServers, type Upstream } from './forward/index.js';
@@ -134,7 +135,8 @@ export async function startSkydns(
   let http: Server | undefined;
   if (metrics !== undefined && config.metricsPort !== undefined) {
     try {
-      http = await startHttp(config.metricsPort, '0.0.0.0', config.metricsPath, metrics.registry, gauges);
+      // On the DNS address's host: every interface in the pod (-addr=0.0.0.0:53, the probes need it), loopback in the local pod.
+      http = await startHttp(config.metricsPort, config.addr.host, config.metricsPath, metrics.registry, gauges);
       log('info', 'metrics enabled', { port: config.metricsPort, path: config.metricsPath, health: '/healthz' });
     } catch (err) {
       await dns.close();
@@ -148,7 +150,7 @@ export async function startSkydns(
     log('info', `ready for queries on ${config.domain} for ${proto}://${config.addr.host}:${dns.port}`, {
       rcache: config.rcache,
       nameservers: config.noRec ? 'disabled (-no-rec)' : upstreamList,
-      etcd: config.machines,
+      etcd: redactEtcdUrls(config.machines),
     });
   }
   const running = store;

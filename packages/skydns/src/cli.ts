@@ -1,3 +1,4 @@
+import { redactEtcdUrl } from '@kube-dns-legacy/etcdkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
@@ -214,7 +215,7 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
   if (machines.length === 0) throw new ConfigError('-machines must list at least one etcd endpoint');
   for (const m of machines) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m))
-      throw new ConfigError(`-machines: ${JSON.stringify(m)} is not an http(s)://host:port URL`);
+      throw new ConfigError(`-machines: ${JSON.stringify(redactEtcdUrl(m))} is not an http(s)://host:port URL`);
   }
   let nameservers: ReturnType<typeof parseUpstream>[] | undefined;
   try {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipProblem } from './values.js';
 import type { EndpointSliceLike, EndpointsLike, PortLike } from './types.js';
 
 /** The annotation of Kubernetes v1.2 that maps endpoint IPs to hostnames (`{"10.0.0.5":{"HostName":"web-0"}}`). */
@@ -61,8 +61,9 @@ export function readyFromEndpoints(endpoints: EndpointsLike): ReadyEndpoints {
     const addresses: ReadyAddress[] = [];
     for (const address of subset.addresses ?? []) {
       const ip = address.ip ?? '';
-      if (isIP(ip) === 0) {
-        warnings.push(`endpoint address ${JSON.stringify(ip)} is not an IP address; skipped`);
+      const problem = ipProblem(ip);
+      if (problem !== undefined) {
+        warnings.push(`endpoint address ${JSON.stringify(ip)} is ${problem}; skipped`);
         continue;
       }
       const hostname = address.hostname || hostnames.get(ip);
@@ -90,9 +91,10 @@ export function readyFromSlices(slices: readonly EndpointSliceLike[]): ReadyEndp
     for (const endpoint of slice.endpoints ?? []) {
       if (endpoint.conditions?.ready === false) continue;
       const ip = endpoint.addresses?.[0] ?? '';
-      if (isIP(ip) === 0) {
+      const problem = ipProblem(ip);
+      if (problem !== undefined) {
         warnings.push(
-          `EndpointSlice ${slice.metadata?.name ?? '?'}: address ${JSON.stringify(ip)} is not an IP address; skipped`,
+          `EndpointSlice ${slice.metadata?.name ?? '?'}: address ${JSON.stringify(ip)} is ${problem}; skipped`,
         );
         continue;
       }

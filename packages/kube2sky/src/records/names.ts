@@ -14,6 +14,14 @@ export function srvValue(host: string, port: number): string {
   return encodeRecord({ host, port, ...RECORD_DEFAULTS });
 }
 
+/**
+ * The value of a stub-zone or upstream nameserver record: exactly `{"host":"<ip>","port":<port>}`, as
+ * SkyDNS's documentation writes stub records (skydns reads the other fields as their defaults).
+ */
+export function stubValue(host: string, port: number): string {
+  return JSON.stringify({ host, port });
+}
+
 /** The encoded value of any record. */
 export function value(record: SkyRecord): string {
   return encodeRecord(record);

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { isDnsLabel, podLabel } from '@kube-dns-legacy/skymsg';
 import { hashLabel, hostValue, keyIn } from './names.js';
+import { ipProblem } from './values.js';
 import type { PodLike, RecordContext, RecordSet } from './types.js';
 
 /** Pod phases whose IP may already belong to another pod: they get no record. */
@@ -19,9 +19,10 @@ export function podRecords(ctx: RecordContext, pod: PodLike): RecordSet {
   const listed = (pod.status?.podIPs ?? []).map((p) => p.ip ?? '');
   const ips = listed.length > 0 ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
   for (const ip of ips) {
-    if (isIP(ip) === 0) {
+    const problem = ipProblem(ip);
+    if (problem !== undefined) {
       warnings.push(
-        `pod ${namespace}/${pod.metadata?.name ?? ''}: pod IP ${JSON.stringify(ip)} is not an IP address; skipped`,
+        `pod ${namespace}/${pod.metadata?.name ?? ''}: pod IP ${JSON.stringify(ip)} is ${problem}; skipped`,
       );
       continue;
     }

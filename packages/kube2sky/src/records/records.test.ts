@@ -90,7 +90,7 @@ test('a named port without a protocol defaults to TCP as the API server would; a
   );
   assert.equal(records.get('/skydns/local/cluster/svc/n/s/_tcp/_http/c88f1059'), srv('s.n.svc.cluster.local.', 80));
   assert.equal([...records.keys()].filter((k) => k.includes('_bad')).length, 0);
-  assert.match(warnings.join('\n'), /port "bad" has no valid port number/);
+  assert.match(warnings.join('\n'), /port "bad": null is not a port number/);
 });
 
 test('headless default/web: hostnames-map annotation label, hash label, SRV with the endpoint port, PTR only for the named endpoint', () => {
@@ -343,4 +343,91 @@ test('ownership: own subtrees and PTRs into our domain only', () => {
     ['/skydns/local/other/svc/default/x/1', a('10.0.0.1'), false],
   ];
   for (const [key, value, owned] of cases) assert.equal(isOwnedKey(ctx, key, value), owned, key);
+});
+
+test('values no record can carry are skipped with a warning: bad IPs (IPv4-mapped, zoned), ports, ExternalNames', () => {
+  const cases: Array<[string, ReturnType<typeof serviceRecords>, RegExp]> = [
+    [
+      'IPv4-mapped pod IP',
+      podRecords(ctx, { metadata: { name: 'p', namespace: 'default' }, status: { podIP: '::ffff:10.244.9.7' } }),
+      /IPv4-mapped/,
+    ],
+    [
+      'IPv4-mapped pod IP, long form',
+      podRecords(ctx, { metadata: { name: 'p', namespace: 'default' }, status: { podIP: '0:0:0:0:0:ffff:af4:907' } }),
+      /IPv4-mapped/,
+    ],
+    [
+      'zoned pod IP',
+      podRecords(ctx, { metadata: { name: 'p', namespace: 'default' }, status: { podIP: 'fe80::1%eth0' } }),
+      /with a zone/,
+    ],
+    [
+      'IPv4-mapped cluster IP',
+      serviceRecords(
+        ctx,
+        { metadata: { name: 's', namespace: 'd' }, spec: { clusterIP: '::ffff:10.0.0.5' } },
+        undefined,
+      ),
+      /IPv4-mapped/,
+    ],
+    [
+      'IPv4-mapped endpoint',
+      serviceRecords(
+        ctx,
+        { metadata: { name: 's', namespace: 'd' }, spec: { clusterIP: 'None' } },
+        readyFromEndpoints({ subsets: [{ addresses: [{ ip: '::ffff:10.1.1.1' }] }] }),
+      ),
+      /IPv4-mapped/,
+    ],
+    [
+      'zoned slice endpoint',
+      serviceRecords(
+        ctx,
+        { metadata: { name: 's', namespace: 'd' }, spec: { clusterIP: 'None' } },
+        readyFromSlices([{ addressType: 'IPv6', endpoints: [{ addresses: ['fe80::1%eth0'] }] }]),
+      ),
+      /with a zone/,
+    ],
+    ...['a b.example.com', 'bang!.example.com', '256.1.1.1', 'x.1', 'under_score.example.com', '::1', 'a..b'].map(
+      (externalName): [string, ReturnType<typeof serviceRecords>, RegExp] => [
+        `ExternalName ${externalName}`,
+        serviceRecords(
+          ctx,
+          { metadata: { name: 's', namespace: 'd' }, spec: { type: 'ExternalName', externalName } },
+          undefined,
+        ),
+        /is not a DNS name/,
+      ],
+    ),
+  ];
+  for (const [what, { records, warnings }, warning] of cases) {
+    assert.equal(records.size, 0, what);
+    assert.match(warnings.join('\n'), warning, what);
+  }
+  for (const port of [0, 70000, 80.5, -1]) {
+    const { records, warnings } = serviceRecords(
+      ctx,
+      { metadata: { name: 's', namespace: 'd' }, spec: { clusterIP: '10.0.0.5', ports: [{ name: 'http', port }] } },
+      undefined,
+    );
+    assert.equal([...records.keys()].filter((k) => k.includes('_http')).length, 0, `port ${port}`);
+    assert.match(warnings.join(), /is not a port number \(1-65535\); no SRV record/, `port ${port}`);
+  }
+  // Still fine: an IPv4 address as the ExternalName (an A record), upper case, a trailing dot, IPv6 pods.
+  for (const externalName of ['1.2.3.4', 'DB.Example.com', 'db.example.com.'])
+    assert.equal(
+      serviceRecords(
+        ctx,
+        { metadata: { name: 's', namespace: 'd' }, spec: { type: 'ExternalName', externalName } },
+        undefined,
+      ).records.size,
+      1,
+      externalName,
+    );
+  assert.equal(
+    podRecords(ctx, { metadata: { name: 'p', namespace: 'default' }, status: { podIP: '::ffff:0:1:2' } }).records.size,
+    1,
+    'not IPv4-mapped',
+  );
 });

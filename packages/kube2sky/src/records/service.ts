@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { dnsNameProblem, isDnsLabel, nameToKey, reverseName } from '@kube-dns-legacy/skymsg';
 import type { ReadyEndpoints } from './endpoints.js';
 import { hashLabel, hostValue, keyIn, nameIn, srvValue } from './names.js';
+import { externalNameProblem, ipProblem, isPortNumber } from './values.js';
 import type { PortLike, RecordContext, RecordSet, ServiceLike } from './types.js';
 
 /** True when the service has no cluster IP (`None` or empty) and is not an ExternalName: records come from endpoints. */
@@ -23,8 +23,10 @@ interface Builder {
 function namedPort(b: Builder, port: PortLike): { name: string; protocol: string; port: number } | undefined {
   if (!port.name) return undefined;
   const protocol = (port.protocol || 'TCP').toLowerCase();
-  if (typeof port.port !== 'number' || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) {
-    b.warnings.push(`port ${JSON.stringify(port.name)} has no valid port number; no SRV record`);
+  if (!isPortNumber(port.port)) {
+    b.warnings.push(
+      `port ${JSON.stringify(port.name)}: ${JSON.stringify(port.port ?? null)} is not a port number (1-65535); no SRV record`,
+    );
     return undefined;
   }
   if (dnsNameProblem(`_${port.name}._${protocol}.${nameIn(b.ctx, b.name, b.namespace, 'svc')}`) !== undefined) {
@@ -47,8 +49,9 @@ function clusterIPRecords(b: Builder, service: ServiceLike): void {
   const candidates =
     spec.clusterIPs !== undefined && spec.clusterIPs.length > 0 ? spec.clusterIPs : [spec.clusterIP ?? ''];
   const ips = candidates.filter((ip) => {
-    if (isIP(ip) !== 0) return true;
-    b.warnings.push(`cluster IP ${JSON.stringify(ip)} is not an IP address; skipped`);
+    const problem = ipProblem(ip);
+    if (problem === undefined) return true;
+    b.warnings.push(`cluster IP ${JSON.stringify(ip)} is ${problem}; skipped`);
     return false;
   });
   const serviceName = nameIn(b.ctx, b.name, b.namespace, 'svc');
@@ -72,7 +75,7 @@ function clusterIPRecords(b: Builder, service: ServiceLike): void {
 
 function externalNameRecords(b: Builder, service: ServiceLike): void {
   const target = service.spec?.externalName ?? '';
-  const problem = target === '' ? 'it is empty' : dnsNameProblem(target);
+  const problem = externalNameProblem(target);
   if (problem !== undefined) {
     b.warnings.push(`external name ${JSON.stringify(target)} is not a DNS name (${problem}); no record`);
     return;

@@ -4,6 +4,11 @@ export interface RecordContext {
   readonly domain: string;
   /** The etcd path prefix, e.g. `skydns`. */
   readonly prefix: string;
+  /**
+   * True when kube2sky mirrors the kube-dns ConfigMap (`--config-map`): it then owns the upstream
+   * keys and the stub leaves named by a number, and deletes those no ConfigMap wants.
+   */
+  readonly dnsConfig?: boolean;
 }
 
 /** The records one object wants (etcd key → encoded value) and what was odd about the object. */
@@ -61,6 +66,13 @@ export interface EndpointSliceLike {
     conditions?: { ready?: boolean | null };
   }>;
   ports?: PortLike[] | null;
+}
+
+/** The parts of a core/v1 Pod that shape its records. */
+/** The parts of a core/v1 ConfigMap kube2sky reads (the kube-dns ConfigMap). */
+export interface ConfigMapLike {
+  metadata?: ObjectMeta;
+  data?: Record<string, string> | null;
 }
 
 /** The parts of a core/v1 Pod that shape its records. */

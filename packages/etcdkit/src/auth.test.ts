@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EtcdServer } from '@kube-dns-legacy/testkit';
+import { connectEtcd, EtcdEndpointError, redactEtcdUrl, redactEtcdUrls, splitEtcdCredentials } from './index.js';
+
+test('credentials in URLs are split off (percent-decoded), must agree, and are redacted for logs', () => {
+  assert.deepEqual(
+    splitEtcdCredentials([
+      'http://kube2sky:p%40ss%3Aw0rd@10.0.0.1:2379',
+      'https://kube2sky:p%40ss%3Aw0rd@10.0.0.2:2379',
+    ]),
+    {
+      hosts: ['http://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+      auth: { username: 'kube2sky', password: 'p@ss:w0rd' },
+    },
+  );
+  assert.deepEqual(splitEtcdCredentials(['http://10.0.0.1:2379']), {
+    hosts: ['http://10.0.0.1:2379'],
+    auth: undefined,
+  });
+  const given = { username: 'u', password: 'p' };
+  assert.deepEqual(splitEtcdCredentials(['http://10.0.0.1:2379'], given), {
+    hosts: ['http://10.0.0.1:2379'],
+    auth: given,
+  });
+  assert.deepEqual(splitEtcdCredentials(['http://u:p@10.0.0.1:2379'], given).auth, given);
+  for (const [urls, message] of [
+    [['http://a:secret1@10.0.0.1:2379', 'http://b:secret2@10.0.0.2:2379'], /name different credentials/],
+    [['http://a:secret1@10.0.0.1:2379', 'http://a:secret2@10.0.0.2:2379'], /name different credentials/],
+    [['http://a@10.0.0.1:2379'], /give both a user and a password/],
+  ] as const) {
+    assert.throws(
+      () => splitEtcdCredentials(urls),
+      (err: Error) => {
+        assert.ok(err instanceof EtcdEndpointError);
+        assert.match(err.message, message);
+        assert.doesNotMatch(err.message, /secret/);
+        return true;
+      },
+    );
+  }
+  assert.throws(() => splitEtcdCredentials(['http://a:secret@10.0.0.1:2379'], given), /other credentials/);
+  assert.equal(redactEtcdUrl('http://root:secret@10.0.0.1:2379'), 'http://root:***@10.0.0.1:2379');
+  assert.equal(redactEtcdUrl('http://10.0.0.1:2379'), 'http://10.0.0.1:2379');
+  assert.equal(redactEtcdUrl('not a url //root:secret@x'), 'not a url //root:***@x');
+  assert.deepEqual(redactEtcdUrls(['https://a:b@h:1/', 'http://h:2']), ['https://a:***@h:1/', 'http://h:2']);
+});
+
+test('etcd with auth enabled: a client whose URL carries the user and password reads and writes; a wrong password is refused', async () => {
+  const etcd = await EtcdServer.start();
+  try {
+    await etcd.etcdctl('user', 'add', 'root:rootpw');
+    await etcd.etcdctl('role', 'add', 'dns');
+    await etcd.etcdctl('role', 'grant-permission', 'dns', '--prefix=true', 'readwrite', '/skydns/');
+    await etcd.etcdctl('user', 'add', 'kube2sky:s3cr%t@pw');
+    await etcd.etcdctl('user', 'grant-role', 'kube2sky', 'dns');
+    await etcd.etcdctl('auth', 'enable');
+    const host = etcd.endpoint.replace('http://', '');
+    const good = connectEtcd({
+      endpoints: [`http://kube2sky:${encodeURIComponent('s3cr%t@pw')}@${host}`],
+      dialTimeoutMs: 3000,
+    });
+    const wrong = connectEtcd({ endpoints: [`http://kube2sky:nope@${host}`], dialTimeoutMs: 3000 });
+    const anonymous = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
+    try {
+      await good.put('/skydns/x').value('1');
+      assert.equal(await good.get('/skydns/x').string(), '1');
+      await assert.rejects(wrong.get('/skydns/x').string(), /authentication failed/);
+      await assert.rejects(anonymous.get('/skydns/x').string(), /user name is empty|permission denied/);
+      await assert.rejects(good.put('/other').value('1').exec(), /permission denied/);
+    } finally {
+      good.close();
+      wrong.close();
+      anonymous.close();
+    }
+  } finally {
+    await etcd.stop();
+  }
+});
