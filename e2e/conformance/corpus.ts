@@ -14,6 +14,8 @@ export interface Question {
   readonly udpSize?: number;
   /** What kind of name it is (for the difference report). */
   readonly kind: string;
+  /** The loopback address the question is asked from (a pod's address), or the default. */
+  readonly from?: string;
 }
 
 const D = 'cluster.local.';

@@ -37,8 +37,8 @@ async function ask(port: number, q: Question, transport: 'udp' | 'tcp'): Promise
   for (let attempt = 0; ; attempt++) {
     try {
       return transport === 'udp'
-        ? await udpQuery(port, q.name, type, 2_000, q.udpSize)
-        : await tcpQuery(port, q.name, type, 5_000, q.udpSize);
+        ? await udpQuery(port, q.name, type, 2_000, q.udpSize, q.from)
+        : await tcpQuery(port, q.name, type, 5_000, q.udpSize, q.from);
     } catch (err) {
       if (attempt >= 2)
         throw new Error(`${q.name} ${q.type} over ${transport} to port ${port}: ${(err as Error).message}`);
@@ -106,7 +106,7 @@ export function summarize(differences: readonly Difference[], limit = 60): strin
     .slice(0, limit)
     .map(
       ([key, { count, example: e }]) =>
-        `${count}× ${key}: ${e.question.name} (${e.transport}${e.question.udpSize ? ' edns' : ''})\n    ours:   ${e.ours}\n    theirs: ${e.theirs}`,
+        `${count}× ${key}: ${e.question.name} (${e.transport}${e.question.udpSize ? ' edns' : ''}${e.question.from ? ` from ${e.question.from}` : ''})\n    ours:   ${e.ours}\n    theirs: ${e.theirs}`,
     )
     .join('\n');
 }

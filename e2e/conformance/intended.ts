@@ -6,6 +6,16 @@ import type { Aspect, Difference, IntendedDifference } from './differential.js';
 
 const REVERSE_ZONES = /\.(in-addr|ip6)\.arpa\.$/i;
 const SUBTREE_KINDS = ['zone apex', 'svc zone', 'namespace', 'pod zone'];
+/** The kinds of name autopath.test.ts looks up through a pod's search path. */
+const SEARCH_KINDS = [
+  'service',
+  'headless service',
+  'endpoint with hostname',
+  'ExternalName',
+  'SRV named port',
+  'pod',
+  'outside the cluster',
+];
 
 interface Where {
   readonly kinds?: readonly string[];
@@ -182,5 +192,49 @@ export const COREDNS_ETCD: readonly IntendedDifference[] = [
     'wildcards-no-cname',
     "A wildcard A or AAAA answer lists the addresses and no CNAME (a name with addresses gets no CNAME beside them, SkyDNS); the etcd plugin adds the ExternalName's CNAME",
     { kinds: ['wildcard'], aspects: ['answer', 'ttl', 'rcode', 'flags', 'authority'] },
+  ),
+];
+
+/** Where skydns -autopath answers a pod's search path differently from CoreDNS `autopath @kubernetes` (docs/conformance.md). */
+export const COREDNS_AUTOPATH: readonly IntendedDifference[] = [
+  ...COREDNS_KUBERNETES,
+  rule(
+    'autopath-nodata-cname',
+    'When the name found on the search path has no records of the type asked, skydns answers NOERROR with the CNAME from the asked name to it (a NODATA after a CNAME, RFC 2308); CoreDNS answers NOERROR with an empty answer under the asked name',
+    {
+      aspects: ['answer', 'ttl'],
+      test: (d) => d.theirs === '' && /^\S+ CNAME \S+$/.test(d.ours),
+    },
+  ),
+  rule(
+    'autopath-shared-address',
+    "An address that pods of two namespaces share (host network) gets no autopath from skydns; CoreDNS takes whichever of the pods its index returns first (it varies from question to question) and walks that namespace's search path",
+    {
+      kinds: SEARCH_KINDS,
+      test: (d) => d.question.kind.endsWith('(shared address)') && !d.question.name.includes('.third.svc.'),
+    },
+  ),
+  rule(
+    'autopath-single-label',
+    "A single-label name at the end of the search path (`db.`, `nothere.`) is not forwarded (SkyDNS forwards names of at least ndots 2 labels), so autopath ends with the original NXDOMAIN; CoreDNS forwards it and answers with the upstream's reply",
+    {
+      test: (d) =>
+        d.question.name.split('.').length === 6 &&
+        { rcode: 'NXDOMAIN', answer: '', ttl: '', authority: 'cluster.local. SOA', flags: 'aa ra' }[d.aspect] ===
+          d.ours,
+    },
+  ),
+];
+
+/** Where skydns -stubzones answers differently from CoreDNS forwarding each stub zone (docs/conformance.md). */
+export const COREDNS_STUB_ZONES: readonly IntendedDifference[] = [
+  rule(
+    'truncated-subset',
+    "An answer too big for a UDP reply without EDNS is truncated (TC) by both, to as many records as fit; which ones depends on the order the stub server sent them in (dnsmasq rotates it) and on who truncated (skydns asks the stub server with EDNS and truncates itself, CoreDNS passes on dnsmasq's own truncated reply); over TCP both are complete and equal",
+    {
+      kinds: ['stub name with 120 addresses'],
+      aspects: ['answer', 'ttl'],
+      test: (d) => d.transport === 'udp' && d.ours.split(' | ').length === d.theirs.split(' | ').length,
+    },
   ),
 ];

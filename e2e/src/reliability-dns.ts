@@ -157,17 +157,19 @@ export function decodeReply(buf: Buffer): WireReply {
 
 let nextId = 1;
 
-/** Ask one question over UDP; rejects after `timeoutMs` without a reply with the same ID. */
+/** Ask one question over UDP (from the loopback address `source`, when given); rejects after `timeoutMs` without a reply with the same ID. */
 export async function udpQuery(
   port: number,
   name: string,
   type: number = QTYPE.A,
   timeoutMs = 2_000,
   udpSize?: number,
+  source?: string,
 ): Promise<WireReply> {
   const id = (nextId = (nextId + 1) & 0xffff);
   const socket = createSocket('udp4');
   try {
+    if (source !== undefined) await new Promise<void>((resolve) => socket.bind(0, source, resolve));
     return await new Promise<WireReply>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no UDP reply for ${name} within ${timeoutMs} ms`)), timeoutMs);
       socket.on('error', reject);
@@ -188,20 +190,21 @@ export async function udpQuery(
   }
 }
 
-/** Ask one question over a new TCP connection (length-prefixed); rejects after `timeoutMs`. */
+/** Ask one question over a new TCP connection (length-prefixed, from `source` when given); rejects after `timeoutMs`. */
 export async function tcpQuery(
   port: number,
   name: string,
   type: number = QTYPE.A,
   timeoutMs = 5_000,
   udpSize?: number,
+  source?: string,
 ): Promise<WireReply> {
   const id = (nextId = (nextId + 1) & 0xffff);
   const query = encodeQuery(id, name, type, udpSize);
   const prefix = Buffer.alloc(2);
   prefix.writeUInt16BE(query.length);
   return new Promise<WireReply>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', localAddress: source });
     let data = Buffer.alloc(0);
     const timer = setTimeout(() => {
       socket.destroy();

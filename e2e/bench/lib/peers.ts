@@ -32,6 +32,10 @@ export interface CorednsOptions {
   /** A name that exists, asked until CoreDNS answers it before this resolves; none: wait for `ready` or the first reply. */
   readonly probeName?: string;
   readonly name?: string;
+  /** `autopath @kubernetes` (the kubernetes backend only): a pod's search path answered server-side. */
+  readonly autopath?: boolean;
+  /** `forward . <address>` for names outside the cluster; the server block then serves `.`, as kubeadm's Corefile. */
+  readonly forward?: string;
 }
 
 /** The Corefile for these options on `port`. */
@@ -46,13 +50,20 @@ export function corefile(o: CorednsOptions, port: number): string {
           '  }',
         ]
       : [`  etcd ${DOMAIN} {`, '    path /skydns', `    endpoint ${o.backend.endpoint}`, '  }'];
-  const zones = o.backend.plugin === 'kubernetes' ? [DOMAIN, 'in-addr.arpa', 'ip6.arpa'] : [DOMAIN];
+  const zones =
+    o.forward !== undefined
+      ? ['.']
+      : o.backend.plugin === 'kubernetes'
+        ? [DOMAIN, 'in-addr.arpa', 'ip6.arpa']
+        : [DOMAIN];
   return [
     `${zones.map((z) => `${z}:${port}`).join(' ')} {`,
     '  bind 127.0.0.1',
     ...(o.readyPort === undefined ? [] : [`  ready 127.0.0.1:${o.readyPort}`]),
     ...(o.cache === false ? [] : ['  cache 30']),
+    ...(o.autopath === true ? ['  autopath @kubernetes'] : []),
     ...plugin,
+    ...(o.forward === undefined ? [] : [`  forward . ${o.forward}`]),
     '}',
     '',
   ].join('\n');

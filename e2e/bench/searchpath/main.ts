@@ -1,16 +1,21 @@
-// The pod search path with and without skydns -autopath (issue 14): a client bound to a pod's
-// address walks `search app.svc.cluster.local svc.cluster.local cluster.local` with ndots:5, as
-// glibc does (A questions, one after the other, stopping at the first answer), for names in its own
-// namespace, in another namespace, and outside the cluster (dnsmasq as the upstream).
+// The pod search path with and without skydns -autopath (issue 14), beside CoreDNS's `autopath
+// @kubernetes`: a client bound to a pod's address walks `search app.svc.cluster.local
+// svc.cluster.local cluster.local` with ndots:5, as glibc does (A questions, one after the other,
+// stopping at the first answer), for names in its own namespace, in another namespace, and outside
+// the cluster (dnsmasq as the upstream of both). skydns reads records put into etcd; CoreDNS's
+// kubernetes plugin (`pods verified`) reads the same services and the pod from a real control plane
+// (packages/control-plane; without Go it is left out, in one line).
 // Not a test: prints questions per lookup and lookup latency.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import { EtcdServer, ManagedProcess, freeDnsPort, requireTool } from '@kube-dns-legacy/testkit';
+import { ControlPlane, goBinDir } from '@kube-dns-legacy/control-plane';
+import { EtcdServer, ManagedProcess, freeDnsPort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
 import { startDnsmasq } from '../lib/dnsmasq.js';
+import { startCoredns, type PeerServer } from '../lib/peers.js';
 import { table } from '../lib/report.js';
 import { DOMAIN, repoRoot, stopAll } from '../lib/stack.js';
 import { fmt, summarize } from '../lib/stats.js';
@@ -18,7 +23,7 @@ import { queryMessage } from '../lib/udp-probe.js';
 
 const args = parseArgs(
   'bench-searchpath',
-  'A pod resolver walking its search path against skydns with and without -autopath (issue 14).',
+  'A pod resolver walking its search path against skydns with and without -autopath and CoreDNS autopath (issue 14).',
   { lookups: ['lookups per kind of name and setting', 2000, 200] },
 );
 
@@ -84,6 +89,95 @@ async function put(etcd: EtcdServer, name: string, record: SkyRecord): Promise<v
   await etcd.etcdctl('put', `${nameToKey(name)}/${leafLabel(value)}`, value);
 }
 
+/** The services of the bench as API objects, and the client pod on POD (its status set separately). */
+function clusterObjects(): object[] {
+  const service = (name: string, namespace: string): object => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { ports: [{ name: 'http', port: 80 }] },
+  });
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+    ...Array.from({ length: 50 }, (_, i) => [service(`web${i}`, 'app'), service(`db${i}`, 'other')]).flat(),
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'client', namespace: 'app' },
+      spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    },
+  ];
+}
+
+/** A control plane holding the bench's objects, or the one line saying why CoreDNS is left out. */
+async function startPlane(dir: string): Promise<ControlPlane | string> {
+  try {
+    await goBinDir('coredns');
+  } catch (err) {
+    return `CoreDNS not measured: ${(err as Error).message.split('\n')[0]}`;
+  }
+  const plane = await ControlPlane.start({ stateDir: join(dir, 'control-plane') });
+  try {
+    await plane.apply(...clusterObjects().slice(0, 2));
+    await waitFor(
+      'the default ServiceAccount of app',
+      async () => (await plane.get('/api/v1/namespaces/app/serviceaccounts/default')).status === 200,
+      30_000,
+    );
+    await plane.apply(...clusterObjects().slice(2));
+    const status = { status: { phase: 'Running', podIP: POD, podIPs: [{ ip: POD }] } };
+    await plane.kubectl([
+      'patch',
+      'pod',
+      'client',
+      '-n',
+      'app',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ]);
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+  return plane;
+}
+
+/** Walk the search path `args.lookups` times per kind of name against `port`: one row per kind. */
+async function measure(label: string, port: number): Promise<string[][]> {
+  const client = await PodClient.open(port);
+  const rows: string[][] = [];
+  try {
+    await client.lookup('web0'); // the first question waits for the records to load
+    for (const [kind, nameOf] of KINDS) {
+      const ms: number[] = [];
+      let questions = 0;
+      let found = 0;
+      for (let i = 0; i < args.lookups; i++) {
+        const started = performance.now();
+        const r = await client.lookup(nameOf(i));
+        ms.push(performance.now() - started);
+        questions += r.questions;
+        if (r.found) found++;
+      }
+      const s = summarize(ms);
+      rows.push([
+        label,
+        kind,
+        fmt(questions / args.lookups, 2),
+        `${found}/${args.lookups}`,
+        fmt(s.p50, 3),
+        fmt(s.p99, 3),
+      ]);
+    }
+  } finally {
+    client.close();
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   requireTool('dnsmasq');
   const dir = mkdtempSync(join(tmpdir(), 'bench-searchpath-'));
@@ -96,6 +190,7 @@ async function main(): Promise<void> {
     'www0.example.org',
   );
   const rows: string[][] = [];
+  const notes: string[] = [];
   try {
     const ops = Array.from({ length: 50 }, (_, i) => [
       put(etcd, `web${i}.app.svc.${DOMAIN}.`, { host: `10.0.1.${i + 1}`, priority: 10, weight: 10, ttl: 30 }),
@@ -114,34 +209,45 @@ async function main(): Promise<void> {
         `-nameservers=127.0.0.1:${upstream.port}`,
         ...(autopath ? ['-autopath'] : []),
       ]);
-      await skydns.waitForOutput(/ready for queries/, 30_000);
-      const client = await PodClient.open(port);
       try {
-        await client.lookup('web0'); // the first question waits for the records to load
-        for (const [kind, nameOf] of KINDS) {
-          const ms: number[] = [];
-          let questions = 0;
-          let found = 0;
-          for (let i = 0; i < args.lookups; i++) {
-            const started = performance.now();
-            const r = await client.lookup(nameOf(i));
-            ms.push(performance.now() - started);
-            questions += r.questions;
-            if (r.found) found++;
+        await skydns.waitForOutput(/ready for queries/, 30_000);
+        rows.push(...(await measure(autopath ? 'skydns -autopath' : 'skydns', port)));
+      } finally {
+        await stopAll(skydns);
+      }
+    }
+    const plane = await startPlane(dir);
+    if (typeof plane === 'string') notes.push(plane);
+    else {
+      try {
+        // As kubeadm's Corefile (with the `cache 30` it has, and without: autopath answers are per pod).
+        for (const cache of [false, true]) {
+          let coredns: PeerServer | undefined;
+          try {
+            coredns = await startCoredns(dir, {
+              name: `coredns-autopath${cache ? '-cache' : ''}`,
+              backend: { plugin: 'kubernetes', kubeconfig: plane.kubeconfig },
+              cache,
+              autopath: true,
+              forward: `127.0.0.1:${upstream.port}`,
+              probeName: `db49.other.svc.${DOMAIN}`,
+            });
+            const port = coredns.port;
+            // The pod index has synced once the pod's own search path is answered server-side.
+            const probe = await PodClient.open(port);
+            await waitFor(
+              'CoreDNS autopath for the pod',
+              async () => (await probe.ask(`db49.other.app.svc.${DOMAIN}`))?.answers === 2,
+              60_000,
+              100,
+            ).finally(() => probe.close());
+            rows.push(...(await measure(cache ? 'CoreDNS autopath, cache 30' : 'CoreDNS autopath', port)));
+          } finally {
+            await stopAll(coredns?.process);
           }
-          const s = summarize(ms);
-          rows.push([
-            autopath ? '-autopath' : 'off',
-            kind,
-            fmt(questions / args.lookups, 2),
-            `${found}/${args.lookups}`,
-            fmt(s.p50, 3),
-            fmt(s.p99, 3),
-          ]);
         }
       } finally {
-        client.close();
-        await stopAll(skydns);
+        await plane.stop();
       }
     }
   } finally {
@@ -150,8 +256,9 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    table(['skydns', 'name asked', 'questions per lookup', 'answered', 'lookup p50 (ms)', 'lookup p99 (ms)'], rows),
+    table(['server', 'name asked', 'questions per lookup', 'answered', 'lookup p50 (ms)', 'lookup p99 (ms)'], rows),
   );
+  for (const note of notes) console.log(note);
 }
 
 await main();

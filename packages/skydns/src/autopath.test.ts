@@ -90,6 +90,12 @@ test('autopath: the pod search path in one question, a CNAME to the name found a
     'www.example.org. 30 IN A 198.51.100.1',
   ]);
   assert.ok(!bare.flags.includes('aa'));
+  // The bare name exists upstream without records of the type asked (NODATA): the CNAME to it and
+  // NOERROR, as CoreDNS's autopath takes any reply but NXDOMAIN; not an NXDOMAIN that sends the
+  // resolver down the rest of the search path for AAAA while A found the name.
+  const nodata = await dig(ports.on, '-b', '127.0.0.5', 'www.example.org.default.svc.cluster.local', 'AAAA');
+  assert.equal(nodata.status, 'NOERROR');
+  assert.deepEqual(nodata.answer, ['www.example.org.default.svc.cluster.local. 60 IN CNAME www.example.org.']);
   // Nothing anywhere: the original NXDOMAIN.
   assert.equal((await ask('127.0.0.5', 'nosuch.example.org.default.svc.cluster.local')).status, 'NXDOMAIN');
   // Another namespace's search domain, an ambiguous address: no autopath.

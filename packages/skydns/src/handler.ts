@@ -287,7 +287,8 @@ export class DnsHandler {
       if (d.kind === 'forward' && this.allowed(peer.address)) {
         const reply = await this.forwarder.ask(makeQuery(name, q.type), name);
         const records = reply === undefined ? undefined : replyRecords(reply, undefined, 'fail');
-        if (records !== undefined && records.length > 0)
+        // Any reply but NXDOMAIN wins, as in CoreDNS: no records of the type (NODATA) is the CNAME alone.
+        if (records !== undefined)
           return withCname(q.name, name, { ...bare('NOERROR', false, true), answer: records }, ctx.minTtl);
       }
     }
