@@ -206,6 +206,7 @@ export class DnsHandler {
     };
     const encoded = encodeReply(shape, res);
     if (encoded.truncated) this.options.observer.error('truncated');
+    if (res.capped === true) this.options.observer.error('capped');
     if (key !== undefined) this.answers.set(key, encoded);
     return replyFor(encoded, q, msg, 0, this.options.roundRobin);
   }
