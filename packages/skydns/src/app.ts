@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { collectGarbage } from '@kube-dns-legacy/heap';
-import { applyEtcdConfig, ConfigError, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
+import { applyEtcdConfig, ConfigError, configKey, SKYDNS_VERSION, type SkydnsConfig } from './config.js';
 import { ResponseCache, resolvConfServers, type Upstream } from './forward/index.js';
 import { DnsHandler } from './handler.js';
 import { startHttp } from './health.js';
@@ -75,7 +75,7 @@ export async function startSkydns(
     const text = await store.readConfig();
     if (text !== undefined) {
       config = applyEtcdConfig(flags, text);
-      log('info', 'applied /skydns/config from etcd', { key: `/${flags.pathPrefix}/config` });
+      log('info', `applied ${configKey(flags.pathPrefix)} from etcd`, { key: configKey(flags.pathPrefix) });
     }
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -120,6 +120,7 @@ export async function startSkydns(
     port: config.addr.port,
     tcpIdleMs: config.tcpIdleMs,
     tcpMaxConnections: config.tcpMaxConnections,
+    tcpMaxPerClient: config.tcpMaxPerClient,
     log,
   });
   try {

@@ -313,6 +313,52 @@ test('bad flags: a clear message and a non-zero exit, never a stack trace', asyn
   }
 });
 
+test('an empty -domain is a clear error (exit 2), not the root zone; config messages name the -path-prefix key; --version works', async () => {
+  const empty = start('skydns empty domain', [
+    `-machines=${etcd.endpoint}`,
+    '-domain=',
+    `-addr=127.0.0.1:${await freeDnsPort()}`,
+  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const stillRunning = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('still running after 10 s'), 10_000);
+  });
+  const outcome = await Promise.race([empty.exited, stillRunning]);
+  clearTimeout(timer);
+  if (typeof outcome === 'string') await empty.stop('SIGKILL');
+  assert.equal(outcome, 2);
+  assert.match(empty.output, /-domain must name the domain to serve, e\.g\. cluster\.local\./);
+  assert.doesNotMatch(empty.output, /ready for queries/);
+  await etcd.etcdctl('put', '/dns/config', '{"ttl":"soon"}');
+  try {
+    const p = await freeDnsPort();
+    const cfg = start('skydns other prefix', [`-machines=${etcd.endpoint}`, `-addr=127.0.0.1:${p}`, '-path-prefix=dns']);
+    assert.equal(await cfg.exited, 2);
+    assert.match(cfg.output, /\/dns\/config: "ttl" must be a non-negative integer/);
+    assert.doesNotMatch(cfg.output, /\/skydns\/config/);
+    await etcd.etcdctl('put', '/dns/config', '{"ttl":30}');
+    const ok = start('skydns other prefix, good config', [
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${p}`,
+      '-path-prefix=dns',
+      '-domain=cluster.local.',
+    ]);
+    try {
+      await ok.waitForOutput(/ready for queries/);
+      assert.match(ok.output, /applied \/dns\/config from etcd/);
+      assert.doesNotMatch(ok.output, /\/skydns\/config/);
+    } finally {
+      assert.equal(await ok.stop('SIGTERM'), 0);
+    }
+  } finally {
+    await etcd.etcdctl('del', '/dns/config');
+  }
+  for (const flag of ['--version', '-version']) {
+    const { stdout } = await run(process.execPath, [MAIN, flag]);
+    assert.match(stdout, /^skydns server version: 2\.5\.3a/, flag);
+  }
+});
+
 test('TCP: several queries on one connection, answered by ID; idle connections are closed', async () => {
   const frames = [1, 2, 3].map((id) => {
     const p = new dns2.Packet();
