@@ -94,7 +94,10 @@ test('bad flags are clear errors', () => {
     [['-dnssec=Kcluster.local+008+1234'], /DNSSEC signing is not supported/],
     [['stray'], /stray/],
     [['-tls-key=k.pem'], /-tls-key and -tls-pem must be given together/],
-    [['-domain='], /-domain must name the domain to serve, e.g. cluster.local. \(got "": that would serve the root zone\)/],
+    [
+      ['-domain='],
+      /-domain must name the domain to serve, e.g. cluster.local. \(got "": that would serve the root zone\)/,
+    ],
     [['--domain', ''], /-domain must name the domain to serve/],
     [['-domain=.'], /-domain must name the domain to serve/],
     [['-domain=cluster local'], /-domain "cluster local" is not a domain name/],
@@ -130,7 +133,10 @@ test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
   assert.throws(() => applyEtcdConfig(base, '{"ttl":'), /\/skydns\/config is not valid JSON/);
   assert.throws(() => applyEtcdConfig(base, '{"ttl":"30"}'), /"ttl" must be a non-negative integer/);
   assert.throws(() => applyEtcdConfig(base, '[]'), /must be a JSON object/);
-  assert.throws(() => applyEtcdConfig(base, '{"domain":""}'), /\/skydns\/config: "domain" must name the domain to serve/);
+  assert.throws(
+    () => applyEtcdConfig(base, '{"domain":""}'),
+    /\/skydns\/config: "domain" must name the domain to serve/,
+  );
 });
 
 test('messages about the config key name the key under -path-prefix', () => {

@@ -120,7 +120,8 @@ function options(env: NodeJS.ProcessEnv) {
     'tcp-max-connections-per-client': {
       type: 'number',
       default: DEFAULT_TCP_MAX_PER_CLIENT,
-      describe: "most TCP connections from one client address; beyond it the client's longest-idle one is closed (0 = no limit)",
+      describe:
+        "most TCP connections from one client address; beyond it the client's longest-idle one is closed (0 = no limit)",
     },
     version: { type: 'boolean', default: false, describe: 'print the version and exit' },
   } as const;
@@ -266,7 +267,12 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     udpSize: positiveInt('udp-size', Number(a['udp-size']), 512, 65535),
     tcpIdleMs: durationMs('tcp-idle-timeout', String(a['tcp-idle-timeout'])),
     tcpMaxConnections: positiveInt('tcp-max-connections', Number(a['tcp-max-connections']), 1, 100_000),
-    tcpMaxPerClient: positiveInt('tcp-max-connections-per-client', Number(a['tcp-max-connections-per-client']), 0, 100_000),
+    tcpMaxPerClient: positiveInt(
+      'tcp-max-connections-per-client',
+      Number(a['tcp-max-connections-per-client']),
+      0,
+      100_000,
+    ),
     version: Boolean(a.version),
   };
   if ((config.tlsKey === '') !== (config.tlsPem === ''))

@@ -107,7 +107,10 @@ test('near the global cap the longest-idle connections are evicted for new clien
     // (the five questions above took one each while the total was there).
     const open = held.filter((h) => !h.closed()).length;
     assert.ok(open >= 219 && open <= 224, `${open} held connections left`);
-    assert.ok(held.slice(-open).every((h) => !h.closed()), 'the most recently used stay');
+    assert.ok(
+      held.slice(-open).every((h) => !h.closed()),
+      'the most recently used stay',
+    );
   } finally {
     for (const h of held) h.socket.destroy();
     await server.close();

@@ -268,11 +268,7 @@ export class RecordTree implements RecordSource {
     return this.matchSelect(pattern, undefined, limit)?.records;
   }
 
-  matchSelect(
-    pattern: readonly (string | undefined)[],
-    accept?: Accept,
-    limit = LOOKUP_LIMIT,
-  ): Selection | undefined {
+  matchSelect(pattern: readonly (string | undefined)[], accept?: Accept, limit = LOOKUP_LIMIT): Selection | undefined {
     const first = pattern.indexOf(undefined);
     const fixed = first < 0 ? pattern.length : first;
     const base = fixed === 0 ? '' : `/${pattern.slice(0, fixed).join('/')}`;

@@ -76,7 +76,11 @@ test('a headless service with 4,948 endpoints: A over TCP counts only addresses,
     assert.equal(tc(reply), true, 'a capped answer says so (TC=1)');
     for (const a of addresses) seen.add(a);
   }
-  assert.equal(errors.filter((e) => e === 'capped').length, 12, 'each capped answer counted (not served from the cache)');
+  assert.equal(
+    errors.filter((e) => e === 'capped').length,
+    12,
+    'each capped answer counted (not served from the cache)',
+  );
   const missing = ips.filter((ip) => !seen.has(ip));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} endpoints never answered in 12 asks`);
   // Over UDP the client is told to retry over TCP.
@@ -122,9 +126,6 @@ test('a name whose subtree is mostly SRV leaves: every address answers (uncapped
   const h = handler(builder, errors);
   const reply = await ask(h, WEB, TYPE.A, true);
   assert.equal(tc(reply), false);
-  assert.deepEqual(
-    reply.answers.map((a) => (a as { address: string }).address).sort(),
-    [...ips].sort(),
-  );
+  assert.deepEqual(reply.answers.map((a) => (a as { address: string }).address).sort(), [...ips].sort());
   assert.deepEqual(errors, []);
 });

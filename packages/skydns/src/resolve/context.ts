@@ -133,6 +133,9 @@ export function answerRecords(ctx: ResolveContext, name: string, accept: Accept)
     const all = ctx.store.matchSelect(wildcard.pattern, undefined, MAX_ANSWER_RECORDS);
     if (all === undefined) return undefined;
     if (!all.capped) return { records: all.records, filtered: false, capped: false };
+    // Every record read can answer: reading again for those alone would find the same ones.
+    if (all.records.every((r) => accept(r.record, r.key)))
+      return { records: all.records, filtered: true, capped: true };
     const taken = ctx.store.matchSelect(wildcard.pattern, accept, MAX_ANSWER_RECORDS);
     return taken === undefined ? undefined : { records: taken.records, filtered: true, capped: taken.capped };
   }
