@@ -89,7 +89,7 @@ function normalKey(key: string): string {
 }
 
 /** Most decoded records kept for the next lookup (cleared when full). */
-const DECODED_CACHE = 4096;
+const DECODED_CACHE = 16_384;
 
 /**
  * The records in memory, implementing {@link RecordSource}: one map from key to JSON value kept in

@@ -83,9 +83,13 @@ test('a headless service with 4,948 endpoints: A over TCP counts only addresses,
   );
   const missing = ips.filter((ip) => !seen.has(ip));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} endpoints never answered in 12 asks`);
-  // Over UDP the client is told to retry over TCP.
-  const udp = await ask(h, WEB, TYPE.A, false);
-  assert.equal(tc(udp), true);
+  // Over UDP the client is told to retry over TCP; that empty TC reply is the same every time and is cached.
+  for (let i = 0; i < 3; i++) {
+    const udp = await ask(h, WEB, TYPE.A, false);
+    assert.equal(tc(udp), true);
+    assert.equal(udp.answers.length, 0);
+  }
+  assert.equal(errors.filter((e) => e === 'capped').length, 13, 'built once over UDP, then served from the cache');
   // A named endpoint keeps its own name; a small service is not capped.
   const named = await ask(h, `web-7.${WEB}`, TYPE.A, false);
   assert.deepEqual(
@@ -110,7 +114,7 @@ test('SRV of a large headless service: capped with TC, a different run of target
   assert.equal(errors.filter((e) => e === 'capped').length, 10);
 });
 
-test('a name whose subtree is mostly SRV leaves: every address answers (uncapped, no TC), in key order, and is cached', async () => {
+test('a name whose subtree is mostly SRV leaves: every address answers (uncapped, no TC)', async () => {
   // 1,500 endpoints with three named ports: 6,000 keys below the name, 1,500 addresses.
   const builder = new TreeBuilder();
   const ips: string[] = [];

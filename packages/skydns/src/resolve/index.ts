@@ -145,11 +145,5 @@ export function decide(ctx: ResolveContext, policy: ForwardPolicy, query: WireQu
     if (!policy.noRec) return { kind: 'external', resolution: res };
     return { kind: 'answer', resolution: completeExternal(ctx, res, []), source: 'recursive', cacheable: false };
   }
-  // A capped answer is not kept: each ask gets its own run of the records (see Lookup.capped).
-  return {
-    kind: 'answer',
-    resolution: res,
-    source,
-    cacheable: RCODE[res.rcode] !== RCODE.SERVFAIL && res.capped !== true,
-  };
+  return { kind: 'answer', resolution: res, source, cacheable: RCODE[res.rcode] !== RCODE.SERVFAIL };
 }
