@@ -95,6 +95,15 @@ test('bad flags are clear errors', () => {
     [['stray'], /stray/],
     [['-tls-key=k.pem'], /-tls-key and -tls-pem must be given together/],
     [['-allow-recursion=10.0.0.0/8,intranet'], /-allow-recursion: "intranet" is not a network/],
+    [
+      ['-domain='],
+      /-domain must name the domain to serve, e.g. cluster.local. \(got "": that would serve the root zone\)/,
+    ],
+    [['--domain', ''], /-domain must name the domain to serve/],
+    [['-domain=.'], /-domain must name the domain to serve/],
+    [['-domain=cluster local'], /-domain "cluster local" is not a domain name/],
+    [['-domain=a..b'], /-domain "a..b" is not a domain name: name has an empty label/],
+    [['-tcp-max-connections-per-client=-1'], /-tcp-max-connections-per-client must be an integer from 0 to 100000/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(
@@ -143,6 +152,35 @@ test('/skydns/config overrides flags; malformed JSON is a clear error', () => {
   assert.throws(() => applyEtcdConfig(base, '{"ttl":'), /\/skydns\/config is not valid JSON/);
   assert.throws(() => applyEtcdConfig(base, '{"ttl":"30"}'), /"ttl" must be a non-negative integer/);
   assert.throws(() => applyEtcdConfig(base, '[]'), /must be a JSON object/);
+  assert.throws(
+    () => applyEtcdConfig(base, '{"domain":""}'),
+    /\/skydns\/config: "domain" must name the domain to serve/,
+  );
+});
+
+test('messages about the config key name the key under -path-prefix', () => {
+  const base = parseSkydnsArgs([...MANIFEST, '-path-prefix=dns'], {});
+  assert.throws(() => applyEtcdConfig(base, '{"ttl":'), /^ConfigError: \/dns\/config is not valid JSON/);
+  assert.throws(() => applyEtcdConfig(base, '{"ttl":"30"}'), /^ConfigError: \/dns\/config: "ttl" must be/);
+  assert.throws(() => applyEtcdConfig(base, '[]'), /^ConfigError: \/dns\/config must be a JSON object/);
+  assert.throws(() => applyEtcdConfig(base, '{"domain":" "}'), /^ConfigError: \/dns\/config: "domain" must name/);
+  assert.throws(() => applyEtcdConfig(base, '{"systemd":true}'), /^ConfigError: \/dns\/config: "systemd"/);
+  for (const text of ['{"ttl":', '{"ttl":"30"}', '[]', '{"dnssec":"k"}', '{"nameservers":["x"]}']) {
+    assert.throws(
+      () => applyEtcdConfig(base, text),
+      (err: unknown) => err instanceof ConfigError && !err.message.includes('/skydns/'),
+      text,
+    );
+  }
+});
+
+test('TCP connection limits: the global cap and the per-client limit (default 32, 0 = none)', () => {
+  const d = parseSkydnsArgs(MANIFEST, {});
+  assert.equal(d.tcpMaxConnections, 256);
+  assert.equal(d.tcpMaxPerClient, 32);
+  const c = parseSkydnsArgs([...MANIFEST, '-tcp-max-connections=1000', '--tcp-max-connections-per-client', '0'], {});
+  assert.equal(c.tcpMaxConnections, 1000);
+  assert.equal(c.tcpMaxPerClient, 0);
 });
 
 test('durations: Go units, a bare number as seconds, nothing else', () => {

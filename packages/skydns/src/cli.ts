@@ -2,9 +2,17 @@ import { redactEtcdUrl } from '@kube-dns-legacy/etcdkit';
 import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
-import { ConfigError, DEFAULT_UDP_CAP, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
+import {
+  ConfigError,
+  DEFAULT_UDP_CAP,
+  domainName,
+  hostmasterName,
+  parseListenAddr,
+  type SkydnsConfig,
+} from './config.js';
 import { parseNetwork } from './forward/acl.js';
 import { parseUpstream } from './forward/upstream.js';
+import { DEFAULT_TCP_MAX_PER_CLIENT } from './server-tcp.js';
 
 function options(env: NodeJS.ProcessEnv) {
   return {
@@ -122,7 +130,17 @@ function options(env: NodeJS.ProcessEnv) {
     },
     'udp-size': { type: 'number', default: DEFAULT_UDP_CAP, describe: 'largest UDP reply in bytes (512-65535)' },
     'tcp-idle-timeout': { type: 'string', default: '10s', describe: 'close idle TCP connections after this long' },
-    'tcp-max-connections': { type: 'number', default: 256, describe: 'most TCP connections served at once' },
+    'tcp-max-connections': {
+      type: 'number',
+      default: 256,
+      describe: 'most TCP connections served at once; from 7/8 of it on, the longest-idle ones are closed for new ones',
+    },
+    'tcp-max-connections-per-client': {
+      type: 'number',
+      default: DEFAULT_TCP_MAX_PER_CLIENT,
+      describe:
+        "most TCP connections from one client address; beyond it the client's longest-idle one is closed (0 = no limit)",
+    },
     version: { type: 'boolean', default: false, describe: 'print the version and exit' },
   } as const;
 }
@@ -207,7 +225,7 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
   if (a.systemd === true) throw new ConfigError('-systemd: socket activation is not supported; use -addr');
   if (a.dnssec !== '') throw new ConfigError('-dnssec: DNSSEC signing is not supported');
   const warnings: string[] = [];
-  const domain = fqdn(String(a.domain));
+  const domain = domainName(String(a.domain), '-domain');
   const machines = String(a.machines)
     .split(',')
     .map((m) => m.trim())
@@ -279,6 +297,12 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     udpSize: positiveInt('udp-size', Number(a['udp-size']), 512, 65535),
     tcpIdleMs: durationMs('tcp-idle-timeout', String(a['tcp-idle-timeout'])),
     tcpMaxConnections: positiveInt('tcp-max-connections', Number(a['tcp-max-connections']), 1, 100_000),
+    tcpMaxPerClient: positiveInt(
+      'tcp-max-connections-per-client',
+      Number(a['tcp-max-connections-per-client']),
+      0,
+      100_000,
+    ),
     version: Boolean(a.version),
   };
   if ((config.tlsKey === '') !== (config.tlsPem === ''))

@@ -1,5 +1,5 @@
 import { ConfigError } from '@kube-dns-legacy/processkit';
-import { fqdn } from '@kube-dns-legacy/skymsg';
+import { dnsNameProblem, fqdn } from '@kube-dns-legacy/skymsg';
 import type { Network } from './forward/acl.js';
 import { parseUpstream, type Upstream } from './forward/upstream.js';
 
@@ -77,6 +77,8 @@ export interface SkydnsConfig {
   tcpIdleMs: number;
   /** Most TCP connections at once. */
   tcpMaxConnections: number;
+  /** Most TCP connections from one client address (0 = no limit). */
+  tcpMaxPerClient: number;
   /** Print the version and exit. */
   version: boolean;
 }
@@ -95,6 +97,27 @@ export function parseListenAddr(text: string): { host: string; port: number } {
   }
 }
 
+/**
+ * The domain to serve from a flag or `/<prefix>/config` value (`what` names it in the message):
+ * lower-case, fully qualified; empty (which would serve the root zone, every name there is) or not
+ * a DNS name is a {@link ConfigError}.
+ */
+export function domainName(value: string, what: string): string {
+  const text = value.trim();
+  if (text === '' || text === '.')
+    throw new ConfigError(
+      `${what} must name the domain to serve, e.g. cluster.local. (got ${JSON.stringify(value)}: that would serve the root zone)`,
+    );
+  const problem = /[\s/\\]/.test(text) ? 'it holds a space or a slash' : dnsNameProblem(text);
+  if (problem !== undefined) throw new ConfigError(`${what} ${JSON.stringify(value)} is not a domain name: ${problem}`);
+  return fqdn(text);
+}
+
+/** The etcd key skydns reads its settings from: `/<path-prefix>/config`. */
+export function configKey(pathPrefix: string): string {
+  return `/${pathPrefix}/config`;
+}
+
 /** The hostmaster flag value as an RNAME: `@` becomes `.`, fully qualified. */
 export function hostmasterName(value: string, domain: string): string {
   return value === '' ? `hostmaster.${domain}` : fqdn(value.replace('@', '.'));
@@ -102,10 +125,16 @@ export function hostmasterName(value: string, domain: string): string {
 
 type Json = Record<string, unknown>;
 
-function expect<T>(json: Json, key: string, check: (v: unknown) => v is T, what: string): T | undefined {
+function expectIn<T>(
+  source: string,
+  json: Json,
+  key: string,
+  check: (v: unknown) => v is T,
+  what: string,
+): T | undefined {
   const value = json[key];
   if (value === undefined || value === null) return undefined;
-  if (!check(value)) throw new ConfigError(`/skydns/config: "${key}" must be ${what}, got ${JSON.stringify(value)}`);
+  if (!check(value)) throw new ConfigError(`${source}: "${key}" must be ${what}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -115,24 +144,27 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isIn
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
 /**
- * Overlay the JSON of the `/skydns/config` key on `config` (etcd settings take precedence, as in
- * SkyDNS). Malformed JSON or a wrong type is a {@link ConfigError}.
+ * Overlay the JSON of the `/<path-prefix>/config` key on `config` (etcd settings take precedence,
+ * as in SkyDNS). Malformed JSON or a wrong type is a {@link ConfigError} naming that key.
  */
 export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfig {
+  const source = configKey(config.pathPrefix);
+  const expect = <T>(json: Json, key: string, check: (v: unknown) => v is T, what: string): T | undefined =>
+    expectIn(source, json, key, check, what);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`/skydns/config is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json))
-    throw new ConfigError('/skydns/config must be a JSON object');
+    throw new ConfigError(`${source} must be a JSON object`);
   const j = json as Json;
   const out: SkydnsConfig = { ...config };
   const addr = expect(j, 'dns_addr', isString, 'a string "ip:port"');
   if (addr !== undefined) out.addr = parseListenAddr(addr);
   const domain = expect(j, 'domain', isString, 'a string');
-  if (domain !== undefined) out.domain = fqdn(domain);
+  if (domain !== undefined) out.domain = domainName(domain, `${source}: "domain"`);
   const local = expect(j, 'local', isString, 'a string');
   if (local !== undefined) out.local = local === '' ? '' : fqdn(local);
   const hostmaster = expect(j, 'hostmaster', isString, 'a string');
@@ -147,7 +179,7 @@ export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfi
     try {
       out.nameservers = servers.map(parseUpstream);
     } catch (err) {
-      throw new ConfigError(`/skydns/config: ${(err as Error).message}`);
+      throw new ConfigError(`${source}: ${(err as Error).message}`);
     }
   }
   const readTimeout = expect(j, 'read_timeout', isUint, 'a duration in nanoseconds');
@@ -160,8 +192,8 @@ export function applyEtcdConfig(config: SkydnsConfig, text: string): SkydnsConfi
   out.ndots = expect(j, 'ndot', isUint, 'a non-negative integer') || out.ndots;
   expect(j, 'scache', isUint, 'a non-negative integer');
   if (expect(j, 'systemd', isBool, 'true or false') === true)
-    throw new ConfigError('/skydns/config: "systemd": socket activation is not supported');
+    throw new ConfigError(`${source}: "systemd": socket activation is not supported`);
   if ((expect(j, 'dnssec', isString, 'a string') ?? '') !== '')
-    throw new ConfigError('/skydns/config: "dnssec": DNSSEC signing is not supported');
+    throw new ConfigError(`${source}: "dnssec": DNSSEC signing is not supported`);
   return out;
 }

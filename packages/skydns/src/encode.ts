@@ -287,7 +287,8 @@ export function encodeReply(shape: ReplyShape, res: Resolution): EncodedReply {
   }
   const counts = [1, answer.length, authority.length, additional.length + (optBuf.length > 0 ? 1 : 0)] as const;
   const buffer = Buffer.concat([
-    header(shape, res, counts, truncated),
+    // A capped answer (records left out before encoding) says so with TC=1 as well.
+    header(shape, res, counts, truncated || res.capped === true),
     question,
     ...answer,
     ...authority,

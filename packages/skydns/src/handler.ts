@@ -336,7 +336,11 @@ export class DnsHandler {
     };
     const encoded = encodeReply(shape, res);
     if (encoded.truncated) this.options.observer.error('truncated');
-    if (key !== undefined) this.answers.set(key, encoded);
+    if (res.capped === true) this.options.observer.error('capped');
+    // A capped answer with records is not kept, so each ask gets another run of them (see
+    // Resolution.capped); one without (UDP: TC and no room for the RRset) is the same every time.
+    if (key !== undefined && (res.capped !== true || encoded.buffer.readUInt16BE(6) === 0))
+      this.answers.set(key, encoded);
     return replyFor(encoded, q, msg, 0, this.options.roundRobin);
   }
 }

@@ -190,7 +190,51 @@ test('puts and deletes show up at once; bad values are skipped and counted', asy
   assert.deepEqual((await dig(port, `kubernetes.default.${SVC}`)).answer, [
     `kubernetes.default.${SVC} 30 IN A 10.0.0.1`,
   ]);
-  assert.match(skydns.output, /skipped a value that is not a SkyDNS record/);
+  assert.match(skydns.output, /skipped a value that skydns cannot serve/);
+});
+
+test('bad values written to etcd are never served: skipped, counted and warned about at most once per 10 s', async () => {
+  const metric = async (): Promise<number> =>
+    Number(
+      /skydns_skydns_store_bad_values_total (\d+)/.exec(
+        await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+      )?.[1] ?? 'NaN',
+    );
+  const before = await metric();
+  const warningsBefore = skydns.output.split('skipped a value that skydns cannot serve').length;
+  const bad: Array<[string, string, SkyRecord]> = [
+    [`_http._tcp.badport.default.${SVC}`, 'a', kube(`badport.default.${SVC}`, 70000)],
+    [`badprio.default.${SVC}`, 'a', { host: 'target.example.org.', port: 80, priority: 65536 }],
+    [`spaces.default.${SVC}`, 'a', { host: 'evil host.example.org' }],
+    [`bang.default.${SVC}`, 'a', { host: 'evil!.example.org' }],
+    [`quad.default.${SVC}`, 'a', kube('256.1.1.1')],
+    [`zone.default.${SVC}`, 'a', kube('fe80::1%eth0')],
+  ];
+  for (const [name, label, record] of bad) await put(name, record, label);
+  // The key kube2sky made from the pod IP ::ffff:10.244.9.7 (a segment with dots can never be asked for).
+  await etcd.etcdctl('put', '/skydns/local/cluster/pod/default/--ffff-10.244.9.7/x', encodeRecord(kube('10.244.9.7')));
+  // Good values beside them are served.
+  await put(`goodport.default.${SVC}`, kube(`goodport.default.${SVC}`, 65535), 'a');
+  await put(`mapped.default.${SVC}`, kube('::ffff:10.244.9.7'), 'a');
+  await waitFor('seven bad values counted', async () => (await metric()) - before === 7, 5000, 50);
+  assert.equal((await dig(port, `_http._tcp.badport.default.${SVC}`, 'SRV')).status, 'NXDOMAIN', 'no SRV port 4464');
+  assert.equal((await dig(port, `badprio.default.${SVC}`, 'SRV')).status, 'NXDOMAIN');
+  for (const name of ['spaces', 'bang', 'quad', 'zone']) {
+    for (const type of ['A', 'AAAA', 'CNAME']) {
+      const reply = await dig(port, `${name}.default.${SVC}`, type);
+      assert.equal(reply.status, 'NXDOMAIN', `${name} ${type}: ${reply.answer.join(' | ')}`);
+    }
+  }
+  assert.deepEqual((await dig(port, '*.default.pod.cluster.local.', 'SRV')).answer, [], 'not even through a wildcard');
+  const srv = await dig(port, `goodport.default.${SVC}`, 'SRV');
+  assert.deepEqual(srv.answer, [`goodport.default.${SVC} 30 IN SRV 10 100 65535 goodport.default.${SVC}`]);
+  assert.deepEqual((await dig(port, `mapped.default.${SVC}`)).answer, [`mapped.default.${SVC} 30 IN A 10.244.9.7`]);
+  const warnings = skydns.output.split('skipped a value that skydns cannot serve').length - warningsBefore;
+  assert.ok(warnings <= 1, `${warnings} warnings for 7 bad values written within a second`);
+  for (const [name, label] of bad) await etcd.etcdctl('del', `${nameToKey(name)}/${label}`);
+  await etcd.etcdctl('del', '--prefix', '/skydns/local/cluster/pod/default/');
+  await etcd.etcdctl('del', '--prefix', nameToKey(`goodport.default.${SVC}`));
+  await etcd.etcdctl('del', '--prefix', nameToKey(`mapped.default.${SVC}`));
 });
 
 test('forwarding: the next server after a dead one, the response cache, SERVFAIL for names upstream refuses', async () => {
@@ -310,6 +354,56 @@ test('bad flags: a clear message and a non-zero exit, never a stack trace', asyn
     assert.match(cfg.output, /\/skydns\/config is not valid JSON/);
   } finally {
     await etcd.etcdctl('del', '/skydns/config');
+  }
+});
+
+test('an empty -domain is a clear error (exit 2), not the root zone; config messages name the -path-prefix key; --version works', async () => {
+  const empty = start('skydns empty domain', [
+    `-machines=${etcd.endpoint}`,
+    '-domain=',
+    `-addr=127.0.0.1:${await freeDnsPort()}`,
+  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const stillRunning = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('still running after 10 s'), 10_000);
+  });
+  const outcome = await Promise.race([empty.exited, stillRunning]);
+  clearTimeout(timer);
+  if (typeof outcome === 'string') await empty.stop('SIGKILL');
+  assert.equal(outcome, 2);
+  assert.match(empty.output, /-domain must name the domain to serve, e\.g\. cluster\.local\./);
+  assert.doesNotMatch(empty.output, /ready for queries/);
+  await etcd.etcdctl('put', '/dns/config', '{"ttl":"soon"}');
+  try {
+    const p = await freeDnsPort();
+    const cfg = start('skydns other prefix', [
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${p}`,
+      '-path-prefix=dns',
+    ]);
+    assert.equal(await cfg.exited, 2);
+    assert.match(cfg.output, /\/dns\/config: "ttl" must be a non-negative integer/);
+    assert.doesNotMatch(cfg.output, /\/skydns\/config/);
+    await etcd.etcdctl('put', '/dns/config', '{"ttl":30}');
+    const ok = start('skydns other prefix, good config', [
+      `-machines=${etcd.endpoint}`,
+      `-addr=127.0.0.1:${p}`,
+      '-path-prefix=dns',
+      '-domain=cluster.local.',
+    ]);
+    try {
+      await ok.waitForOutput(/ready for queries/);
+      assert.match(ok.output, /applied \/dns\/config from etcd/);
+      assert.doesNotMatch(ok.output, /\/skydns\/config/);
+    } finally {
+      assert.equal(await ok.stop('SIGTERM'), 0);
+    }
+  } finally {
+    await etcd.etcdctl('del', '/dns/config');
+  }
+  for (const flag of ['--version', '-version']) {
+    const { stdout } = await run(process.execPath, [MAIN, flag]);
+    assert.match(stdout, /^skydns server version: 2\.5\.3a/, flag);
   }
 });
 

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { isIP, createServer, type Server } from 'node:net';
+import { DEFAULT_TCP_MAX_PER_CLIENT, TcpConnections } from './server-tcp.js';
 
 /** Bytes asked for the UDP socket's receive buffer. */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -37,27 +38,31 @@ export interface ServerOptions {
   readonly port: number;
   /** Close TCP connections idle this long (ms). */
   readonly tcpIdleMs: number;
-  /** Most TCP connections at once; more are closed at once. */
+  /** Most TCP connections at once; near it, the longest-idle ones are closed to make room (see TcpConnections). */
   readonly tcpMaxConnections: number;
+  /** Most TCP connections from one client address (0 = no limit; default 32). */
+  readonly tcpMaxPerClient?: number;
   /** Log lines. */
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
-
-/** Largest DNS message over TCP. */
-const MAX_TCP_MESSAGE = 65535;
-/** A client that does not read its replies is cut off once this much is queued for it. */
-const MAX_TCP_BACKLOG = 1 << 20;
 
 /** UDP and TCP listeners on one address; a packet can never crash or stall them. */
 export class DnsServer {
   private udp: Socket | undefined;
   private tcp: Server | undefined;
-  private readonly connections = new Set<TcpSocket>();
+  private readonly connections: TcpConnections;
 
   constructor(
     private readonly handler: MessageHandler,
     private readonly options: ServerOptions,
-  ) {}
+  ) {
+    this.connections = new TcpConnections(handler, {
+      idleMs: options.tcpIdleMs,
+      maxConnections: options.tcpMaxConnections,
+      maxPerClient: options.tcpMaxPerClient ?? DEFAULT_TCP_MAX_PER_CLIENT,
+      log: options.log,
+    });
+  }
 
   /** The bound port (after listen). */
   get port(): number {
@@ -98,8 +103,7 @@ export class DnsServer {
         this.options.log('error', 'UDP handler failed', { error: (err as Error).message });
       }
     });
-    const tcp = createServer((socket) => this.serveTcp(socket));
-    tcp.maxConnections = this.options.tcpMaxConnections;
+    const tcp = createServer((socket) => this.connections.accept(socket));
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
@@ -111,55 +115,9 @@ export class DnsServer {
     tcp.on('error', (err) => this.options.log('error', 'TCP listener error', { error: err.message }));
   }
 
-  private serveTcp(socket: TcpSocket): void {
-    this.connections.add(socket);
-    const peer: Peer = { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
-    let pending: Buffer = Buffer.alloc(0);
-    socket.setNoDelay(true);
-    socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
-    socket.on('error', () => undefined);
-    // The idle timeout restarts with every byte; a message must also arrive whole within that time
-    // from its first byte, so a client trickling one byte at a time cannot hold a connection forever.
-    let messageDeadline: NodeJS.Timeout | undefined;
-    socket.on('close', () => {
-      clearTimeout(messageDeadline);
-      this.connections.delete(socket);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      const startsMessage = pending.length === 0;
-      let consumed = false;
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const size = pending.readUInt16BE(0);
-        if (pending.length < 2 + size) break;
-        const msg = Buffer.from(pending.subarray(2, 2 + size));
-        pending = pending.subarray(2 + size);
-        consumed = true;
-        Promise.resolve()
-          .then(() => this.handler(msg, true, peer))
-          .then((reply) => {
-            if (reply === undefined || socket.destroyed) return;
-            if (reply.length > MAX_TCP_MESSAGE) return;
-            if (socket.writableLength > MAX_TCP_BACKLOG) {
-              socket.destroy();
-              return;
-            }
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(reply.length);
-            socket.write(Buffer.concat([len, reply]));
-          })
-          .catch((err: Error) => this.options.log('error', 'TCP handler failed', { error: err.message }));
-      }
-      if (pending.length === 0 || startsMessage || consumed) {
-        clearTimeout(messageDeadline);
-        if (pending.length > 0) messageDeadline = setTimeout(() => socket.destroy(), this.options.tcpIdleMs);
-      }
-    });
-  }
-
   /** Stop listening and close open connections. */
   async close(): Promise<void> {
-    for (const socket of this.connections) socket.destroy();
+    this.connections.closeAll();
     await Promise.all([
       new Promise<void>((resolve) => (this.udp === undefined ? resolve() : this.udp.close(() => resolve()))),
       new Promise<void>((resolve) => (this.tcp === undefined ? resolve() : this.tcp.close(() => resolve()))),

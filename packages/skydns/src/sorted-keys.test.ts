@@ -98,3 +98,34 @@ test('append packs runs in order and sets the others; the result is the same as 
   assert.equal(many.delete('/p/00002'), true);
   assert.equal(many.size, one.size - 1 + (one.get('/p/00001') === undefined ? 1 : 0));
 });
+
+test('rank and walkAt agree with the sorted keys across chunks', () => {
+  const random = rng(11);
+  const map = new SortedKeyMap();
+  const keys = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const key = `/r/${Math.floor(random() * 1e6).toString(36)}`;
+    keys.add(key);
+    map.set(key, `v${i}`);
+  }
+  const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const i of [0, 1, 511, 512, 1023, 1024, 2500, sorted.length - 1]) {
+    const key = sorted[i] as string;
+    assert.equal(map.rank(key), i, `rank of ${key}`);
+    assert.equal(map.rank(`${key}\u0000`), i + 1);
+    const seen: string[] = [];
+    map.walkAt(i, (k) => {
+      seen.push(k);
+      return seen.length < 3;
+    });
+    assert.deepEqual(seen, sorted.slice(i, i + 3));
+  }
+  assert.equal(map.rank(''), 0);
+  assert.equal(map.rank('/s'), sorted.length);
+  let visited = 0;
+  map.walkAt(sorted.length, () => {
+    visited++;
+    return true;
+  });
+  assert.equal(visited, 0);
+});

@@ -305,6 +305,35 @@ export class SortedKeyMap {
     }
   }
 
+  /** The number of entries whose key sorts before `key` (the index of the first entry ≥ `key`); O(log n + chunks). */
+  rank(key: string): number {
+    const k = Buffer.from(key);
+    const c = this.chunkFor(k);
+    let before = 0;
+    for (let i = 0; i < c; i++) before += (this.chunks[i] as Chunk).count;
+    const chunk = this.chunks[c];
+    return chunk === undefined ? before : before + SortedKeyMap.indexIn(chunk, k);
+  }
+
+  /**
+   * {@link walk} from the entry at `index` (in key order, from 0) instead of from a key; nothing is
+   * visited when `index` is past the end.
+   */
+  walkAt(index: number, visit: (key: string, value: () => string) => boolean): void {
+    let c = 0;
+    let i = Math.max(0, Math.floor(index));
+    while (c < this.chunks.length && i >= (this.chunks[c] as Chunk).count) i -= (this.chunks[c++] as Chunk).count;
+    let chunk = this.chunks[c];
+    if (chunk === undefined) return;
+    const value = (): string => SortedKeyMap.valueAt(chunk as Chunk, i);
+    for (;;) {
+      for (; i < chunk.count; i++) if (!visit(SortedKeyMap.keyAt(chunk, i), value)) return;
+      chunk = this.chunks[++c];
+      if (chunk === undefined) return;
+      i = 0;
+    }
+  }
+
   /** Take over the entries of `other` (which is left empty). */
   takeFrom(other: SortedKeyMap): void {
     this.chunks = other.chunks;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LOOKUP_LIMIT, MATCH_BUDGET, RecordTree } from './tree.js';
+import { LOOKUP_LIMIT, MATCH_BUDGET, RecordTree, SCAN_BUDGET } from './tree.js';
 import { seededRandom as rng } from '@kube-dns-legacy/testkit';
 
 test('lookup: the subtree below a key, else the exact key; never a raw prefix', () => {
@@ -230,4 +230,64 @@ test('a decoded record is never served after its key changed (the decode cache f
   for (let i = 0; i < 5000; i++) tree.set(`${key}/${i}`, { host: `10.1.${i >> 8}.${i & 255}` });
   assert.equal(tree.lookup(key, 5000)?.length, 5000, 'more records than the cache holds');
   assert.equal(tree.exact(`${key}/4999`)?.record.host, '10.1.19.135');
+});
+
+test('select: the cap counts only the records the question takes; a capped selection starts at a random point', () => {
+  const tree = new RecordTree();
+  const base = '/skydns/local/cluster/svc/default/web';
+  // 300 addresses and 900 SRV leaves sorting before most of them (`_` before letters).
+  const addresses: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const label = i % 2 === 0 ? `h${String(i).padStart(3, '0')}` : String(i).padStart(3, '0');
+    tree.set(`${base}/${label}`, { host: `10.0.${i >> 8}.${i & 255}` });
+    addresses.push(`${base}/${label}`);
+    for (const port of ['a', 'b', 'c']) tree.set(`${base}/_tcp/_${port}/${label}`, { host: `${label}.web.`, port: 80 });
+  }
+  tree.set('/skydns/local/cluster/svc/default/web0/x', { host: '10.9.9.9' });
+  addresses.sort();
+  const isAddress = (r: { host?: string }): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(r.host ?? '');
+  assert.equal(tree.countBelow(base), 1200);
+  assert.equal(tree.countBelow(`${base}/`), 1200);
+  assert.equal(tree.countBelow(`${base}/h000`), 0);
+  // Uncapped: every address, in key order.
+  const all = tree.select(base, isAddress, 300);
+  assert.equal(all?.capped, false);
+  assert.deepEqual(
+    all?.records.map((r) => r.key),
+    addresses,
+  );
+  // Capped at 100: 100 addresses, flagged, a run starting at a random point; all are kept sometimes.
+  const seen = new Set<string>();
+  const firsts = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const some = tree.select(base, isAddress, 100);
+    assert.equal(some?.capped, true);
+    assert.equal(some?.records.length, 100);
+    assert.ok(some?.records.every((r) => isAddress(r.record)));
+    for (const r of some?.records ?? []) seen.add(r.key);
+    firsts.add(some?.records[0]?.key ?? '');
+  }
+  assert.equal(seen.size, 300, 'no address always left out');
+  assert.ok(firsts.size > 5);
+  // A leaf: the exact record when taken; nothing stored: undefined.
+  assert.deepEqual(
+    tree.select(`${base}/h000`, isAddress)?.records.map((r) => r.key),
+    [`${base}/h000`],
+  );
+  assert.deepEqual(tree.select(`${base}/_tcp/_a/h000`, isAddress), { records: [], capped: false });
+  assert.equal(tree.select(`${base}/none`, isAddress), undefined);
+  // matchSelect says when it stopped early.
+  const star = ['skydns', 'local', 'cluster', 'svc', 'default', undefined];
+  assert.equal(tree.matchSelect(star, isAddress, 1000)?.capped, false);
+  assert.equal(tree.matchSelect(star, isAddress, 1000)?.records.length, 301);
+  assert.equal(tree.matchSelect(star, isAddress, 301)?.capped, false);
+  assert.equal(tree.matchSelect(star, isAddress, 300)?.capped, true);
+  assert.equal(tree.matchSelect(star, undefined, 1000)?.capped, true);
+  // The scan budget: a subtree with no record taken stops after SCAN_BUDGET keys, capped.
+  const big = '/skydns/local/cluster/svc/default/big';
+  for (let i = 0; i < SCAN_BUDGET + 100; i++) tree.set(`${big}/_tcp/_a/${i}`, { host: 'x.', port: 1 });
+  const before = tree.examined;
+  assert.deepEqual(tree.select(big, isAddress), { records: [], capped: true });
+  assert.ok(tree.examined - before <= SCAN_BUDGET);
+  assert.equal(tree.matchSelect(star, isAddress, 1000)?.capped, true, 'out of scan budget in big');
 });

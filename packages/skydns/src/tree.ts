@@ -22,6 +22,27 @@ export const LOOKUP_LIMIT = 4096;
  */
 export const MATCH_BUDGET = 4096;
 
+/**
+ * Most keys one selection ({@link RecordSource.select}) reads while looking for the records that
+ * can answer: a name whose subtree is mostly other records (SRV leaves under an A question) is
+ * answered with what was found by then, capped, instead of walking the whole subtree.
+ */
+export const SCAN_BUDGET = 8 * LOOKUP_LIMIT;
+
+/** Which records can answer a question (an A question takes only IPv4 addresses). */
+export type Accept = (record: SkyRecord, key: string) => boolean;
+
+/** The records a selection kept, and whether some that could answer were left out. */
+export interface Selection {
+  /** The records kept, at most the limit asked for. */
+  readonly records: StoredRecord[];
+  /**
+   * True when more records could answer than were kept (or the scan budget ran out first): the
+   * kept ones then start at a random point of the subtree, so no record is always the one left out.
+   */
+  readonly capped: boolean;
+}
+
 /** The read interface the resolvers use: records at or below a key, with etcd v2 semantics. */
 export interface RecordSource {
   /** True once the first complete load has happened (before that, answers are SERVFAIL). */
@@ -38,6 +59,22 @@ export interface RecordSource {
    * undefined when the key before the first wildcard does not exist.
    */
   match(pattern: readonly (string | undefined)[], limit?: number): StoredRecord[] | undefined;
+  /**
+   * The records strictly below `key` that `accept` takes (when there are none below, the record
+   * at `key` if `accept` takes it), at most `limit`; undefined when nothing is stored at or below
+   * `key`. The cap counts only accepted records. When more than `limit` are accepted, or
+   * {@link SCAN_BUDGET} keys were read before the subtree ended, the result is `capped` and the
+   * kept records are a run starting at a random point of the subtree (wrapping around).
+   */
+  select(key: string, accept: Accept, limit?: number): Selection | undefined;
+  /**
+   * {@link match} that says whether it stopped early (`capped`: the limit or the step budget was
+   * reached), counting only the records `accept` takes (all when undefined). Kept records are the
+   * first in key order.
+   */
+  matchSelect(pattern: readonly (string | undefined)[], accept?: Accept, limit?: number): Selection | undefined;
+  /** Number of records stored strictly below `key` (counted without reading them). */
+  countBelow(key: string): number;
   /** The record stored exactly at `key`, if any. */
   exact(key: string): StoredRecord | undefined;
   /** True when something is stored at or below `key`. */
@@ -52,7 +89,7 @@ function normalKey(key: string): string {
 }
 
 /** Most decoded records kept for the next lookup (cleared when full). */
-const DECODED_CACHE = 4096;
+const DECODED_CACHE = 16_384;
 
 /**
  * The records in memory, implementing {@link RecordSource}: one map from key to JSON value kept in
@@ -135,31 +172,123 @@ export class RecordTree implements RecordSource {
     return exact === undefined ? undefined : [this.stored(base, exact)];
   }
 
-  /** Add the records strictly below `base` (one run of keys) to `out`, in key order, until `out` holds `limit`. */
-  private collect(base: string, out: StoredRecord[], limit: number): void {
+  /**
+   * Add the records strictly below `base` (one run of keys) that `accept` takes to `out`, in key
+   * order, until `out` holds `limit`; false when it stopped with accepted records left unread.
+   */
+  private collect(base: string, out: StoredRecord[], limit: number, accept?: Accept): boolean {
     const below = `${base}/`;
+    let complete = true;
+    let read = 0;
     this.map.walk(below, (k, json) => {
-      if (out.length >= limit || !k.startsWith(below)) return false;
+      if (!k.startsWith(below)) return false;
+      if (accept === undefined) {
+        if (out.length >= limit) {
+          complete = false;
+          return false;
+        }
+        this.examined++;
+        out.push(this.stored(k, json()));
+        return true;
+      }
+      if (read++ >= SCAN_BUDGET) {
+        complete = false;
+        return false;
+      }
       this.examined++;
-      out.push(this.stored(k, json()));
+      const stored = this.stored(k, json());
+      if (!accept(stored.record, k)) return true;
+      if (out.length >= limit) {
+        complete = false;
+        return false;
+      }
+      out.push(stored);
       return true;
     });
+    return complete;
+  }
+
+  countBelow(key: string): number {
+    const below = `${normalKey(key)}/`;
+    // '0' is the character after '/': every key of the subtree sorts between `below` and this.
+    return this.map.rank(`${below.slice(0, -1)}0`) - this.map.rank(below);
+  }
+
+  select(key: string, accept: Accept, limit = LOOKUP_LIMIT): Selection | undefined {
+    const base = normalKey(key);
+    const below = `${base}/`;
+    const lo = this.map.rank(below);
+    const count = this.map.rank(`${base}0`) - lo;
+    if (count === 0) {
+      const exact = this.map.get(base);
+      if (exact === undefined) return undefined;
+      const stored = this.stored(base, exact);
+      return { records: accept(stored.record, base) && limit > 0 ? [stored] : [], capped: false };
+    }
+    // One pass from a random point of the subtree to its end, then from its start: stops once one
+    // record more than the limit was accepted (capped) or the budget is spent.
+    const start = count <= limit ? 0 : Math.floor(Math.random() * count);
+    const tail: StoredRecord[] = [];
+    const head: StoredRecord[] = [];
+    let read = 0;
+    let accepted = 0;
+    let capped = false;
+    const scan = (from: number, to: number, out: StoredRecord[]): boolean => {
+      let at = from;
+      let going = true;
+      this.map.walkAt(lo + from, (k, json) => {
+        if (at >= to) return false;
+        at++;
+        if (read >= SCAN_BUDGET) {
+          capped = true;
+          going = false;
+          return false;
+        }
+        read++;
+        this.examined++;
+        const stored = this.stored(k, json());
+        if (!accept(stored.record, k)) return true;
+        if (accepted >= limit) {
+          capped = true;
+          going = false;
+          return false;
+        }
+        accepted++;
+        out.push(stored);
+        return true;
+      });
+      return going;
+    };
+    if (scan(start, count, tail) && start > 0) scan(0, start, head);
+    // Uncapped, the records are all there: back in key order.
+    return { records: capped ? [...tail, ...head] : [...head, ...tail], capped };
   }
 
   match(pattern: readonly (string | undefined)[], limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
+    return this.matchSelect(pattern, undefined, limit)?.records;
+  }
+
+  matchSelect(pattern: readonly (string | undefined)[], accept?: Accept, limit = LOOKUP_LIMIT): Selection | undefined {
     const first = pattern.indexOf(undefined);
     const fixed = first < 0 ? pattern.length : first;
     const base = fixed === 0 ? '' : `/${pattern.slice(0, fixed).join('/')}`;
     if (!this.exists(base)) return undefined;
     const out: StoredRecord[] = [];
     let steps = 0;
+    let capped = false;
     const full = (): boolean => out.length >= limit || steps >= MATCH_BUDGET;
     const visit = (prefix: string, level: number): void => {
       if (level === pattern.length) {
         // The pattern is used up: the record at `prefix` and everything below it.
         const exact = this.map.get(prefix);
-        if (exact !== undefined && !full()) out.push(this.stored(prefix, exact));
-        this.collect(prefix, out, limit);
+        if (exact !== undefined) {
+          const stored = this.stored(prefix, exact);
+          if (accept === undefined || accept(stored.record, prefix)) {
+            if (full()) capped = true;
+            else out.push(stored);
+          }
+        }
+        if (!this.collect(prefix, out, limit, accept)) capped = true;
         return;
       }
       const segment = pattern[level];
@@ -173,13 +302,23 @@ export class RecordTree implements RecordSource {
       const below = `${prefix}/`;
       const done = new Set<string>();
       let from = below;
-      while (!full()) {
+      for (;;) {
+        // Full: capped when a branch is left unread (out of steps, there may be one).
+        const stop = full();
+        if (stop && steps >= MATCH_BUDGET) {
+          capped = true;
+          return;
+        }
         const child = this.firstSegment(below, from);
-        steps++;
+        if (!stop) steps++;
         if (child === undefined) return;
         if (done.has(child)) {
           from = `${below}${child}0`;
           continue;
+        }
+        if (stop) {
+          capped = true;
+          return;
         }
         done.add(child);
         visit(`${below}${child}`, level + 1);
@@ -187,7 +326,7 @@ export class RecordTree implements RecordSource {
       }
     };
     visit(base, fixed);
-    return out;
+    return { records: out, capped };
   }
 
   /** The segment after `below` of the first key ≥ `from`, when that key starts with `below`. */

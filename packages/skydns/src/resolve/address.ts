@@ -3,6 +3,7 @@ import type { Rr } from '../rr.js';
 import { filterGroup } from './group.js';
 import {
   NO_NAME,
+  answerRecords,
   hostFamily,
   hostName,
   inDomain,
@@ -39,19 +40,20 @@ export function resolveAddress(ctx: ResolveContext, q: Question, type: 'A' | 'AA
 }
 
 function chase(ctx: ResolveContext, owner: string, name: string, type: 'A' | 'AAAA', seen: Set<string>): Lookup {
-  const found = recordsFor(ctx, name);
-  if (found === undefined) return NO_NAME;
-  const records = filterGroup(found);
   const family = type === 'A' ? 4 : 6;
+  const found = answerRecords(ctx, name, (record) => hostFamily(record.host) === family);
+  if (found === undefined) return NO_NAME;
   const addresses: Rr[] = [];
-  for (const { record } of records) {
+  for (const { record } of filterGroup(found.records)) {
     if (addresses.length >= MAX_ANSWER_RECORDS) break;
     if (hostFamily(record.host) !== family || record.host === undefined) continue;
     const address = family === 4 ? ipv4Of(record.host) : record.host;
     addresses.push({ name: owner, ttl: recordTtl(ctx, record), type, address });
   }
-  if (addresses.length > 0) return { exists: true, answer: addresses, additional: [], external: [] };
-
+  if (addresses.length > 0)
+    return { exists: true, answer: addresses, additional: [], external: [], capped: found.capped };
+  // No address: a name host may make a CNAME (from the name's records of every kind).
+  const records = filterGroup(found.filtered ? (recordsFor(ctx, name) ?? []) : found.records);
   const base = nameToKey(name, ctx.prefix);
   for (const { key, record } of records) {
     if (hostFamily(record.host) !== 0 || record.host === undefined || record.host === '') continue;
@@ -66,7 +68,13 @@ function chase(ctx: ResolveContext, owner: string, name: string, type: 'A' | 'AA
     }
     const next = chase(ctx, target, lower, type, new Set([...seen, lower]));
     if (next.answer.length === 0) continue;
-    return { exists: true, answer: [cname, ...next.answer], additional: next.additional, external: next.external };
+    return {
+      exists: true,
+      answer: [cname, ...next.answer],
+      additional: next.additional,
+      external: next.external,
+      capped: next.capped,
+    };
   }
   return { exists: true, answer: [], additional: [], external: [] };
 }

@@ -20,6 +20,11 @@ export interface Resolution {
   readonly forward: boolean;
   /** CNAME targets outside the domain still to resolve upstream. */
   readonly external: ExternalTarget[];
+  /**
+   * True when more records could answer than one answer holds (see {@link Lookup.capped}): the
+   * reply says so with TC=1 and is not kept in the answer cache, so the next ask gets another run.
+   */
+  readonly capped?: boolean;
 }
 
 /**
@@ -99,7 +104,8 @@ export function authoritative(ctx: ResolveContext, lookup: Lookup): Resolution {
   }
   const inAnswer = new Set(answer.map(rrIdentity));
   const additional = dedup(lookup.additional).filter((r) => !inAnswer.has(rrIdentity(r)));
-  return { ...bare('NOERROR', true, true), answer, additional, external: lookup.external };
+  const res: Resolution = { ...bare('NOERROR', true, true), answer, additional, external: lookup.external };
+  return lookup.capped === true ? { ...res, capped: true } : res;
 }
 
 /**
@@ -119,5 +125,11 @@ export function completeExternal(
     if (records === undefined) answer = [];
     else answer.push(...records);
   });
-  return authoritative(ctx, { exists: true, answer, additional: res.additional, external: [] });
+  return authoritative(ctx, {
+    exists: true,
+    answer,
+    additional: res.additional,
+    external: [],
+    capped: res.capped === true,
+  });
 }

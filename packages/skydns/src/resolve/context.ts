@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { keyToName, nameToKey, wildcardPath, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import { LOOKUP_LIMIT, type RecordSource, type StoredRecord } from '../tree.js';
+import { LOOKUP_LIMIT, type Accept, type RecordSource, type StoredRecord } from '../tree.js';
 import type { Rr } from '../rr.js';
 
 /** Everything a resolver reads: the records and the server settings that shape answers. */
@@ -48,6 +48,8 @@ export interface Lookup {
   readonly additional: Rr[];
   /** CNAMEs to targets outside the domain whose addresses must come from upstream. */
   readonly external: ExternalTarget[];
+  /** True when more records could answer than one answer holds: some were left out (TC=1, not cached). */
+  readonly capped?: boolean;
 }
 
 /** A CNAME whose target lies outside the domain; the server resolves the target upstream or drops the CNAME. */
@@ -105,6 +107,45 @@ export function recordsFor(ctx: ResolveContext, name: string): StoredRecord[] | 
   const wildcard = wildcardPath(name, ctx.prefix);
   if (wildcard === undefined) return ctx.store.lookup(nameToKey(name, ctx.prefix), MAX_ANSWER_RECORDS);
   return ctx.store.match(wildcard.pattern, MAX_ANSWER_RECORDS);
+}
+
+/** The records one answer is built from, and whether records that could answer were left out. */
+export interface AnswerRecords {
+  /** The records, as {@link recordsFor} returns them (all kinds) unless `filtered`. */
+  readonly records: StoredRecord[];
+  /** True when only records that `accept` takes are there (the name's subtree is larger than one answer). */
+  readonly filtered: boolean;
+  /** True when records that could answer were left out. */
+  readonly capped: boolean;
+}
+
+/**
+ * The records to answer a question about `name` from, where `accept` says which records can
+ * answer it (an A question: IPv4 addresses). A subtree of at most {@link MAX_ANSWER_RECORDS}
+ * records is returned whole, exactly as {@link recordsFor} does. A larger one is read for the
+ * records `accept` takes, so the cap counts only those; when more of them exist than the cap, the
+ * answer is `capped` and the ones kept start at a random point (no record is always the one left
+ * out). Undefined when the name is absent.
+ */
+export function answerRecords(ctx: ResolveContext, name: string, accept: Accept): AnswerRecords | undefined {
+  const wildcard = wildcardPath(name, ctx.prefix);
+  if (wildcard !== undefined) {
+    const all = ctx.store.matchSelect(wildcard.pattern, undefined, MAX_ANSWER_RECORDS);
+    if (all === undefined) return undefined;
+    if (!all.capped) return { records: all.records, filtered: false, capped: false };
+    // Every record read can answer: reading again for those alone would find the same ones.
+    if (all.records.every((r) => accept(r.record, r.key)))
+      return { records: all.records, filtered: true, capped: true };
+    const taken = ctx.store.matchSelect(wildcard.pattern, accept, MAX_ANSWER_RECORDS);
+    return taken === undefined ? undefined : { records: taken.records, filtered: true, capped: taken.capped };
+  }
+  const key = nameToKey(name, ctx.prefix);
+  if (ctx.store.countBelow(key) <= MAX_ANSWER_RECORDS) {
+    const records = ctx.store.lookup(key, MAX_ANSWER_RECORDS);
+    return records === undefined ? undefined : { records, filtered: false, capped: false };
+  }
+  const taken = ctx.store.select(key, accept, MAX_ANSWER_RECORDS);
+  return taken === undefined ? undefined : { records: taken.records, filtered: true, capped: taken.capped };
 }
 
 /** The name a record's key stands for (`…/web/c89ee3` → `c89ee3.web.…`), minus `strip` leftmost labels. */

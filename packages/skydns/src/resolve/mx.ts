@@ -9,7 +9,7 @@ import {
   MAX_ANSWER_RECORDS,
   recordPriority,
   recordTtl,
-  recordsFor,
+  answerRecords,
   stripLabels,
   type Lookup,
   type Question,
@@ -18,11 +18,15 @@ import {
 
 /** MX: records with `mail: true`; preference = priority; targets and glue as for SRV (group applied). */
 export function resolveMx(ctx: ResolveContext, q: Question): Lookup {
-  const found = recordsFor(ctx, q.name);
+  const found = answerRecords(
+    ctx,
+    q.name,
+    (record) => record.mail === true && record.host !== undefined && record.host !== '',
+  );
   if (found === undefined) return NO_NAME;
   const answer: Rr[] = [];
   const additional: Rr[] = [];
-  for (const { key, record } of filterGroup(found)) {
+  for (const { key, record } of filterGroup(found.records)) {
     if (answer.length >= MAX_ANSWER_RECORDS) break;
     if (record.mail !== true || record.host === undefined || record.host === '') continue;
     const ttl = recordTtl(ctx, record);
@@ -32,5 +36,5 @@ export function resolveMx(ctx: ResolveContext, q: Question): Lookup {
     answer.push({ name: q.owner, ttl, type: 'MX', preference: recordPriority(ctx, record), target });
     additional.push(...(isIp ? [ipGlue(target, record.host, ttl)] : nameGlue(ctx, target)));
   }
-  return { exists: true, answer, additional, external: [] };
+  return { exists: true, answer, additional, external: [], capped: found.capped };
 }

@@ -2,8 +2,10 @@ import type { Rr } from '../rr.js';
 import type { StoredRecord } from '../tree.js';
 import { filterGroup } from './group.js';
 import { ipGlue, nameGlue } from './glue.js';
+import type { SkyRecord } from '@kube-dns-legacy/skymsg';
 import {
   NO_NAME,
+  answerRecords,
   hostFamily,
   hostName,
   keyName,
@@ -30,6 +32,9 @@ const MAX_SRV_RECORDS = 2300;
  */
 const MAX_GLUE_TARGETS = 1024;
 
+/** A record that can be an SRV answer: it has a host. */
+const hasHost = (record: SkyRecord): boolean => record.host !== undefined && record.host !== '';
+
 /**
  * SkyDNS weights: per priority, each record's share of 100 (a weight of 0 counts as 100),
  * rounded down, so kube2sky's two weight-10 records get 50 each.
@@ -52,11 +57,14 @@ function srvWeights(ctx: ResolveContext, records: StoredRecord[]): number[] {
  * target, with their in-domain addresses as glue.
  */
 export function resolveSrv(ctx: ResolveContext, q: Question): Lookup {
-  const found = recordsFor(ctx, q.name);
+  const found = answerRecords(ctx, q.name, hasHost);
   if (found === undefined) return NO_NAME;
-  const records = filterGroup(found)
-    .filter((r) => r.record.host !== undefined && r.record.host !== '')
-    .slice(0, MAX_SRV_RECORDS);
+  const withHost = filterGroup(found.records).filter((r) => hasHost(r.record));
+  const capped = found.capped || withHost.length > MAX_SRV_RECORDS;
+  // Capped: the kept run starts at a random point already, unless the subtree was small enough to
+  // be read whole; then a random run of the records is kept, so none is always the one left out.
+  const from = withHost.length > MAX_SRV_RECORDS ? Math.floor(Math.random() * withHost.length) : 0;
+  const records = [...withHost.slice(from), ...withHost.slice(0, from)].slice(0, MAX_SRV_RECORDS);
   const weights = srvWeights(ctx, records);
   const answer: Rr[] = [];
   const additional: Rr[] = [];
@@ -83,7 +91,7 @@ export function resolveSrv(ctx: ResolveContext, q: Question): Lookup {
       additional.push(...nameGlue(ctx, target));
     }
   });
-  return { exists: true, answer, additional, external: [] };
+  return { exists: true, answer, additional, external: [], capped };
 }
 
 /** Any other type inside the domain: no data, only NXDOMAIN vs NODATA. */

@@ -4,7 +4,7 @@ import {
   MAX_ANSWER_RECORDS,
   NO_NAME,
   recordTtl,
-  recordsFor,
+  answerRecords,
   type Lookup,
   type Question,
   type ResolveContext,
@@ -34,13 +34,13 @@ export function splitText(text: string): string[] {
 
 /** TXT: one record per record of the subtree with a non-empty `text`, split into 255-byte strings. */
 export function resolveTxt(ctx: ResolveContext, q: Question): Lookup {
-  const found = recordsFor(ctx, q.name);
+  const found = answerRecords(ctx, q.name, (record) => record.text !== undefined && record.text !== '');
   if (found === undefined) return NO_NAME;
   const answer: Rr[] = [];
-  for (const { record } of filterGroup(found)) {
+  for (const { record } of filterGroup(found.records)) {
     if (answer.length >= MAX_ANSWER_RECORDS) break;
     if (record.text === undefined || record.text === '') continue;
     answer.push({ name: q.owner, ttl: recordTtl(ctx, record), type: 'TXT', texts: splitText(record.text) });
   }
-  return { exists: true, answer, additional: [], external: [] };
+  return { exists: true, answer, additional: [], external: [], capped: found.capped };
 }

@@ -12,7 +12,7 @@ import { RecordTree } from '../tree.js';
 import { readConfigKey } from './config-key.js';
 import { Hold, type HoldEnd, type HoldTimes } from './hold.js';
 import { readTlsFile } from './tls.js';
-import { valueProblem } from './values.js';
+import { BadValueLog, valueProblem } from './values.js';
 
 export type { HoldEnd, HoldTimes } from './hold.js';
 
@@ -36,7 +36,10 @@ export interface StoreOptions {
   readonly log: LogFn;
   /** Records changed at these keys (the whole prefix after a full load). */
   readonly onChange: (keys: readonly string[]) => void;
-  /** A value was skipped because it is not a valid record. */
+  /**
+   * A value was skipped because it is not a record skydns can serve (see valueProblem): called for
+   * every one (to count it); the store itself warns about them, at most once per 10 s.
+   */
   readonly onBadValue: (key: string, reason: string) => void;
   /** A hold ended: the refilled data replaced the last good data, after a quiet refill or the longest hold. */
   readonly onHoldEnd?: (reason: HoldEnd) => void;
@@ -85,8 +88,11 @@ export class EtcdStore {
   private behind = false;
   /** The refill in progress, if any. */
   private hold: Hold | undefined;
+  /** Warnings about skipped values, at most one per 10 s. */
+  private readonly badValues: BadValueLog;
 
   constructor(private readonly options: StoreOptions) {
+    this.badValues = new BadValueLog(options.log);
     const ca = readTlsFile('ca-cert', options.caCert);
     const tls =
       options.tlsPem === ''
@@ -145,9 +151,10 @@ export class EtcdStore {
     const key = kv.key.toString('utf8');
     if (key === `/${this.options.prefix}/config`) return undefined;
     const json = kv.value.toString('utf8');
-    const problem = valueProblem(key, json);
+    const problem = valueProblem(key, json, this.options.prefix);
     if (problem === undefined) return { key, json };
     this.options.onBadValue(key, problem);
+    this.badValues.note(key, problem);
     return undefined;
   }
 
