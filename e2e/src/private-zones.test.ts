@@ -52,7 +52,7 @@ after(async () => {
 
 /** The kube-dns ConfigMap as a user writes it (docs/operations.md), in a file for `kubectl -f`. */
 function configMapFile(stubDomains: string, upstreamNameservers: string): string {
-  const path = join(dir, `kube-dns-${Date.now()}.yaml`);
+  const path = join(dir, 'kube-dns.yaml');
   writeFileSync(
     path,
     `apiVersion: v1
