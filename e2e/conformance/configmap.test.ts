@@ -1,13 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ControlPlane } from '@kube-dns-legacy/control-plane';
-import { waitFor } from '@kube-dns-legacy/testkit';
+import { dig, startDnsmasq, waitFor } from '@kube-dns-legacy/testkit';
 import { podStatus } from './objects.js';
-import { DnsPod, NODE, startControlPlane } from './pod.js';
+import { DnsPod, NODE, UPSTREAM_ADDRESS, startControlPlane } from './pod.js';
 
 // The kube-dns ConfigMap (stubDomains, upstreamNameservers) on the real API server: kube2sky reads it
 // as kube-system/kube-dns with exactly the RBAC of manifests/rbac.yaml (that one ConfigMap, by name)
-// and mirrors it into etcd under dns/stub/ and dns/upstream/ (docs/records.md).
+// and mirrors it into etcd under dns/stub/ and dns/upstream/ (docs/records.md), which skydns
+// (-stubzones, as in manifests/skydns-rc.yaml) follows.
 
 let plane: ControlPlane;
 let pod: DnsPod;
@@ -92,6 +96,40 @@ test('created, made invalid, changed and deleted with kubectl: etcd follows, inv
   await waitFor('the keys removed', async () => (await dnsKeys()) === '[]', 30_000, 200);
   assert.ok(pod.kube2sky.alive);
   assert.equal(await pod.metric('kube2sky_watch_restarts_total', 'resource="configmaps"'), 0, 'never refused (403)');
+});
+
+test('the whole path: the ConfigMap created with kubectl ends in dig answers from its stub and upstream servers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kdl-conformance-zones-'));
+  const stub = await startDnsmasq(dir, 'acme.local', [['10.150.0.5', 'www.acme.local']]);
+  const upstream = await startDnsmasq(dir, 'example.org', [['198.51.100.1', 'www.example.org']]);
+  /** The addresses skydns answers for `name`, comma-separated. */
+  const a = async (name: string): Promise<string> =>
+    (await dig(pod.skydns.port, name, 'A')).answer.map((r) => r.slice(r.lastIndexOf(' ') + 1)).join();
+  try {
+    assert.equal(await a('www.acme.local'), UPSTREAM_ADDRESS, "before: the pod's default upstream");
+    await plane.kubectl(
+      ['create', '-f', '-'],
+      configMap(`{"acme.local": ["127.0.0.1:${stub.port}"]}`, `["127.0.0.1:${upstream.port}"]`),
+    );
+    await waitFor(
+      'acme.local from its stub server, example.org from the upstream nameserver',
+      async () => (await a('www.acme.local')) === '10.150.0.5' && (await a('www.example.org')) === '198.51.100.1',
+      30_000,
+      200,
+    );
+    assert.equal(await a('kubernetes.default.svc.cluster.local'), '10.0.0.1', 'the cluster domain stays local');
+    await plane.kubectl(['delete', 'configmap', 'kube-dns', '-n', 'kube-system']);
+    await waitFor(
+      "the pod's default upstream again",
+      async () => (await a('www.acme.local')) === UPSTREAM_ADDRESS && (await a('www.example.org')) === UPSTREAM_ADDRESS,
+      30_000,
+      200,
+    );
+  } finally {
+    await stub.process.stop();
+    await upstream.process.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('the bad values kube2sky refuses (docs/kube2sky.md): which ones this API server refuses too', async () => {

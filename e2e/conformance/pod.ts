@@ -18,7 +18,7 @@ const SKYDNS = join(repoRoot, 'packages', 'skydns', 'dist', 'main.js');
 /** The address every name outside the cluster resolves to, from the pod's stand-in upstream server. */
 export const UPSTREAM_ADDRESS = '192.0.2.1';
 
-/** skydns with the manifest's arguments on loopback ports, forwarding to a stand-in upstream (every A is UPSTREAM_ADDRESS). */
+/** skydns with the manifest's arguments (-stubzones included) on loopback ports, forwarding to a stand-in upstream (every A is UPSTREAM_ADDRESS). */
 export interface Skydns {
   readonly process: ManagedProcess;
   readonly port: number;
@@ -106,6 +106,7 @@ async function startSkydns(etcdEndpoint: string): Promise<Skydns> {
     `-addr=127.0.0.1:${port}`,
     '-ns-rotate=false',
     '-domain=cluster.local.',
+    '-stubzones',
     `-nameservers=127.0.0.1:${upstream.port}`,
     `-metrics-port=${metricsPort}`,
   ]);

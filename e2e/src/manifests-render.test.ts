@@ -76,6 +76,7 @@ test('render.sh substitutes domain, DNS IP, registry, version and replicas, and 
     '-addr=0.0.0.0:53',
     '-ns-rotate=false',
     '-domain=corp.example.',
+    '-stubzones',
   ]);
   assert.equal(byName.get('kube2sky')?.image, 'registry.corp.example:5000/dns/kube-dns-legacy-kube2sky:1.2.3');
   assert.equal(byName.get('skydns')?.image, 'registry.corp.example:5000/dns/kube-dns-legacy-skydns:1.2.3');

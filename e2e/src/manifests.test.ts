@@ -200,6 +200,7 @@ test('skydns-rc.yaml: the kube-dns-v11 ReplicationController with the pod the or
     '-addr=0.0.0.0:53',
     '-ns-rotate=false',
     '-domain=cluster.local.',
+    '-stubzones',
   ]);
   assert.deepEqual(skydns.env, [{ name: 'PROMETHEUS_PORT', value: '9153' }]);
   assert.deepEqual(
@@ -339,6 +340,7 @@ test('skydns-rc.yaml: the container args parse with our own command lines', () =
   assert.equal(skydns.domain, 'cluster.local.');
   assert.deepEqual(skydns.machines, ['http://127.0.0.1:4001']);
   assert.equal(skydns.nsRotate, false);
+  assert.equal(skydns.stubzones, true, "kube2sky writes the ConfigMap's stubDomains as stub zones; skydns serves them");
   assert.equal(
     skydns.metricsPort,
     9153,
@@ -455,6 +457,7 @@ test('examples/shared-etcd.yaml: N pods of kube2sky + skydns on an external etcd
   ]);
   const skydns = parseSkydnsArgs(args('skydns'), {});
   assert.equal(skydns.machines.length, 3);
+  assert.equal(skydns.stubzones, true, "the ConfigMap's stubDomains are served");
   assert.ok(
     deployment.spec?.template?.metadata?.labels?.['k8s-app'] === 'kube-dns',
     'the kube-dns Service selects these pods',

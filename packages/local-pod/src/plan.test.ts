@@ -21,7 +21,7 @@ spec:
           timeoutSeconds: 5
           failureThreshold: 5
       - name: skydns
-        args: [-machines=http://127.0.0.1:4001, -addr=0.0.0.0:53, -ns-rotate=false, -domain=cluster.local.]
+        args: [-machines=http://127.0.0.1:4001, -addr=0.0.0.0:53, -ns-rotate=false, -domain=cluster.local., -stubzones]
         env: [{ name: PROMETHEUS_PORT, value: "9153" }]
         livenessProbe:
           httpGet: { path: /healthz, port: 9153 }
@@ -115,6 +115,7 @@ test('the manifest becomes local processes with its own arguments', () => {
     '-addr=127.0.0.1:20053',
     '-ns-rotate=false',
     '-domain=cluster.local.',
+    '-stubzones',
   ]);
   assert.deepEqual(skydns?.env, { PROMETHEUS_PORT: '29153' });
   assert.equal(skydns?.livenessProbe?.port, 29153);
@@ -168,6 +169,7 @@ test('the checked-in manifest plans into the four local processes with its own a
     '-addr=127.0.0.1:20053',
     '-ns-rotate=false',
     '-domain=cluster.local.',
+    '-stubzones',
   ]);
   assert.equal(byName.get('skydns')?.env.PROMETHEUS_PORT, '29153');
   assert.equal(

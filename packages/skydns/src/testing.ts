@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ManagedProcess, dig, freeDnsPort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
 import { decodeRecord, encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { RecordTree } from './tree.js';
 import type { ResolveContext } from './resolve/context.js';
@@ -48,40 +45,5 @@ export function testContext(tree: RecordTree, overrides: Partial<ResolveContext>
   };
 }
 
-/** A dnsmasq on a free loopback port serving `zone` from a hosts file (`[ip, name]` lines); other names in it NXDOMAIN. */
-export async function startDnsmasq(
-  dir: string,
-  zone: string,
-  hosts: ReadonlyArray<readonly [string, string]>,
-): Promise<{ port: number; process: ManagedProcess }> {
-  requireTool('dnsmasq');
-  const file = join(dir, `${zone}.hosts`);
-  writeFileSync(file, hosts.map(([ip, name]) => `${ip} ${name}\n`).join(''));
-  const port = await freeDnsPort();
-  const process = new ManagedProcess(`dnsmasq ${zone}`, 'dnsmasq', [
-    '--keep-in-foreground',
-    `--port=${port}`,
-    '--listen-address=127.0.0.1',
-    '--bind-interfaces',
-    '--no-resolv',
-    '--no-hosts',
-    `--addn-hosts=${file}`,
-    `--local=/${zone}/`,
-    '--local-ttl=30',
-    `--pid-file=${join(dir, `${zone}.pid`)}`,
-    '--user=root',
-    '--log-facility=-',
-  ]);
-  const [ip, name] = hosts[0] ?? ['', ''];
-  await waitFor(
-    `dnsmasq for ${zone} to answer`,
-    async () => {
-      if (!process.alive) throw new Error(`dnsmasq exited: ${process.output}`);
-      const r = await dig(port, '+time=1', name, 'A').catch(() => undefined);
-      return r?.answer.some((a) => a.endsWith(` ${ip}`)) === true;
-    },
-    10_000,
-    100,
-  );
-  return { port, process };
-}
+/** The dnsmasq stand-in for upstream and stub servers lives in testkit (shared with the e2e tests); re-exported for autopath.test.ts. */
+export { startDnsmasq } from '@kube-dns-legacy/testkit';

@@ -7,3 +7,4 @@ export { seededRandom } from './random.js';
 export { EtcdCluster } from './etcd-cluster.js';
 export { makeTestCertificates, type TestCertificates } from './certificates.js';
 export { dig, type DigResult } from './dig.js';
+export { startDnsmasq, type Dnsmasq } from './dnsmasq.js';

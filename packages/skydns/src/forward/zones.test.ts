@@ -11,12 +11,13 @@ import {
   freeDnsPort,
   freePort,
   requireTool,
+  startDnsmasq,
   waitFor,
   type ManagedProcess,
 } from '@kube-dns-legacy/testkit';
 import { startSkydns, type RunningSkydns } from '../app.js';
 import { parseSkydnsArgs } from '../cli.js';
-import { TreeBuilder, startDnsmasq } from '../testing.js';
+import { TreeBuilder } from '../testing.js';
 import { STUB_LOOP_OPTION, hasLoopGuard, readStubZones, readUpstreams, stubFor, withLoopGuard } from './zones.js';
 
 const { Packet } = dns2;
