@@ -19,7 +19,7 @@ import { bare, completeExternal, type Resolution } from './resolve/answer.js';
 import type { ResolveContext } from './resolve/context.js';
 import { decide, type ForwardPolicy, type WireQuestion } from './resolve/index.js';
 import type { Rr } from './rr.js';
-import type { Peer } from './server.js';
+import type { Peer } from './message.js';
 import { parseQuery, type WireQuery } from './wire.js';
 
 /** Settings of the DNS path. */

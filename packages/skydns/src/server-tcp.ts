@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { MessageHandler, Peer } from './server.js';
+import type { MessageHandler, Peer } from './message.js';
 
 /** Most TCP connections one client address may hold by default (`-tcp-max-connections-per-client`). */
 export const DEFAULT_TCP_MAX_PER_CLIENT = 32;

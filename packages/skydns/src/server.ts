@@ -1,24 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP, createServer, type Server } from 'node:net';
+import type { MessageHandler } from './message.js';
 import { DEFAULT_TCP_MAX_PER_CLIENT, TcpConnections } from './server-tcp.js';
 
 /** Bytes asked for the UDP socket's receive buffer. */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-/** Who sent a message (only formatted when a log line needs it). */
-export interface Peer {
-  /** IP literal. */
-  readonly address: string;
-  /** Port. */
-  readonly port: number;
-}
-
-/** Answers one raw message (see DnsHandler.handle). */
-export type MessageHandler = (
-  msg: Buffer,
-  tcp: boolean,
-  peer: Peer,
-) => Buffer | undefined | Promise<Buffer | undefined>;
+export type { MessageHandler, Peer } from './message.js';
 
 /**
  * dgram's address lookup for replies: the address is always the IP literal a query came from, so it
