@@ -9,7 +9,7 @@ import type { HoldEnd } from './store/index.js';
 import type { LogFn } from '@kube-dns-legacy/processkit';
 import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
-import { DnsServer } from './server.js';
+import { DnsServer, type UdpMode } from './server.js';
 import { EtcdStore } from './store/index.js';
 
 /** A running skydns: DNS listeners, the etcd store and the optional HTTP endpoint. */
@@ -33,6 +33,16 @@ async function upstreams(config: SkydnsConfig, resolvConf: string, log: LogFn): 
     });
     return [];
   }
+}
+
+/**
+ * The UDP path asked for in `SKYDNS_UDP`: `batch` (the udp-batch addon, or fail), `dgram` (Node's
+ * dgram) or unset/`auto` (batch when the addon loads, else dgram, with a warning).
+ */
+export function udpModeFromEnv(value: string | undefined): UdpMode {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'batch' || value === 'dgram') return value;
+  throw new ConfigError(`SKYDNS_UDP must be auto, batch or dgram, not ${JSON.stringify(value)}`);
 }
 
 /** Start skydns with a parsed configuration: read `/skydns/config`, listen, load and watch etcd. */
@@ -120,6 +130,7 @@ export async function startSkydns(
     port: config.addr.port,
     tcpIdleMs: config.tcpIdleMs,
     tcpMaxConnections: config.tcpMaxConnections,
+    udp: udpModeFromEnv(process.env['SKYDNS_UDP']),
     log,
   });
   try {
@@ -139,6 +150,11 @@ export async function startSkydns(
       throw new ConfigError(`cannot serve metrics on port ${config.metricsPort}: ${(err as Error).message}`);
     }
   }
+  if (dns.udpPath.mode === 'batch') log('info', 'UDP: recvmmsg/sendmmsg, up to 64 datagrams per system call');
+  else
+    log(dns.udpPath.reason === undefined ? 'info' : 'warn', "UDP: Node's dgram, one system call per datagram", {
+      reason: dns.udpPath.reason,
+    });
   store.start();
   const upstreamList = servers.map((s) => `${s.host}:${s.port}`);
   for (const proto of ['tcp', 'udp']) {

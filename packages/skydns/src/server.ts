@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { BatchUdpSocket, batchUnavailable } from '@kube-dns-legacy/udp-batch';
 
 /** Bytes asked for the UDP socket's receive buffer. */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -39,9 +40,20 @@ export interface ServerOptions {
   readonly tcpIdleMs: number;
   /** Most TCP connections at once; more are closed at once. */
   readonly tcpMaxConnections: number;
+  /**
+   * How UDP is read and written: `batch` (recvmmsg/sendmmsg through the udp-batch addon), `dgram`
+   * (Node's dgram, a system call per datagram each way) or `auto` (default: batch when the addon
+   * loads, else dgram). The path chosen is `udpPath` after listen.
+   */
+  readonly udp?: UdpMode;
+  /** Bind UDP with SO_REUSEPORT (several worker processes on one port; batch path only). */
+  readonly reusePort?: boolean;
   /** Log lines. */
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
+
+/** How UDP datagrams are read and written. */
+export type UdpMode = 'auto' | 'batch' | 'dgram';
 
 /** Largest DNS message over TCP. */
 const MAX_TCP_MESSAGE = 65535;
@@ -51,6 +63,11 @@ const MAX_TCP_BACKLOG = 1 << 20;
 /** UDP and TCP listeners on one address; a packet can never crash or stall them. */
 export class DnsServer {
   private udp: Socket | undefined;
+  private batch: BatchUdpSocket | undefined;
+  private batchErrors = 0;
+  private batchWatch: NodeJS.Timeout | undefined;
+  /** The UDP path in use after listen; `reason`: why not batch, when dgram was not asked for. */
+  udpPath: { readonly mode: 'batch' | 'dgram'; readonly reason?: string } = { mode: 'dgram' };
   private tcp: Server | undefined;
   private readonly connections = new Set<TcpSocket>();
 
@@ -61,12 +78,42 @@ export class DnsServer {
 
   /** The bound port (after listen). */
   get port(): number {
+    if (this.batch !== undefined) return this.batch.port;
     const address = this.udp?.address();
     return address?.port ?? this.options.port;
   }
 
-  /** Bind UDP and TCP on the same address and port. */
+  /** Bind UDP and TCP on the same address and port (UDP first, so port 0 picks one free for both). */
   async listen(): Promise<void> {
+    const mode = this.options.udp ?? 'auto';
+    const unavailable = mode === 'dgram' ? undefined : batchUnavailable();
+    if (unavailable !== undefined && mode === 'batch') throw new Error(`batched UDP asked for: ${unavailable}`);
+    if (mode !== 'dgram' && unavailable === undefined) this.listenBatch();
+    else {
+      this.udpPath = { mode: 'dgram', reason: unavailable };
+      await this.listenDgram();
+    }
+    const tcp = createServer((socket) => this.serveTcp(socket));
+    tcp.maxConnections = this.options.tcpMaxConnections;
+    this.tcp = tcp;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.port, this.options.host, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.tcp = undefined;
+      await this.close();
+      throw err;
+    }
+    tcp.on('error', (err) => this.options.log('error', 'TCP listener error', { error: err.message }));
+  }
+
+  /** Node's dgram: one recvmsg and one sendmsg per datagram. */
+  private async listenDgram(): Promise<void> {
     // A large receive buffer absorbs bursts instead of the kernel dropping queries (capped by net.core.rmem_max).
     const family = isIP(this.options.host) === 6 ? 6 : 4;
     const udp = createSocket({
@@ -98,17 +145,31 @@ export class DnsServer {
         this.options.log('error', 'UDP handler failed', { error: (err as Error).message });
       }
     });
-    const tcp = createServer((socket) => this.serveTcp(socket));
-    tcp.maxConnections = this.options.tcpMaxConnections;
-    this.tcp = tcp;
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(this.port, this.options.host, () => {
-        tcp.off('error', reject);
-        resolve();
-      });
-    });
-    tcp.on('error', (err) => this.options.log('error', 'TCP listener error', { error: err.message }));
+  }
+
+  /** The batched path: one recvmmsg and one sendmmsg per batch of up to 64 datagrams (udp-batch). */
+  private listenBatch(): void {
+    const batch = BatchUdpSocket.open(
+      {
+        host: this.options.host,
+        port: this.options.port,
+        reusePort: this.options.reusePort === true,
+        receiveBuffer: UDP_RECEIVE_BUFFER,
+        onError: (err) => this.options.log('error', 'UDP handler failed', { error: err.message }),
+      },
+      (msg, peer) => this.handler(msg, false, peer),
+    );
+    this.batch = batch;
+    this.udpPath = { mode: 'batch' };
+    // Replies the kernel refused or dropped (a full send buffer) are counted in the addon; say so, at most every 10 s.
+    this.batchWatch = setInterval(() => {
+      const stats = batch.stats();
+      const errors = stats.sendErrors + stats.sendDropped + stats.receiveErrors;
+      if (errors === this.batchErrors) return;
+      this.batchErrors = errors;
+      this.options.log('warn', 'UDP send or receive failures', { ...stats });
+    }, 10_000);
+    this.batchWatch.unref();
   }
 
   private serveTcp(socket: TcpSocket): void {
@@ -160,6 +221,8 @@ export class DnsServer {
   /** Stop listening and close open connections. */
   async close(): Promise<void> {
     for (const socket of this.connections) socket.destroy();
+    clearInterval(this.batchWatch);
+    this.batch?.close();
     await Promise.all([
       new Promise<void>((resolve) => (this.udp === undefined ? resolve() : this.udp.close(() => resolve()))),
       new Promise<void>((resolve) => (this.tcp === undefined ? resolve() : this.tcp.close(() => resolve()))),
