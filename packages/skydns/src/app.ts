@@ -11,6 +11,7 @@ import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
 import { DnsServer, type UdpMode } from './server.js';
 import { EtcdStore } from './store/index.js';
+import { serveWorkerState, type WorkerRole } from './workers.js';
 
 /** A running skydns: DNS listeners, the etcd store and the optional HTTP endpoint. */
 export interface RunningSkydns {
@@ -50,6 +51,7 @@ export async function startSkydns(
   flags: SkydnsConfig,
   log: LogFn,
   resolvConf = '/etc/resolv.conf',
+  role?: WorkerRole,
 ): Promise<RunningSkydns> {
   let store: EtcdStore | undefined;
   let handler: DnsHandler | undefined;
@@ -128,6 +130,8 @@ export async function startSkydns(
   const dns = new DnsServer((msg, tcp, peer) => (handler as DnsHandler).handle(msg, tcp, peer), {
     host: config.addr.host,
     port: config.addr.port,
+    // The workers of -workers each bind the port with SO_REUSEPORT; the kernel spreads senders over them.
+    reusePort: role !== undefined,
     tcpIdleMs: config.tcpIdleMs,
     tcpMaxConnections: config.tcpMaxConnections,
     udp: udpModeFromEnv(process.env['SKYDNS_UDP']),
@@ -140,7 +144,14 @@ export async function startSkydns(
     throw new ConfigError(`cannot listen on ${config.addr.host}:${config.addr.port}: ${(err as Error).message}`);
   }
   let http: Server | undefined;
-  if (metrics !== undefined && config.metricsPort !== undefined) {
+  // A worker's metrics and health are served by the primary, summed over the workers.
+  if (role !== undefined)
+    serveWorkerState(metrics?.registry, gauges, () => {
+      const replies = { udp: 0, tcp: 0 };
+      for (const c of metrics?.counters.requestCounts() ?? []) replies[c.tcp ? 'tcp' : 'udp'] += c.count;
+      return replies;
+    });
+  else if (metrics !== undefined && config.metricsPort !== undefined) {
     try {
       http = await startHttp(config.metricsPort, '0.0.0.0', config.metricsPath, metrics.registry, gauges);
       log('info', 'metrics enabled', { port: config.metricsPort, path: config.metricsPath, health: '/healthz' });
@@ -157,11 +168,13 @@ export async function startSkydns(
     });
   store.start();
   const upstreamList = servers.map((s) => `${s.host}:${s.port}`);
+  const worker = role === undefined ? {} : { worker: role.worker };
   for (const proto of ['tcp', 'udp']) {
     log('info', `ready for queries on ${config.domain} for ${proto}://${config.addr.host}:${dns.port}`, {
       rcache: config.rcache,
       nameservers: config.noRec ? 'disabled (-no-rec)' : upstreamList,
       etcd: config.machines,
+      ...worker,
     });
   }
   const running = store;

@@ -2,6 +2,7 @@ import { normalizeGoFlags, parseGoDuration } from '@kube-dns-legacy/goflags';
 import { fqdn } from '@kube-dns-legacy/skymsg';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, DEFAULT_UDP_CAP, hostmasterName, parseListenAddr, type SkydnsConfig } from './config.js';
+import { defaultWorkers } from './cpus.js';
 import { parseUpstream } from './forward/upstream.js';
 
 function options(env: NodeJS.ProcessEnv) {
@@ -106,6 +107,11 @@ function options(env: NodeJS.ProcessEnv) {
     'tcp-idle-timeout': { type: 'string', default: '10s', describe: 'close idle TCP connections after this long' },
     'tcp-max-connections': { type: 'number', default: 256, describe: 'most TCP connections served at once' },
     version: { type: 'boolean', default: false, describe: 'print the version and exit' },
+    workers: {
+      type: 'number',
+      describe:
+        'DNS worker processes on one port, each with its own copy of the records (default: the CPUs of the cgroup quota; 1 without a quota)',
+    },
   } as const;
 }
 
@@ -250,6 +256,7 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
     tcpIdleMs: durationMs('tcp-idle-timeout', String(a['tcp-idle-timeout'])),
     tcpMaxConnections: positiveInt('tcp-max-connections', Number(a['tcp-max-connections']), 1, 100_000),
     version: Boolean(a.version),
+    workers: a.workers === undefined ? defaultWorkers() : positiveInt('workers', Number(a.workers), 1, 256),
   };
   if ((config.tlsKey === '') !== (config.tlsPem === ''))
     throw new ConfigError('-tls-key and -tls-pem must be given together');

@@ -46,11 +46,17 @@ export interface ServerOptions {
    * loads, else dgram). The path chosen is `udpPath` after listen.
    */
   readonly udp?: UdpMode;
-  /** Bind UDP with SO_REUSEPORT (several worker processes on one port; batch path only). */
+  /** Bind UDP with SO_REUSEPORT (several worker processes on one port; dgram: where Node offers it). */
   readonly reusePort?: boolean;
   /** Log lines. */
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, meta?: Record<string, unknown>) => void;
 }
+
+/** dgram's `reusePort` option exists (Node ≥ 22.12 or ≥ 23.1). */
+const DGRAM_REUSEPORT = ((): boolean => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+})();
 
 /** How UDP datagrams are read and written. */
 export type UdpMode = 'auto' | 'batch' | 'dgram';
@@ -116,16 +122,20 @@ export class DnsServer {
   private async listenDgram(): Promise<void> {
     // A large receive buffer absorbs bursts instead of the kernel dropping queries (capped by net.core.rmem_max).
     const family = isIP(this.options.host) === 6 ? 6 : 4;
+    // Workers: each its own socket with SO_REUSEPORT where dgram offers it (Node ≥ 22.12); else, in
+    // a cluster worker, dgram shares the primary's one socket among the workers.
+    const reusePort = this.options.reusePort === true && DGRAM_REUSEPORT;
     const udp = createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
       reuseAddr: false,
       recvBufferSize: UDP_RECEIVE_BUFFER,
       lookup: literalLookup(family),
+      ...(reusePort ? { reusePort: true } : {}),
     });
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(this.options.port, this.options.host, () => {
+      udp.bind({ port: this.options.port, address: this.options.host, exclusive: reusePort }, () => {
         udp.off('error', reject);
         resolve();
       });
