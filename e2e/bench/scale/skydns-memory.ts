@@ -4,7 +4,7 @@
 // parts of it (V8 heap, anonymous and file-backed pages), and what each module costs an idle process.
 // Usage: skydns-memory.ts [--keys 120004] [--variants 'default;-workers=2']
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -31,6 +31,11 @@ const argv = yargs(hideBin(process.argv))
     default: true,
     describe: 'also measure what each module costs an idle process',
   })
+  .option('snapshot', {
+    type: 'boolean',
+    default: true,
+    describe: "also take a V8 heap snapshot of the first variant and print what holds the heap's bytes",
+  })
   .strict()
   .help()
   .parseSync();
@@ -55,8 +60,44 @@ interface Measured {
   readonly loadS: number;
 }
 
-async function measure(endpoint: string, variant: string): Promise<Measured> {
-  const words = variant === 'default' ? [] : variant.split(' ').filter((w) => w !== '');
+/** Self sizes in a .heapsnapshot summed by node type and, for objects, constructor name: the largest `top`. */
+function heapSummary(file: string, top = 14): string[][] {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
+    number,
+    number,
+    number,
+  ];
+  const sums = new Map<string, [number, number]>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + typeAt] as number] ?? '?';
+    const name = snap.strings[snap.nodes[i + nameAt] as number] ?? '?';
+    const key = type === 'object' || type === 'native' ? `${type} ${name}` : type;
+    const size = snap.nodes[i + sizeAt] as number;
+    total += size;
+    const cell = sums.get(key) ?? [0, 0];
+    cell[0] += size;
+    cell[1]++;
+    sums.set(key, cell);
+  }
+  return [
+    ['(all)', fmt(total / 1048576, 2), int(snap.nodes.length / fields.length)],
+    ...[...sums]
+      .sort((a, b) => b[1][0] - a[1][0])
+      .slice(0, top)
+      .map(([k, [size, count]]) => [k.slice(0, 60), fmt(size / 1048576, 2), int(count)]),
+  ];
+}
+
+async function measure(endpoint: string, variant: string, snapshotDir?: string): Promise<Measured> {
+  const words = variant.split(' ').filter((w) => w !== '' && w !== 'default');
   const env = {
     PATH: process.env['PATH'] ?? '',
     MALLOC_ARENA_MAX: '2', // as the image sets it
@@ -79,7 +120,7 @@ async function measure(endpoint: string, variant: string): Promise<Measured> {
       `-metrics-port=${metricsPort}`,
       ...words.filter((w) => w.startsWith('-')),
     ],
-    { env },
+    { env, ...(snapshotDir === undefined ? {} : { cwd: snapshotDir }) },
   );
   try {
     await waitFor(
@@ -96,6 +137,16 @@ async function measure(endpoint: string, variant: string): Promise<Measured> {
     const sum = (i: number): number => each.reduce((s, e) => s + (e[i] as number), 0);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const heapUsed = Number(/^skydns_skydns_nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+    if (snapshotDir !== undefined) {
+      process.kill(pid, 'SIGUSR2'); // --heapsnapshot-signal: writes Heap.*.heapsnapshot into its cwd
+      await waitFor(
+        'the heap snapshot',
+        () => readdirSync(snapshotDir).some((f) => f.endsWith('.heapsnapshot')),
+        60_000,
+        200,
+      );
+      await sleep(2000);
+    }
     return {
       processes: pids.length,
       rss: sum(0),
@@ -192,8 +243,14 @@ try {
       .commit();
   }
   const rows: string[][] = [];
-  for (const variant of argv.variants.split(';')) {
-    const m = await measure(url, variant.trim());
+  const snapshotDir = argv.snapshot ? join(dir, 'snapshot') : undefined;
+  if (snapshotDir !== undefined) mkdirSync(snapshotDir);
+  for (const [n, variant] of argv.variants.split(';').entries()) {
+    const m = await measure(
+      url,
+      n === 0 && snapshotDir !== undefined ? `${variant.trim()} node:--heapsnapshot-signal=SIGUSR2` : variant.trim(),
+      n === 0 ? snapshotDir : undefined,
+    );
     rows.push([
       variant,
       String(m.processes),
@@ -212,6 +269,15 @@ try {
       rows,
     )}\n`,
   );
+  const snapshot =
+    snapshotDir === undefined ? undefined : readdirSync(snapshotDir).find((f) => f.endsWith('.heapsnapshot'));
+  if (snapshotDir !== undefined && snapshot !== undefined)
+    process.stdout.write(
+      `\nV8 heap snapshot of the first variant (self sizes by object constructor or node type, MiB):\n\n${table(
+        ['held by', 'MiB', 'nodes'],
+        heapSummary(join(snapshotDir, snapshot)),
+      )}\n`,
+    );
   if (argv.modules)
     process.stdout.write(
       `\nIdle Node, RSS after importing each module in turn (MiB, after a full GC):\n\n${table(
