@@ -47,6 +47,10 @@ struct Socket {
   iovec siov[MAX_SLOTS];
   double counters[COUNTERS] = {};
   bool closed = false;
+  // Inside OnReadable: a finalizer that runs then (the callback dropped the last reference) leaves
+  // the freeing to OnReadable.
+  bool busy = false;
+  bool finalized = false;
 };
 
 #define CHECK(call)                                             \
@@ -131,6 +135,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   Socket* s = static_cast<Socket*>(handle->data);
   if (s->closed || status < 0 || !(events & UV_READABLE)) return;
   napi_env env = s->env;
+  s->busy = true;
   // At most a few batches per wake-up, so a flood cannot starve timers, TCP and the etcd watch.
   for (int round = 0; round < 4 && !s->closed; round++) {
     for (unsigned i = 0; i < s->slots; i++) s->rmsgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
@@ -140,7 +145,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
         s->counters[RECV_ERRORS]++;
         s->counters[LAST_ERRNO] = errno;
       }
-      return;
+      break;
     }
     s->counters[BATCHES]++;
     s->counters[DATAGRAMS] += n;
@@ -152,7 +157,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
       memcpy(m + META_FLAGS, &flags, 4);
     }
     napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
     napi_value cb, recv, argv[1], result = nullptr, metaValue;
     napi_get_reference_value(env, s->callback, &cb);
     // The callback may move the next batches to a fresh arena (arena()); this batch's replies go
@@ -194,8 +199,10 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
       }
     }
     napi_close_handle_scope(env, scope);
-    if (static_cast<unsigned>(n) < s->slots) return;
+    if (static_cast<unsigned>(n) < s->slots) break;
   }
+  s->busy = false;
+  if (s->finalized) delete s;
 }
 
 void Finalize(napi_env env, void* data, void* hint);
@@ -446,7 +453,10 @@ void Finalize(napi_env env, void* data, void*) {
       close(s->fd);
     }
   }
-  delete s;
+  if (s->busy)
+    s->finalized = true;
+  else
+    delete s;
 }
 
 // close(socket): stop polling and close the descriptor (idempotent).
