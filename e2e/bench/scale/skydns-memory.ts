@@ -57,6 +57,8 @@ interface Measured {
   readonly anon: number;
   readonly file: number;
   readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
   readonly loadS: number;
 }
 
@@ -136,7 +138,15 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
     const each = pids.map((p) => fieldsMiB(`/proc/${p}/status`, 'VmRSS', 'VmHWM', 'RssAnon', 'RssFile') as number[]);
     const sum = (i: number): number => each.reduce((s, e) => s + (e[i] as number), 0);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const heapUsed = Number(/^skydns_skydns_nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+    const gauge = (name: string): number =>
+      Number(new RegExp(`^skydns_skydns_${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 1048576;
+    const heapUsed = gauge('nodejs_heap_size_used_bytes');
+    const heapTotal = gauge('nodejs_heap_size_total_bytes');
+    const external = gauge('nodejs_external_memory_bytes');
+    const spaces = [...metrics.matchAll(/^skydns_skydns_nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm)]
+      .map((m) => `${m[1]} ${fmt(Number(m[2]) / 1048576)}`)
+      .join(', ');
+    process.stdout.write(`${variant}: V8 heap spaces committed (MiB): ${spaces}\n`);
     if (snapshotDir !== undefined) {
       process.kill(pid, 'SIGUSR2'); // --heapsnapshot-signal: writes Heap.*.heapsnapshot into its cwd
       await waitFor(
@@ -154,7 +164,9 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
       perProcess: each.map((e) => fmt(e[0] as number)).join(' + '),
       anon: sum(2),
       file: sum(3),
-      heapUsed: heapUsed / 1048576,
+      heapUsed,
+      heapTotal,
+      external,
       loadS,
     };
   } finally {
@@ -258,14 +270,25 @@ try {
       fmt(m.peak),
       fmt(m.anon),
       fmt(m.file),
-      fmt(m.heapUsed),
+      `${fmt(m.heapUsed)} / ${fmt(m.heapTotal)}`,
+      fmt(m.external),
       fmt(m.loadS),
     ]);
     process.stdout.write(`${variant}: ${fmt(m.rss)} MiB\n`);
   }
   process.stdout.write(
     `\nskydns with ${int(argv.keys)} records, RSS 5 s after ready (MiB; MALLOC_ARENA_MAX=2 as in the image):\n\n${table(
-      ['variant', 'processes', 'RSS (each)', 'peak', 'anonymous', 'file-backed', 'V8 heap used', 'ready s'],
+      [
+        'variant',
+        'processes',
+        'RSS (each)',
+        'peak',
+        'anonymous',
+        'file-backed',
+        'V8 heap used / committed',
+        'external (Buffers)',
+        'ready s',
+      ],
       rows,
     )}\n`,
   );
