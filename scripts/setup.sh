@@ -41,6 +41,8 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 npx tsc -b
+# skydns's batched-UDP addon (g++ and Node's headers; without them skydns uses dgram and says so).
+bash packages/udp-batch/build.sh
 # tsc writes files without the execute bit; the executables need it to run as `npx skydns` or directly.
 chmod +x packages/*/dist/main.js
 # Link the workspace executables (skydns, kube2sky, …) now that their dist/main.js exist, so `npx skydns --help` works.

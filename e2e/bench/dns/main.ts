@@ -72,6 +72,10 @@ const COREDNS_ETCD = 'CoreDNS (etcd)';
 const KNOT = 'Knot DNS';
 const DNSMASQ = 'dnsmasq';
 const SKYDNS_NOCACHE = 'skydns, answer cache off';
+/** skydns on Node's dgram (SKYDNS_UDP=dgram): the UDP path before the batched one, in the same run. */
+const SKYDNS_DGRAM = 'skydns, dgram';
+/** skydns with two worker processes on the port (-workers=2); its CPU is the primary's and the workers'. */
+const SKYDNS_WORKERS = 'skydns -workers=2';
 
 /** The skydns flag that turns the encoded-answer cache off, when this build has one. */
 function cacheOffFlag(): string | undefined {
@@ -174,6 +178,8 @@ async function main(): Promise<void> {
   let kube2sky: Kube2sky | undefined;
   let skydns: Skydns | undefined;
   let nocache: Skydns | undefined;
+  let dgram: Skydns | undefined;
+  let workers: Skydns | undefined;
   let masq: Dnsmasq | undefined;
   const peers: PeerServer[] = [];
   try {
@@ -191,6 +197,8 @@ async function main(): Promise<void> {
     const offFlag = cacheOffFlag();
     skydns = await startSkydns(etcd);
     if (offFlag !== undefined) nocache = await startSkydns(etcd, [offFlag], 'skydns-nocache');
+    dgram = await startSkydns(etcd, [], 'skydns-dgram', { SKYDNS_UDP: 'dgram' });
+    workers = await startSkydns(etcd, ['-workers=2'], 'skydns-workers');
     const probeName = serviceName(fixture.services[0] as { name: string; namespace: string });
     const lastHeadless = fixture.headless[fixture.headless.length - 1];
     // Wait for everything to be in the API's watch caches: the last object created is the last headless service's endpoint.
@@ -243,13 +251,15 @@ async function main(): Promise<void> {
     const dm: Target = { label: DNSMASQ, port: masq.port, pid: pidOf(masq.process) };
     const off: Target | undefined =
       nocache === undefined ? undefined : { label: SKYDNS_NOCACHE, port: nocache.dnsPort, pid: pidOf(nocache.process) };
-    const all: Target[] = [sky, ...(tK8s === undefined ? [] : [tK8s]), tEtcd, tKnot, dm];
+    const tDgram: Target = { label: SKYDNS_DGRAM, port: dgram.dnsPort, pid: pidOf(dgram.process) };
+    const tWorkers: Target = { label: SKYDNS_WORKERS, port: workers.dnsPort, pid: pidOf(workers.process) };
+    const all: Target[] = [sky, tDgram, ...(tK8s === undefined ? [] : [tK8s]), tEtcd, tKnot, dm];
     const coredns = tK8s ?? tEtcd;
 
     const questions = [...files.a, ...files.b, ...files.c, ...files.e];
     const checks: string[][] = [];
     const differences: string[] = [];
-    for (const peer of all.slice(1)) {
+    for (const peer of [...all.slice(1), tWorkers]) {
       const check = await compareAnswers(questions, sky.port, peer.port, peer.label);
       checks.push([peer.label, int(check.checked), int(check.differing.length)]);
       differences.push(...check.differing.slice(0, 5).map((d) => `- ${d}`));
@@ -263,8 +273,8 @@ async function main(): Promise<void> {
     );
 
     const scenarios: Scenario[] = [
-      { id: 'a', title: '(a) A: 50 % services / 50 % NXDOMAIN', file: path('a'), targets: all },
-      { id: 'b', title: '(b) SRV for named ports', file: path('b'), targets: all },
+      { id: 'a', title: '(a) A: 50 % services / 50 % NXDOMAIN', file: path('a'), targets: [...all, tWorkers] },
+      { id: 'b', title: '(b) SRV for named ports', file: path('b'), targets: [...all, tWorkers] },
       { id: 'c', title: '(c) ndots:5 search path (A+AAAA)', file: path('c'), targets: all },
       { id: 'e', title: `(e) SRV of headless services (${args.endpoints} endpoints)`, file: path('e'), targets: all },
       {
@@ -485,6 +495,34 @@ async function main(): Promise<void> {
         Number.isFinite(r) ? r <= 1 / 3 : undefined,
       );
     }
+    // Goals (issue 17): CPU per answered question on (a) ≤ dnsmasq's, then ≤ 2 × Knot's; on (b) ≤ ½ dnsmasq's;
+    // and the batched UDP path no worse than dgram anywhere.
+    const cpuOf = (id: string, t: Target): number => {
+      const r = rowOf(id, t);
+      return r === undefined ? Number.NaN : cpu(r);
+    };
+    const goalRatio = (label: string, id: string, peer: Target, factor: number): void => {
+      const r = cpuOf(id, sky) / cpuOf(id, peer);
+      report.goal(
+        label,
+        `${fmt(cpuOf(id, sky), 1)} vs ${fmt(cpuOf(id, peer), 1)} µs = ${fmt(r, 2)}× (goal ≤ ${factor}×); -workers=2 ${fmt(cpuOf(id, tWorkers), 1)} µs; dgram ${fmt(cpuOf(id, tDgram), 1)} µs`,
+        Number.isFinite(r) ? r <= factor : undefined,
+      );
+    };
+    goalRatio("CPU per answered question on (a) ≤ dnsmasq's", 'a', dm, 1);
+    goalRatio("CPU per answered question on (a) ≤ 2 × Knot's", 'a', tKnot, 2);
+    goalRatio("CPU per answered question on (b) SRV ≤ 0.5 × dnsmasq's", 'b', dm, 0.5);
+    const worse = scenarios
+      .filter((sc) => sc.targets.includes(tDgram))
+      .filter((sc) => !(cpuOf(sc.id, sky) <= cpuOf(sc.id, tDgram)));
+    report.goal(
+      'batched UDP no worse than dgram (CPU per answered question, every scenario)',
+      scenarios
+        .filter((sc) => sc.targets.includes(tDgram))
+        .map((sc) => `(${sc.id}) ${fmt(cpuOf(sc.id, sky), 1)} vs ${fmt(cpuOf(sc.id, tDgram), 1)}`)
+        .join('; '),
+      worse.length === 0,
+    );
     const aSky = rowOf('a', sky);
     const lat = aSky?.latency?.r;
     const p99a = lat?.latency?.p99 ?? NaN;
@@ -538,6 +576,8 @@ async function main(): Promise<void> {
     await stopAll(
       skydns?.process,
       nocache?.process,
+      dgram?.process,
+      workers?.process,
       ...peers.map((p) => p.process),
       masq?.process,
       kube2sky?.process,

@@ -4,11 +4,36 @@ import { execFileSync } from 'node:child_process';
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 on Linux). */
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** User and system CPU seconds a process (all its threads) has used so far (fields 14 and 15 of /proc/<pid>/stat). */
+/** A process and its descendants now (skydns -workers N: the primary and its workers). */
+export function processTree(pid: number): number[] {
+  let children = '';
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  } catch {
+    // gone, or no children file (then it has no children we can see)
+  }
+  return [pid, ...(children === '' ? [] : children.split(/\s+/).map(Number).flatMap(processTree))];
+}
+
+/**
+ * User and system CPU seconds a process (all its threads) and its live descendants have used so far
+ * (fields 14 and 15 of /proc/<pid>/stat each).
+ */
 export function cpuTimes(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
+  let user = 0;
+  let system = 0;
+  for (const p of processTree(pid)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      continue; // a child that just exited
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    user += Number(fields[11]) / CLK_TCK;
+    system += Number(fields[12]) / CLK_TCK;
+  }
+  return { user, system };
 }
 
 /** User + system CPU seconds a process has used so far. */

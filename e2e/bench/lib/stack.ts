@@ -145,6 +145,7 @@ export async function startSkydns(
   etcd: { readonly endpoint: string },
   extra: readonly string[] = [],
   name = 'skydns',
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Skydns> {
   const dnsPort = await freeDnsPort();
   const metricsPort = await freePort();
@@ -162,7 +163,7 @@ export async function startSkydns(
       `--metrics-port=${metricsPort}`,
       ...extra,
     ],
-    { env: IMAGE_ENV },
+    { env: { ...IMAGE_ENV, ...env } },
   );
   await proc.waitForOutput(/ready for queries/, 30_000);
   return { process: proc, dnsPort, metricsPort };

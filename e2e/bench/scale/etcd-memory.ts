@@ -9,6 +9,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
 import { memoryMiB } from '../lib/procfs.js';
+import { record } from './records.js';
 import { table } from '../lib/report.js';
 import { fmt, int } from '../lib/stats.js';
 
@@ -25,16 +26,6 @@ const argv = yargs(hideBin(process.argv))
   .parseSync();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A kube2sky-shaped record: key under /skydns (reversed labels, a hash leaf) and its JSON value. */
-function record(i: number): [string, string] {
-  const ns = `scale-${i % 50}`;
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  return [
-    `/skydns/local/cluster/svc/${ns}/svc-${i}/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}`,
-    `{"host":"${ip}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`,
-  ];
-}
 
 async function measure(variant: string): Promise<{ rss: number; peak: number; writeS: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'etcd-mem-'));

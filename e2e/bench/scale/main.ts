@@ -427,6 +427,13 @@ async function main(): Promise<void> {
       `${fmt(skyMem.rss)} MiB steady (peak ${fmt(skyMem.peak)})${loadError === undefined ? '' : ', tree not loaded'}`,
       loadError === undefined ? skyMem.rss <= 150 : undefined,
     );
+    // Issue 17: the tighter budgets.
+    report.goal('kube2sky RSS ≤ 100 MiB (issue 17)', `${fmt(k2Mem.rss)} MiB steady`, k2Mem.rss <= 100);
+    report.goal(
+      'skydns RSS ≤ 80 MiB (issue 17)',
+      `${fmt(skyMem.rss)} MiB steady`,
+      loadError === undefined ? skyMem.rss <= 80 : undefined,
+    );
     report.goal(
       'skydns loads the tree',
       loadError === undefined ? `${fmt(loadS, 2)} s, ${int(loadedRecords)} records` : loadError,

@@ -10,8 +10,9 @@ import type { HoldEnd } from './store/index.js';
 import type { LogFn } from '@kube-dns-legacy/processkit';
 import { Metrics, NO_METRICS, type StoreGauges } from './metrics.js';
 import type { ResolveContext } from './resolve/context.js';
-import { DnsServer } from './server.js';
+import { DnsServer, type UdpMode } from './server.js';
 import { EtcdStore } from './store/index.js';
+import { serveWorkerState, type WorkerRole } from './workers.js';
 
 /** A running skydns: DNS listeners, the etcd store and the optional HTTP endpoint. */
 export interface RunningSkydns {
@@ -36,11 +37,22 @@ async function upstreams(config: SkydnsConfig, resolvConf: string, log: LogFn): 
   }
 }
 
+/**
+ * The UDP path asked for in `SKYDNS_UDP`: `batch` (the udp-batch addon, or fail), `dgram` (Node's
+ * dgram) or unset/`auto` (batch when the addon loads, else dgram, with a warning).
+ */
+export function udpModeFromEnv(value: string | undefined): UdpMode {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'batch' || value === 'dgram') return value;
+  throw new ConfigError(`SKYDNS_UDP must be auto, batch or dgram, not ${JSON.stringify(value)}`);
+}
+
 /** Start skydns with a parsed configuration: read `/skydns/config`, listen, load and watch etcd. */
 export async function startSkydns(
   flags: SkydnsConfig,
   log: LogFn,
   resolvConf = '/etc/resolv.conf',
+  role?: WorkerRole,
 ): Promise<RunningSkydns> {
   let store: EtcdStore | undefined;
   let handler: DnsHandler | undefined;
@@ -120,9 +132,12 @@ export async function startSkydns(
   const dns = new DnsServer((msg, tcp, peer) => (handler as DnsHandler).handle(msg, tcp, peer), {
     host: config.addr.host,
     port: config.addr.port,
+    // The workers of -workers each bind the port with SO_REUSEPORT; the kernel spreads senders over them.
+    reusePort: role !== undefined,
     tcpIdleMs: config.tcpIdleMs,
     tcpMaxConnections: config.tcpMaxConnections,
     tcpMaxPerClient: config.tcpMaxPerClient,
+    udp: udpModeFromEnv(process.env['SKYDNS_UDP']),
     log,
   });
   try {
@@ -132,7 +147,14 @@ export async function startSkydns(
     throw new ConfigError(`cannot listen on ${config.addr.host}:${config.addr.port}: ${(err as Error).message}`);
   }
   let http: Server | undefined;
-  if (metrics !== undefined && config.metricsPort !== undefined) {
+  // A worker's metrics and health are served by the primary, summed over the workers.
+  if (role !== undefined)
+    serveWorkerState(metrics?.registry, gauges, () => {
+      const replies = { udp: 0, tcp: 0 };
+      for (const c of metrics?.counters.requestCounts() ?? []) replies[c.tcp ? 'tcp' : 'udp'] += c.count;
+      return replies;
+    });
+  else if (metrics !== undefined && config.metricsPort !== undefined) {
     try {
       // On the DNS address's host: every interface in the pod (-addr=0.0.0.0:53, the probes need it), loopback in the local pod.
       http = await startHttp(config.metricsPort, config.addr.host, config.metricsPath, metrics.registry, gauges);
@@ -143,13 +165,20 @@ export async function startSkydns(
       throw new ConfigError(`cannot serve metrics on port ${config.metricsPort}: ${(err as Error).message}`);
     }
   }
+  if (dns.udpPath.mode === 'batch') log('info', 'UDP: recvmmsg/sendmmsg, up to 64 datagrams per system call');
+  else
+    log(dns.udpPath.reason === undefined ? 'info' : 'warn', "UDP: Node's dgram, one system call per datagram", {
+      reason: dns.udpPath.reason,
+    });
   store.start();
   const upstreamList = servers.map((s) => `${s.host}:${s.port}`);
+  const worker = role === undefined ? {} : { worker: role.worker };
   for (const proto of ['tcp', 'udp']) {
     log('info', `ready for queries on ${config.domain} for ${proto}://${config.addr.host}:${dns.port}`, {
       rcache: config.rcache,
       nameservers: config.noRec ? 'disabled (-no-rec)' : upstreamList,
       etcd: redactEtcdUrls(config.machines),
+      ...worker,
     });
   }
   const running = store;

@@ -11,6 +11,7 @@ import {
   type SkydnsConfig,
 } from './config.js';
 import { parseNetwork } from './forward/acl.js';
+import { defaultWorkers } from './cpus.js';
 import { parseUpstream } from './forward/upstream.js';
 import { DEFAULT_TCP_MAX_PER_CLIENT } from './server-tcp.js';
 
@@ -142,6 +143,11 @@ function options(env: NodeJS.ProcessEnv) {
         "most TCP connections from one client address; beyond it the client's longest-idle one is closed (0 = no limit)",
     },
     version: { type: 'boolean', default: false, describe: 'print the version and exit' },
+    workers: {
+      type: 'number',
+      describe:
+        'DNS worker processes on one port, each with its own copy of the records (default: the CPUs of the cgroup quota; 1 without a quota)',
+    },
   } as const;
 }
 
@@ -304,6 +310,7 @@ export function parseSkydnsArgsWithWarnings(argv: readonly string[], env: NodeJS
       100_000,
     ),
     version: Boolean(a.version),
+    workers: a.workers === undefined ? defaultWorkers() : positiveInt('workers', Number(a.workers), 1, 256),
   };
   if ((config.tlsKey === '') !== (config.tlsPem === ''))
     throw new ConfigError('-tls-key and -tls-pem must be given together');

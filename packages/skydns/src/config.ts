@@ -81,6 +81,8 @@ export interface SkydnsConfig {
   tcpMaxPerClient: number;
   /** Print the version and exit. */
   version: boolean;
+  /** `-workers`: DNS worker processes sharing the port (1: serve in this process). */
+  workers: number;
 }
 
 /** A configuration problem: the message says what is wrong and how to fix it (the shared type: exit status 2). */

@@ -189,6 +189,8 @@ export class Metrics implements DnsObserver {
       name: `${prefix}store_records`,
       help: 'Records held in memory.',
       registers: r,
+      // With -workers, the primary sums what the workers report; the store's gauges take the worst worker.
+      aggregator: 'min',
       collect(): void {
         this.set(store().size);
       },
@@ -197,6 +199,7 @@ export class Metrics implements DnsObserver {
       name: `${prefix}store_ready`,
       help: '1 once the first load from etcd finished.',
       registers: r,
+      aggregator: 'min',
       collect(): void {
         this.set(store().ready ? 1 : 0);
       },
@@ -205,6 +208,7 @@ export class Metrics implements DnsObserver {
       name: `${prefix}etcd_up`,
       help: '1 while the etcd watch is connected.',
       registers: r,
+      aggregator: 'min',
       collect(): void {
         this.set(store().connected ? 1 : 0);
       },
@@ -213,6 +217,7 @@ export class Metrics implements DnsObserver {
       name: `${prefix}store_last_sync_age_seconds`,
       help: 'Seconds since the data was last confirmed current with etcd (-1 before the first load).',
       registers: r,
+      aggregator: 'max',
       collect(): void {
         const last = store().lastSync;
         this.set(last === 0 ? -1 : (Date.now() - last) / 1000);
