@@ -64,9 +64,9 @@ module.exports = {
         "The shipped packages (the images' executables and what they import) import no test file, test helper or testkit; the test tools (local-pod, control-plane, sandbox-apiserver) may.",
       from: {
         path: '^packages/(skydns|kube2sky|exechealthz|skymsg|goflags|heap|etcdkit|processkit)/src/',
-        pathNot: ['[.]test[.]ts$', '^packages/skydns/src/testing[.]ts$'],
+        pathNot: ['[.]test[.]ts$', '^packages/(skydns|kube2sky)/src/testing[.]ts$'],
       },
-      to: { path: ['[.]test[.]ts$', '^packages/skydns/src/testing[.]ts$', '^packages/testkit/'] },
+      to: { path: ['[.]test[.]ts$', '^packages/(skydns|kube2sky)/src/testing[.]ts$', '^packages/testkit/'] },
     },
   ],
   options: {

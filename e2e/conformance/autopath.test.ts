@@ -6,7 +6,7 @@ import { ManagedProcess, freeDnsPort, waitFor } from '@kube-dns-legacy/testkit';
 import { repoRoot } from '../src/pod.js';
 import { QTYPE, udpQuery } from '../src/reliability-dns.js';
 import type { Question } from './corpus.js';
-import { classify, compareServers, summarize } from './differential.js';
+import { assertEveryDifferenceIntended } from './differential.js';
 import { COREDNS_AUTOPATH } from './intended.js';
 import { createTestObjects, NS, pod, podStatus } from './objects.js';
 import { DnsPod, startControlPlane } from './pod.js';
@@ -182,16 +182,13 @@ test('an address two pods share: skydns does not guess, and neither server autop
 });
 
 test('CoreDNS autopath and skydns -autopath: every difference on the search path is intended', async () => {
-  const corpus = searchPathCorpus();
-  const { asked, differences } = await compareServers(skydnsPort, coredns.port, corpus);
-  assert.ok(asked >= 1_000, `${asked} questions asked`);
-  const { unexplained, counts } = classify(differences, COREDNS_AUTOPATH);
-  console.log(
-    `CoreDNS autopath: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
-  assert.equal(
-    unexplained.length,
-    0,
-    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained, 200)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
+  await assertEveryDifferenceIntended({
+    label: 'CoreDNS autopath',
+    ours: skydnsPort,
+    theirs: coredns.port,
+    corpus: searchPathCorpus(),
+    intended: COREDNS_AUTOPATH,
+    minAsked: 1_000,
+    limit: 200,
+  });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlPlane } from '@kube-dns-legacy/control-plane';
-import { dig, startDnsmasq, waitFor } from '@kube-dns-legacy/testkit';
+import { dig, kubeDnsConfigMap, startDnsmasq, waitFor } from '@kube-dns-legacy/testkit';
 import { podStatus } from './objects.js';
 import { DnsPod, NODE, UPSTREAM_ADDRESS, startControlPlane } from './pod.js';
 
@@ -25,21 +25,6 @@ after(async () => {
   await pod?.stop();
   await plane?.stop();
 });
-
-/** The kube-dns ConfigMap as a user writes it (the example of docs/operations.md). */
-function configMap(stubDomains: string, upstreamNameservers: string): string {
-  return `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: kube-dns
-  namespace: kube-system
-data:
-  stubDomains: |
-    ${stubDomains}
-  upstreamNameservers: |
-    ${upstreamNameservers}
-`;
-}
 
 async function dnsKeys(): Promise<string> {
   return JSON.stringify([...(await pod.etcd.dump('/skydns/local/cluster/dns/'))].sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -63,7 +48,10 @@ test('rbac.yaml: get, list and watch on the kube-dns ConfigMap in kube-system, a
 });
 
 test('created, made invalid, changed and deleted with kubectl: etcd follows, invalid content leaves the last valid one', async () => {
-  await plane.kubectl(['create', '-f', '-'], configMap('{"acme.local": ["10.150.0.1"]}', '["8.8.8.8", "8.8.4.4:53"]'));
+  await plane.kubectl(
+    ['create', '-f', '-'],
+    kubeDnsConfigMap('{"acme.local": ["10.150.0.1"]}', '["8.8.8.8", "8.8.4.4:53"]'),
+  );
   const valid = JSON.stringify([
     ['/skydns/local/cluster/dns/stub/local/acme/0', '{"host":"10.150.0.1","port":53}'],
     ['/skydns/local/cluster/dns/upstream/0', '{"host":"8.8.8.8","port":53}'],
@@ -74,7 +62,7 @@ test('created, made invalid, changed and deleted with kubectl: etcd follows, inv
   const errors = await pod.metric('kube2sky_errors_total', 'kind="configmap"');
   await plane.kubectl(
     ['replace', '-f', '-'],
-    configMap('{"acme.local": ["10.150.0.1"]}', '["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"]'),
+    kubeDnsConfigMap('{"acme.local": ["10.150.0.1"]}', '["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"]'),
   );
   await waitFor(
     'the invalid ConfigMap counted',
@@ -85,7 +73,7 @@ test('created, made invalid, changed and deleted with kubectl: etcd follows, inv
   assert.equal(await dnsKeys(), valid, 'the last valid configuration stays in force');
   assert.match(pod.kube2sky.output, /cannot have more than 3 entries/);
 
-  await plane.kubectl(['replace', '-f', '-'], configMap('{"corp.example": ["[fd00::53]:5353"]}', '["1.1.1.1"]'));
+  await plane.kubectl(['replace', '-f', '-'], kubeDnsConfigMap('{"corp.example": ["[fd00::53]:5353"]}', '["1.1.1.1"]'));
   const changed = JSON.stringify([
     ['/skydns/local/cluster/dns/stub/example/corp/0', '{"host":"fd00::53","port":5353}'],
     ['/skydns/local/cluster/dns/upstream/0', '{"host":"1.1.1.1","port":53}'],
@@ -109,7 +97,7 @@ test('the whole path: the ConfigMap created with kubectl ends in dig answers fro
     assert.equal(await a('www.acme.local'), UPSTREAM_ADDRESS, "before: the pod's default upstream");
     await plane.kubectl(
       ['create', '-f', '-'],
-      configMap(`{"acme.local": ["127.0.0.1:${stub.port}"]}`, `["127.0.0.1:${upstream.port}"]`),
+      kubeDnsConfigMap(`{"acme.local": ["127.0.0.1:${stub.port}"]}`, `["127.0.0.1:${upstream.port}"]`),
     );
     await waitFor(
       'acme.local from its stub server, example.org from the upstream nameserver',

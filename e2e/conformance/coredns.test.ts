@@ -4,7 +4,7 @@ import { CoreDns, type ControlPlane } from '@kube-dns-legacy/control-plane';
 import { waitFor } from '@kube-dns-legacy/testkit';
 import { QTYPE, udpQuery } from '../src/reliability-dns.js';
 import { buildCorpus, type Question } from './corpus.js';
-import { classify, compareServers, summarize } from './differential.js';
+import { assertEveryDifferenceIntended } from './differential.js';
 import { COREDNS_ETCD, COREDNS_KUBERNETES } from './intended.js';
 import { createTestObjects, expectedRecords } from './objects.js';
 import { DnsPod, startControlPlane } from './pod.js';
@@ -69,29 +69,23 @@ test('the corpus is big enough and covers every kind of question', () => {
 });
 
 test('CoreDNS kubernetes plugin and skydns: every difference is intended', async () => {
-  const { asked, differences } = await compareServers(pod.skydns.port, kubernetes.port, corpus);
-  assert.ok(asked >= 2_000, `${asked} questions asked`);
-  const { unexplained, counts } = classify(differences, COREDNS_KUBERNETES);
-  console.log(
-    `CoreDNS kubernetes plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
-  assert.equal(
-    unexplained.length,
-    0,
-    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
+  await assertEveryDifferenceIntended({
+    label: 'CoreDNS kubernetes plugin',
+    ours: pod.skydns.port,
+    theirs: kubernetes.port,
+    corpus,
+    intended: COREDNS_KUBERNETES,
+    minAsked: 2_000,
+  });
 });
 
 test('CoreDNS etcd plugin on our etcd and skydns: every difference is intended', async () => {
-  const { asked, differences } = await compareServers(pod.skydns.port, etcdPlugin.port, corpus);
-  assert.ok(asked >= 2_000, `${asked} questions asked`);
-  const { unexplained, counts } = classify(differences, COREDNS_ETCD);
-  console.log(
-    `CoreDNS etcd plugin: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
-  assert.equal(
-    unexplained.length,
-    0,
-    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
-  );
+  await assertEveryDifferenceIntended({
+    label: 'CoreDNS etcd plugin',
+    ours: pod.skydns.port,
+    theirs: etcdPlugin.port,
+    corpus,
+    intended: COREDNS_ETCD,
+    minAsked: 2_000,
+  });
 });

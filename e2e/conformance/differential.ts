@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { QTYPE, tcpQuery, udpQuery, type WireRecord, type WireReply } from '../src/reliability-dns.js';
 import type { Question } from './corpus.js';
 
@@ -109,4 +110,32 @@ export function summarize(differences: readonly Difference[], limit = 60): strin
         `${count}× ${key}: ${e.question.name} (${e.transport}${e.question.udpSize ? ' edns' : ''}${e.question.from ? ` from ${e.question.from}` : ''})\n    ours:   ${e.ours}\n    theirs: ${e.theirs}`,
     )
     .join('\n');
+}
+
+/**
+ * Ask `ours` and `theirs` every question of `corpus` (over UDP and TCP) and fail unless at least
+ * `minAsked` were asked and `intended` explains every difference; logs how many each one explained,
+ * as `label: …`. A failure lists up to `limit` groups of unexplained differences.
+ */
+export async function assertEveryDifferenceIntended(check: {
+  readonly label: string;
+  readonly ours: number;
+  readonly theirs: number;
+  readonly corpus: readonly Question[];
+  readonly intended: readonly IntendedDifference[];
+  readonly minAsked: number;
+  readonly limit?: number;
+}): Promise<void> {
+  const { label, ours, theirs, corpus, intended, minAsked, limit } = check;
+  const { asked, differences } = await compareServers(ours, theirs, corpus);
+  assert.ok(asked >= minAsked, `${asked} questions asked`);
+  const { unexplained, counts } = classify(differences, intended);
+  console.log(
+    `${label}: ${asked} questions, ${differences.length} differences, all intended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
+  assert.equal(
+    unexplained.length,
+    0,
+    `${unexplained.length} of ${differences.length} differences are not intended:\n${summarize(unexplained, limit)}\nintended: ${JSON.stringify(Object.fromEntries(counts))}`,
+  );
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireTool, startDnsmasq, waitFor, type Dnsmasq } from '@kube-dns-legacy/testkit';
+import { kubeDnsConfigMap, requireTool, startDnsmasq, waitFor, type Dnsmasq } from '@kube-dns-legacy/testkit';
 import { digShort, kubectl, repoRoot, startLocalPod, type LocalPod } from './pod.js';
 
 // Issue 14 end to end: the user's kube-dns ConfigMap, created with the real kubectl in the local
@@ -50,23 +50,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The kube-dns ConfigMap as a user writes it (docs/operations.md), in a file for `kubectl -f`. */
+/** The kube-dns ConfigMap in a file for `kubectl -f`. */
 function configMapFile(stubDomains: string, upstreamNameservers: string): string {
   const path = join(dir, 'kube-dns.yaml');
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: kube-dns
-  namespace: kube-system
-data:
-  stubDomains: |
-    ${stubDomains}
-  upstreamNameservers: |
-    ${upstreamNameservers}
-`,
-  );
+  writeFileSync(path, kubeDnsConfigMap(stubDomains, upstreamNameservers));
   return path;
 }
 

@@ -7,17 +7,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
 import {
+  EtcdCluster,
   ManagedProcess,
   freeDnsPort,
   freePort,
   makeTestCertificates,
-  requireTool,
   waitFor,
 } from '@kube-dns-legacy/testkit';
 import { repoRoot } from './pod.js';
 import { QTYPE, udpQuery } from './reliability-dns.js';
 
-// Security: one real etcd that requires client certificates (all made here by openssl), with both
+// Security: one real etcd that requires client certificates (testkit's TLS EtcdCluster), with both
 // kube2sky and skydns talking to it over TLS; a client without a certificate, or trusting another CA,
 // gets nothing; key files the process cannot read stop it at start with a clear message.
 
@@ -26,71 +26,32 @@ const KUBE2SKY = join(repoRoot, 'packages', 'kube2sky', 'dist', 'main.js');
 const SKYDNS = join(repoRoot, 'packages', 'skydns', 'dist', 'main.js');
 
 let dir = '';
+let etcd: EtcdCluster;
 let endpoint = '';
+/** The etcd CA and the client certificate it signed (server and client made by testkit). */
+let ca = '';
+let client: { readonly cert: string; readonly key: string };
 let api: SandboxApiServer;
 const procs: ManagedProcess[] = [];
 
-const file = (name: string): string => join(dir, name);
-
-async function etcdctl(...args: string[]): Promise<string> {
-  const tls = [
-    `--endpoints=${endpoint}`,
-    `--cacert=${file('ca.pem')}`,
-    `--cert=${file('client.pem')}`,
-    `--key=${file('client.key')}`,
-  ];
-  return (await run('etcdctl', [...tls, ...args], { env: { ...process.env, ETCDCTL_API: '3' } })).stdout;
-}
+const etcdctl = (...args: string[]): Promise<string> => etcd.etcdctl(args);
 
 before(async () => {
-  requireTool('openssl');
-  requireTool('etcd');
-  requireTool('etcdctl');
   dir = await mkdtemp(join(tmpdir(), 'kdl-tls-'));
-  // The files keep their names in `dir` (ca.pem, client.pem, client.key, …).
-  await makeTestCertificates(dir, 'ca', ['server', 'client']);
+  etcd = await EtcdCluster.start({ size: 1, tls: true });
+  endpoint = etcd.endpoint;
+  const certificates = etcd.certificates ?? assert.fail('a TLS cluster has certificates');
+  ca = certificates.ca;
+  client = certificates.leaves['client'] ?? assert.fail('a client certificate');
+  // A CA etcd does not trust and a leaf it signed (other-ca.pem, stranger.pem, stranger.key in `dir`).
   await makeTestCertificates(dir, 'other-ca', ['stranger']);
-  const [client, peer] = [await freePort(), await freePort()];
-  endpoint = `https://127.0.0.1:${client}`;
-  procs.push(
-    new ManagedProcess('etcd', 'etcd', [
-      '--name',
-      'tls',
-      '--data-dir',
-      file('data'),
-      '--listen-client-urls',
-      endpoint,
-      '--advertise-client-urls',
-      endpoint,
-      '--listen-peer-urls',
-      `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls',
-      `http://127.0.0.1:${peer}`,
-      '--initial-cluster',
-      `tls=http://127.0.0.1:${peer}`,
-      '--cert-file',
-      file('server.pem'),
-      '--key-file',
-      file('server.key'),
-      '--trusted-ca-file',
-      file('ca.pem'),
-      '--client-cert-auth',
-      '--log-level',
-      'error',
-    ]),
-  );
-  await waitFor(
-    'etcd to answer over TLS',
-    async () => (await etcdctl('put', '/probe', 'x')).includes('OK'),
-    20_000,
-    100,
-  );
   api = await SandboxApiServer.start({ port: 0 });
 });
 
 after(async () => {
   for (const p of procs.reverse()) await p.stop('SIGKILL');
   await api?.stop();
+  await etcd?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -99,9 +60,9 @@ test('kube2sky and skydns both use etcd over TLS with client certificates; a ser
   const kube2sky = new ManagedProcess('kube2sky', 'node', [
     KUBE2SKY,
     `--etcd-server=${endpoint}`,
-    `--etcd-cafile=${file('ca.pem')}`,
-    `--etcd-certfile=${file('client.pem')}`,
-    `--etcd-keyfile=${file('client.key')}`,
+    `--etcd-cafile=${ca}`,
+    `--etcd-certfile=${client.cert}`,
+    `--etcd-keyfile=${client.key}`,
     `--kubecfg-file=${api.kubeconfigPath}`,
     `--healthz-port=${healthz}`,
   ]);
@@ -116,9 +77,9 @@ test('kube2sky and skydns both use etcd over TLS with client certificates; a ser
   const skydns = new ManagedProcess('skydns', 'node', [
     SKYDNS,
     `-machines=${endpoint}`,
-    `-ca-cert=${file('ca.pem')}`,
-    `-tls-pem=${file('client.pem')}`,
-    `-tls-key=${file('client.key')}`,
+    `-ca-cert=${ca}`,
+    `-tls-pem=${client.cert}`,
+    `-tls-key=${client.key}`,
     `-addr=127.0.0.1:${dns}`,
     '-domain=cluster.local.',
     '-no-rec',
@@ -148,14 +109,7 @@ test('etcd refuses a client without a certificate; a kube2sky trusting another C
   await assert.rejects(
     run(
       'etcdctl',
-      [
-        `--endpoints=${endpoint}`,
-        `--cacert=${file('ca.pem')}`,
-        '--dial-timeout=2s',
-        '--command-timeout=3s',
-        'get',
-        '/probe',
-      ],
+      [`--endpoints=${endpoint}`, `--cacert=${ca}`, '--dial-timeout=2s', '--command-timeout=3s', 'get', '/probe'],
       { env: { ...process.env, ETCDCTL_API: '3' } },
     ),
     'no client certificate, no answer',
@@ -165,9 +119,9 @@ test('etcd refuses a client without a certificate; a kube2sky trusting another C
   const kube2sky = new ManagedProcess('kube2sky', 'node', [
     KUBE2SKY,
     `--etcd-server=${endpoint}`,
-    `--etcd-cafile=${file('other-ca.pem')}`,
-    `--etcd-certfile=${file('stranger.pem')}`,
-    `--etcd-keyfile=${file('stranger.key')}`,
+    `--etcd-cafile=${join(dir, 'other-ca.pem')}`,
+    `--etcd-certfile=${join(dir, 'stranger.pem')}`,
+    `--etcd-keyfile=${join(dir, 'stranger.key')}`,
     `--kubecfg-file=${api.kubeconfigPath}`,
     `--healthz-port=${healthz}`,
     '--etcd-mutation-timeout=2s',
@@ -198,8 +152,9 @@ test('key files the process cannot read (mode 000, run as nobody) stop kube2sky 
   await mkdir(locked);
   await chmod(dir, 0o755);
   await chmod(locked, 0o755);
-  for (const name of ['ca.pem', 'client.pem']) await writeFile(join(locked, name), await readFile(file(name)));
-  await writeFile(join(locked, 'client.key'), await readFile(file('client.key')));
+  await writeFile(join(locked, 'ca.pem'), await readFile(ca));
+  await writeFile(join(locked, 'client.pem'), await readFile(client.cert));
+  await writeFile(join(locked, 'client.key'), await readFile(client.key));
   await chmod(join(locked, 'ca.pem'), 0o644);
   await chmod(join(locked, 'client.pem'), 0o644);
   await chmod(join(locked, 'client.key'), 0o000);

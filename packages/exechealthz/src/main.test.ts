@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { ManagedProcess, freePort, reachByBindAddress, waitFor } from '@kube-dns-legacy/testkit';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -43,29 +43,13 @@ test('--version and -version print the version and exit 0, even beside other fla
 });
 
 test('-bind-address: every interface by default, loopback only with 127.0.0.1', async () => {
-  const outside = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
-  assert.ok(outside, 'this test needs a non-loopback IPv4 address');
-  const reachable = (host: string, port: number): Promise<boolean> =>
-    fetch(`http://${host}:${port}/healthz`).then(
-      () => true,
-      () => false,
-    );
-  for (const [bind, outsideToo] of [
-    [undefined, true],
-    ['127.0.0.1', false],
-  ] as const) {
-    const port = await freePort();
-    const proc = start(['-cmd=true', `-port=${port}`, ...(bind === undefined ? [] : [`-bind-address=${bind}`])]);
-    try {
-      await proc.waitForOutput(/serving \/healthz/);
-      assert.equal(await reachable('127.0.0.1', port), true, `${bind}: loopback`);
-      assert.equal(await reachable(outside, port), outsideToo, `${bind}: ${outside}`);
-    } finally {
-      await proc.stop('SIGKILL');
-    }
-  }
+  const reach = await reachByBindAddress([undefined, '127.0.0.1'], '/healthz', /serving \/healthz/, (port, bind) =>
+    start(['-cmd=true', `-port=${port}`, ...(bind === undefined ? [] : [`-bind-address=${bind}`])]),
+  );
+  assert.deepEqual(reach, {
+    default: { loopback: true, outside: true },
+    '127.0.0.1': { loopback: true, outside: false },
+  });
 });
 
 test('a bad flag exits 2 with a clear message', async () => {

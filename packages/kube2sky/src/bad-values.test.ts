@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { errorCount, startKube2sky, waitReady } from './testing.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-async function objectErrors(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/kube2sky_errors_total\{kind="object"\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+const objectErrors = (port: number): Promise<number> => errorCount(port, 'object');
 
 test('values the sandbox API accepts but no record can carry are never written: a rate-limited warning and a count each', async () => {
   const etcd = await EtcdServer.start();
@@ -24,14 +19,9 @@ test('values the sandbox API accepts but no record can carry are never written: 
     });
     assert.equal(res.status, 201, `${path}: ${await res.text()}`);
   };
-  const proc = new ManagedProcess('kube2sky', 'node', [
-    MAIN,
-    `--etcd-server=${etcd.endpoint}`,
-    `--kubecfg-file=${api.kubeconfigPath}`,
-    `--healthz-port=${port}`,
-  ]);
+  const proc = startKube2sky(etcd.endpoint, api.kubeconfigPath, port);
   try {
-    await waitFor('ready', async () => (await fetch(`http://127.0.0.1:${port}/readiness`)).status === 200, 20_000);
+    await waitReady(port);
     const before = new Map(await etcd.dump('/skydns/'));
     const externalNames = ['a b.example.com', 'bang!.example.com', '256.1.1.1', 'under_score.example.com'];
     for (const [i, externalName] of externalNames.entries())

@@ -3,29 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { EtcdServer, ManagedProcess, freePort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, freePort, kubeDnsConfigMap, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { errorCount, startKube2sky, waitReady } from './testing.js';
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** The kube-dns ConfigMap as a user writes it (YAML, each data key a JSON string). */
-function configMap(name: string, stubDomains: string, upstreamNameservers: string): string {
-  return `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${name}
-  namespace: kube-system
-data:
-  stubDomains: |
-    ${stubDomains}
-  upstreamNameservers: |
-    ${upstreamNameservers}
-`;
-}
 
 test('the kube-dns ConfigMap, created, made invalid, changed and deleted with kubectl, is mirrored into etcd', async () => {
   const kubectlPath = requireTool('kubectl');
@@ -42,10 +26,7 @@ test('the kube-dns ConfigMap, created, made invalid, changed and deleted with ku
   };
   const dnsKeys = async (): Promise<Array<[string, string]>> =>
     [...(await etcd.dump('/skydns/local/cluster/dns/'))].sort(([a], [b]) => (a < b ? -1 : 1));
-  const configErrors = async (): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return Number(/kube2sky_errors_total\{kind="configmap"\} (\d+)/.exec(text)?.[1] ?? 0);
-  };
+  const configErrors = (): Promise<number> => errorCount(port, 'configmap');
   const handWritten: [string, string] = [
     '/skydns/local/cluster/dns/stub/com/example/ns1',
     '{"host":"10.9.9.9","port":53}',
@@ -53,14 +34,9 @@ test('the kube-dns ConfigMap, created, made invalid, changed and deleted with ku
   // Left by an earlier kube2sky whose ConfigMap is gone meanwhile: swept at start.
   await etcd.etcdctl('put', '/skydns/local/cluster/dns/upstream/2', '{"host":"9.9.9.9","port":53}');
   await etcd.etcdctl('put', ...handWritten);
-  const proc = new ManagedProcess('kube2sky', 'node', [
-    MAIN,
-    `--etcd-server=${etcd.endpoint}`,
-    `--kubecfg-file=${api.kubeconfigPath}`,
-    `--healthz-port=${port}`,
-  ]);
+  const proc = startKube2sky(etcd.endpoint, api.kubeconfigPath, port);
   try {
-    await waitFor('ready', async () => (await fetch(`http://127.0.0.1:${port}/readiness`)).status === 200, 20_000);
+    await waitReady(port);
     assert.deepEqual(await dnsKeys(), [handWritten], 'stale upstream swept, the hand-written stub kept');
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
       checks: Record<string, boolean>;
@@ -71,15 +47,14 @@ test('the kube-dns ConfigMap, created, made invalid, changed and deleted with ku
       'create',
       '-f',
       file(
-        configMap(
-          'kube-dns',
+        kubeDnsConfigMap(
           '{"acme.local": ["10.150.0.1"], "corp.example": ["10.10.0.1:5353"]}',
           '["8.8.8.8", "8.8.4.4"]',
         ),
       ),
     );
     // Another ConfigMap in kube-system is not read.
-    await kubectl('create', '-f', file(configMap('other', '{"other.local": ["10.1.1.1"]}', '["1.1.1.1"]')));
+    await kubectl('create', '-f', file(kubeDnsConfigMap('{"other.local": ["10.1.1.1"]}', '["1.1.1.1"]', 'other')));
     const valid: Array<[string, string]> = [
       ['/skydns/local/cluster/dns/stub/com/example/ns1', '{"host":"10.9.9.9","port":53}'],
       ['/skydns/local/cluster/dns/stub/example/corp/0', '{"host":"10.10.0.1","port":5353}'],
@@ -95,12 +70,12 @@ test('the kube-dns ConfigMap, created, made invalid, changed and deleted with ku
     );
 
     const errors = await configErrors();
-    await kubectl('replace', '-f', file(configMap('kube-dns', '{"cluster.local": ["10.150.0.1"]}', '["8.8.8.8"]')));
+    await kubectl('replace', '-f', file(kubeDnsConfigMap('{"cluster.local": ["10.150.0.1"]}', '["8.8.8.8"]')));
     await waitFor('the invalid ConfigMap counted', async () => (await configErrors()) === errors + 1, 10_000, 100);
     await kubectl(
       'replace',
       '-f',
-      file(configMap('kube-dns', '{"acme.local": ["10.150.0.1"]}', '["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"]')),
+      file(kubeDnsConfigMap('{"acme.local": ["10.150.0.1"]}', '["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"]')),
     );
     await waitFor(
       'the second invalid ConfigMap counted',
@@ -119,7 +94,7 @@ test('the kube-dns ConfigMap, created, made invalid, changed and deleted with ku
       refused.join('\n'),
     );
 
-    await kubectl('replace', '-f', file(configMap('kube-dns', '{"acme.local": ["10.150.0.2:5353"]}', '["1.1.1.1"]')));
+    await kubectl('replace', '-f', file(kubeDnsConfigMap('{"acme.local": ["10.150.0.2:5353"]}', '["1.1.1.1"]')));
     await waitFor(
       'the change mirrored',
       async () =>

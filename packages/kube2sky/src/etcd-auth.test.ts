@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, type ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { startKube2sky, waitReady } from './testing.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const PASSWORD = 'Sup3r-s3cret';
 
 test('etcd with auth: credentials in --etcd-server work and never reach the log; a wrong password is reported, redacted', async () => {
@@ -21,19 +20,14 @@ test('etcd with auth: credentials in --etcd-server work and never reach the log;
     const host = etcd.endpoint.replace('http://', '');
     const start = async (password: string): Promise<{ proc: ManagedProcess; port: number }> => {
       const port = await freePort();
-      const proc = new ManagedProcess('kube2sky', 'node', [
-        MAIN,
-        `--etcd-server=http://kube2sky:${password}@${host}`,
-        `--kubecfg-file=${api.kubeconfigPath}`,
-        `--healthz-port=${port}`,
-      ]);
+      const proc = startKube2sky(`http://kube2sky:${password}@${host}`, api.kubeconfigPath, port);
       procs.push(proc);
       await proc.waitForOutput(/Using API server/);
       return { proc, port };
     };
 
     const good = await start(PASSWORD);
-    await waitFor('ready', async () => (await fetch(`http://127.0.0.1:${good.port}/readiness`)).status === 200, 20_000);
+    await waitReady(good.port);
     const records = await etcd.etcdctl(
       '--user=root:rootpw',
       'get',

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { SandboxApiServer } from '@kube-dns-legacy/sandbox-apiserver';
-import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+import { EtcdServer, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { startKube2sky, waitReady } from './testing.js';
 
 /** /healthz's status and its etcd check. */
 async function healthz(port: number): Promise<{ status: number; etcd: boolean | undefined }> {
@@ -17,19 +15,9 @@ test('/healthz turns 503 within 3 s of etcd going away while idle, and 200 again
   const etcd = await EtcdServer.start();
   const api = await SandboxApiServer.start();
   const port = await freePort();
-  const proc = new ManagedProcess('kube2sky', 'node', [
-    MAIN,
-    `--etcd-server=${etcd.endpoint}`,
-    `--kubecfg-file=${api.kubeconfigPath}`,
-    `--healthz-port=${port}`,
-    '--etcd-mutation-timeout=2s',
-  ]);
+  const proc = startKube2sky(etcd.endpoint, api.kubeconfigPath, port, ['--etcd-mutation-timeout=2s']);
   try {
-    await waitFor(
-      'kube2sky ready',
-      async () => (await fetch(`http://127.0.0.1:${port}/readiness`)).status === 200,
-      20_000,
-    );
+    await waitReady(port);
     assert.deepEqual(await healthz(port), { status: 200, etcd: true });
     await etcd.kill();
     const killed = Date.now();

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { EtcdServer, ManagedProcess, freePort, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, ManagedProcess, freePort, reachByBindAddress, waitFor } from '@kube-dns-legacy/testkit';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -76,42 +75,24 @@ test('a busy --healthz-port: clear message, exit 1, no stack trace', async () =>
   }
 });
 
-/** A non-loopback IPv4 address of this machine (the tests' machines have one). */
-function outsideAddress(): string {
-  const address = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
-  assert.ok(address, 'this test needs a non-loopback IPv4 address');
-  return address;
-}
-
 test('--bind-address: every interface by default, loopback only with 127.0.0.1', async () => {
-  const outside = outsideAddress();
-  const reachable = (host: string, port: number): Promise<boolean> =>
-    fetch(`http://${host}:${port}/healthz`).then(
-      () => true,
-      () => false,
-    );
-  for (const [bind, outsideToo] of [
-    [undefined, true],
-    ['127.0.0.1', false],
-  ] as const) {
-    const port = await freePort();
-    const proc = new ManagedProcess('kube2sky', 'node', [
-      MAIN,
-      '--etcd-server=http://127.0.0.1:1',
-      '--kube-master-url=http://127.0.0.1:1',
-      `--healthz-port=${port}`,
-      ...(bind === undefined ? [] : [`--bind-address=${bind}`]),
-    ]);
-    try {
-      await proc.waitForOutput(/serving \/readiness/);
-      assert.equal(await reachable('127.0.0.1', port), true, `${bind}: loopback`);
-      assert.equal(await reachable(outside, port), outsideToo, `${bind}: ${outside}`);
-    } finally {
-      await proc.stop('SIGKILL');
-    }
-  }
+  const reach = await reachByBindAddress(
+    [undefined, '127.0.0.1'],
+    '/healthz',
+    /serving \/readiness/,
+    (port, bind) =>
+      new ManagedProcess('kube2sky', 'node', [
+        MAIN,
+        '--etcd-server=http://127.0.0.1:1',
+        '--kube-master-url=http://127.0.0.1:1',
+        `--healthz-port=${port}`,
+        ...(bind === undefined ? [] : [`--bind-address=${bind}`]),
+      ]),
+  );
+  assert.deepEqual(reach, {
+    default: { loopback: true, outside: true },
+    '127.0.0.1': { loopback: true, outside: false },
+  });
 });
 
 test('without an API server: not ready, unhealthy, metrics served, SIGTERM exits 0', async () => {

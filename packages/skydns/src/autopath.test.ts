@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig, freeDnsPort, requireTool, type ManagedProcess } from '@kube-dns-legacy/testkit';
-import { DnsHandler } from './handler.js';
-import { NO_METRICS } from './metrics.js';
-import { DnsServer } from './server.js';
-import { TreeBuilder, kubeA, startDnsmasq, testContext } from './testing.js';
+import { dig, requireTool, type ManagedProcess } from '@kube-dns-legacy/testkit';
+import type { DnsServer } from './server.js';
+import { TreeBuilder, kubeA, serveHandler, startDnsmasq, testHandler } from './testing.js';
 
 // Autopath with pods on several loopback addresses (dig -b), the pod records as kube2sky writes
 // them, and dnsmasq as the upstream for bare names.
@@ -31,28 +29,12 @@ before(async () => {
   b.leaf('127-0-0-7.a.pod.cluster.local.', kubeA('127.0.0.7'));
   b.leaf('127-0-0-7.b.pod.cluster.local.', kubeA('127.0.0.7'));
   for (const autopath of [true, false]) {
-    const handler = new DnsHandler({
-      ctx: testContext(b.tree),
+    const handler = testHandler(b.tree, {
       forward: { servers: [{ host: '127.0.0.1', port: up.port }], rotate: false, timeoutMs: 1000 },
-      noRec: false,
-      ndots: 2,
       roundRobin: false,
-      udpCap: 1232,
-      rcache: undefined,
-      rcacheTtl: 60,
-      observer: NO_METRICS,
-      verbose: false,
-      log: () => undefined,
       autopath,
     });
-    const server = new DnsServer((msg, tcp, peer) => handler.handle(msg, tcp, peer), {
-      host: '127.0.0.1',
-      port: await freeDnsPort(),
-      tcpIdleMs: 5000,
-      tcpMaxConnections: 16,
-      log: () => undefined,
-    });
-    await server.listen();
+    const server = await serveHandler(handler);
     servers.push(server);
     ports[autopath ? 'on' : 'off'] = server.port;
   }

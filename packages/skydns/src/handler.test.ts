@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dns2 from 'dns2';
-import { DnsHandler, type HandlerOptions } from './handler.js';
-import { NO_METRICS } from './metrics.js';
-import { TreeBuilder, kubeA, testContext } from './testing.js';
+import type { DnsHandler, HandlerOptions } from './handler.js';
+import { TreeBuilder, kubeA, testHandler } from './testing.js';
 
 const { Packet } = dns2;
 const SVC = 'svc.cluster.local.';
@@ -30,20 +29,7 @@ function query(
 }
 
 function handler(builder: TreeBuilder, overrides: Partial<HandlerOptions> = {}): DnsHandler {
-  return new DnsHandler({
-    ctx: testContext(builder.tree),
-    forward: { servers: [], rotate: false, timeoutMs: 200 },
-    noRec: false,
-    ndots: 2,
-    roundRobin: true,
-    udpCap: 1232,
-    rcache: undefined,
-    rcacheTtl: 60,
-    observer: NO_METRICS,
-    verbose: false,
-    log: () => undefined,
-    ...overrides,
-  });
+  return testHandler(builder.tree, overrides);
 }
 
 function cluster(): TreeBuilder {

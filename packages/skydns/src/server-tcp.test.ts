@@ -55,6 +55,17 @@ async function holdMany(
   return held;
 }
 
+/** A new client (127.0.0.3) asks five times beside the held connections: each answer within a second. */
+async function newClientAnswered(port: number): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const ms = await askOnce(port, '127.0.0.3');
+    times.push(ms);
+    assert.ok(ms < 1000, `a new client answered in ${ms.toFixed(0)} ms`);
+  }
+  console.log(`a new client beside 300 held connections: answered in ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+}
+
 test('one client holding hundreds of idle TCP connections cannot lock another out: per-client limit (default 32)', async () => {
   const port = await freeDnsPort();
   const logs: string[] = [];
@@ -68,15 +79,7 @@ test('one client holding hundreds of idle TCP connections cannot lock another ou
   await server.listen();
   const held = await holdMany(port, '127.0.0.2', 300);
   try {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const ms = await askOnce(port, '127.0.0.3');
-      times.push(ms);
-      assert.ok(ms < 1000, `a new client answered in ${ms.toFixed(0)} ms`);
-    }
-    console.log(
-      `a new client beside 300 held connections: answered in ${times.map((t) => t.toFixed(1)).join(', ')} ms`,
-    );
+    await newClientAnswered(port);
     await waitFor('the per-client limit to close the oldest', () => held.filter((h) => !h.closed()).length <= 32, 3000);
     assert.equal(held.filter((h) => !h.closed()).length, 32, 'the newest 32 stay open');
     assert.ok(held.slice(-32).every((h) => !h.closed()));
@@ -103,15 +106,7 @@ test('near the global cap the longest-idle connections are evicted for new clien
   await server.listen();
   const held = await holdMany(port, '127.0.0.2', 300);
   try {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const ms = await askOnce(port, '127.0.0.3');
-      times.push(ms);
-      assert.ok(ms < 1000, `a new client answered in ${ms.toFixed(0)} ms`);
-    }
-    console.log(
-      `a new client beside 300 held connections: answered in ${times.map((t) => t.toFixed(1)).join(', ')} ms`,
-    );
+    await newClientAnswered(port);
     await waitFor('the oldest evicted', () => held.filter((h) => !h.closed()).length <= 224, 3000);
     // From 7/8 of the cap on, each new connection closes the longest-idle one: room stays for bursts
     // (the five questions above took one each while the total was there).

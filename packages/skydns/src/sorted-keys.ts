@@ -292,17 +292,9 @@ export class SortedKeyMap {
    */
   walk(from: string, visit: (key: string, value: () => string) => boolean): void {
     const f = Buffer.from(from);
-    let c = this.chunkFor(f);
-    let chunk = this.chunks[c];
-    if (chunk === undefined) return;
-    let i = SortedKeyMap.indexIn(chunk, f);
-    const value = (): string => SortedKeyMap.valueAt(chunk as Chunk, i);
-    for (;;) {
-      for (; i < chunk.count; i++) if (!visit(SortedKeyMap.keyAt(chunk, i), value)) return;
-      chunk = this.chunks[++c];
-      if (chunk === undefined) return;
-      i = 0;
-    }
+    const c = this.chunkFor(f);
+    const chunk = this.chunks[c];
+    if (chunk !== undefined) this.walkFrom(c, SortedKeyMap.indexIn(chunk, f), visit);
   }
 
   /** The number of entries whose key sorts before `key` (the index of the first entry ≥ `key`); O(log n + chunks). */
@@ -323,6 +315,11 @@ export class SortedKeyMap {
     let c = 0;
     let i = Math.max(0, Math.floor(index));
     while (c < this.chunks.length && i >= (this.chunks[c] as Chunk).count) i -= (this.chunks[c++] as Chunk).count;
+    this.walkFrom(c, i, visit);
+  }
+
+  /** The walk of {@link walk} and {@link walkAt}, from entry `i` of chunk `c`. */
+  private walkFrom(c: number, i: number, visit: (key: string, value: () => string) => boolean): void {
     let chunk = this.chunks[c];
     if (chunk === undefined) return;
     const value = (): string => SortedKeyMap.valueAt(chunk as Chunk, i);

@@ -1,6 +1,10 @@
 import { decodeRecord, encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { freeDnsPort } from '@kube-dns-legacy/testkit';
+import { DnsHandler, type HandlerOptions } from './handler.js';
+import { NO_METRICS } from './metrics.js';
 import { RecordTree } from './tree.js';
 import type { ResolveContext } from './resolve/context.js';
+import { DnsServer } from './server.js';
 
 /** kube2sky's record for a service/endpoint/pod IP. */
 export function kubeA(host: string): SkyRecord {
@@ -43,6 +47,40 @@ export function testContext(tree: RecordTree, overrides: Partial<ResolveContext>
     serial: () => Math.floor(Date.UTC(2026, 0, 1, 12, 34, 56) / 3_600_000) * 3600,
     ...overrides,
   };
+}
+
+/**
+ * The real handler over `tree` (through {@link testContext}), quiet: no upstreams, no metrics, no
+ * log, round robin on; `overrides` sets the rest.
+ */
+export function testHandler(tree: RecordTree, overrides: Partial<HandlerOptions> = {}): DnsHandler {
+  return new DnsHandler({
+    ctx: testContext(tree),
+    forward: { servers: [], rotate: false, timeoutMs: 200 },
+    noRec: false,
+    ndots: 2,
+    roundRobin: true,
+    udpCap: 1232,
+    rcache: undefined,
+    rcacheTtl: 60,
+    observer: NO_METRICS,
+    verbose: false,
+    log: () => undefined,
+    ...overrides,
+  });
+}
+
+/** `handler` behind the real UDP and TCP listeners on a free loopback port, listening. */
+export async function serveHandler(handler: DnsHandler, tcpMaxConnections = 16): Promise<DnsServer> {
+  const server = new DnsServer((msg, tcp, peer) => handler.handle(msg, tcp, peer), {
+    host: '127.0.0.1',
+    port: await freeDnsPort(),
+    tcpIdleMs: 5000,
+    tcpMaxConnections,
+    log: () => undefined,
+  });
+  await server.listen();
+  return server;
 }
 
 /** The dnsmasq stand-in for upstream and stub servers lives in testkit (shared with the e2e tests); re-exported for autopath.test.ts. */

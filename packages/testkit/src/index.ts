@@ -8,3 +8,5 @@ export { EtcdCluster } from './etcd-cluster.js';
 export { makeTestCertificates, type TestCertificates } from './certificates.js';
 export { dig, type DigResult } from './dig.js';
 export { startDnsmasq, type Dnsmasq } from './dnsmasq.js';
+export { outsideAddress, reachByBindAddress, type Reach } from './bind-address.js';
+export { kubeDnsConfigMap } from './configmap.js';

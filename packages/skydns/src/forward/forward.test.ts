@@ -5,10 +5,9 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import dns2 from 'dns2';
 import { dig, freeDnsPort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
-import { DnsHandler, type HandlerOptions } from '../handler.js';
+import type { HandlerOptions } from '../handler.js';
 import { NO_METRICS } from '../metrics.js';
-import { DnsServer } from '../server.js';
-import { TreeBuilder, kubeA, testContext } from '../testing.js';
+import { TreeBuilder, kubeA, serveHandler, testHandler } from '../testing.js';
 import { parseNetwork } from './acl.js';
 
 const { Packet } = dns2;
@@ -70,15 +69,9 @@ async function skydns(overrides: Partial<HandlerOptions>): Promise<{ port: numbe
   const add = (m: Map<string, number>, k: string): void => {
     m.set(k, (m.get(k) ?? 0) + 1);
   };
-  const handler = new DnsHandler({
-    ctx: testContext(b.tree),
+  const handler = testHandler(b.tree, {
     forward: { servers: [], rotate: false, timeoutMs: 1000 },
-    noRec: false,
-    ndots: 2,
     roundRobin: false,
-    udpCap: 1232,
-    rcache: undefined,
-    rcacheTtl: 60,
     observer: {
       ...NO_METRICS,
       reply: (_system, _tcp, _qtype, rcode) => {
@@ -87,20 +80,12 @@ async function skydns(overrides: Partial<HandlerOptions>): Promise<{ port: numbe
       forward: (o) => add(counted.forwards, o),
       error: (cause) => add(counted.errors, cause),
     },
-    verbose: false,
     log: (level, message) => {
       if (level === 'warn') counted.warnings.push(message);
     },
     ...overrides,
   });
-  const server = new DnsServer((msg, tcp, peer) => handler.handle(msg, tcp, peer), {
-    host: '127.0.0.1',
-    port: await freeDnsPort(),
-    tcpIdleMs: 5000,
-    tcpMaxConnections: 64,
-    log: () => undefined,
-  });
-  await server.listen();
+  const server = await serveHandler(handler, 64);
   closers.push(async () => {
     await server.close();
     handler.close();

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { encodeRecord, leafLabel } from '@kube-dns-legacy/skymsg';
 import dns2 from 'dns2';
 import { TYPE } from '../dns-codes.js';
-import { DnsHandler } from '../handler.js';
+import type { DnsHandler } from '../handler.js';
 import { NO_METRICS, type DnsObserver } from '../metrics.js';
-import { TreeBuilder, kubeA, testContext } from '../testing.js';
+import { TreeBuilder, kubeA, testHandler } from '../testing.js';
 
 const { Packet } = dns2;
 const SVC = 'svc.cluster.local.';
@@ -39,19 +39,7 @@ function query(name: string, type: number, id: number): Buffer {
 
 function handler(builder: TreeBuilder, errors: string[]): DnsHandler {
   const observer: DnsObserver = { ...NO_METRICS, error: (cause) => errors.push(cause) };
-  return new DnsHandler({
-    ctx: testContext(builder.tree),
-    forward: { servers: [], rotate: false, timeoutMs: 200 },
-    noRec: true,
-    ndots: 2,
-    roundRobin: true,
-    udpCap: 1232,
-    rcache: undefined,
-    rcacheTtl: 60,
-    observer,
-    verbose: false,
-    log: () => undefined,
-  });
+  return testHandler(builder.tree, { noRec: true, observer });
 }
 
 async function ask(h: DnsHandler, name: string, type: number, tcp: boolean, id = 1): Promise<dns2.Packet> {
