@@ -177,7 +177,7 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
 /** RSS of an idle Node after importing each module in turn (from skydns's package, as it loads them). */
 function moduleCosts(): string[][] {
   const modules = [
-    'dns2',
+    './dist/dns2-packet.js',
     'prom-client',
     '@kube-dns-legacy/processkit',
     'yargs',
