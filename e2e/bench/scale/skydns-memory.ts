@@ -178,7 +178,7 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
 function moduleCosts(): string[][] {
   const modules = [
     './dist/dns2-packet.js',
-    'prom-client',
+    '@kube-dns-legacy/processkit/metrics',
     '@kube-dns-legacy/processkit',
     'yargs',
     'etcd3',
