@@ -177,8 +177,8 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
 /** RSS of an idle Node after importing each module in turn (from skydns's package, as it loads them). */
 function moduleCosts(): string[][] {
   const modules = [
-    'dns2',
-    'prom-client',
+    './dist/dns2-packet.js',
+    '@kube-dns-legacy/processkit/metrics',
     '@kube-dns-legacy/processkit',
     'yargs',
     'etcd3',

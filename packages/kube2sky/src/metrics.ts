@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from '@kube-dns-legacy/processkit/metrics';
 
 /** Every Prometheus metric kube2sky exports, in one registry. */
 export class Metrics {

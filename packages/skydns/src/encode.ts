@@ -1,12 +1,11 @@
 import { isIPv4 } from 'node:net';
-import dns2 from 'dns2';
+import type dns2 from 'dns2';
 import { ByteWriter } from './byte-writer.js';
+import { Packet } from './dns2-packet.js';
 import { CLASS, FLAG, HEADER_SIZE, RCODE, TYPE } from './dns-codes.js';
 import type { Resolution } from './resolve/answer.js';
 import type { Rr } from './rr.js';
 import { recordRanges } from './wire.js';
-
-const { Packet } = dns2;
 
 // The one writer of reply bytes: whole replies from a resolution (dns2's codecs), code-only
 // replies, and the per-client copies of stored replies (answer cache, response cache, upstream).

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from '@kube-dns-legacy/processkit/metrics';
 import { RCODE_NAME, typeName } from './dns-codes.js';
 import {
   CACHES,

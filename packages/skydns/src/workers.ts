@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { LogFn } from '@kube-dns-legacy/processkit';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from '@kube-dns-legacy/processkit/metrics';
 import { ConfigError, type SkydnsConfig } from './config.js';
 import { startHttp, type HealthSource, type Replies, type WorkerHealth } from './health.js';
 import type { StoreGauges } from './metrics.js';

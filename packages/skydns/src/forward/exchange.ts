@@ -1,13 +1,12 @@
 import { randomInt } from 'node:crypto';
-import dns2 from 'dns2';
+import type dns2 from 'dns2';
 import { FLAG, HEADER_SIZE, TYPE } from '../dns-codes.js';
+import { Packet } from '../dns2-packet.js';
 import { withId } from '../encode.js';
 import type { Rr } from '../rr.js';
 import { questionEndOf, recordRanges } from '../wire.js';
 import type { UpstreamPool } from './pool.js';
 import type { Upstream } from './upstream.js';
-
-const { Packet } = dns2;
 
 /** Forwarding settings. */
 export interface ForwardOptions {
