@@ -232,7 +232,7 @@ test('a decoded record is never served after its key changed (the decode cache f
   assert.equal(tree.exact(`${key}/4999`)?.record.host, '10.1.19.135');
 });
 
-test('select: the cap counts only the records the question takes; a capped selection starts at a random point', () => {
+test('select: the cap counts only the records the question takes; a capped selection starts at a random accepted record', () => {
   const tree = new RecordTree();
   const base = '/skydns/local/cluster/svc/default/web';
   // 300 addresses and 900 SRV leaves sorting before most of them (`_` before letters).
@@ -256,7 +256,7 @@ test('select: the cap counts only the records the question takes; a capped selec
     all?.records.map((r) => r.key),
     addresses,
   );
-  // Capped at 100: 100 addresses, flagged, a run starting at a random point; all are kept sometimes.
+  // Capped at 100: 100 addresses, flagged, a run starting at a random address; each is kept sometimes.
   const seen = new Set<string>();
   const firsts = new Set<string>();
   for (let i = 0; i < 40; i++) {

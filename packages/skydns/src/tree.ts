@@ -38,7 +38,7 @@ export interface Selection {
   readonly records: StoredRecord[];
   /**
    * True when more records could answer than were kept (or the scan budget ran out first): the
-   * kept ones then start at a random point of the subtree, so no record is always the one left out.
+   * kept ones then start at a random one of them, so no record is always the one left out.
    */
   readonly capped: boolean;
 }
@@ -64,7 +64,7 @@ export interface RecordSource {
    * at `key` if `accept` takes it), at most `limit`; undefined when nothing is stored at or below
    * `key`. The cap counts only accepted records. When more than `limit` are accepted, or
    * {@link SCAN_BUDGET} keys were read before the subtree ended, the result is `capped` and the
-   * kept records are a run starting at a random point of the subtree (wrapping around).
+   * kept records are a run starting at a random one of the accepted records (wrapping around).
    */
   select(key: string, accept: Accept, limit?: number): Selection | undefined;
   /**
@@ -225,43 +225,31 @@ export class RecordTree implements RecordSource {
       const stored = this.stored(base, exact);
       return { records: accept(stored.record, base) && limit > 0 ? [stored] : [], capped: false };
     }
-    // One pass from a random point of the subtree to its end, then from its start: stops once one
-    // record more than the limit was accepted (capped) or the budget is spent.
-    const start = count <= limit ? 0 : Math.floor(Math.random() * count);
-    const tail: StoredRecord[] = [];
-    const head: StoredRecord[] = [];
+    // Every record the question takes (within the scan budget), in key order; when there are more
+    // than the limit, a run of them starting at a random one (wrapping round), so each is equally
+    // likely to be kept whatever other records sort between them (a headless service's SRV leaves
+    // sort between its hashed and its named endpoints).
+    const taken: StoredRecord[] = [];
     let read = 0;
-    let accepted = 0;
     let capped = false;
-    const scan = (from: number, to: number, out: StoredRecord[]): boolean => {
-      let at = from;
-      let going = true;
-      this.map.walkAt(lo + from, (k, json) => {
-        if (at >= to) return false;
-        at++;
-        if (read >= SCAN_BUDGET) {
-          capped = true;
-          going = false;
-          return false;
-        }
-        read++;
-        this.examined++;
-        const stored = this.stored(k, json());
-        if (!accept(stored.record, k)) return true;
-        if (accepted >= limit) {
-          capped = true;
-          going = false;
-          return false;
-        }
-        accepted++;
-        out.push(stored);
-        return true;
-      });
-      return going;
-    };
-    if (scan(start, count, tail) && start > 0) scan(0, start, head);
-    // Uncapped, the records are all there: back in key order.
-    return { records: capped ? [...tail, ...head] : [...head, ...tail], capped };
+    this.map.walkAt(lo, (k, json) => {
+      if (read === count) return false;
+      if (read >= SCAN_BUDGET) {
+        capped = true;
+        return false;
+      }
+      read++;
+      this.examined++;
+      const stored = this.stored(k, json());
+      if (accept(stored.record, k)) taken.push(stored);
+      return true;
+    });
+    if (taken.length <= limit && !capped) return { records: taken, capped: false };
+    const kept = Math.min(limit, taken.length);
+    const start = Math.floor(Math.random() * taken.length);
+    const records = taken.slice(start, start + kept);
+    if (records.length < kept) records.push(...taken.slice(0, kept - records.length));
+    return { records, capped: true };
   }
 
   match(pattern: readonly (string | undefined)[], limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
