@@ -88,6 +88,9 @@ function normalKey(key: string): string {
   return segments.length === 0 ? '' : `/${segments.join('/')}`;
 }
 
+/** Random keys drawn at most to find where a capped selection starts (see RecordTree.randomAccepted). */
+const START_DRAWS = 64;
+
 /** Most decoded records kept for the next lookup (cleared when full). */
 const DECODED_CACHE = 16_384;
 
@@ -225,31 +228,66 @@ export class RecordTree implements RecordSource {
       const stored = this.stored(base, exact);
       return { records: accept(stored.record, base) && limit > 0 ? [stored] : [], capped: false };
     }
-    // Every record the question takes (within the scan budget), in key order; when there are more
-    // than the limit, a run of them starting at a random one (wrapping round), so each is equally
-    // likely to be kept whatever other records sort between them (a headless service's SRV leaves
-    // sort between its hashed and its named endpoints).
-    const taken: StoredRecord[] = [];
-    let read = 0;
+    // One pass from a random point of the subtree to its end, then from its start: stops once one
+    // record more than the limit was accepted (capped) or the budget is spent.
+    const examinedBefore = this.examined;
+    const start = count <= limit ? 0 : this.randomAccepted(lo, count, accept);
+    const tail: StoredRecord[] = [];
+    const head: StoredRecord[] = [];
+    // The keys read to find the start count against the budget too.
+    let read = this.examined - examinedBefore;
+    let accepted = 0;
     let capped = false;
-    this.map.walkAt(lo, (k, json) => {
-      if (read === count) return false;
-      if (read >= SCAN_BUDGET) {
-        capped = true;
+    const scan = (from: number, to: number, out: StoredRecord[]): boolean => {
+      let at = from;
+      let going = true;
+      this.map.walkAt(lo + from, (k, json) => {
+        if (at >= to) return false;
+        at++;
+        if (read >= SCAN_BUDGET) {
+          capped = true;
+          going = false;
+          return false;
+        }
+        read++;
+        this.examined++;
+        const stored = this.stored(k, json());
+        if (!accept(stored.record, k)) return true;
+        if (accepted >= limit) {
+          capped = true;
+          going = false;
+          return false;
+        }
+        accepted++;
+        out.push(stored);
+        return true;
+      });
+      return going;
+    };
+    if (scan(start, count, tail) && start > 0) scan(0, start, head);
+    // Uncapped, the records are all there: back in key order.
+    return { records: capped ? [...tail, ...head] : [...head, ...tail], capped };
+  }
+
+  /**
+   * The position (in the run of `count` keys from rank `lo`) of a record `accept` takes, each such
+   * record equally likely: random keys are drawn until one is taken (at most START_DRAWS). A plain
+   * random key would favour the record after a run of others (a headless service's SRV leaves sort
+   * between its hashed and its named endpoints, so the endpoints after them would start most runs).
+   */
+  private randomAccepted(lo: number, count: number, accept: Accept): number {
+    let at = 0;
+    for (let draw = 0; draw < START_DRAWS; draw++) {
+      at = Math.floor(Math.random() * count);
+      let taken = false;
+      this.map.walkAt(lo + at, (k, json) => {
+        this.examined++;
+        taken = accept(this.stored(k, json()).record, k);
         return false;
-      }
-      read++;
-      this.examined++;
-      const stored = this.stored(k, json());
-      if (accept(stored.record, k)) taken.push(stored);
-      return true;
-    });
-    if (taken.length <= limit && !capped) return { records: taken, capped: false };
-    const kept = Math.min(limit, taken.length);
-    const start = Math.floor(Math.random() * taken.length);
-    const records = taken.slice(start, start + kept);
-    if (records.length < kept) records.push(...taken.slice(0, kept - records.length));
-    return { records, capped: true };
+      });
+      if (taken) break;
+    }
+    return at;
   }
 
   match(pattern: readonly (string | undefined)[], limit = LOOKUP_LIMIT): StoredRecord[] | undefined {
