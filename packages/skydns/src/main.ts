@@ -12,6 +12,9 @@ import { startWorkers, workerRole } from './workers.js';
 setFlagsFromString('--optimize-for-size');
 setFlagsFromString('--semi-space-growth-factor=1');
 
+/** How long a stop waits for a start still in progress. */
+const STOP_START_WAIT_MS = 5000;
+
 async function main(argv: string[]): Promise<void> {
   if (argv.some((a) => a === '-h' || a === '--help' || a === '-help' || a === '--h')) {
     process.stdout.write(`${await skydnsCli([], process.env).getHelp()}\n`);
@@ -27,17 +30,20 @@ async function main(argv: string[]): Promise<void> {
   for (const warning of warnings) log('warn', warning);
   // -workers above 1: this process is the primary (no records; it forks the workers, which run this
   // file again) — the DNS code is loaded only where it serves.
-  const running =
+  const starting =
     config.workers > 1 && cluster.isPrimary
-      ? await startWorkers(config, log)
-      : await (await import('./app.js')).startSkydns(config, log, undefined, workerRole());
+      ? startWorkers(config, log)
+      : import('./app.js').then((app) => app.startSkydns(config, log, undefined, workerRole()));
+  // The signal handlers come first: a SIGTERM sent as soon as "ready for queries" is logged (inside
+  // the start) must stop the server gracefully, not kill it.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log('info', 'stopping', { signal });
-    running
-      .close()
+    // A start still waiting (for etcd, say) is not waited for long: the process exits anyway.
+    const startTimeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_START_WAIT_MS).unref());
+    Promise.race([starting.then((running) => running.close()), startTimeout])
       .then(() => {
         log('info', 'stopped');
         logger.on('finish', () => process.exit(0));
@@ -53,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // A worker whose primary is gone (killed) stops too, instead of serving on without metrics or restarts.
   if (cluster.isWorker) process.on('disconnect', () => stop('primary gone'));
+  await starting;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => exitOnError('skydns', err));
