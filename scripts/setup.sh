@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make this checkout ready to run: system tools, npm dependencies, a fresh build.
 # Idempotent and quick when everything is already present; used by `npm test`, `npm run up`, `npm run bench`.
-# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf knotd, for the benchmarks; dnsmasq serves the stub-zone tests)
+# Usage: scripts/setup.sh [extra-tool ...]   (extra tools: dnsperf knotd, for the benchmarks; dnsmasq serves the stub-zone tests,
+# g++ builds skydns's batched-UDP addon, whose tests run both UDP paths)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,9 @@ declare -A PACKAGE=(
   [knotd]=knot
   [ip]=iproute2
   [unshare]=util-linux
+  [g++]=g++
 )
-tools=(etcd etcdctl busybox dig kubectl openssl ip unshare dnsmasq "$@")
+tools=(etcd etcdctl busybox dig kubectl openssl ip unshare dnsmasq g++ "$@")
 missing=()
 for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]:-$tool}")
