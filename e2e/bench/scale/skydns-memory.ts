@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
 import { processTree } from '../lib/procfs.js';
 import { table } from '../lib/report.js';
 import { repoRoot } from '../lib/stack.js';
@@ -207,42 +207,10 @@ function moduleCosts(): string[][] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'skydns-mem-'));
-const port = await freePort();
-const peer = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const etcd = new ManagedProcess('etcd', 'etcd', [
-  '--name',
-  'm',
-  '--data-dir',
-  join(dir, 'data'),
-  '--listen-client-urls',
-  url,
-  '--advertise-client-urls',
-  url,
-  '--listen-peer-urls',
-  `http://127.0.0.1:${peer}`,
-  '--initial-advertise-peer-urls',
-  `http://127.0.0.1:${peer}`,
-  '--initial-cluster',
-  `m=http://127.0.0.1:${peer}`,
-  '--log-level',
-  'error',
-]);
+const etcd = await EtcdServer.start();
+const url = etcd.endpoint;
 const client = new Etcd3({ hosts: url });
 try {
-  await waitFor(
-    'etcd',
-    async () => {
-      try {
-        await client.get('x');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    100,
-  );
   for (let i = 0; i < argv.keys; i += 128) {
     const ops = [];
     for (let k = i; k < Math.min(argv.keys, i + 128); k++) {
@@ -310,6 +278,6 @@ try {
     );
 } finally {
   client.close();
-  await etcd.stop('SIGTERM', 10_000);
+  await etcd.stop();
   rmSync(dir, { recursive: true, force: true });
 }
