@@ -2,9 +2,9 @@ import { AnswerCache } from './answer-cache.js';
 import { RCODE, typeName } from './dns-codes.js';
 import { codeReply, encodeReply, replyFor, type ReplyShape } from './encode.js';
 import { autopathPlan, type AutopathPlan } from './autopath.js';
+import { LogLimiter } from './log-limit.js';
 import {
   Forwarder,
-  LogLimiter,
   hasLoopGuard,
   makeQuery,
   recursionAllowed,

@@ -7,7 +7,7 @@ import type { ExternalTarget } from '../resolve/context.js';
 import type { Rr } from '../rr.js';
 import type { WireQuery } from '../wire.js';
 import { fitReply, forwardQuery, lookupExternal, type ForwardOptions, type Forwarded } from './exchange.js';
-import { LogLimiter } from './log-limit.js';
+import { LogLimiter } from '../log-limit.js';
 import { UpstreamPool } from './pool.js';
 import { ResponseCache } from './response-cache.js';
 import type { Upstream } from './upstream.js';
@@ -31,7 +31,6 @@ export {
   type Forwarded,
 } from './exchange.js';
 export { recursionAllowed, type Network } from './acl.js';
-export { LogLimiter } from './log-limit.js';
 export { ResponseCache, cacheLifetime } from './response-cache.js';
 export { parseUpstream, resolvConfServers, type Upstream } from './upstream.js';
 export { hasLoopGuard } from './zones.js';

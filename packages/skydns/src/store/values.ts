@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { LogFn } from '@kube-dns-legacy/processkit';
 import { decodeRecord, dnsNameProblem, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { LogLimiter } from '../log-limit.js';
 
 /** One label of a host name: letters, digits, hyphens and underscores (`_http`), nothing else. */
 const HOST_LABEL = /^[A-Za-z0-9_-]+$/;
@@ -92,25 +93,22 @@ const WARN_EVERY_MS = 10_000;
  * values, or a writer putting one again and again, costs a few lines, not one per value).
  */
 export class BadValueLog {
-  private last = Number.NEGATIVE_INFINITY;
-  private suppressed = 0;
+  private readonly limiter: LogLimiter;
 
   constructor(
-    private readonly log: LogFn,
+    log: LogFn,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.limiter = new LogLimiter(log, WARN_EVERY_MS, 'skippedSinceLastWarning');
+  }
 
   /** A value at `key` was skipped for `reason`. */
   note(key: string, reason: string): void {
-    const now = this.now();
-    if (now - this.last < WARN_EVERY_MS) {
-      this.suppressed++;
-      return;
-    }
-    this.last = now;
-    const meta: Record<string, unknown> = { key, reason };
-    if (this.suppressed > 0) meta['skippedSinceLastWarning'] = this.suppressed;
-    this.suppressed = 0;
-    this.log('warn', 'skipped a value that skydns cannot serve (counted in store_bad_values_total)', meta);
+    this.limiter.line(
+      'warn',
+      'skipped a value that skydns cannot serve (counted in store_bad_values_total)',
+      { key, reason },
+      this.now(),
+    );
   }
 }

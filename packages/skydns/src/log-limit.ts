@@ -2,8 +2,8 @@ import type { LogFn, LogLevel } from '@kube-dns-legacy/processkit';
 
 /**
  * One log line per interval for a repeated event: the first occurrence is logged, the next ones
- * within `intervalMs` only counted, and the next line logged after it carries that count
- * (`suppressed`). The events themselves are counted in a metric by the caller.
+ * within `intervalMs` only counted, and the next line logged after it carries that count (under
+ * `countKey`, `suppressed` by default). The events themselves are counted in a metric by the caller.
  */
 export class LogLimiter {
   private last = Number.NEGATIVE_INFINITY;
@@ -12,6 +12,7 @@ export class LogLimiter {
   constructor(
     private readonly log: LogFn,
     private readonly intervalMs: number,
+    private readonly countKey = 'suppressed',
   ) {}
 
   /** Log `message` unless a line went out less than the interval ago. */
@@ -20,7 +21,7 @@ export class LogLimiter {
       this.suppressed++;
       return;
     }
-    this.log(level, message, this.suppressed > 0 ? { ...meta, suppressed: this.suppressed } : meta);
+    this.log(level, message, this.suppressed > 0 ? { ...meta, [this.countKey]: this.suppressed } : meta);
     this.last = now;
     this.suppressed = 0;
   }
