@@ -90,6 +90,27 @@ export async function run(config: Kube2skyConfig): Promise<void> {
       return { ok: Object.values(checks).every(Boolean), checks };
     },
   };
+  // Signal handlers come before the first await: a SIGTERM while starting still stops cleanly (exit 0).
+  let stopping = false;
+  let resyncTimer: NodeJS.Timeout | undefined;
+  let etcdCheckTimer: NodeJS.Timeout | undefined;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down; waiting for in-flight etcd writes', { signal });
+    clearInterval(resyncTimer);
+    clearInterval(etcdCheckTimer);
+    // Stop writing and release the Lease first, so a successor takes over at once.
+    await elector?.stop();
+    await sync?.stop();
+    await reconciler.close();
+    for (const server of servers) server.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
   const separateMetrics = config.metricsPort !== undefined && config.metricsPort !== config.healthzPort;
   const listen = (flag: string, options: HealthServerOptions): ReturnType<typeof startHealthServer> =>
     startHealthServer(options).catch((err: Error) => {
@@ -115,26 +136,6 @@ export async function run(config: Kube2skyConfig): Promise<void> {
     servers.push(m.server);
     logger.info('serving /metrics', { address: config.bindAddress, port: m.port });
   }
-
-  let stopping = false;
-  let resyncTimer: NodeJS.Timeout | undefined;
-  let etcdCheckTimer: NodeJS.Timeout | undefined;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down; waiting for in-flight etcd writes', { signal });
-    clearInterval(resyncTimer);
-    clearInterval(etcdCheckTimer);
-    // Stop writing and release the Lease first, so a successor takes over at once.
-    await elector?.stop();
-    await sync?.stop();
-    await reconciler.close();
-    for (const server of servers) server.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   let useEndpointSlices: boolean | undefined;
   for (let attempt = 0; useEndpointSlices === undefined && !stopping; attempt++) {
