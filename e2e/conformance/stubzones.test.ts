@@ -4,8 +4,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreDns } from '@kube-dns-legacy/control-plane';
-import { EtcdServer, ManagedProcess, freeDnsPort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
-import { startDnsmasq, type Dnsmasq } from '../bench/lib/dnsmasq.js';
+import {
+  EtcdServer,
+  ManagedProcess,
+  freeDnsPort,
+  requireTool,
+  startDnsmasq,
+  waitFor,
+  type Dnsmasq,
+} from '@kube-dns-legacy/testkit';
 import { repoRoot } from '../src/pod.js';
 import { QTYPE, udpQuery } from '../src/reliability-dns.js';
 import type { Question } from './corpus.js';
@@ -67,18 +74,11 @@ before(async () => {
     'acme.local',
     [['10.150.0.5', 'www.acme.local'], ['10.150.0.6', 'db.acme.local'], ['fd00:150::6', 'db.acme.local'], ...many],
     [{ name: '_ldap._tcp.acme.local', target: 'db.acme.local', port: 389 }],
-    'www.acme.local',
   );
   servers.push(acme);
-  const corp = await startDnsmasq(corpDir, 'corp.example', [['10.10.0.1', 'api.corp.example']], [], 'api.corp.example');
+  const corp = await startDnsmasq(corpDir, 'corp.example', [['10.10.0.1', 'api.corp.example']]);
   servers.push(corp);
-  const upstream = await startDnsmasq(
-    upDir,
-    'example.org',
-    [['198.51.100.1', 'www.example.org']],
-    [],
-    'www.example.org',
-  );
+  const upstream = await startDnsmasq(upDir, 'example.org', [['198.51.100.1', 'www.example.org']]);
   servers.push(upstream);
   const down = await freeDnsPort();
   const stubs: ReadonlyArray<readonly [string, string, number]> = [

@@ -12,15 +12,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EtcdServer, freeDnsPort, freePort, ManagedProcess, requireTool } from '@kube-dns-legacy/testkit';
+import {
+  EtcdServer,
+  freeDnsPort,
+  freePort,
+  ManagedProcess,
+  requireTool,
+  startDnsmasq,
+  type Dnsmasq,
+} from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
-import { startDnsmasq, type Dnsmasq } from '../lib/dnsmasq.js';
 import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
 import { table } from '../lib/report.js';
 import { ApiClient } from '../lib/sandbox-client.js';
 import { DOMAIN, kube2skyReady, pidOf, repoRoot, startKube2sky, startSandbox, stopAll } from '../lib/stack.js';
 import { fmt, int } from '../lib/stats.js';
-import { createFixture, existingAndMissing, hostsEntries, serviceName, srvEntries } from './fixture.js';
+import { createFixture, existingAndMissing, hostsEntries, srvEntries } from './fixture.js';
 
 const args = parseArgs(
   'bench-dns-compare',
@@ -128,13 +135,7 @@ async function main(): Promise<void> {
         runs: { tput: [], high: [], low: [] },
       });
     }
-    masq = await startDnsmasq(
-      dir,
-      'cluster.local',
-      hostsEntries(fixture, '10.0.0.1'),
-      srvEntries(fixture),
-      serviceName(fixture.services[0] as { name: string; namespace: string }),
-    );
+    masq = await startDnsmasq(dir, 'cluster.local', hostsEntries(fixture, '10.0.0.1'), srvEntries(fixture));
     targets.push({
       label: 'dnsmasq',
       port: masq.port,

@@ -1,6 +1,6 @@
 import { type ApiClient, clusterIpService, pool } from '../lib/sandbox-client.js';
 import { DOMAIN } from '../lib/stack.js';
-import type { SrvHost } from '../lib/dnsmasq.js';
+import type { SrvHost } from '@kube-dns-legacy/testkit';
 
 /** One service of the fixture and its ClusterIP. */
 export interface FixtureService {

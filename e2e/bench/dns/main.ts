@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdServer, requireTool } from '@kube-dns-legacy/testkit';
+import { EtcdServer, requireTool, startDnsmasq, type Dnsmasq } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
-import { startDnsmasq, type Dnsmasq } from '../lib/dnsmasq.js';
 import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
 import { pidByCmdline, startCoredns, startKnot, type PeerServer } from '../lib/peers.js';
 import { CpuMeter } from '../lib/procfs.js';
@@ -218,13 +217,7 @@ async function main(): Promise<void> {
     peers.push(cde);
     const knot = await startKnot(dir, zoneFile(fixture, kubernetesIp), probeName);
     peers.push(knot);
-    masq = await startDnsmasq(
-      dir,
-      'cluster.local',
-      hostsEntries(fixture, kubernetesIp),
-      srvEntries(fixture),
-      probeName,
-    );
+    masq = await startDnsmasq(dir, 'cluster.local', hostsEntries(fixture, kubernetesIp), srvEntries(fixture));
     // kube2sky has done its part; stop it (and the sandbox, which no peer reads) so they take no CPU during the runs.
     // A real control plane stays up: CoreDNS's kubernetes plugin keeps its watches on it.
     await stopAll(kube2sky.process, ...(args.api === 'real' ? [] : [sandbox.process]));

@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { ControlPlane, goBinDir } from '@kube-dns-legacy/control-plane';
-import { EtcdServer, ManagedProcess, freeDnsPort, requireTool, waitFor } from '@kube-dns-legacy/testkit';
+import { EtcdServer, ManagedProcess, freeDnsPort, requireTool, startDnsmasq, waitFor } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
-import { startDnsmasq } from '../lib/dnsmasq.js';
 import { startCoredns, type PeerServer } from '../lib/peers.js';
 import { table } from '../lib/report.js';
 import { DOMAIN, repoRoot, stopAll } from '../lib/stack.js';
@@ -186,8 +185,6 @@ async function main(): Promise<void> {
     dir,
     'example.org',
     Array.from({ length: 50 }, (_, i) => [`198.51.100.${i + 1}`, `www${i}.example.org`] as const),
-    [],
-    'www0.example.org',
   );
   const rows: string[][] = [];
   const notes: string[] = [];

@@ -7,6 +7,6 @@ export { seededRandom } from './random.js';
 export { EtcdCluster } from './etcd-cluster.js';
 export { makeTestCertificates, type TestCertificates } from './certificates.js';
 export { dig, type DigResult } from './dig.js';
-export { startDnsmasq, type Dnsmasq } from './dnsmasq.js';
+export { startDnsmasq, type Dnsmasq, type SrvHost } from './dnsmasq.js';
 export { outsideAddress, reachByBindAddress, type Reach } from './bind-address.js';
 export { kubeDnsConfigMap } from './configmap.js';
