@@ -1,7 +1,7 @@
 import type { Logger } from '@kube-dns-legacy/processkit';
 import { backoffDelay } from '@kube-dns-legacy/processkit';
 import type { Metrics } from './metrics.js';
-import { RecordTable, valueHash, wantedValue, type Slot } from './record-table.js';
+import { abbreviationsFor, RecordTable, valueHash, type Slot } from './record-table.js';
 import { isOwnedKey, scannedPrefixes } from './records/ownership.js';
 import type { RecordContext } from './records/types.js';
 import type { KeyValueStore, StoreEpoch } from './store.js';
@@ -32,7 +32,7 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   /** The merged records of every object, and what etcd holds. */
-  readonly table = new RecordTable();
+  readonly table: RecordTable;
   private dirty = new Set<Slot>();
   private reload = true;
   private fullDiff = false;
@@ -62,6 +62,7 @@ export class Reconciler {
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
     this.backoffCapMs = options.backoffCapMs ?? 1_000;
     this.writing = options.elected !== true;
+    this.table = new RecordTable(abbreviationsFor(options.ctx));
   }
 
   /**
@@ -227,15 +228,18 @@ export class Reconciler {
       const sweeping = this.synced;
       const all = this.fullDiff;
       this.fullDiff = false;
+      const table = this.table;
       const puts: Array<[Slot, string]> = [];
       const deletes: Slot[] = [];
       const compare = (slot: Slot): void => {
-        const want = wantedValue(slot);
-        if (want !== undefined && (slot.have === undefined || valueHash(want) !== slot.have)) puts.push([slot, want]);
-        else if (want === undefined && slot.have !== undefined && sweeping) deletes.push(slot);
-        else this.table.prune(slot);
+        const want = table.wantedHash(slot);
+        const have = table.have(slot);
+        if (want !== undefined && want !== have) puts.push([slot, table.wantedValue(slot) as string]);
+        else if (want === undefined && have !== undefined && sweeping) deletes.push(slot);
+        else table.prune(slot);
       };
-      // Dirty slots no longer in the table were dropped unwanted and absent from etcd: a full diff may skip them.
+      // Dirty slots dropped since (unwanted and absent from etcd) compare as nothing, or, reused by a
+      // new key, as that key: a full diff may skip them.
       for (const slot of all ? this.table.slots() : slots) compare(slot);
       await this.write(puts, deletes);
       this.writeOk = true;
@@ -287,7 +291,7 @@ export class Reconciler {
       this.observe(
         await this.timed('txn', () =>
           store.apply(
-            batch.map(([slot, value]) => [slot.key, value]),
+            batch.map(([slot, value]) => [this.table.key(slot), value]),
             [],
           ),
         ),
@@ -295,8 +299,8 @@ export class Reconciler {
       metrics.transactions.inc();
       metrics.keysPut.inc(batch.length);
       for (const [slot, value] of batch) {
-        slot.have = valueHash(value);
-        if (debug) logger.debug('set record', { key: slot.key, value });
+        this.table.setHave(slot, valueHash(value));
+        if (debug) logger.debug('set record', { key: this.table.key(slot), value });
       }
     }
     for (let i = 0; i < deletes.length && this.writing; i += this.batchSize) {
@@ -305,16 +309,16 @@ export class Reconciler {
         await this.timed('txn', () =>
           store.apply(
             [],
-            batch.map((slot) => slot.key),
+            batch.map((slot) => this.table.key(slot)),
           ),
         ),
       );
       metrics.transactions.inc();
       metrics.keysDeleted.inc(batch.length);
       for (const slot of batch) {
-        slot.have = undefined;
+        if (debug) logger.debug('removed record', { key: this.table.key(slot) });
+        this.table.setHave(slot, undefined);
         this.table.prune(slot);
-        if (debug) logger.debug('removed record', { key: slot.key });
       }
     }
   }
