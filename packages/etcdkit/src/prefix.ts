@@ -1,4 +1,5 @@
-import { Range, type Etcd3, type IKeyValue } from 'etcd3';
+import type { EtcdClient } from './client.js';
+import { prefixRangeEnd, type KeyValue } from './types.js';
 
 /** Which cluster answered a read, and at which revision. */
 export interface ReadRevision {
@@ -24,31 +25,24 @@ export interface PageOptions {
  * and revision read at.
  */
 export async function readPrefix(
-  client: Etcd3,
+  client: EtcdClient,
   prefix: string,
   options: PageOptions,
-  onPage: (kvs: readonly IKeyValue[]) => void,
+  onPage: (kvs: readonly KeyValue[]) => void,
 ): Promise<ReadRevision> {
-  const { start, end } = Range.prefix(prefix);
-  let from = start;
+  const end = prefixRangeEnd(prefix);
+  let from: string | Buffer = prefix;
   let read: ReadRevision | undefined;
   let revision = options.revision;
   for (;;) {
-    const request = {
-      key: from,
-      range_end: end,
-      limit: options.pageSize,
-      ...(revision !== undefined ? { revision } : {}),
-    };
-    const res = await client.kv.range(
-      request,
-      options.timeoutMs === undefined ? undefined : { deadline: Date.now() + options.timeoutMs },
+    const res = await client.range(
+      { key: from, rangeEnd: end, limit: options.pageSize, revision },
+      { timeoutMs: options.timeoutMs },
     );
-    const at: ReadRevision = (read ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) });
+    const at: ReadRevision = (read ??= { clusterId: res.header.clusterId, revision: res.header.revision });
     revision ??= at.revision;
     onPage(res.kvs);
-    const last = res.kvs[res.kvs.length - 1];
-    if (!res.more || last === undefined) return at;
-    from = Buffer.concat([last.key, Buffer.from([0])]);
+    if (!res.more || res.after === undefined) return at;
+    from = res.after;
   }
 }
