@@ -1,5 +1,5 @@
 import type { EtcdClient } from './client.js';
-import { prefixRangeEnd, type KeyValue } from './types.js';
+import { prefixRangeEnd, type KeyValue, type RangeResponse } from './types.js';
 
 /** Which cluster answered a read, and at which revision. */
 export interface ReadRevision {
@@ -22,7 +22,8 @@ export interface PageOptions {
 /**
  * Read every key under `prefix` in pages of `pageSize`, every page at one revision (the first
  * page's, unless given), handing each page to `onPage` as it arrives; resolves with the cluster
- * and revision read at.
+ * and revision read at. The next page is asked for before `onPage` runs, so etcd prepares it while
+ * this one is used (at most two pages are held at once).
  */
 export async function readPrefix(
   client: EtcdClient,
@@ -30,19 +31,21 @@ export async function readPrefix(
   options: PageOptions,
   onPage: (kvs: readonly KeyValue[]) => void,
 ): Promise<ReadRevision> {
-  const end = prefixRangeEnd(prefix);
-  let from: string | Buffer = prefix;
+  const rangeEnd = prefixRangeEnd(prefix);
+  const page = (key: string | Buffer, revision: number | undefined): Promise<RangeResponse> =>
+    client.range({ key, rangeEnd, limit: options.pageSize, revision }, { timeoutMs: options.timeoutMs });
+  let pending = page(prefix, options.revision);
   let read: ReadRevision | undefined;
-  let revision = options.revision;
   for (;;) {
-    const res = await client.range(
-      { key: from, rangeEnd: end, limit: options.pageSize, revision },
-      { timeoutMs: options.timeoutMs },
-    );
-    const at: ReadRevision = (read ??= { clusterId: res.header.clusterId, revision: res.header.revision });
-    revision ??= at.revision;
+    const res = await pending;
+    const at: ReadRevision = (read ??= {
+      clusterId: res.header.clusterId,
+      revision: options.revision ?? res.header.revision,
+    });
+    const next = res.more && res.after !== undefined ? page(res.after, at.revision) : undefined;
+    next?.catch(() => undefined); // awaited below; a failure while onPage runs is not unhandled
     onPage(res.kvs);
-    if (!res.more || res.after === undefined) return at;
-    from = res.after;
+    if (next === undefined) return at;
+    pending = next;
   }
 }
