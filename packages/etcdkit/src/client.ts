@@ -36,6 +36,11 @@ export interface EtcdConnection {
    * reached is skipped for the next.)
    */
   readonly callerRetries?: boolean;
+  /**
+   * Start with the first endpoint (default: a random one, so that the clients of one cluster spread
+   * over its members, as etcd3 did; either way the client stays on a member until it cannot reach it).
+   */
+  readonly ordered?: boolean;
 }
 
 /** An etcd call that failed: the HTTP status and etcd's message (when etcd answered) and the member asked. */
@@ -160,8 +165,9 @@ interface Started {
 /**
  * A small etcd v3 client over etcd's JSON gateway (`/v3/…` on the client URLs), on node:http and
  * node:https with keep-alive connections: range, put, delete, transactions of puts and deletes,
- * status, and watches that reconnect from where they were. With several members, a member that
- * cannot be reached is skipped for the next one (the next calls stay there).
+ * status, and watches that reconnect from where they were. With several members, the client starts
+ * on a random one (see {@link EtcdConnection.ordered}); a member that cannot be reached is skipped
+ * for the next one, and the next calls stay there.
  */
 export class EtcdClient {
   private readonly endpoints: Endpoint[];
@@ -169,7 +175,7 @@ export class EtcdClient {
   private readonly dialTimeoutMs: number;
   private readonly callerRetries: boolean;
   /** The member calls go to. */
-  private current = 0;
+  private current: number;
   /** The auth token (or the authentication in progress). */
   private token: Promise<string> | undefined;
   /** The token, once known. */
@@ -184,6 +190,7 @@ export class EtcdClient {
     this.auth = auth;
     this.dialTimeoutMs = connection.dialTimeoutMs;
     this.callerRetries = connection.callerRetries === true;
+    this.current = connection.ordered === true ? 0 : Math.floor(Math.random() * hosts.length);
     const { ca, cert, key } = connection;
     const tls = ca !== undefined || cert !== undefined;
     const httpAgent = new http.Agent({ keepAlive: true });

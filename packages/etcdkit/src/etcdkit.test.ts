@@ -215,11 +215,28 @@ test('a watch reconnects after etcd stops and starts again, from the revision af
 test('calls and watches move on to the next endpoint when one cannot be reached', async () => {
   const etcd = await EtcdServer.start();
   const nobody = `http://127.0.0.1:${await freePort()}`;
-  const client = connectEtcd({ endpoints: [nobody, etcd.endpoint], dialTimeoutMs: 1000 });
+  const client = connectEtcd({ endpoints: [nobody, etcd.endpoint], dialTimeoutMs: 1000, ordered: true });
   const alone = connectEtcd({ endpoints: [nobody], dialTimeoutMs: 1000 });
   try {
     await client.put('/f/a', '1');
     assert.equal(await client.get('/f/a'), '1');
+    const watcher = connectEtcd({
+      endpoints: [nobody, etcd.endpoint],
+      dialTimeoutMs: 1000,
+      ordered: true,
+      callerRetries: true,
+    });
+    const log: string[] = [];
+    const watch = watchPrefix(watcher, '/f/', 1, {
+      connected: () => log.push('connected') > 0,
+      disconnected: (err) => log.push(`disconnected ${err.message}`),
+      data: (res) => log.push(...described(res)),
+    });
+    await waitFor('the watch on the second endpoint', () => log.includes('Put /f/a=1'), 5000);
+    assert.match(log[0] ?? '', new RegExp(`^disconnected etcd ${nobody} /v3/watch: cannot connect`));
+    assert.deepEqual(log.slice(1), ['connected', 'Put /f/a=1']);
+    watch.stop();
+    watcher.close();
     await assert.rejects(alone.get('/f/a'), (err: Error) => {
       assert.ok(err instanceof EtcdError);
       assert.equal(err.unreached, true);
@@ -263,7 +280,7 @@ test('TLS with client certificates on a three-member cluster: a killed member is
   // The client starts on a member that does not lead (a write while a new leader is elected waits for it, up to etcd's request timeout).
   const victim = ((await cluster.leader()) + 1) % 3;
   const endpoints = [victim, (victim + 1) % 3, (victim + 2) % 3].map((i) => cluster.endpoints[i] ?? '');
-  const client = connectEtcd({ endpoints, dialTimeoutMs: 1000, callerRetries: true, ...tls });
+  const client = connectEtcd({ endpoints, dialTimeoutMs: 1000, callerRetries: true, ordered: true, ...tls });
   const noCert = connectEtcd({ endpoints: cluster.endpoints, dialTimeoutMs: 1000, ca: tls.ca });
   try {
     const put = await client.put('/c/a', '1');
