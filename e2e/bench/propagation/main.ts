@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { connectEtcd, watchPrefix, type EtcdClient, type KeyValue } from '@kube-dns-legacy/etcdkit';
 import { keyToName, labels, nameToKey } from '@kube-dns-legacy/skymsg';
-import { EtcdServer } from '@kube-dns-legacy/testkit';
+import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
 import { startCoredns, type PeerServer } from '../lib/peers.js';
 import { CpuMeter } from '../lib/procfs.js';
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   let sandbox: Sandbox | undefined;
   let kube2sky: Kube2sky | undefined;
   let skydns: Skydns | undefined;
-  let client: Etcd3 | undefined;
+  let client: EtcdClient | undefined;
   let probe: UdpProbe | undefined;
   let coredns: PeerServer | undefined;
   let peerProbe: UdpProbe | undefined;
@@ -187,16 +187,23 @@ async function main(): Promise<void> {
     const floor = summarize(rtt);
 
     // An etcd watch in this process notes when kube2sky's write for each service lands (put or delete).
-    client = new Etcd3({ hosts: etcd.endpoint });
+    client = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
     const etcdSeen = new Map<string, number>();
     const svcKey = nameToKey(`${NAMESPACE}.svc.${DOMAIN}`);
-    const watcher = await client.watch().prefix(`${svcKey}/`).create();
-    const note = (kv: { key: Buffer }): void => {
-      const service = labels(keyToName(kv.key.toString()))[1];
+    const note = (kv: KeyValue): void => {
+      const service = labels(keyToName(kv.key))[1];
       if (service !== undefined && !etcdSeen.has(service)) etcdSeen.set(service, performance.now());
     };
-    watcher.on('put', note);
-    watcher.on('delete', note);
+    const { revision } = await client.status();
+    let watching = false;
+    const watcher = watchPrefix(client, `${svcKey}/`, revision + 1, {
+      connected: () => (watching = true),
+      disconnected: () => undefined,
+      data: (res) => {
+        for (const event of res.events) note(event.kv);
+      },
+    });
+    await waitFor('the etcd watch', () => watching, 10_000, 10);
     // A watch on the sandbox API in this process notes when each service's event is delivered.
     const apiSeen = new Map<string, number>();
     const stopApiWatch = await watchNames(
@@ -242,7 +249,7 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     api.close();
     const cpu = { kube2sky: k2sCpu.stop(), skydns: skyCpu.stop(), api: apiCpu.stop(), coredns: corednsCpu?.stop() };
-    await watcher.cancel();
+    watcher.stop();
     stopApiWatch();
     const txns =
       (await metric(kube2sky.healthzPort, 'kube2sky_etcd_request_duration_seconds_count', 'op="txn"')) - txnCount;

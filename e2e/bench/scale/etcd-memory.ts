@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { connectEtcd } from '@kube-dns-legacy/etcdkit';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
@@ -62,7 +62,7 @@ async function measure(variant: string): Promise<{ rss: number; peak: number; wr
     ],
     { env },
   );
-  const client = new Etcd3({ hosts: url });
+  const client = connectEtcd({ endpoints: [url], dialTimeoutMs: 3000 });
   try {
     await waitFor(
       'etcd',
@@ -79,23 +79,18 @@ async function measure(variant: string): Promise<{ rss: number; peak: number; wr
     );
     const t = performance.now();
     for (let i = 0; i < argv.keys; i += 128) {
-      const txn = client.if('/none', 'Version', '==', 0);
-      const ops = [];
-      for (let k = i; k < Math.min(argv.keys, i + 128); k++) {
-        const [key, value] = record(k);
-        ops.push(client.put(key).value(value));
-      }
-      await txn.then(...ops).commit();
+      const puts: Array<[string, string]> = [];
+      for (let k = i; k < Math.min(argv.keys, i + 128); k++) puts.push(record(k));
+      await client.txn(puts, []);
     }
     const writeS = (performance.now() - t) / 1000;
     // Then the reads a starting pod makes: kube2sky's and skydns's paged reads of the whole tree (pages of 5,000 and 4,000 keys).
     for (const page of [5000, 4000]) {
-      let from = '/skydns/';
+      let from: string | Buffer = '/skydns/';
       for (;;) {
-        const res = await client.kv.range({ key: Buffer.from(from), range_end: Buffer.from('/skydns0'), limit: page });
-        const last = res.kvs[res.kvs.length - 1];
-        if (!res.more || last === undefined) break;
-        from = `${last.key.toString()}\0`;
+        const res = await client.range({ key: from, rangeEnd: '/skydns0', limit: page });
+        if (!res.more || res.after === undefined) break;
+        from = res.after;
       }
     }
     await sleep(5000);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { connectEtcd } from '@kube-dns-legacy/etcdkit';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
@@ -181,7 +181,7 @@ function moduleCosts(): string[][] {
     '@kube-dns-legacy/processkit/metrics',
     '@kube-dns-legacy/processkit',
     'yargs',
-    'etcd3',
+    '@kube-dns-legacy/etcdkit',
     '@kube-dns-legacy/udp-batch',
     './dist/app.js',
   ];
@@ -209,18 +209,12 @@ function moduleCosts(): string[][] {
 const dir = mkdtempSync(join(tmpdir(), 'skydns-mem-'));
 const etcd = await EtcdServer.start();
 const url = etcd.endpoint;
-const client = new Etcd3({ hosts: url });
+const client = connectEtcd({ endpoints: [url], dialTimeoutMs: 3000 });
 try {
   for (let i = 0; i < argv.keys; i += 128) {
-    const ops = [];
-    for (let k = i; k < Math.min(argv.keys, i + 128); k++) {
-      const [key, value] = record(k);
-      ops.push(client.put(key).value(value));
-    }
-    await client
-      .if('/none', 'Version', '==', 0)
-      .then(...ops)
-      .commit();
+    const puts: Array<[string, string]> = [];
+    for (let k = i; k < Math.min(argv.keys, i + 128); k++) puts.push(record(k));
+    await client.txn(puts, []);
   }
   const rows: string[][] = [];
   const snapshotDir = argv.snapshot ? join(dir, 'snapshot') : undefined;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EtcdServer } from '@kube-dns-legacy/testkit';
-import { connectEtcd, EtcdEndpointError, redactEtcdUrl, redactEtcdUrls, splitEtcdCredentials } from './index.js';
+import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
+import {
+  connectEtcd,
+  EtcdEndpointError,
+  redactEtcdUrl,
+  redactEtcdUrls,
+  splitEtcdCredentials,
+  watchPrefix,
+} from './index.js';
 
 test('credentials in URLs are split off (percent-decoded), must agree, and are redacted for logs', () => {
   assert.deepEqual(
@@ -46,7 +53,7 @@ test('credentials in URLs are split off (percent-decoded), must agree, and are r
   assert.deepEqual(redactEtcdUrls(['https://a:b@h:1/', 'http://h:2']), ['https://a:***@h:1/', 'http://h:2']);
 });
 
-test('etcd with auth enabled: a client whose URL carries the user and password reads and writes; a wrong password is refused', async () => {
+test('etcd with auth enabled: a client whose URL carries the user and password reads, writes and watches, and authenticates again after a restart; a wrong password is refused', async () => {
   const etcd = await EtcdServer.start();
   try {
     await etcd.etcdctl('user', 'add', 'root:rootpw');
@@ -59,15 +66,51 @@ test('etcd with auth enabled: a client whose URL carries the user and password r
     const good = connectEtcd({
       endpoints: [`http://kube2sky:${encodeURIComponent('s3cr%t@pw')}@${host}`],
       dialTimeoutMs: 3000,
+      callerRetries: true,
     });
-    const wrong = connectEtcd({ endpoints: [`http://kube2sky:nope@${host}`], dialTimeoutMs: 3000 });
+    const wrong = connectEtcd({ endpoints: [`http://kube2sky:nope-secret@${host}`], dialTimeoutMs: 3000 });
     const anonymous = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
     try {
-      await good.put('/skydns/x').value('1');
-      assert.equal(await good.get('/skydns/x').string(), '1');
-      await assert.rejects(wrong.get('/skydns/x').string(), /authentication failed/);
-      await assert.rejects(anonymous.get('/skydns/x').string(), /user name is empty|permission denied/);
-      await assert.rejects(good.put('/other').value('1').exec(), /permission denied/);
+      await good.put('/skydns/x', '1');
+      assert.equal(await good.get('/skydns/x'), '1');
+      await assert.rejects(good.put('/other', '1'), /permission denied/);
+      await assert.rejects(wrong.get('/skydns/x'), (err: Error) => {
+        assert.match(err.message, /authentication failed/);
+        assert.ok(!err.message.includes('nope-secret'), err.message);
+        return true;
+      });
+      await assert.rejects(anonymous.get('/skydns/x'), /user name is empty|permission denied/);
+
+      // A watch with the token; etcd restarted forgets its tokens: calls and the watch authenticate again.
+      const seen: string[] = [];
+      let connects = 0;
+      const watch = watchPrefix(good, '/skydns/', (await good.status()).revision + 1, {
+        connected: () => {
+          connects++;
+          return true;
+        },
+        disconnected: () => undefined,
+        data: (res) => seen.push(...res.events.map((e) => `${e.kv.key}=${e.kv.value}`)),
+      });
+      await waitFor('the watch', () => connects === 1, 5000);
+      await good.put('/skydns/y', '2');
+      await waitFor('the put watched', () => seen.length === 1, 5000);
+      await etcd.pause();
+      await etcd.resume();
+      assert.equal(await good.get('/skydns/y'), '2', 'the stale token is replaced');
+      await waitFor('the watch back', () => connects === 2, 10_000);
+      await good.put('/skydns/z', '3');
+      await waitFor('the put after the restart watched', () => seen.length === 2, 5000);
+      assert.deepEqual(seen, ['/skydns/y=2', '/skydns/z=3']);
+      const forbidden = watchPrefix(good, '/other/', 1, {
+        connected: () => true,
+        disconnected: () => undefined,
+        data: () => undefined,
+      });
+      const end = await forbidden.ended;
+      assert.equal(end.by, 'etcd');
+      assert.match(end.by === 'etcd' ? String(end.error?.message) : '', /permission denied/);
+      watch.stop();
     } finally {
       good.close();
       wrong.close();

@@ -6,7 +6,25 @@ export {
   type EtcdAuth,
   type EtcdEndpoints,
 } from './endpoints.js';
-export { connectEtcd, type EtcdConnection } from './client.js';
+export {
+  connectEtcd,
+  EtcdClient,
+  EtcdError,
+  type EtcdConnection,
+  type EtcdWatch,
+  type WatchHandlers,
+  type WatchRequest,
+} from './client.js';
+export {
+  prefixRangeEnd,
+  type CallOptions,
+  type KeyValue,
+  type RangeRequest,
+  type RangeResponse,
+  type ResponseHeader,
+  type WatchEvent,
+  type WatchResponse,
+} from './types.js';
 export { readPrefix, type PageOptions, type ReadRevision } from './prefix.js';
 export {
   readWatchLoop,

@@ -1,4 +1,5 @@
-import { Range, type Etcd3, type IKeyValue } from 'etcd3';
+import type { EtcdClient } from './client.js';
+import { prefixRangeEnd, type KeyValue, type RangeResponse } from './types.js';
 
 /** Which cluster answered a read, and at which revision. */
 export interface ReadRevision {
@@ -21,34 +22,30 @@ export interface PageOptions {
 /**
  * Read every key under `prefix` in pages of `pageSize`, every page at one revision (the first
  * page's, unless given), handing each page to `onPage` as it arrives; resolves with the cluster
- * and revision read at.
+ * and revision read at. The next page is asked for before `onPage` runs, so etcd prepares it while
+ * this one is used (at most two pages are held at once).
  */
 export async function readPrefix(
-  client: Etcd3,
+  client: EtcdClient,
   prefix: string,
   options: PageOptions,
-  onPage: (kvs: readonly IKeyValue[]) => void,
+  onPage: (kvs: readonly KeyValue[]) => void,
 ): Promise<ReadRevision> {
-  const { start, end } = Range.prefix(prefix);
-  let from = start;
+  const rangeEnd = prefixRangeEnd(prefix);
+  const page = (key: string | Buffer, revision: number | undefined): Promise<RangeResponse> =>
+    client.range({ key, rangeEnd, limit: options.pageSize, revision }, { timeoutMs: options.timeoutMs });
+  let pending = page(prefix, options.revision);
   let read: ReadRevision | undefined;
-  let revision = options.revision;
   for (;;) {
-    const request = {
-      key: from,
-      range_end: end,
-      limit: options.pageSize,
-      ...(revision !== undefined ? { revision } : {}),
-    };
-    const res = await client.kv.range(
-      request,
-      options.timeoutMs === undefined ? undefined : { deadline: Date.now() + options.timeoutMs },
-    );
-    const at: ReadRevision = (read ??= { clusterId: res.header.cluster_id, revision: Number(res.header.revision) });
-    revision ??= at.revision;
+    const res = await pending;
+    const at: ReadRevision = (read ??= {
+      clusterId: res.header.clusterId,
+      revision: options.revision ?? res.header.revision,
+    });
+    const next = res.more && res.after !== undefined ? page(res.after, at.revision) : undefined;
+    next?.catch(() => undefined); // awaited below; a failure while onPage runs is not unhandled
     onPage(res.kvs);
-    const last = res.kvs[res.kvs.length - 1];
-    if (!res.more || last === undefined) return at;
-    from = Buffer.concat([last.key, Buffer.from([0])]);
+    if (next === undefined) return at;
+    pending = next;
   }
 }

@@ -1,5 +1,6 @@
 import { Backoff, type BackoffOptions } from '@kube-dns-legacy/processkit';
-import type { Etcd3, IWatchResponse } from 'etcd3';
+import type { EtcdClient } from './client.js';
+import { prefixRangeEnd, type WatchResponse } from './types.js';
 
 /** What a watch reports while it runs. */
 export interface WatchEvents {
@@ -8,7 +9,7 @@ export interface WatchEvents {
   /** The connection was lost; the client reconnects on its own. */
   disconnected(err: Error): void;
   /** Changes arrived. */
-  data(res: IWatchResponse): void;
+  data(res: WatchResponse): void;
 }
 
 /** How a watch ended: cancelled by us, or ended by etcd or an error (a fresh read is needed). */
@@ -23,27 +24,29 @@ export interface PrefixWatch {
 }
 
 /** Watch every key under `prefix` from `revision` on (the one after a read), until etcd ends it or {@link PrefixWatch.stop}. */
-export function watchPrefix(client: Etcd3, prefix: string, revision: number, events: WatchEvents): PrefixWatch {
-  const watcher = client.watch().prefix(prefix).startRevision(String(revision)).watcher();
+export function watchPrefix(client: EtcdClient, prefix: string, revision: number, events: WatchEvents): PrefixWatch {
   let finish: (end: WatchEnd) => void = () => undefined;
+  let watch: { cancel(): void } | undefined;
   const ended = new Promise<WatchEnd>((resolve) => {
     let finished = false;
     finish = (end) => {
       if (finished) return;
       finished = true;
-      watcher.removeAllListeners();
-      watcher.on('error', () => undefined);
-      void watcher.cancel().catch(() => undefined);
+      watch?.cancel();
       resolve(end);
     };
   });
-  watcher.on('connected', (res) => {
-    if (!events.connected(Number(res.header.revision))) finish({ by: 'caller' });
-  });
-  watcher.on('disconnected', (err: Error) => events.disconnected(err));
-  watcher.on('data', (res) => events.data(res));
-  watcher.on('error', (err: Error) => finish({ by: 'etcd', error: err }));
-  watcher.on('end', () => finish({ by: 'etcd', error: undefined }));
+  watch = client.watch(
+    { key: prefix, rangeEnd: prefixRangeEnd(prefix), startRevision: revision },
+    {
+      created: (header) => {
+        if (!events.connected(header.revision)) finish({ by: 'caller' });
+      },
+      disconnected: (err) => events.disconnected(err),
+      data: (res) => events.data(res),
+      ended: (err) => finish({ by: 'etcd', error: err }),
+    },
+  );
   return { ended, stop: () => finish({ by: 'caller' }) };
 }
 

@@ -7,7 +7,7 @@ import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
 import { podRecords } from './records/pod.js';
 import type { RecordContext } from './records/types.js';
-import { Etcd3Store, type KeyValueStore } from './store.js';
+import { EtcdStore, type KeyValueStore } from './store.js';
 
 const ctx: RecordContext = { domain: 'cluster.local.', prefix: 'skydns' };
 const a = (ip: string): string => `{"host":"${ip}","priority":10,"weight":10,"ttl":30,"targetstrip":0}`;
@@ -27,7 +27,7 @@ async function revision(): Promise<number> {
 
 function reconciler(batchSize?: number): { r: Reconciler; metrics: Metrics } {
   const metrics = new Metrics();
-  const store = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
+  const store = new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
   const r = new Reconciler({
     store,
     ctx,
@@ -234,7 +234,7 @@ test('lists that complete while a write is in flight: ready only once their reco
   await etcd.etcdctl('del', '--prefix', '/');
   await etcd.etcdctl('put', '/skydns/local/cluster/svc/default/gone/c88f1059', a('10.0.0.1'));
   const metrics = new Metrics();
-  const etcdStore = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
+  const etcdStore = new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
   let onFirstWrite: (() => void) | undefined;
   const written = { puts: 0, deletes: 0 };
   // The real etcd store, with a hook at the first transaction: the last lists arrive while it is being written.

@@ -5,7 +5,7 @@ import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
-import { Etcd3Store } from './store.js';
+import { EtcdStore } from './store.js';
 
 test('resync repairs records changed, deleted or added by hand in kube2sky subtrees, and nothing else', async () => {
   const etcd = await EtcdServer.start();
@@ -13,7 +13,7 @@ test('resync repairs records changed, deleted or added by hand in kube2sky subtr
     const ctx = { domain: 'cluster.local.', prefix: 'skydns' };
     const metrics = new Metrics();
     const r = new Reconciler({
-      store: new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }),
+      store: new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 2_000 }),
       ctx,
       logger: createLogger('kube2sky', 'error'),
       metrics,

@@ -11,7 +11,7 @@ import { backoffDelay, ConfigError, createLogger } from '@kube-dns-legacy/proces
 import { Metrics } from './metrics.js';
 import { LeaderElector } from './leader.js';
 import { Reconciler } from './reconcile.js';
-import { Etcd3Store } from './store.js';
+import { EtcdStore } from './store.js';
 import { servesEndpointSlices, SyncController } from './sync.js';
 
 /** How often an idle kube2sky asks etcd for its revision, to repair an etcd that came back empty. */
@@ -52,7 +52,7 @@ export async function run(config: Kube2skyConfig): Promise<void> {
   const ca = readPem('etcd-cafile', config.etcdCaFile);
   const cert = readPem('etcd-certfile', config.etcdCertFile);
   const key = readPem('etcd-keyfile', config.etcdKeyFile);
-  const store = new Etcd3Store({
+  const store = new EtcdStore({
     endpoints: config.etcdServers,
     timeoutMs: config.etcdMutationTimeoutMs,
     ...(ca ? { ca } : {}),

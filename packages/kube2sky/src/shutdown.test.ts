@@ -5,13 +5,13 @@ import { createLogger } from '@kube-dns-legacy/processkit';
 import { Metrics } from './metrics.js';
 import { Reconciler } from './reconcile.js';
 import { serviceRecords } from './records/service.js';
-import { Etcd3Store, type KeyValueStore } from './store.js';
+import { EtcdStore, type KeyValueStore } from './store.js';
 
 test('close() waits for the etcd write in flight, then schedules nothing more', async () => {
   const etcd = await EtcdServer.start();
   try {
     const ctx = { domain: 'cluster.local.', prefix: 'skydns' };
-    const etcdStore = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
+    const etcdStore = new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 2_000 });
     let writing = false;
     let applied = 0;
     // The real etcd store, slowed down so that close() arrives while a transaction is in flight.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EtcdServer } from '@kube-dns-legacy/testkit';
-import { Etcd3Store } from './store.js';
+import { EtcdStore } from './store.js';
 
 let etcd: EtcdServer;
 
@@ -13,7 +13,7 @@ after(async () => {
 });
 
 test("load reads a tree larger than gRPC's default 4 MiB reply limit (a big cluster's records)", async () => {
-  const store = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 10_000 });
+  const store = new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 10_000 });
   try {
     const value = 'x'.repeat(1_000_000);
     for (let i = 0; i < 6; i++) await store.apply([[`/skydns/local/cluster/svc/big/k${i}`, value]], []);
@@ -28,7 +28,7 @@ test("load reads a tree larger than gRPC's default 4 MiB reply limit (a big clus
 });
 
 test("load reads in pages, every page at the first page's revision, prefixes end where they should", async () => {
-  const store = new Etcd3Store({ endpoints: [etcd.endpoint], timeoutMs: 10_000, pageSize: 3 });
+  const store = new EtcdStore({ endpoints: [etcd.endpoint], timeoutMs: 10_000, pageSize: 3 });
   try {
     const keys = Array.from({ length: 10 }, (_, i) => `/skydns/local/cluster/pod/p/k${String(i).padStart(2, '0')}`);
     await store.apply(

@@ -1,5 +1,4 @@
-import { connectEtcd, readPrefix } from '@kube-dns-legacy/etcdkit';
-import type { Etcd3 } from 'etcd3';
+import { connectEtcd, readPrefix, type EtcdClient } from '@kube-dns-legacy/etcdkit';
 
 /** Which etcd cluster answered, and at which revision (a new cluster id or an older revision means etcd lost its data). */
 export interface StoreEpoch {
@@ -33,18 +32,14 @@ export interface EtcdOptions {
   readonly key?: Buffer;
 }
 
-/** The etcd v3 store (package etcd3). */
-export class Etcd3Store implements KeyValueStore {
-  private readonly client: Etcd3;
+/** The etcd v3 store (etcdkit's client, over etcd's JSON gateway). */
+export class EtcdStore implements KeyValueStore {
+  private readonly client: EtcdClient;
 
   constructor(private readonly options: EtcdOptions) {
     // TLS only with a CA bundle (a client certificate alone is not used).
     const tls = options.ca === undefined ? {} : { ca: options.ca, cert: options.cert, key: options.key };
     this.client = connectEtcd({ endpoints: options.endpoints, dialTimeoutMs: options.timeoutMs, ...tls });
-  }
-
-  private deadline(timeoutMs = this.options.timeoutMs): { deadline: number } {
-    return { deadline: Date.now() + timeoutMs };
   }
 
   /** Calls `onEntry` with every key and value under each prefix, in pages of `pageSize` keys, all at the revision of the first page. */
@@ -57,7 +52,7 @@ export class Etcd3Store implements KeyValueStore {
         prefix,
         { pageSize, revision: epoch?.revision, timeoutMs: this.options.timeoutMs },
         (kvs) => {
-          for (const kv of kvs) onEntry(kv.key.toString('utf8'), kv.value.toString('utf8'));
+          for (const kv of kvs) onEntry(kv.key, kv.value);
         },
       );
       epoch ??= read;
@@ -67,18 +62,14 @@ export class Etcd3Store implements KeyValueStore {
 
   /** Which cluster answers now, and at which revision (one cheap status call). */
   async epoch(timeoutMs?: number): Promise<StoreEpoch> {
-    const res = await this.client.maintenance.status(this.deadline(timeoutMs));
-    return { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
+    const { clusterId, revision } = await this.client.status({ timeoutMs: timeoutMs ?? this.options.timeoutMs });
+    return { clusterId, revision };
   }
 
   /** One transaction: all puts and deletes, or none. */
   async apply(puts: ReadonlyArray<readonly [string, string]>, deletes: readonly string[]): Promise<StoreEpoch> {
-    const success = [
-      ...puts.map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } })),
-      ...deletes.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
-    ];
-    const res = await this.client.kv.txn({ compare: [], success, failure: [] }, this.deadline());
-    return { clusterId: res.header.cluster_id, revision: Number(res.header.revision) };
+    const { clusterId, revision } = await this.client.txn(puts, deletes, { timeoutMs: this.options.timeoutMs });
+    return { clusterId, revision };
   }
 
   /** Close the connection. */

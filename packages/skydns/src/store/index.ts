@@ -1,13 +1,14 @@
 import {
   connectEtcd,
   readPrefix,
+  type EtcdClient,
+  type KeyValue,
   readWatchLoop,
   watchPrefix,
   type PrefixWatch,
   type ReadWatchLoop,
 } from '@kube-dns-legacy/etcdkit';
 import type { LogFn } from '@kube-dns-legacy/processkit';
-import type { Etcd3, IKeyValue } from 'etcd3';
 import { RecordTree } from '../tree.js';
 import { readConfigKey } from './config-key.js';
 import { Hold, type HoldEnd, type HoldTimes } from './hold.js';
@@ -80,7 +81,7 @@ export class EtcdStore {
   revision = 0;
   /** ms timestamp of the last change of the records served (0 = none yet); the SOA serial derives from it. */
   changedAt = 0;
-  private readonly client: Etcd3;
+  private readonly client: EtcdClient;
   private stopped = false;
   private watcher: PrefixWatch | undefined;
   private loop: ReadWatchLoop | undefined;
@@ -147,10 +148,10 @@ export class EtcdStore {
   }
 
   /** A value checked as a record (skipped, counted and logged when it is not one): its key and JSON text. */
-  private decode(kv: IKeyValue): { key: string; json: string } | undefined {
-    const key = kv.key.toString('utf8');
+  private decode(kv: KeyValue): { key: string; json: string } | undefined {
+    const key = kv.key;
     if (key === `/${this.options.prefix}/config`) return undefined;
-    const json = kv.value.toString('utf8');
+    const json = kv.value;
     const problem = valueProblem(key, json, this.options.prefix);
     if (problem === undefined) return { key, json };
     this.options.onBadValue(key, problem);
@@ -261,7 +262,7 @@ export class EtcdStore {
         const tree = this.hold?.tree ?? this.tree;
         const changed: string[] = [];
         for (const event of res.events) {
-          const key = event.kv.key.toString('utf8');
+          const key = event.kv.key;
           if (event.type === 'Delete') {
             if (tree.delete(key)) changed.push(key);
           } else {
@@ -271,7 +272,7 @@ export class EtcdStore {
             changed.push(key);
           }
         }
-        this.revision = Number(res.header.revision);
+        this.revision = res.header.revision;
         this.lastSync = Date.now();
         if (this.hold !== undefined) this.hold.changed(changed.length);
         else if (changed.length > 0) {

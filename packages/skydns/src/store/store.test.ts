@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { encodeRecord, leafLabel } from '@kube-dns-legacy/skymsg';
-import { Etcd3 } from 'etcd3';
+import { connectEtcd } from '@kube-dns-legacy/etcdkit';
 import { EtcdStore, type StoreOptions } from './index.js';
 
 const A = (ip: string): string => encodeRecord({ host: ip, priority: 10, weight: 10, ttl: 30 });
@@ -231,12 +231,12 @@ test('etcd back empty and never refilled: the hold ends after its longest time',
 
 test('the load reads the tree in pages, all at one revision, and the watch starts right after it', async () => {
   await etcd.etcdctl('del', '--prefix', '/skydns/');
-  const client = new Etcd3({ hosts: etcd.endpoint });
+  const client = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
   const keys = Array.from({ length: 4500 }, (_, i) => `${SVC}/paged/${String(i).padStart(5, '0')}`);
   try {
     for (let i = 0; i < keys.length; i += 250)
       await Promise.all(
-        keys.slice(i, i + 250).map((k, j) => client.put(k).value(A(`10.1.${(i + j) >> 8}.${(i + j) & 255}`))),
+        keys.slice(i, i + 250).map((k, j) => client.put(k, A(`10.1.${(i + j) >> 8}.${(i + j) & 255}`))),
       );
   } finally {
     client.close();
@@ -264,12 +264,12 @@ test('the load reads the tree in pages, all at one revision, and the watch start
   }
 });
 
-test("the initial load reads a tree larger than gRPC's default 4 MiB reply limit", async () => {
+test("the initial load reads a tree larger than 4 MiB (gRPC's default reply limit, which etcd3 hit)", async () => {
   await etcd.etcdctl('del', '--prefix', '/skydns/');
-  const client = new Etcd3({ hosts: etcd.endpoint });
+  const client = connectEtcd({ endpoints: [etcd.endpoint], dialTimeoutMs: 3000 });
   try {
     // Five values of 1 MB (not records: skipped and counted, but read in the same range as the records).
-    for (let i = 0; i < 5; i++) await client.put(`${SVC}/big${i}/x`).value('x'.repeat(1_000_000));
+    for (let i = 0; i < 5; i++) await client.put(`${SVC}/big${i}/x`, 'x'.repeat(1_000_000));
   } finally {
     client.close();
   }
