@@ -129,3 +129,32 @@ test('rank and walkAt agree with the sorted keys across chunks', () => {
   });
   assert.equal(visited, 0);
 });
+
+test('values with the affixes read back exactly as set (set in any order, append, get, walk, across chunks)', () => {
+  const affixes = { prefix: '{"host":"', suffix: '","ttl":30}' };
+  const shapes = [
+    (i: number) => `{"host":"10.0.${i >> 8}.${i & 255}","ttl":30}`, // both
+    (i: number) => `{"host":"h${i}.é","port":80}`, // the prefix only, a non-ASCII body
+    (i: number) => `{"port":"${i}","ttl":30}`, // the suffix only
+    (i: number) => `{"text":"${i}"}`, // neither
+    () => '{"host":"","ttl":30}', // both, nothing between
+    () => '{"host":","ttl":30}', // both, sharing a character: the prefix alone is taken
+    () => '{"host":"', // the prefix alone
+    () => '',
+  ];
+  const sorted: Array<[string, string]> = [];
+  for (let i = 0; i < 3000; i++)
+    sorted.push([`/k/${i.toString(36).padStart(4, '0')}`, (shapes[i % shapes.length] as (i: number) => string)(i)]);
+  const appended = new SortedKeyMap(affixes);
+  appended.append(
+    sorted.map(([k]) => k),
+    sorted.map(([, v]) => v),
+  );
+  const shuffled = new SortedKeyMap(affixes);
+  const random = rng(11);
+  for (const [key, value] of [...sorted].sort(() => random() - 0.5)) shuffled.set(key, value);
+  for (const map of [appended, shuffled]) {
+    assert.deepEqual(entries(map), sorted);
+    for (const [key, value] of sorted) assert.equal(map.get(key), value, key);
+  }
+});

@@ -65,6 +65,20 @@ const EMPTY: Chunk = {
 };
 
 /**
+ * Text most values begin or end with, each kept as one byte: a value beginning with `prefix` is
+ * stored as PREFIX_BYTE and the rest, one ending with `suffix` without it and with SUFFIX_BYTE. The
+ * map's values must never begin with PREFIX_BYTE nor end with SUFFIX_BYTE themselves (JSON text
+ * never holds those control characters raw).
+ */
+export interface ValueAffixes {
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+const PREFIX_BYTE = 0x01;
+const SUFFIX_BYTE = 0x02;
+
+/**
  * A map from string keys to string values in key order (UTF-8 bytes, as etcd orders keys), packed
  * off the JavaScript heap in chunks of a few hundred entries: a record costs its bytes and two
  * offsets, and the garbage collector has next to nothing to trace. get, set and delete cost
@@ -74,6 +88,13 @@ const EMPTY: Chunk = {
 export class SortedKeyMap {
   private chunks: Chunk[] = [];
   private total = 0;
+  private readonly prefix: string;
+  private readonly suffix: string;
+
+  constructor(affixes: ValueAffixes = { prefix: '', suffix: '' }) {
+    this.prefix = affixes.prefix;
+    this.suffix = affixes.suffix;
+  }
 
   /** Number of entries. */
   get size(): number {
@@ -122,8 +143,32 @@ export class SortedKeyMap {
     return chunk.keys.toString('utf8', start(chunk.keyEnds, i), chunk.keyEnds[i]);
   }
 
-  private static valueAt(chunk: Chunk, i: number): string {
-    return chunk.values.toString('utf8', start(chunk.valueEnds, i), chunk.valueEnds[i]);
+  /** A value's stored bytes: its affixes as one byte each. */
+  private encode(value: string): Buffer {
+    const prefixed = this.prefix !== '' && value.startsWith(this.prefix);
+    const suffixed =
+      this.suffix !== '' &&
+      value.length >= (prefixed ? this.prefix.length : 0) + this.suffix.length &&
+      value.endsWith(this.suffix);
+    if (!prefixed && !suffixed) return Buffer.from(value);
+    const body = value.slice(prefixed ? this.prefix.length : 0, suffixed ? -this.suffix.length : undefined);
+    const length = Buffer.byteLength(body);
+    const out = Buffer.allocUnsafe(length + (prefixed ? 1 : 0) + (suffixed ? 1 : 0));
+    if (prefixed) out[0] = PREFIX_BYTE;
+    out.write(body, prefixed ? 1 : 0);
+    if (suffixed) out[out.length - 1] = SUFFIX_BYTE;
+    return out;
+  }
+
+  private valueAt(chunk: Chunk, i: number): string {
+    let from = start(chunk.valueEnds, i);
+    let to = chunk.valueEnds[i] as number;
+    const prefixed = to > from && chunk.values[from] === PREFIX_BYTE;
+    const suffixed = to > from + (prefixed ? 1 : 0) && chunk.values[to - 1] === SUFFIX_BYTE;
+    if (prefixed) from++;
+    if (suffixed) to--;
+    const body = chunk.values.toString('utf8', from, to);
+    return prefixed || suffixed ? `${prefixed ? this.prefix : ''}${body}${suffixed ? this.suffix : ''}` : body;
   }
 
   /** The value stored at `key`. */
@@ -132,13 +177,13 @@ export class SortedKeyMap {
     const chunk = this.chunks[this.chunkFor(k)];
     if (chunk === undefined) return undefined;
     const i = SortedKeyMap.indexIn(chunk, k);
-    return i < chunk.count && SortedKeyMap.compare(chunk, i, k) === 0 ? SortedKeyMap.valueAt(chunk, i) : undefined;
+    return i < chunk.count && SortedKeyMap.compare(chunk, i, k) === 0 ? this.valueAt(chunk, i) : undefined;
   }
 
   /** Store `value` at `key`; true when the key is new. */
   set(key: string, value: string): boolean {
     const k = Buffer.from(key);
-    const v = Buffer.from(value);
+    const v = this.encode(value);
     const last = this.chunks.length - 1;
     const tail = this.chunks[last];
     if (tail === undefined) {
@@ -208,7 +253,7 @@ export class SortedKeyMap {
         return;
       }
       runKeys.push(k);
-      runValues.push(Buffer.from(value));
+      runValues.push(this.encode(value));
       last = k;
     });
     flush();
@@ -322,7 +367,7 @@ export class SortedKeyMap {
   private walkFrom(c: number, i: number, visit: (key: string, value: () => string) => boolean): void {
     let chunk = this.chunks[c];
     if (chunk === undefined) return;
-    const value = (): string => SortedKeyMap.valueAt(chunk as Chunk, i);
+    const value = (): string => this.valueAt(chunk as Chunk, i);
     for (;;) {
       for (; i < chunk.count; i++) if (!visit(SortedKeyMap.keyAt(chunk, i), value)) return;
       chunk = this.chunks[++c];
@@ -331,7 +376,7 @@ export class SortedKeyMap {
     }
   }
 
-  /** Take over the entries of `other` (which is left empty). */
+  /** Take over the entries of `other` (made with the same affixes; it is left empty). */
   takeFrom(other: SortedKeyMap): void {
     this.chunks = other.chunks;
     this.total = other.total;

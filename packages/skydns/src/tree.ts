@@ -1,5 +1,5 @@
 import { decodeRecord, encodeRecord, type SkyRecord } from '@kube-dns-legacy/skymsg';
-import { SortedKeyMap } from './sorted-keys.js';
+import { SortedKeyMap, type ValueAffixes } from './sorted-keys.js';
 
 /** A decoded record and the etcd key it was stored under. */
 export interface StoredRecord {
@@ -95,6 +95,16 @@ const START_DRAWS = 64;
 const DECODED_CACHE = 16_384;
 
 /**
+ * What nearly every value kube2sky writes begins and ends with (`{"host":"` and the fields every
+ * record shares, `,"priority":10,"weight":10,"ttl":30,"targetstrip":0}`): kept as a byte each, they
+ * take ~58 bytes off each of those records (~6.6 MiB at 120,000 records).
+ */
+const KUBE2SKY_AFFIXES: ValueAffixes = {
+  prefix: '{"host":"',
+  suffix: `,${encodeRecord({ priority: 10, weight: 10, ttl: 30 }).slice(1)}`,
+};
+
+/**
  * The records in memory, implementing {@link RecordSource}: one map from key to JSON value kept in
  * key order and packed off the V8 heap ({@link SortedKeyMap}), so the subtree of a key (the keys
  * starting with `key/`) is one run of keys, and a lookup costs O(log n + what it returns), never
@@ -102,7 +112,7 @@ const DECODED_CACHE = 16_384;
  * decoded records are kept, so a busy name is not parsed again for every question.
  */
 export class RecordTree implements RecordSource {
-  private readonly map = new SortedKeyMap();
+  private readonly map = new SortedKeyMap(KUBE2SKY_AFFIXES);
   private readonly decoded = new Map<string, SkyRecord>();
   /** Set to true by the owner once the tree holds a complete snapshot. */
   ready = false;
