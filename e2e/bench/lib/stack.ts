@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { ControlPlane } from '@kube-dns-legacy/control-plane';
 import { freeDnsPort, freePort, ManagedProcess } from '@kube-dns-legacy/testkit';
+import { heapSnapshotFlags } from './heap.js';
 import type { ApiCredentials } from './sandbox-client.js';
 
 /** The repository's top directory. */
@@ -18,7 +19,9 @@ export const DOMAIN = 'cluster.local';
 function nodeFlags(name: string): string[] {
   const cpu = process.env['BENCH_CPU_PROF'];
   const heap = process.env['BENCH_HEAP_PROF'];
+  const snapshots = process.env['BENCH_HEAP_SNAPSHOT'];
   return [
+    ...(snapshots ? heapSnapshotFlags(snapshots) : []),
     ...(cpu ? ['--cpu-prof', `--cpu-prof-dir=${cpu}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []),
     ...(heap ? ['--heap-prof', `--heap-prof-dir=${heap}`, `--heap-prof-name=${name}-${Date.now()}.heapprofile`] : []),
   ];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdServer, waitFor } from '@kube-dns-legacy/testkit';
 import { parseArgs } from '../lib/args.js';
+import { heapSummary, takeHeapSnapshot } from '../lib/heap.js';
 import { pidByCmdline, readyPort, startCoredns, type PeerServer } from '../lib/peers.js';
 import { dig, type DigResult } from '../lib/dig.js';
 import { dnsperf, type DnsperfResult } from '../lib/dnsperf.js';
@@ -303,6 +304,19 @@ async function main(): Promise<void> {
     ]);
     const k2Heap = await heapUsedMiB(k2);
     const skyHeap = await heapUsedMiB(skydns.metricsPort);
+    // BENCH_HEAP_SNAPSHOT=<dir>: where kube2sky's and skydns's heap is, by what holds it.
+    const snapshots = process.env['BENCH_HEAP_SNAPSHOT'];
+    if (snapshots !== undefined && snapshots !== '')
+      for (const [name, proc] of [
+        ['kube2sky', kube2sky.process],
+        ['skydns', skydns.process],
+      ] as const)
+        report.add(
+          `V8 heap snapshot of ${name} (self sizes by object constructor or node type, MiB):\n\n${table(
+            ['held by', 'MiB', 'nodes'],
+            heapSummary(await takeHeapSnapshot(pidOf(proc), snapshots)),
+          )}`,
+        );
     const etcdDbMiB = (await metric(etcd.clientPort, 'etcd_mvcc_db_total_size_in_use_in_bytes')) / 1024 / 1024;
     const pod = etcdMem.rss + k2Mem.rss + skyMem.rss;
     const podPeak = etcdMem.peak + k2Mem.peak + skyMem.peak;

@@ -4,13 +4,14 @@
 // parts of it (V8 heap, anonymous and file-backed pages), and what each module costs an idle process.
 // Usage: skydns-memory.ts [--keys 120004] [--variants 'default;-workers=2']
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEtcd } from '@kube-dns-legacy/etcdkit';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
+import { heapSnapshotFlags, heapSummary, takeHeapSnapshot } from '../lib/heap.js';
 import { processTree } from '../lib/procfs.js';
 import { table } from '../lib/report.js';
 import { repoRoot } from '../lib/stack.js';
@@ -60,42 +61,8 @@ interface Measured {
   readonly heapTotal: number;
   readonly external: number;
   readonly loadS: number;
-}
-
-/** Self sizes in a .heapsnapshot summed by node type and, for objects, constructor name: the largest `top`. */
-function heapSummary(file: string, top = 14): string[][] {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
-    number,
-    number,
-    number,
-  ];
-  const sums = new Map<string, [number, number]>();
-  let total = 0;
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + typeAt] as number] ?? '?';
-    const name = snap.strings[snap.nodes[i + nameAt] as number] ?? '?';
-    const key = type === 'object' || type === 'native' ? `${type} ${name}` : type;
-    const size = snap.nodes[i + sizeAt] as number;
-    total += size;
-    const cell = sums.get(key) ?? [0, 0];
-    cell[0] += size;
-    cell[1]++;
-    sums.set(key, cell);
-  }
-  return [
-    ['(all)', fmt(total / 1048576, 2), int(snap.nodes.length / fields.length)],
-    ...[...sums]
-      .sort((a, b) => b[1][0] - a[1][0])
-      .slice(0, top)
-      .map(([k, [size, count]]) => [k.slice(0, 60), fmt(size / 1048576, 2), int(count)]),
-  ];
+  /** The heap snapshot file, when one was asked for. */
+  readonly snapshot: string | undefined;
 }
 
 async function measure(endpoint: string, variant: string, snapshotDir?: string): Promise<Measured> {
@@ -147,17 +114,9 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
       .map((m) => `${m[1]} ${fmt(Number(m[2]) / 1048576)}`)
       .join(', ');
     process.stdout.write(`${variant}: V8 heap spaces committed (MiB): ${spaces}\n`);
-    if (snapshotDir !== undefined) {
-      process.kill(pid, 'SIGUSR2'); // --heapsnapshot-signal: writes Heap.*.heapsnapshot into its cwd
-      await waitFor(
-        'the heap snapshot',
-        () => readdirSync(snapshotDir).some((f) => f.endsWith('.heapsnapshot')),
-        60_000,
-        200,
-      );
-      await sleep(2000);
-    }
+    const snapshot = snapshotDir === undefined ? undefined : await takeHeapSnapshot(pid, snapshotDir);
     return {
+      snapshot,
       processes: pids.length,
       rss: sum(0),
       peak: sum(1),
@@ -217,14 +176,18 @@ try {
     await client.txn(puts, []);
   }
   const rows: string[][] = [];
+  let snapshot: string | undefined;
   const snapshotDir = argv.snapshot ? join(dir, 'snapshot') : undefined;
   if (snapshotDir !== undefined) mkdirSync(snapshotDir);
   for (const [n, variant] of argv.variants.split(';').entries()) {
     const m = await measure(
       url,
-      n === 0 && snapshotDir !== undefined ? `${variant.trim()} node:--heapsnapshot-signal=SIGUSR2` : variant.trim(),
+      n === 0 && snapshotDir !== undefined
+        ? [variant.trim(), ...heapSnapshotFlags(snapshotDir).map((f) => `node:${f}`)].join(' ')
+        : variant.trim(),
       n === 0 ? snapshotDir : undefined,
     );
+    snapshot ??= m.snapshot;
     rows.push([
       variant,
       String(m.processes),
@@ -254,13 +217,11 @@ try {
       rows,
     )}\n`,
   );
-  const snapshot =
-    snapshotDir === undefined ? undefined : readdirSync(snapshotDir).find((f) => f.endsWith('.heapsnapshot'));
-  if (snapshotDir !== undefined && snapshot !== undefined)
+  if (snapshot !== undefined)
     process.stdout.write(
       `\nV8 heap snapshot of the first variant (self sizes by object constructor or node type, MiB):\n\n${table(
         ['held by', 'MiB', 'nodes'],
-        heapSummary(join(snapshotDir, snapshot)),
+        heapSummary(snapshot),
       )}\n`,
     );
   if (argv.modules)
