@@ -42,11 +42,11 @@ export function cpuSeconds(pid: number): number {
   return t.user + t.system;
 }
 
-/** Resident memory of a process now and at its peak, in MiB (VmRSS and VmHWM of /proc/<pid>/status). */
-export function memoryMiB(pid: number): { rss: number; peak: number } {
+/** Resident memory of a process now and at its peak, and now's anonymous and file-backed parts, in MiB (VmRSS, VmHWM, RssAnon, RssFile of /proc/<pid>/status). */
+export function memoryMiB(pid: number): { rss: number; peak: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
 /** Measures the CPU a process uses between `start` and `stop`. */

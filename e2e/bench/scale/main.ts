@@ -75,7 +75,7 @@ async function heapUsedMiB(port: number): Promise<number> {
 }
 
 /** Resident memory sampled every 500 ms for `ms`: the last sample and the largest. */
-async function steadyRss(pid: number, ms: number): Promise<{ rss: number; peak: number }> {
+async function steadyRss(pid: number, ms: number): Promise<ReturnType<typeof memoryMiB>> {
   let last = memoryMiB(pid);
   const end = performance.now() + ms;
   while (performance.now() < end) {
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
 
     // Steady resident memory, after all have settled (sampled at the same time).
     const etcdPid = pidByCmdline(`\0${etcd.dataDir}\0`);
-    const none = { rss: NaN, peak: NaN };
+    const none = { rss: NaN, peak: NaN, anon: NaN, file: NaN };
     const [k2Mem, skyMem, apiMem, etcdMem, cdMem] = await Promise.all([
       steadyRss(pidOf(kube2sky.process), 5000),
       steadyRss(pidOf(skydns.process), 5000),
@@ -334,13 +334,13 @@ async function main(): Promise<void> {
             'kube2sky',
             fmt(k2Mem.rss),
             fmt(k2Mem.peak),
-            `V8 heap used ${fmt(k2Heap)} MiB (desired state, one slot per key); the rest Node and its libraries`,
+            `anonymous ${fmt(k2Mem.anon)}, file-backed ${fmt(k2Mem.file)}; V8 heap used ${fmt(k2Heap)} MiB; the desired state packed off the heap`,
           ],
           [
             `skydns${loadError === undefined ? '' : ' (tree not loaded)'}`,
             fmt(skyMem.rss),
             fmt(skyMem.peak),
-            `V8 heap used ${fmt(skyHeap)} MiB; the tree is packed off the heap`,
+            `anonymous ${fmt(skyMem.anon)}, file-backed ${fmt(skyMem.file)}; V8 heap used ${fmt(skyHeap)} MiB; the tree is packed off the heap`,
           ],
           ['**the pod: etcd + kube2sky + skydns**', `**${fmt(pod)}**`, fmt(podPeak), ''],
           ...(coredns === undefined

@@ -4,7 +4,7 @@
 // parts of it (V8 heap, anonymous and file-backed pages), and what each module costs an idle process.
 // Usage: skydns-memory.ts [--keys 120004] [--variants 'default;-workers=2']
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEtcd } from '@kube-dns-legacy/etcdkit';
@@ -12,7 +12,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EtcdServer, freeDnsPort, freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
 import { heapSnapshotFlags, heapSummary, takeHeapSnapshot } from '../lib/heap.js';
-import { processTree } from '../lib/procfs.js';
+import { memoryMiB, processTree } from '../lib/procfs.js';
 import { table } from '../lib/report.js';
 import { repoRoot } from '../lib/stack.js';
 import { fmt, int } from '../lib/stats.js';
@@ -43,12 +43,6 @@ const argv = yargs(hideBin(process.argv))
 
 const SKYDNS = join(repoRoot, 'packages', 'skydns', 'dist', 'main.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** kB fields of a /proc file as MiB. */
-function fieldsMiB(path: string, ...fields: string[]): number[] {
-  const text = readFileSync(path, 'utf8');
-  return fields.map((f) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024);
-}
 
 interface Measured {
   readonly processes: number;
@@ -102,8 +96,8 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
     await sleep(5000);
     const pid = proc.child.pid as number;
     const pids = processTree(pid);
-    const each = pids.map((p) => fieldsMiB(`/proc/${p}/status`, 'VmRSS', 'VmHWM', 'RssAnon', 'RssFile') as number[]);
-    const sum = (i: number): number => each.reduce((s, e) => s + (e[i] as number), 0);
+    const each = pids.map(memoryMiB);
+    const sum = (field: keyof ReturnType<typeof memoryMiB>): number => each.reduce((s, e) => s + e[field], 0);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const gauge = (name: string): number =>
       Number(new RegExp(`^skydns_skydns_${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN) / 1048576;
@@ -118,11 +112,11 @@ async function measure(endpoint: string, variant: string, snapshotDir?: string):
     return {
       snapshot,
       processes: pids.length,
-      rss: sum(0),
-      peak: sum(1),
-      perProcess: each.map((e) => fmt(e[0] as number)).join(' + '),
-      anon: sum(2),
-      file: sum(3),
+      rss: sum('rss'),
+      peak: sum('peak'),
+      perProcess: each.map((e) => fmt(e.rss)).join(' + '),
+      anon: sum('anon'),
+      file: sum('file'),
       heapUsed,
       heapTotal,
       external,
