@@ -1,3 +1,4 @@
+import { collectGarbage } from '@kube-dns-legacy/heap';
 import type { Logger } from '@kube-dns-legacy/processkit';
 import { backoffDelay } from '@kube-dns-legacy/processkit';
 import type { Metrics } from './metrics.js';
@@ -211,6 +212,8 @@ export class Reconciler {
   private async run(): Promise<void> {
     const { store, ctx, logger, metrics } = this.options;
     const slots: Set<Slot> = this.dirty;
+    // A resync's read of the whole tree (after the initial sync) leaves its pages as garbage.
+    const resync = this.reload && this.swept;
     try {
       if (this.reload) {
         const table = this.table;
@@ -252,6 +255,8 @@ export class Reconciler {
         for (const resolve of this.readyWaiters.splice(0)) resolve();
       }
       if (this.dirty.size === 0 && !this.fullDiff && !this.reload) this.pendingSince = undefined;
+      // Give it back at once (as after the initial sync) rather than keep it until V8 gets to it.
+      if (resync) collectGarbage();
     } catch (err) {
       for (const slot of slots) this.dirty.add(slot);
       this.reload = true;
