@@ -304,19 +304,6 @@ async function main(): Promise<void> {
     ]);
     const k2Heap = await heapUsedMiB(k2);
     const skyHeap = await heapUsedMiB(skydns.metricsPort);
-    // BENCH_HEAP_SNAPSHOT=<dir>: where kube2sky's and skydns's heap is, by what holds it.
-    const snapshots = process.env['BENCH_HEAP_SNAPSHOT'];
-    if (snapshots !== undefined && snapshots !== '')
-      for (const [name, proc] of [
-        ['kube2sky', kube2sky.process],
-        ['skydns', skydns.process],
-      ] as const)
-        report.add(
-          `V8 heap snapshot of ${name} (self sizes by object constructor or node type, MiB):\n\n${table(
-            ['held by', 'MiB', 'nodes'],
-            heapSummary(await takeHeapSnapshot(pidOf(proc), snapshots)),
-          )}`,
-        );
     const etcdDbMiB = (await metric(etcd.clientPort, 'etcd_mvcc_db_total_size_in_use_in_bytes')) / 1024 / 1024;
     const pod = etcdMem.rss + k2Mem.rss + skyMem.rss;
     const podPeak = etcdMem.peak + k2Mem.peak + skyMem.peak;
@@ -417,6 +404,20 @@ async function main(): Promise<void> {
     // kube2sky idle again after that resync (the first sample above may fall inside the first 20 s resync).
     const k2Idle = await steadyRss(pidOf(kube2sky.process), 5000);
     const k2IdleHeap = await heapUsedMiB(k2);
+    // BENCH_HEAP_SNAPSHOT=<dir>: where kube2sky's and skydns's heap is, by what holds it (after every
+    // memory sample: writing a snapshot takes memory of its own).
+    const snapshots = process.env['BENCH_HEAP_SNAPSHOT'];
+    if (snapshots !== undefined && snapshots !== '')
+      for (const [name, proc] of [
+        ['kube2sky', kube2sky.process],
+        ['skydns', skydns.process],
+      ] as const)
+        report.add(
+          `V8 heap snapshot of ${name} (self sizes by object constructor or node type, MiB):\n\n${table(
+            ['held by', 'MiB', 'nodes'],
+            heapSummary(await takeHeapSnapshot(pidOf(proc), snapshots)),
+          )}`,
+        );
     const after = await etcdState(etcd);
     const resyncPuts = (await metric(k2, 'kube2sky_etcd_keys_put_total')) - put0;
     const resyncDeletes = (await metric(k2, 'kube2sky_etcd_keys_deleted_total')) - del0;
