@@ -241,3 +241,36 @@ test('keys sharing prefixes of every length, multi-byte characters where they pa
   for (const k of [...reference.keys()]) if (random() < 0.9) assert.equal(map.delete(k), reference.delete(k));
   check('thinned');
 });
+
+test("a chunk stores the bytes its keys share once; keys that don't share them shrink it", () => {
+  const keyBytes = (map: SortedKeyMap): number =>
+    (map as unknown as { chunks: Array<{ prefix: Buffer; keys: Buffer }> }).chunks.reduce(
+      (n, c) => n + c.prefix.length + c.keys.length,
+      0,
+    );
+  const keys = Array.from(
+    { length: 3000 },
+    (_, i) => `/skydns/local/cluster/svc/scale-1/svc-${String(i).padStart(5, '0')}`,
+  );
+  const map = new SortedKeyMap();
+  map.append(
+    keys,
+    keys.map(() => ''),
+  );
+  // 3000 keys of 43 bytes sharing 38: 5 bytes each beyond a few prefixes.
+  assert.ok(keyBytes(map) < 3000 * 5 + 6 * 43, `${keyBytes(map)} key bytes`);
+  const others = [
+    '',
+    '/skydns',
+    '/skydns/local/cluster/svc/scale-1/svc-01000é',
+    '/skydns/local/cluster/svc/scale-1/svd',
+    '/z',
+  ];
+  for (const k of others) map.set(k, k);
+  const expected = [...keys, ...others].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(
+    entries(map).map(([k]) => k),
+    expected,
+  );
+  for (const k of others) assert.equal(map.get(k), k);
+});
