@@ -158,3 +158,119 @@ test('values with the affixes read back exactly as set (set in any order, append
     for (const [key, value] of sorted) assert.equal(map.get(key), value, key);
   }
 });
+
+test('keys sharing prefixes of every length, multi-byte characters where they part, in any order, agree with a sorted Map', () => {
+  const random = rng(13);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  // Stems keys begin with: long shared runs (as etcd keys have), and pairs of characters that share
+  // their first UTF-8 bytes (é/è: 1 of 2, €/₭: 2 of 3, 😀/😁: 3 of 4), so a chunk's common bytes can
+  // end inside a character.
+  const stems = [
+    '',
+    '/',
+    '/a',
+    '/skydns/local/cluster/svc/ns-1/',
+    '/skydns/local/cluster/svc/ns-1/svc-',
+    '/skydns/local/cluster/svc/ns-2/svc-é',
+    '/m/é',
+    '/m/è',
+    '/m/€',
+    '/m/₭',
+    '/m/😀',
+    '/m/😁',
+    '/~',
+  ];
+  const tail = ['a', 'b', '0', '9', '/', '-', 'é', 'è', '€', '₭', '😀', '😁', '~'];
+  const key = (): string => {
+    let k = pick(stems);
+    for (let n = Math.floor(random() * 6); n > 0; n--) k += pick(tail);
+    return k;
+  };
+  const map = new SortedKeyMap();
+  const reference = new Map<string, string>();
+  const check = (label: string): void => {
+    const expected = [...reference.entries()].sort(([a], [b]) => byBytes(a, b));
+    assert.equal(map.size, reference.size, label);
+    assert.deepEqual(entries(map), expected, label);
+    for (const [k, v] of expected) assert.equal(map.get(k), v, `${label}: get ${k}`);
+    const sorted = expected.map(([k]) => k);
+    for (let n = 0; n < 200; n++) {
+      // Walks and ranks from keys held or not, including ones that end inside a chunk's prefix.
+      const from = random() < 0.5 ? (pick(sorted) ?? '') : key();
+      const at = sorted.findIndex((k) => byBytes(k, from) >= 0);
+      const index = at < 0 ? sorted.length : at;
+      assert.equal(map.rank(from), index, `${label}: rank ${from}`);
+      const seen: string[] = [];
+      map.walk(from, (k) => seen.push(k) < 20);
+      assert.deepEqual(seen, sorted.slice(index, index + 20), `${label}: walk from ${from}`);
+    }
+  };
+  // Sorted pages appended first (chunks with long common prefixes), then keys set and deleted
+  // anywhere, and runs appended before, among and after what is held, so that prefixes shrink.
+  const initial = [...new Set(Array.from({ length: 4000 }, key))].sort(byBytes);
+  for (let i = 0; i < initial.length; i += 700) {
+    const page = initial.slice(i, i + 700);
+    map.append(
+      page,
+      page.map((k) => `${k}=0`),
+    );
+    for (const k of page) reference.set(k, `${k}=0`);
+  }
+  check('appended');
+  for (let i = 0; i < 6000; i++) {
+    const r = random();
+    if (r < 0.25) {
+      const k = key();
+      assert.equal(map.delete(k), reference.delete(k), `delete ${k}`);
+    } else if (r < 0.3) {
+      const run = [...new Set(Array.from({ length: 1 + Math.floor(random() * 40) }, key))].sort(byBytes);
+      map.append(
+        run,
+        run.map((k) => `${k}=${i}`),
+      );
+      for (const k of run) reference.set(k, `${k}=${i}`);
+    } else {
+      const k = key();
+      assert.equal(map.set(k, `${k}=${i}`), !reference.has(k), `set ${k}`);
+      reference.set(k, `${k}=${i}`);
+    }
+  }
+  assert.ok(reference.has(''), 'the empty key is among them');
+  check('mixed');
+  for (const k of [...reference.keys()]) if (random() < 0.9) assert.equal(map.delete(k), reference.delete(k));
+  check('thinned');
+});
+
+test("a chunk stores the bytes its keys share once; keys that don't share them shrink it", () => {
+  const keyBytes = (map: SortedKeyMap): number =>
+    (map as unknown as { chunks: Array<{ prefix: Buffer; keys: Buffer }> }).chunks.reduce(
+      (n, c) => n + c.prefix.length + c.keys.length,
+      0,
+    );
+  const keys = Array.from(
+    { length: 3000 },
+    (_, i) => `/skydns/local/cluster/svc/scale-1/svc-${String(i).padStart(5, '0')}`,
+  );
+  const map = new SortedKeyMap();
+  map.append(
+    keys,
+    keys.map(() => ''),
+  );
+  // 3000 keys of 43 bytes sharing 38: 5 bytes each beyond a few prefixes.
+  assert.ok(keyBytes(map) < 3000 * 5 + 6 * 43, `${keyBytes(map)} key bytes`);
+  const others = [
+    '',
+    '/skydns',
+    '/skydns/local/cluster/svc/scale-1/svc-01000é',
+    '/skydns/local/cluster/svc/scale-1/svd',
+    '/z',
+  ];
+  for (const k of others) map.set(k, k);
+  const expected = [...keys, ...others].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(
+    entries(map).map(([k]) => k),
+    expected,
+  );
+  for (const k of others) assert.equal(map.get(k), k);
+});

@@ -1,8 +1,16 @@
-/** One run of consecutive entries, packed: the UTF-8 bytes of its keys and of its values, end to end. */
+/**
+ * One run of consecutive entries, packed: the bytes its keys all begin with once, then the rest of
+ * each key's UTF-8 bytes and its value's, end to end.
+ */
 interface Chunk {
   /** Entries in use. */
   count: number;
-  /** Key bytes; `keyEnds[i]` is where key `i` ends (it starts where key `i - 1` ends). */
+  /**
+   * Bytes every key of the chunk begins with (they may end inside a character: a key's text is
+   * only ever decoded from its prefix and rest side by side).
+   */
+  prefix: Buffer;
+  /** Key bytes after the prefix; `keyEnds[i]` is where key `i` ends (it starts where key `i - 1` ends). */
   keys: Buffer;
   keyEnds: Uint32Array;
   /** Value bytes, laid out the same way. */
@@ -16,7 +24,33 @@ const CHUNK = 512;
 const start = (ends: Uint32Array, i: number): number => (i === 0 ? 0 : (ends[i - 1] as number));
 const used = (ends: Uint32Array, count: number): number => (count === 0 ? 0 : (ends[count - 1] as number));
 
-/** A chunk holding `count` entries copied from `from` starting at entry `first`, with room for `extra` more bytes and entries. */
+/** How many leading bytes `a[aFrom, aTo)` and `b[bFrom, bTo)` share. */
+function shared(a: Buffer, aFrom: number, aTo: number, b: Buffer, bFrom: number, bTo: number): number {
+  const n = Math.min(aTo - aFrom, bTo - bFrom);
+  let j = 0;
+  while (j < n && a[aFrom + j] === b[bFrom + j]) j++;
+  return j;
+}
+
+/** A chunk's prefix: these bytes copied into memory of its own (a slice of Buffer's shared pool would hold all of the pool). */
+function prefixOf(...parts: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
+
+/** How many bytes the keys of entries `a` and `b` of `chunk` share after its prefix. */
+function restShared(chunk: Chunk, a: number, b: number): number {
+  const { keys, keyEnds } = chunk;
+  return shared(keys, start(keyEnds, a), keyEnds[a] as number, keys, start(keyEnds, b), keyEnds[b] as number);
+}
+
+/**
+ * A chunk holding `count` entries copied from `from` starting at entry `first`, with room for
+ * `extra` more bytes and entries; its keys share `prefixLength` bytes (by default all that the first
+ * and last of them share).
+ */
 function chunkOf(
   from: Chunk,
   first: number,
@@ -24,6 +58,7 @@ function chunkOf(
   extraEntries = 0,
   extraKeyBytes = 0,
   extraValueBytes = 0,
+  prefixLength?: number,
 ): Chunk {
   const copy = (bytes: Buffer, ends: Uint32Array, extraBytes: number): [Buffer, Uint32Array] => {
     const lo = start(ends, first);
@@ -34,30 +69,60 @@ function chunkOf(
     for (let i = 0; i < count; i++) outEnds[i] = (ends[first + i] as number) - lo;
     return [out, outEnds];
   };
-  const [keys, keyEnds] = copy(from.keys, from.keyEnds, extraKeyBytes);
   const [values, valueEnds] = copy(from.values, from.valueEnds, extraValueBytes);
-  return { count, keys, keyEnds, values, valueEnds };
+  const old = from.prefix.length;
+  const lo = start(from.keyEnds, first);
+  const length = prefixLength ?? (count === 0 ? old : old + restShared(from, first, first + count - 1));
+  if (length === old) {
+    const [keys, keyEnds] = copy(from.keys, from.keyEnds, extraKeyBytes);
+    return { count, prefix: from.prefix, keys, keyEnds, values, valueEnds };
+  }
+  // The prefix grows by bytes every key's rest begins with, or shrinks by bytes every key's rest now begins with.
+  const prefix =
+    length > old
+      ? prefixOf(from.prefix, from.keys.subarray(lo, lo + length - old))
+      : prefixOf(from.prefix.subarray(0, length));
+  const head = length > old ? Buffer.alloc(0) : from.prefix.subarray(length);
+  const drop = Math.max(0, length - old);
+  const hi = count === 0 ? lo : (from.keyEnds[first + count - 1] as number);
+  const keys = Buffer.allocUnsafeSlow(hi - lo + count * (head.length - drop) + extraKeyBytes);
+  const keyEnds = new Uint32Array(count + extraEntries);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    at += head.copy(keys, at);
+    at += from.keys.copy(keys, at, start(from.keyEnds, first + i) + drop, from.keyEnds[first + i]);
+    keyEnds[i] = at;
+  }
+  return { count, prefix, keys, keyEnds, values, valueEnds };
 }
 
-/** A chunk made of these entries, exactly sized. */
+/** A chunk made of these entries (whole keys, stored values), exactly sized. */
 function packed(keys: readonly Buffer[], values: readonly Buffer[]): Chunk {
-  const ends = (parts: readonly Buffer[]): Uint32Array => {
-    const out = new Uint32Array(parts.length);
+  const first = keys[0] as Buffer;
+  const last = keys[keys.length - 1] as Buffer;
+  const length = shared(first, 0, first.length, last, 0, last.length);
+  const pack = (parts: readonly Buffer[], skip: number): [Buffer, Uint32Array] => {
+    const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length - skip, 0));
+    const ends = new Uint32Array(parts.length);
     let at = 0;
-    parts.forEach((p, i) => (out[i] = at += p.length));
-    return out;
+    parts.forEach((p, i) => (ends[i] = at += p.copy(out, at, skip)));
+    return [out, ends];
   };
-  const join = (parts: readonly Buffer[]): Buffer => {
-    const out = Buffer.allocUnsafeSlow(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) at += p.copy(out, at);
-    return out;
+  const [keyBytes, keyEnds] = pack(keys, length);
+  const [valueBytes, valueEnds] = pack(values, 0);
+  return {
+    count: keys.length,
+    prefix: prefixOf(first.subarray(0, length)),
+    keys: keyBytes,
+    keyEnds,
+    values: valueBytes,
+    valueEnds,
   };
-  return { count: keys.length, keys: join(keys), keyEnds: ends(keys), values: join(values), valueEnds: ends(values) };
 }
 
 const EMPTY: Chunk = {
   count: 0,
+  prefix: Buffer.alloc(0),
   keys: Buffer.alloc(0),
   keyEnds: new Uint32Array(0),
   values: Buffer.alloc(0),
@@ -101,17 +166,36 @@ export class SortedKeyMap {
     return this.total;
   }
 
-  /** Compare entry `i` of `chunk` with `key` byte by byte: negative when the entry sorts first (a JavaScript loop beats Buffer.compare's call cost on keys this short). */
-  private static compare(chunk: Chunk, i: number, key: Buffer): number {
+  /**
+   * Compare `chunk`'s prefix with the start of `key`: negative when every key of the chunk sorts
+   * before `key`, positive when after, 0 when `key` begins with the prefix.
+   */
+  private static comparePrefix(chunk: Chunk, key: Buffer): number {
+    const prefix = chunk.prefix;
+    const n = Math.min(prefix.length, key.length);
+    for (let j = 0; j < n; j++) {
+      const d = (prefix[j] as number) - (key[j] as number);
+      if (d !== 0) return d;
+    }
+    return prefix.length > key.length ? 1 : 0;
+  }
+
+  /** Compare the rest of entry `i` of `chunk` with `key` from byte `at` byte by byte: negative when the entry sorts first (a JavaScript loop beats Buffer.compare's call cost on keys this short). */
+  private static compareRest(chunk: Chunk, i: number, key: Buffer, at: number): number {
     const bytes = chunk.keys;
     const from = start(chunk.keyEnds, i);
     const length = (chunk.keyEnds[i] as number) - from;
-    const n = Math.min(length, key.length);
+    const n = Math.min(length, key.length - at);
     for (let j = 0; j < n; j++) {
-      const d = (bytes[from + j] as number) - (key[j] as number);
+      const d = (bytes[from + j] as number) - (key[at + j] as number);
       if (d !== 0) return d;
     }
-    return length - key.length;
+    return length - (key.length - at);
+  }
+
+  /** Compare entry `i` of `chunk` with `key` in byte order: negative when the entry sorts first. */
+  private static compare(chunk: Chunk, i: number, key: Buffer): number {
+    return SortedKeyMap.comparePrefix(chunk, key) || SortedKeyMap.compareRest(chunk, i, key, chunk.prefix.length);
   }
 
   /** Index of the first chunk whose last key is ≥ `key` (chunks.length when none). */
@@ -129,18 +213,22 @@ export class SortedKeyMap {
 
   /** Index of the first entry ≥ `key` in `chunk`. */
   private static indexIn(chunk: Chunk, key: Buffer): number {
+    const before = SortedKeyMap.comparePrefix(chunk, key);
+    if (before !== 0) return before < 0 ? chunk.count : 0;
+    const at = chunk.prefix.length;
     let lo = 0;
     let hi = chunk.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (SortedKeyMap.compare(chunk, mid, key) < 0) lo = mid + 1;
+      if (SortedKeyMap.compareRest(chunk, mid, key, at) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private static keyAt(chunk: Chunk, i: number): string {
-    return chunk.keys.toString('utf8', start(chunk.keyEnds, i), chunk.keyEnds[i]);
+  /** The bytes of entry `i`'s key (a copy). */
+  private static keyBytes(chunk: Chunk, i: number): Buffer {
+    return Buffer.concat([chunk.prefix, chunk.keys.subarray(start(chunk.keyEnds, i), chunk.keyEnds[i])]);
   }
 
   /** A value's stored bytes: its affixes as one byte each. */
@@ -218,8 +306,7 @@ export class SortedKeyMap {
     const lastChunk = (): Chunk | undefined => this.chunks[this.chunks.length - 1];
     let last: Buffer | undefined;
     const tail = lastChunk();
-    if (tail !== undefined)
-      last = tail.keys.subarray(start(tail.keyEnds, tail.count - 1), tail.keyEnds[tail.count - 1]);
+    if (tail !== undefined) last = SortedKeyMap.keyBytes(tail, tail.count - 1);
     const flush = (): void => {
       if (runKeys.length === 0) return;
       // Top up a part-filled last chunk first.
@@ -229,7 +316,7 @@ export class SortedKeyMap {
         const ks: Buffer[] = [];
         const vs: Buffer[] = [];
         for (let i = 0; i < open.count; i++) {
-          ks.push(open.keys.subarray(start(open.keyEnds, i), open.keyEnds[i]));
+          ks.push(SortedKeyMap.keyBytes(open, i));
           vs.push(open.values.subarray(start(open.valueEnds, i), open.valueEnds[i]));
         }
         this.total -= open.count;
@@ -249,7 +336,7 @@ export class SortedKeyMap {
         flush();
         this.set(key, value);
         const t = lastChunk() as Chunk;
-        last = t.keys.subarray(start(t.keyEnds, t.count - 1), t.keyEnds[t.count - 1]);
+        last = SortedKeyMap.keyBytes(t, t.count - 1);
         return;
       }
       runKeys.push(k);
@@ -259,12 +346,19 @@ export class SortedKeyMap {
     flush();
   }
 
-  /** Make room for one more entry of these sizes in chunk `c` (growing by half again when full). */
-  private reserve(c: number, keyBytes: number, valueBytes: number): Chunk {
+  /**
+   * Make room for one more entry in chunk `c`, key `k` and value of `valueBytes` (growing by half
+   * again when full, and shortening the chunk's prefix to one `k` begins with).
+   */
+  private reserve(c: number, k: Buffer, valueBytes: number): Chunk {
     const chunk = this.chunks[c] as Chunk;
     const keysUsed = used(chunk.keyEnds, chunk.count);
     const valuesUsed = used(chunk.valueEnds, chunk.count);
+    const prefix = chunk.prefix;
+    const keep = shared(prefix, 0, prefix.length, k, 0, k.length);
+    const keyBytes = k.length - keep;
     if (
+      keep === prefix.length &&
       chunk.count < chunk.keyEnds.length &&
       keysUsed + keyBytes <= chunk.keys.length &&
       valuesUsed + valueBytes <= chunk.values.length
@@ -277,13 +371,14 @@ export class SortedKeyMap {
       (chunk.count >> 1) + 16,
       (keysUsed >> 1) + keyBytes * 16,
       (valuesUsed >> 1) + valueBytes * 16,
+      keep,
     );
     this.chunks[c] = grown;
     return grown;
   }
 
   private insertAt(c: number, i: number, k: Buffer, v: Buffer): void {
-    const chunk = this.reserve(c, k.length, v.length);
+    const chunk = this.reserve(c, k, v.length);
     const put = (bytes: Buffer, ends: Uint32Array, add: Buffer): void => {
       const at = start(ends, i);
       const end = used(ends, chunk.count);
@@ -293,7 +388,7 @@ export class SortedKeyMap {
       for (let j = i + 1; j <= chunk.count; j++) ends[j] = (ends[j] as number) + add.length;
       ends[i] = at + add.length;
     };
-    put(chunk.keys, chunk.keyEnds, k);
+    put(chunk.keys, chunk.keyEnds, k.subarray(chunk.prefix.length));
     put(chunk.values, chunk.valueEnds, v);
     chunk.count++;
     this.total++;
@@ -368,8 +463,30 @@ export class SortedKeyMap {
     let chunk = this.chunks[c];
     if (chunk === undefined) return;
     const value = (): string => this.valueAt(chunk as Chunk, i);
+    // Each key is decoded at once from its chunk's prefix (copied once per chunk) and its rest, side
+    // by side: one flat string, which the caller's string operations need not flatten first.
+    let text = Buffer.allocUnsafe(128);
+    let textView = new DataView(text.buffer, text.byteOffset, text.length);
     for (;;) {
-      for (; i < chunk.count; i++) if (!visit(SortedKeyMap.keyAt(chunk, i), value)) return;
+      const { prefix, keys, keyEnds } = chunk;
+      const keysView = new DataView(keys.buffer, keys.byteOffset, keys.length);
+      const at = prefix.length;
+      prefix.copy(text);
+      for (; i < chunk.count; i++) {
+        const from = start(keyEnds, i);
+        const to = keyEnds[i] as number;
+        const length = at + to - from;
+        if (length > text.length) {
+          text = Buffer.allocUnsafe(2 * length);
+          textView = new DataView(text.buffer, text.byteOffset, text.length);
+          prefix.copy(text);
+        }
+        let j = from;
+        let k = at;
+        for (; j + 4 <= to; j += 4, k += 4) textView.setUint32(k, keysView.getUint32(j, true), true);
+        while (j < to) text[k++] = keys[j++] as number;
+        if (!visit(text.toString('utf8', 0, length), value)) return;
+      }
       chunk = this.chunks[++c];
       if (chunk === undefined) return;
       i = 0;
