@@ -1,5 +1,5 @@
 // V8 heap snapshots of benchmarked processes: taken on a signal, summarized by what holds the bytes.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@kube-dns-legacy/testkit';
 import { fmt, int } from './stats.js';
@@ -28,7 +28,7 @@ export async function takeHeapSnapshot(pid: number, dir: string): Promise<string
   await waitFor(
     'the heap snapshot written',
     () => {
-      const now = readFileSync(join(dir, file as string)).length;
+      const now = statSync(join(dir, file as string)).size;
       const done = now === size && now > 0;
       size = now;
       return done;
