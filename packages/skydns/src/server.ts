@@ -52,6 +52,9 @@ const DGRAM_REUSEPORT = ((): boolean => {
 /** How UDP datagrams are read and written. */
 export type UdpMode = 'auto' | 'batch' | 'dgram';
 
+/** Ports tried by a listen on port 0 before it gives up (see DnsServer.listen). */
+const PORT_ZERO_ATTEMPTS = 8;
+
 /** UDP and TCP listeners on one address; a packet can never crash or stall them. */
 export class DnsServer {
   private udp: Socket | undefined;
@@ -82,8 +85,25 @@ export class DnsServer {
     return address?.port ?? this.options.port;
   }
 
-  /** Bind UDP and TCP on the same address and port (UDP first, so port 0 picks one free for both). */
+  /**
+   * Bind UDP and TCP on the same address and port. UDP goes first, so port 0 takes the port it was
+   * given for TCP too; when that number is taken for TCP (an outgoing connection's ephemeral port, say),
+   * both are let go and another is tried, up to {@link PORT_ZERO_ATTEMPTS} times.
+   */
   async listen(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bind();
+        return;
+      } catch (err) {
+        const clash = this.options.port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (!clash || attempt >= PORT_ZERO_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** One attempt of {@link listen}: UDP, then TCP on the same port (all closed again when TCP fails). */
+  private async bind(): Promise<void> {
     const mode = this.options.udp ?? 'auto';
     const unavailable = mode === 'dgram' ? undefined : batchUnavailable();
     if (unavailable !== undefined && mode === 'batch') throw new Error(`batched UDP asked for: ${unavailable}`);
