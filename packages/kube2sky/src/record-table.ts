@@ -1,6 +1,5 @@
-import { encodeRecord } from '@kube-dns-legacy/skymsg';
+import { RECORD_DEFAULTS_TAIL } from '@kube-dns-legacy/skymsg';
 import { ByteArena } from './byte-arena.js';
-import { RECORD_DEFAULTS } from './records/names.js';
 import { scannedPrefixes } from './records/ownership.js';
 import type { RecordContext } from './records/types.js';
 
@@ -18,17 +17,13 @@ export function valueHash(value: string): number {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/**
- * The tail that nearly every value kube2sky writes ends with (`,"priority":10,…,"targetstrip":0}`:
- * the encoding of the fields every record shares, after its host and port); the table keeps values without it.
- */
-const COMMON_TAIL = `,${encodeRecord(RECORD_DEFAULTS).slice(1)}`;
-const COMMON_TAIL_CODES = Buffer.from(COMMON_TAIL, 'latin1');
+/** The table keeps values without the tail nearly all of them end with (skymsg's RECORD_DEFAULTS_TAIL). */
+const TAIL_CODES = Buffer.from(RECORD_DEFAULTS_TAIL, 'latin1');
 const OPEN_BRACE = 0x7b;
 
 /** The first byte of a key or value kept as UTF-16 code units (it has a character beyond ASCII). */
 const UTF16 = 0xff;
-/** The first byte of a value kept as its ASCII characters, without abbreviations (not a `{…COMMON_TAIL` object). */
+/** The first byte of a value kept as its ASCII characters, without abbreviations (not a `{…RECORD_DEFAULTS_TAIL` object). */
 const VERBATIM = 0xfe;
 /** The first abbreviation's byte; bytes up to VERBATIM - 1 name the others. */
 const ABBREVIATION = 0x80;
@@ -248,7 +243,7 @@ export class RecordTable {
           for (let k = 0; k < part.length; k++) hash = Math.imul(hash ^ part.charCodeAt(k), FNV_PRIME);
         }
       }
-      for (const code of COMMON_TAIL_CODES) hash = Math.imul(hash ^ code, FNV_PRIME);
+      for (const code of TAIL_CODES) hash = Math.imul(hash ^ code, FNV_PRIME);
       return hash | 0;
     }
     return valueHash(this.decode(ref, this.valueParts, true));
@@ -681,7 +676,7 @@ export class RecordTable {
   }
 
   /**
-   * Encode `value` into `scratch`: a `{…COMMON_TAIL` object in ASCII as its middle with the value parts
+   * Encode `value` into `scratch`: a `{…RECORD_DEFAULTS_TAIL` object in ASCII as its middle with the value parts
    * abbreviated; other ASCII text as VERBATIM and its characters; anything else as UTF16 and its code units.
    */
   private encodeValue(value: string): void {
@@ -692,13 +687,13 @@ export class RecordTable {
       return;
     }
     // value[i] is at bytes[1 + i].
-    if (value.charCodeAt(0) !== OPEN_BRACE || !value.endsWith(COMMON_TAIL)) {
+    if (value.charCodeAt(0) !== OPEN_BRACE || !value.endsWith(RECORD_DEFAULTS_TAIL)) {
       bytes[0] = VERBATIM;
       this.encodedAt = 0;
       this.encodedLength = n + 1;
       return;
     }
-    const end = n - COMMON_TAIL.length;
+    const end = n - RECORD_DEFAULTS_TAIL.length;
     let out = 0;
     let from = 1;
     for (let p = 0; p < this.valueParts.length; p++) {
@@ -748,7 +743,7 @@ export class RecordTable {
         at += part.length;
       }
     }
-    return value.length - at === COMMON_TAIL.length && value.endsWith(COMMON_TAIL);
+    return value.length - at === RECORD_DEFAULTS_TAIL.length && value.endsWith(RECORD_DEFAULTS_TAIL);
   }
 
   /** The text of the arena entry `ref`: a key (`parts` the key prefixes), a value (`parts` the value parts, `object` true) or an owner id. */
@@ -758,7 +753,7 @@ export class RecordTable {
     const end = start + this.arena.length;
     if (end > start && chunk[start] === UTF16) return chunk.toString('utf16le', start + 1, end);
     if (object && end > start && chunk[start] === VERBATIM) return chunk.toString('latin1', start + 1, end);
-    let size = end - start + (object ? 1 + COMMON_TAIL.length : 0);
+    let size = end - start + (object ? 1 + RECORD_DEFAULTS_TAIL.length : 0);
     for (let i = start; i < end; i++) {
       const byte = chunk[i] as number;
       if (byte >= ABBREVIATION) size += (parts[byte - ABBREVIATION] as string).length - 1;
@@ -775,7 +770,7 @@ export class RecordTable {
         for (let k = 0; k < part.length; k++) text[out++] = part.charCodeAt(k);
       }
     }
-    if (object) for (const code of COMMON_TAIL_CODES) text[out++] = code;
+    if (object) for (const code of TAIL_CODES) text[out++] = code;
     return text.toString('latin1', 0, out);
   }
 }

@@ -1,4 +1,11 @@
-import { decodeRecord, encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import {
+  decodeRecord,
+  encodeRecord,
+  leafLabel,
+  nameToKey,
+  RECORD_DEFAULTS,
+  type SkyRecord,
+} from '@kube-dns-legacy/skymsg';
 import { freeDnsPort } from '@kube-dns-legacy/testkit';
 import { DnsHandler, type HandlerOptions } from './handler.js';
 import { NO_METRICS } from './metrics.js';
@@ -8,7 +15,7 @@ import { DnsServer } from './server.js';
 
 /** kube2sky's record for a service/endpoint/pod IP. */
 export function kubeA(host: string): SkyRecord {
-  return { host, priority: 10, weight: 10, ttl: 30 };
+  return { host, ...RECORD_DEFAULTS };
 }
 
 /** A tree builder for tests: records written exactly as kube2sky writes them (JSON through skymsg). */

@@ -1,4 +1,4 @@
-import { decodeRecord, encodeRecord, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { decodeRecord, encodeRecord, RECORD_DEFAULTS_TAIL, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import { SortedKeyMap, type ValueAffixes } from './sorted-keys.js';
 
 /** A decoded record and the etcd key it was stored under. */
@@ -96,13 +96,10 @@ const DECODED_CACHE = 16_384;
 
 /**
  * What nearly every value kube2sky writes begins and ends with (`{"host":"` and the fields every
- * record shares, `,"priority":10,"weight":10,"ttl":30,"targetstrip":0}`): kept as a byte each, they
- * take ~58 bytes off each of those records (~6.6 MiB at 120,000 records).
+ * record shares): kept as a byte each, they take ~58 bytes off each of those records (~6.6 MiB at
+ * 120,000 records).
  */
-const KUBE2SKY_AFFIXES: ValueAffixes = {
-  prefix: '{"host":"',
-  suffix: `,${encodeRecord({ priority: 10, weight: 10, ttl: 30 }).slice(1)}`,
-};
+const KUBE2SKY_AFFIXES: ValueAffixes = { prefix: '{"host":"', suffix: RECORD_DEFAULTS_TAIL };
 
 /**
  * The records in memory, implementing {@link RecordSource}: one map from key to JSON value kept in

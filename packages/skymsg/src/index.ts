@@ -1,5 +1,12 @@
 export { fnv1a32, leafLabel } from './fnv.js';
-export { encodeRecord, decodeRecord, RecordError, type SkyRecord } from './record.js';
+export {
+  encodeRecord,
+  decodeRecord,
+  RecordError,
+  RECORD_DEFAULTS,
+  RECORD_DEFAULTS_TAIL,
+  type SkyRecord,
+} from './record.js';
 export {
   DEFAULT_PREFIX,
   MAX_LABEL_LENGTH,

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRecord, decodeRecord, RecordError, type SkyRecord } from './record.js';
+import {
+  encodeRecord,
+  decodeRecord,
+  RecordError,
+  RECORD_DEFAULTS,
+  RECORD_DEFAULTS_TAIL,
+  type SkyRecord,
+} from './record.js';
 import { leafLabel, fnv1a32 } from './fnv.js';
 
 const a = (host: string): SkyRecord => ({ host, priority: 10, weight: 10, ttl: 30 });
@@ -25,6 +32,12 @@ test('encoding is byte-identical to kube2sky', () => {
     [{}, '{"targetstrip":0}'],
   ];
   for (const [record, expected] of cases) assert.equal(encodeRecord(record), expected);
+});
+
+test("kube2sky's defaults and the tail they give every value it writes", () => {
+  assert.deepEqual(RECORD_DEFAULTS, { priority: 10, weight: 10, ttl: 30 });
+  assert.equal(RECORD_DEFAULTS_TAIL, ',"priority":10,"weight":10,"ttl":30,"targetstrip":0}');
+  assert.ok(encodeRecord({ host: 'x', port: 80, ...RECORD_DEFAULTS }).endsWith(RECORD_DEFAULTS_TAIL));
 });
 
 test('leaf labels are FNV-1a of the exact value, unpadded lower-case hex', () => {

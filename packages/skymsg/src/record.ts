@@ -67,6 +67,16 @@ export function encodeRecord(record: SkyRecord): string {
   return `{${parts.join(',')}}`;
 }
 
+/** Priority, weight and TTL of every record kube2sky writes. */
+export const RECORD_DEFAULTS = { priority: 10, weight: 10, ttl: 30 } as const;
+
+/**
+ * How nearly every value kube2sky writes ends, after its host (and port): the encoding of
+ * {@link RECORD_DEFAULTS}, `,"priority":10,"weight":10,"ttl":30,"targetstrip":0}`. Who keeps many such
+ * values (kube2sky's desired state, skydns's tree) stores it once.
+ */
+export const RECORD_DEFAULTS_TAIL = `,${encodeRecord(RECORD_DEFAULTS).slice(1)}`;
+
 /** A stored value that cannot be used as a record; names the etcd key and, when known, the field. */
 export class RecordError extends Error {
   constructor(

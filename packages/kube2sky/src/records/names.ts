@@ -1,8 +1,5 @@
-import { encodeRecord, leafLabel, nameToKey, type SkyRecord } from '@kube-dns-legacy/skymsg';
+import { encodeRecord, leafLabel, nameToKey, RECORD_DEFAULTS, type SkyRecord } from '@kube-dns-legacy/skymsg';
 import type { RecordContext } from './types.js';
-
-/** Priority, weight and TTL of every record kube2sky writes. */
-export const RECORD_DEFAULTS = { priority: 10, weight: 10, ttl: 30 } as const;
 
 /** The encoded value of an address (or CNAME target) record, as kube2sky writes it. */
 export function hostValue(host: string): string {
