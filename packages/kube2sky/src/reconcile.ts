@@ -211,12 +211,12 @@ export class Reconciler {
 
   private async run(): Promise<void> {
     const { store, ctx, logger, metrics } = this.options;
+    const table = this.table;
     const slots: Set<Slot> = this.dirty;
     // A resync's read of the whole tree (after the initial sync) leaves its pages as garbage.
     const resync = this.reload && this.swept;
     try {
       if (this.reload) {
-        const table = this.table;
         table.forgetEtcd();
         this.epoch = await this.timed('load', () =>
           store.load(scannedPrefixes(ctx), (key, value) => {
@@ -231,7 +231,6 @@ export class Reconciler {
       const sweeping = this.synced;
       const all = this.fullDiff;
       this.fullDiff = false;
-      const table = this.table;
       const puts: Array<[Slot, string]> = [];
       const deletes: Slot[] = [];
       const compare = (slot: Slot): void => {
@@ -243,7 +242,7 @@ export class Reconciler {
       };
       // Dirty slots dropped since (unwanted and absent from etcd) compare as nothing, or, reused by a
       // new key, as that key: a full diff may skip them.
-      for (const slot of all ? this.table.slots() : slots) compare(slot);
+      for (const slot of all ? table.slots() : slots) compare(slot);
       await this.write(puts, deletes);
       this.writeOk = true;
       this.attempt = 0;
