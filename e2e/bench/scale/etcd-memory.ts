@@ -9,7 +9,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { freePort, ManagedProcess, waitFor } from '@kube-dns-legacy/testkit';
 import { memoryMiB } from '../lib/procfs.js';
-import { record } from './records.js';
+import { writeRecords } from './records.js';
 import { table } from '../lib/report.js';
 import { fmt, int } from '../lib/stats.js';
 
@@ -78,11 +78,7 @@ async function measure(variant: string): Promise<{ rss: number; peak: number; wr
       100,
     );
     const t = performance.now();
-    for (let i = 0; i < argv.keys; i += 128) {
-      const puts: Array<[string, string]> = [];
-      for (let k = i; k < Math.min(argv.keys, i + 128); k++) puts.push(record(k));
-      await client.txn(puts, []);
-    }
+    await writeRecords(client, argv.keys);
     const writeS = (performance.now() - t) / 1000;
     // Then the reads a starting pod makes: kube2sky's and skydns's paged reads of the whole tree (pages of 5,000 and 4,000 keys).
     for (const page of [5000, 4000]) {

@@ -16,7 +16,7 @@ import { memoryMiB, processTree } from '../lib/procfs.js';
 import { table } from '../lib/report.js';
 import { repoRoot } from '../lib/stack.js';
 import { fmt, int } from '../lib/stats.js';
-import { record } from './records.js';
+import { writeRecords } from './records.js';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('skydns-memory')
@@ -164,11 +164,7 @@ const etcd = await EtcdServer.start();
 const url = etcd.endpoint;
 const client = connectEtcd({ endpoints: [url], dialTimeoutMs: 3000 });
 try {
-  for (let i = 0; i < argv.keys; i += 128) {
-    const puts: Array<[string, string]> = [];
-    for (let k = i; k < Math.min(argv.keys, i + 128); k++) puts.push(record(k));
-    await client.txn(puts, []);
-  }
+  await writeRecords(client, argv.keys);
   const rows: string[][] = [];
   let snapshot: string | undefined;
   const snapshotDir = argv.snapshot ? join(dir, 'snapshot') : undefined;
